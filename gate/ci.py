@@ -1,0 +1,108 @@
+"""Where this run comes from: commit, branch, PR and base branch, from GitHub's env or from git.
+
+MLflow's own git context reads the script's repository and finds no branch on a detached HEAD (every
+PR checkout), so the gate works these out itself.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CiContext:
+    commit: str | None
+    branch: str | None
+    base_branch: str | None  # the PR's target; None outside a PR
+    pr_number: int | None
+    repository: str | None  # owner/name
+    event_name: str | None
+    run_url: str | None
+
+    @property
+    def is_pull_request(self) -> bool:
+        return self.pr_number is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def detect(env: Mapping[str, str], cwd: Path) -> CiContext:
+    if env.get("GITHUB_ACTIONS") == "true":
+        return _from_github(env, cwd)
+    return CiContext(
+        commit=_git(cwd, "rev-parse", "HEAD"),
+        branch=_git_branch(cwd),
+        base_branch=None,
+        pr_number=None,
+        repository=None,
+        event_name=None,
+        run_url=None,
+    )
+
+
+def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
+    event = _read_event(env.get("GITHUB_EVENT_PATH"))
+    event_name = env.get("GITHUB_EVENT_NAME")
+    pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
+    run_url = None
+    if env.get("GITHUB_SERVER_URL") and env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
+        run_url = f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    if pull is not None:
+        # GITHUB_SHA is the synthetic merge commit on pull_request events; the head commit is what changed.
+        return CiContext(
+            commit=_dig(pull, "head", "sha") or env.get("GITHUB_SHA"),
+            branch=_dig(pull, "head", "ref") or env.get("GITHUB_HEAD_REF"),
+            base_branch=_dig(pull, "base", "ref") or env.get("GITHUB_BASE_REF"),
+            pr_number=int(pull["number"]) if isinstance(pull.get("number"), int) else None,
+            repository=env.get("GITHUB_REPOSITORY"),
+            event_name=event_name,
+            run_url=run_url,
+        )
+    return CiContext(
+        commit=env.get("GITHUB_SHA") or _git(cwd, "rev-parse", "HEAD"),
+        branch=env.get("GITHUB_REF_NAME") if env.get("GITHUB_REF_TYPE", "branch") == "branch" else None,
+        base_branch=None,
+        pr_number=None,
+        repository=env.get("GITHUB_REPOSITORY"),
+        event_name=event_name,
+        run_url=run_url,
+    )
+
+
+def _read_event(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _dig(data: dict[str, Any], *keys: str) -> str | None:
+    value: Any = data
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = out.stdout.strip()
+    return text if out.returncode == 0 and text else None
+
+
+def _git_branch(cwd: Path) -> str | None:
+    name = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
+    return name  # None on a detached HEAD or outside a repository

@@ -1,0 +1,112 @@
+"""Command line: parse, dispatch, map errors to exit codes. Heavy modules load inside commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from gate import __version__
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  within budget (warnings allowed)
+  1  budget exceeded
+  2  invalid configuration or usage
+  3  the benchmark failed (non-zero exit, timeout, killed, bad metrics file)
+  4  the gate itself could not work (e.g. energy could not be measured)
+"""
+
+
+@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="green-gate")
+def main() -> None:
+    """green-gate: run an ML benchmark, measure its energy, compare it with the baseline in MLflow,
+    and fail the build when green-budget.yml is exceeded."""
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "-b",
+    "--budget",
+    "budget_path",
+    type=click.Path(path_type=Path),
+    default="green-budget.yml",
+    show_default=True,
+    help="Budget file.",
+)
+@click.option("--benchmark", "benchmarks", multiple=True, help="Run only this benchmark (repeatable). Default: all.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the machine-readable result here.",
+)
+@click.option(
+    "--report-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the Markdown report here. Default: .green-gate/report.md",
+)
+@click.option("--branch", help="Branch of this run. Default: from GitHub's env, else git.")
+@click.option("--base-branch", help="Branch whose runs are baselines. Default: the PR's base, else this branch.")
+@click.option("--commit", help="Commit of this run. Default: from GitHub's env, else git.")
+@click.option("--baseline-run-id", help="Compare with this MLflow run instead of searching for one.")
+@click.option("--repeats", type=click.IntRange(min=1), help="Override the budget's repeats.")
+@click.option("--warmup", type=click.IntRange(min=0), help="Override the budget's warm-up runs.")
+@click.option("--no-record", is_flag=True, help="Do not log this run to MLflow (compare only).")
+def check(
+    budget_path: Path,
+    benchmarks: tuple[str, ...],
+    json_path: Path | None,
+    report_file: Path | None,
+    branch: str | None,
+    base_branch: str | None,
+    commit: str | None,
+    baseline_run_id: str | None,
+    repeats: int | None,
+    warmup: int | None,
+    no_record: bool,
+) -> None:
+    """Run the benchmarks, measure energy, log to MLflow, compare with the baseline, report."""
+    from gate.commands import check as check_command
+
+    options = check_command.CheckOptions(
+        budget_path=budget_path,
+        benchmarks=benchmarks,
+        json_path=json_path,
+        report_path=report_file,
+        branch=branch,
+        base_branch=base_branch,
+        commit=commit,
+        baseline_run_id=baseline_run_id,
+        repeats=repeats,
+        warmup=warmup,
+        record=not no_record,
+    )
+    _exit(lambda: check_command.run(options, env=os.environ, cwd=Path.cwd()))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("path", type=click.Path(path_type=Path), default="green-budget.yml")
+def validate(path: Path) -> None:
+    """Check a budget file: exit 0 when valid, 2 when not."""
+    from gate.commands import validate as validate_command
+
+    _exit(lambda: validate_command.run(path, out=click.echo, err=lambda m: click.echo(m, err=True)))
+
+
+def _exit(command: Callable[[], int]) -> None:
+    try:
+        code = command()
+    except KeyboardInterrupt:
+        click.echo("green-gate: interrupted", err=True)
+        code = 130
+    except Exception:  # a bug: show everything, with its own exit code
+        traceback.print_exc()
+        click.echo("green-gate: internal error (exit 4); please report it with the traceback above", err=True)
+        code = 4
+    sys.exit(code)

@@ -1,0 +1,367 @@
+"""`green-gate check`: run, measure, record, compare, report.
+
+Order matters for "nothing measured is lost": the local result file is written as soon as a
+benchmark is measured, before MLflow is asked anything.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from gate import __version__, carbon, ci, github_actions, hardware, report, verdict
+from gate.budget import BenchmarkSpec, Budget, Policy, Rules, load_budget
+from gate.errors import BenchmarkError, ExitCode, GateError, TrackingError
+from gate.measurement import summarise
+from gate.models import Verdict
+from gate.result import BenchmarkOutcome, build_document, local_result_path, write_json
+from gate.runner import BenchmarkFailed, EnergyMeter, run_benchmark
+
+DEFAULT_REPORT = Path(".green-gate") / "report.md"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    budget_path: Path
+    benchmarks: tuple[str, ...] = ()
+    json_path: Path | None = None
+    report_path: Path | None = None
+    branch: str | None = None
+    base_branch: str | None = None
+    commit: str | None = None
+    baseline_run_id: str | None = None
+    repeats: int | None = None
+    warmup: int | None = None
+    record: bool = True
+
+
+@dataclass
+class _Session:
+    """What one check has learned so far; turned into the result document at any point."""
+
+    opts: CheckOptions
+    env: Mapping[str, str]
+    cwd: Path
+    budget: Budget | None = None
+    context: ci.CiContext | None = None
+    hardware: hardware.Hardware | None = None
+    tracking_uri: str | None = None
+    outcomes: list[BenchmarkOutcome] | None = None
+    notes: list[str] | None = None
+    result_path: Path | None = None
+
+    def document(self, verdict_: Verdict, exit_code: int, error: GateError | None = None) -> dict[str, Any]:
+        hw = self.hardware
+        return build_document(
+            verdict=verdict_,
+            exit_code=exit_code,
+            budget_file=str(self.opts.budget_path),
+            tracking_uri=self.tracking_uri,
+            context=self.context.to_dict() if self.context else {},
+            hardware={**hw.to_dict(), "description": hw.describe()}
+            if hw
+            else {"description": "not detected", "fingerprint": "-"},
+            outcomes=self.outcomes or [],
+            notes=self.notes or [],
+            error={"title": error.title, "message": error.render(), "hint": None} if error else None,
+        )
+
+
+def run(
+    opts: CheckOptions,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    meter: EnergyMeter | None = None,
+    log: Callable[[str], None] | None = None,
+) -> int:
+    log = log or _stderr
+    session = _Session(opts, env, cwd, outcomes=[], notes=[])
+    try:
+        return _check(session, meter, log)
+    except GateError as exc:
+        _report_error(session, exc, log)
+        return int(exc.exit_code)
+
+
+def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], None]) -> int:
+    opts, env, cwd = session.opts, session.env, session.cwd
+    budget = session.budget = load_budget(opts.budget_path)
+    for warning in budget.warnings:
+        log(f"warning: {warning}")
+    specs = [budget.benchmark(name) for name in opts.benchmarks] if opts.benchmarks else list(budget.benchmarks)
+    specs = [_override(spec, opts) for spec in specs]
+
+    context = ci.detect(env, cwd)
+    context = session.context = replace(
+        context,
+        branch=opts.branch or context.branch,
+        base_branch=opts.base_branch or context.base_branch,
+        commit=opts.commit or context.commit,
+    )
+    hw = session.hardware = hardware.detect()
+    from gate import energy_codecarbon, tracking_mlflow  # heavy boundaries, imported on use
+
+    intensity = carbon.resolve_intensity(budget.carbon, energy_codecarbon.country_intensity)
+    if intensity is None:
+        session.notes = [*(session.notes or []), "No carbon source in the budget file: gCO2eq not computed."]
+    uri = session.tracking_uri = tracking_mlflow.resolve_tracking_uri(env, cwd)
+    meter = meter or energy_codecarbon.CodecarbonMeter()
+    session.result_path = local_result_path(cwd)
+    store: tracking_mlflow.MlflowStore | None = None
+    store_error: TrackingError | None = None
+
+    log(f"budget {opts.budget_path}: {len(specs)} benchmark(s); hardware {hw.describe()} [{hw.fingerprint}]")
+    log(f"MLflow: {tracking_mlflow.describe_uri(uri)}")
+    for spec in specs:
+        rules, baseline_spec = budget.for_branch(spec, context.branch)
+        outcome = BenchmarkOutcome(
+            name=spec.name,
+            kind=spec.kind,
+            command=spec.display_command,
+            repeats=spec.repeats,
+            warmup=spec.warmup,
+            baseline_branch=baseline_spec.branch or context.base_branch or context.branch or "main",
+        )
+        assert session.outcomes is not None
+        session.outcomes.append(outcome)
+        _measure(outcome, spec, meter, rules, intensity, log)
+        _save_local(session)  # nothing measured is lost, whatever happens next
+
+        if store is None and store_error is None:
+            try:
+                store = tracking_mlflow.MlflowStore(uri)
+            except TrackingError as exc:
+                store_error = exc
+        experiment = budget.experiment_template.replace("{benchmark}", spec.name)
+        outage: TrackingError | None = store_error
+        if store is not None and outcome.error is None:
+            try:
+                outcome.baseline = store.find_baseline(
+                    experiment,
+                    branch=outcome.baseline_branch,
+                    hardware_id=hw.fingerprint,
+                    pinned_run_id=opts.baseline_run_id or baseline_spec.run_id,
+                )
+            except TrackingError as exc:
+                outage = exc
+        if outcome.error is None and outcome.summary is not None:
+            outcome.decision = verdict.evaluate(
+                outcome.summary, outcome.baseline, rules, missing_baseline=_missing_policy(budget.policy, outage)
+            )
+        if store is not None and opts.record and outcome.summary is not None and outage is None:
+            try:
+                outcome.mlflow_run_id, outcome.mlflow_run_url = _log_run(store, experiment, outcome, spec, session)
+            except TrackingError as exc:
+                outage = exc
+        if outage is not None and outcome.decision is not None:
+            policy = budget.policy.mlflow_unavailable
+            log(f"warning: {outage.render()}")
+            outcome.decision = verdict.apply_outage(
+                outcome.decision,
+                policy,
+                f"MLflow unavailable ({outage.message}); policy mlflow_unavailable: {policy} decided. "
+                f"The result is kept in {session.result_path}.",
+            )
+        _save_local(session)
+
+    return _finish(session, log)
+
+
+def _override(spec: BenchmarkSpec, opts: CheckOptions) -> BenchmarkSpec:
+    return replace(
+        spec,
+        repeats=opts.repeats if opts.repeats is not None else spec.repeats,
+        warmup=opts.warmup if opts.warmup is not None else spec.warmup,
+    )
+
+
+def _missing_policy(policy: Policy, outage: TrackingError | None) -> Any:
+    # Without MLflow there is no baseline either; the outage policy then speaks for it.
+    return "pass" if outage is not None else policy.missing_baseline
+
+
+def _measure(
+    outcome: BenchmarkOutcome,
+    spec: BenchmarkSpec,
+    meter: EnergyMeter,
+    rules: Rules,
+    intensity: Any,
+    log: Callable[[str], None],
+) -> None:
+    try:
+        bench_run = run_benchmark(spec, meter, echo=_echo, log=log)
+        repeats = bench_run.repeats
+    except BenchmarkFailed as exc:
+        outcome.error = exc.render()
+        outcome.output_tail = exc.tail
+        repeats = exc.completed
+    if repeats:
+        outcome.summary = summarise(repeats, intensity)
+    if outcome.error is None and outcome.summary is not None:
+        missing = verdict.missing_inputs(rules, outcome.summary)
+        if missing:
+            outcome.error = "; ".join(missing)
+
+
+def _log_run(
+    store: Any, experiment: str, outcome: BenchmarkOutcome, spec: BenchmarkSpec, session: _Session
+) -> tuple[str, str | None]:
+    from gate import tracking_mlflow as t
+
+    summary = outcome.summary
+    assert summary is not None and session.context is not None and session.hardware is not None
+    ctx, hw = session.context, session.hardware
+    metrics: dict[str, float] = {**summary.metrics, **summary.quality}
+    metrics.update({f"energy_{s.scope}_j": s.energy_j for s in summary.scopes})
+    tags = {
+        t.TAG_BENCHMARK: spec.name,
+        t.TAG_BRANCH: ctx.branch or "",
+        t.TAG_COMMIT: ctx.commit or "",
+        t.TAG_HARDWARE: hw.fingerprint,
+        t.TAG_VERDICT: outcome.verdict,
+        t.TAG_ELIGIBLE: "true" if _baseline_eligible(ctx, outcome) else "false",
+        "green_gate.hardware": json.dumps(hw.to_dict(), sort_keys=True),
+        "green_gate.provenance": summary.provenance,
+        "green_gate.version": __version__,
+        "mlflow.source.git.commit": ctx.commit or "",
+        "mlflow.source.git.branch": ctx.branch or "",
+    }
+    if ctx.pr_number is not None:
+        tags[t.TAG_PR] = str(ctx.pr_number)
+    if outcome.baseline is not None:
+        tags["green_gate.baseline_run_id"] = outcome.baseline.run_id
+    params = {
+        "command": spec.display_command,
+        "kind": spec.kind,
+        "repeats": str(spec.repeats),
+        "warmup": str(spec.warmup),
+        "timeout_s": f"{spec.timeout_s:g}",
+        "budget_file": str(session.opts.budget_path),
+    }
+    if summary.intensity is not None:
+        params.update(
+            intensity_g_per_kwh=f"{summary.intensity.g_per_kwh:g}",
+            intensity_source=summary.intensity.source,
+            pue=f"{summary.intensity.pue:g}",
+        )
+    for scope in summary.scopes:
+        tags[f"green_gate.scope.{scope.scope}"] = f"{scope.provenance}: {scope.method}"
+    short = (ctx.commit or "local")[:7]
+    run_name = (
+        f"{spec.name} PR#{ctx.pr_number} @{short}"
+        if ctx.pr_number
+        else f"{spec.name} {ctx.branch or 'detached'} @{short}"
+    )
+    logged: tuple[str, str | None] = store.log_run(
+        experiment,
+        run_name=run_name,
+        metrics=metrics,
+        series={f"repeat.{k}": v for k, v in summary.per_repeat.items()},
+        params=params,
+        tags=tags,
+        failed=outcome.error is not None,
+    )
+    return logged
+
+
+def _baseline_eligible(ctx: ci.CiContext, outcome: BenchmarkOutcome) -> bool:
+    """Only runs of a branch itself (never a PR's) that stayed within budget become baselines."""
+    return not ctx.is_pull_request and outcome.verdict in ("pass", "warn")
+
+
+def _finish(session: _Session, log: Callable[[str], None]) -> int:
+    outcomes = session.outcomes or []
+    overall = verdict.worst([o.verdict for o in outcomes])
+    if overall == "error":
+        exit_code = ExitCode.BENCHMARK_FAILED
+    elif overall == "fail":
+        exit_code = ExitCode.BUDGET_EXCEEDED
+    else:
+        exit_code = ExitCode.OK
+    document = session.document(overall, int(exit_code))
+    _publish(session, document, log)
+    for outcome in outcomes:
+        _annotate_checks(session, outcome)
+    return int(exit_code)
+
+
+def _publish(session: _Session, document: dict[str, Any], log: Callable[[str], None]) -> None:
+    """Write every output; each is independent of the others."""
+    env, cwd, opts = session.env, session.cwd, session.opts
+    if session.result_path is not None:
+        write_json(session.result_path, document)
+    if opts.json_path is not None:
+        write_json(opts.json_path, document)
+    markdown = report.render(document)
+    report_path = opts.report_path or cwd / DEFAULT_REPORT
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(markdown, encoding="utf-8")
+    sys.stdout.write(markdown)
+    sys.stdout.flush()
+    github_actions.append_step_summary(env, markdown)
+    outputs = {"verdict": document["verdict"], "report_path": str(report_path)}
+    if session.result_path is not None:
+        outputs["result_path"] = str(session.result_path)
+    first = document["benchmarks"][0] if document["benchmarks"] else None
+    if first and "energy_per_prediction_j" in first["metrics"]:
+        outputs["energy_per_prediction_j"] = f"{first['metrics']['energy_per_prediction_j']:.6g}"
+    if first:
+        changes = [
+            c["change_pct"]
+            for c in first["checks"]
+            if c["metric"] == "energy_per_prediction_j" and c["change_pct"] is not None
+        ]
+        if changes:
+            outputs["change_pct"] = f"{changes[0]:.2f}"
+    github_actions.set_outputs(env, outputs)
+    log(f"verdict: {document['verdict']} (report: {report_path})")
+
+
+def _annotate_checks(session: _Session, outcome: BenchmarkOutcome) -> None:
+    if not github_actions.in_actions(session.env) or outcome.decision is None:
+        return
+    for check in outcome.decision.checks:
+        if check.status in ("warn", "fail"):
+            github_actions.annotate(
+                "error" if check.status == "fail" else "warning",
+                f"{outcome.name}: {check.metric} {check.reason} ({check.limit})",
+                file=str(session.opts.budget_path),
+                line=check.source_line,
+                title=f"green-gate {check.status}",
+            )
+
+
+def _save_local(session: _Session) -> None:
+    if session.result_path is not None:
+        outcomes = session.outcomes or []
+        write_json(session.result_path, session.document(verdict.worst([o.verdict for o in outcomes]), -1))
+
+
+def _report_error(session: _Session, exc: GateError, log: Callable[[str], None]) -> None:
+    log(f"error: {exc.render()}")
+    if github_actions.in_actions(session.env):
+        github_actions.annotate("error", exc.message, file=exc.file, line=exc.line, title=exc.title)
+    document = session.document("error", int(exc.exit_code), exc)
+    if session.result_path is not None:
+        write_json(session.result_path, document)
+    if session.opts.json_path is not None:
+        write_json(session.opts.json_path, document)
+    if isinstance(exc, BenchmarkError) or session.outcomes:
+        markdown = report.render(document)
+        github_actions.append_step_summary(session.env, markdown)
+    github_actions.set_outputs(session.env, {"verdict": "error"})
+
+
+def _echo(line: str) -> None:
+    sys.stderr.write(f"  | {line}\n")
+    sys.stderr.flush()
+
+
+def _stderr(message: str) -> None:
+    sys.stderr.write(f"green-gate: {message}\n")
+    sys.stderr.flush()

@@ -1,0 +1,113 @@
+"""The codecarbon boundary: energy of a window, and codecarbon's bundled carbon-intensity data.
+
+The only module that imports codecarbon (lazily: it pulls in pandas). codecarbon reads the GPU's
+NVML energy counter (measured), RAPL where the kernel exposes it (measured), and otherwise
+estimates CPU power from TDP x load and RAM power from its size (estimated). Each scope is labelled.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gate.errors import ConfigError, MeasurementError
+from gate.models import EnergyReading, ScopeEnergy
+from gate.units import kwh_to_j
+
+# codecarbon CPU modes that read a hardware energy counter; every other mode is a model.
+_MEASURED_CPU_MODES = {"intel_rapl", "windows_emi", "intel_power_gadget", "apple_powermetrics"}
+
+
+class CodecarbonMeter:
+    """Measures energy over start()/stop() windows with one offline tracker, a task per window."""
+
+    def __init__(self) -> None:
+        self._tracker: Any = None
+        self._task = 0
+
+    def _ensure_tracker(self) -> Any:
+        if self._tracker is None:
+            logging.getLogger("codecarbon").setLevel(logging.ERROR)
+            try:
+                from codecarbon import OfflineEmissionsTracker
+            except ImportError as exc:  # pragma: no cover - a broken install
+                raise MeasurementError(
+                    f"codecarbon cannot be imported: {exc}",
+                    hint="reinstall green-gate (pip install green-gate) so its dependencies are present",
+                ) from None
+            # The country only feeds codecarbon's own emissions figure, which the gate does not use:
+            # gCO2eq is computed from kWh and the intensity the budget file names.
+            self._tracker = OfflineEmissionsTracker(
+                country_iso_code="USA",
+                save_to_file=False,
+                log_level="error",
+                tracking_mode="machine",
+                allow_multiple_runs=True,
+                measure_power_secs=1,
+            )
+        return self._tracker
+
+    def start(self) -> None:
+        tracker = self._ensure_tracker()
+        self._task += 1
+        tracker.start_task(f"repeat-{self._task}")
+
+    def stop(self) -> EnergyReading:
+        tracker = self._tracker
+        if tracker is None:
+            raise MeasurementError("stop() without start()")
+        data = tracker.stop_task()
+        if data is None:  # codecarbon swallows its errors and returns None
+            raise MeasurementError(
+                "codecarbon returned no measurement for the run",
+                hint="rerun with CODECARBON_LOG_LEVEL=debug to see why codecarbon failed",
+            )
+        return reading_from(data, self.describe())
+
+    def describe(self) -> dict[str, tuple[str, str]]:
+        """scope -> (provenance, method), from the hardware codecarbon detected."""
+        tracker = self._ensure_tracker()
+        scopes: dict[str, tuple[str, str]] = {}
+        for hw in getattr(tracker, "_hardware", []):
+            kind = type(hw).__name__
+            if kind == "CPU":
+                mode = str(getattr(hw, "_mode", "unknown"))
+                if mode in _MEASURED_CPU_MODES:
+                    scopes["cpu"] = ("measured", f"codecarbon {mode}")
+                else:
+                    tdp = getattr(hw, "_tdp", None)
+                    scopes["cpu"] = ("estimated", f"codecarbon {mode} model (TDP {tdp} W x load)")
+            elif kind == "GPU":
+                scopes["gpu"] = ("measured", "NVML energy counter via codecarbon")
+            elif kind == "RAM":
+                scopes["ram"] = ("estimated", "codecarbon RAM model (power from memory size)")
+        return scopes
+
+
+def reading_from(data: Any, scopes: dict[str, tuple[str, str]]) -> EnergyReading:
+    """Turn codecarbon's EmissionsData (kWh per scope) into an EnergyReading in joules."""
+    energies = {"cpu": data.cpu_energy, "gpu": data.gpu_energy, "ram": data.ram_energy}
+    parts = []
+    for scope, energy_kwh in energies.items():
+        if scope not in scopes:
+            continue
+        provenance, method = scopes[scope]
+        parts.append(ScopeEnergy(scope, kwh_to_j(float(energy_kwh or 0.0)), provenance, method))  # type: ignore[arg-type]
+    if not parts:
+        raise MeasurementError("codecarbon detected no CPU, GPU or RAM to measure")
+    return EnergyReading(duration_s=float(data.duration), scopes=tuple(parts))
+
+
+def country_intensity(iso3: str) -> tuple[float, str, str]:
+    """(g/kWh, country name, data year) from codecarbon's bundled global_energy_mix.json."""
+    from codecarbon.input import DataSource
+
+    mix = DataSource().get_global_energy_mix_data()  # type: ignore[no-untyped-call]
+    entry = mix.get(iso3.upper())
+    if entry is None or entry.get("carbon_intensity") is None:
+        close = sorted(code for code in mix if code[:1] == iso3[:1].upper())[:8]
+        raise ConfigError(
+            f"carbon.country {iso3!r} is not in codecarbon's offline data",
+            hint=f"use an ISO 3166-1 alpha-3 code such as {', '.join(close) or 'USA, FRA, DEU'}",
+        )
+    return float(entry["carbon_intensity"]), str(entry.get("country_name", iso3)), str(entry.get("year", "?"))

@@ -1,0 +1,65 @@
+"""Error families and the exit codes they map to (see README "Exit codes")."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0  # within budget (warnings allowed)
+    BUDGET_EXCEEDED = 1
+    USAGE = 2  # invalid configuration or usage
+    BENCHMARK_FAILED = 3  # non-zero exit, timeout, killed, unreadable metrics file
+    INTERNAL = 4  # the gate itself could not work (nothing measurable, unexpected error)
+
+
+class GateError(Exception):
+    """A known failure: a message for people, where it happened, how to fix it."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    title: str = "green-gate error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.file = file
+        self.line = line
+
+    def render(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        text = f"{where}{self.message}"
+        if self.hint:
+            text += f"\n  fix: {self.hint}"
+        return text
+
+
+class ConfigError(GateError):
+    exit_code = ExitCode.USAGE
+    title = "invalid configuration"
+
+
+class BenchmarkError(GateError):
+    exit_code = ExitCode.BENCHMARK_FAILED
+    title = "benchmark failed"
+
+
+class MeasurementError(GateError):
+    exit_code = ExitCode.INTERNAL
+    title = "energy could not be measured"
+
+
+class TrackingError(GateError):
+    """MLflow unreachable or erroring; what it costs the verdict is budget policy."""
+
+    exit_code = ExitCode.INTERNAL
+    title = "MLflow unavailable"

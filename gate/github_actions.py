@@ -1,0 +1,70 @@
+"""The GitHub Actions runtime: step summary, outputs and annotations (workflow commands).
+
+Diagnostics go to stderr; stdout carries results only.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+Level = Literal["error", "warning", "notice"]
+
+
+def in_actions(env: Mapping[str, str]) -> bool:
+    return env.get("GITHUB_ACTIONS") == "true"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(
+    level: Level, message: str, *, file: str | None = None, line: int | None = None, title: str | None = None
+) -> str:
+    """The `::error file=…,line=…::message` command text (see GitHub's workflow-commands docs)."""
+    props = []
+    if file:
+        props.append(f"file={_escape_property(file)}")
+    if line:
+        props.append(f"line={line}")
+    if title:
+        props.append(f"title={_escape_property(title)}")
+    head = f"::{level} {','.join(props)}" if props else f"::{level}"
+    return f"{head}::{_escape_data(message)}"
+
+
+def annotate(
+    level: Level, message: str, *, file: str | None = None, line: int | None = None, title: str | None = None
+) -> None:
+    print(annotation(level, message, file=file, line=line, title=title), file=sys.stderr, flush=True)
+
+
+def append_step_summary(env: Mapping[str, str], markdown: str) -> bool:
+    path = env.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return False
+    with Path(path).open("a", encoding="utf-8") as handle:
+        handle.write(markdown.rstrip("\n") + "\n")
+    return True
+
+
+def set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> bool:
+    path = env.get("GITHUB_OUTPUT")
+    if not path:
+        return False
+    with Path(path).open("a", encoding="utf-8") as handle:
+        for name, value in outputs.items():
+            if "\n" in value:
+                delimiter = f"ghadelim_{uuid.uuid4().hex}"
+                handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+            else:
+                handle.write(f"{name}={value}\n")
+    return True

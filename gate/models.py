@@ -1,0 +1,127 @@
+"""Plain, frozen data passed between the gate's parts. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Provenance = Literal["measured", "estimated"]
+Status = Literal["pass", "warn", "fail", "skip"]
+Verdict = Literal["pass", "warn", "fail", "error"]
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    label: str
+    unit: str
+    digits: int  # significant digits shown in reports
+
+
+# The energy metrics the gate computes for every run. Names carry their unit.
+METRICS: dict[str, MetricInfo] = {
+    "energy_per_prediction_j": MetricInfo("Energy per prediction", "J", 4),
+    "energy_j": MetricInfo("Energy per run", "J", 4),
+    "energy_kwh": MetricInfo("Energy per run", "kWh", 4),
+    "emissions_g": MetricInfo("Emissions per run", "gCO2eq", 4),
+    "duration_s": MetricInfo("Duration", "s", 4),
+    "mean_power_w": MetricInfo("Mean power", "W", 4),
+}
+
+
+@dataclass(frozen=True)
+class ScopeEnergy:
+    """Energy of one scope (gpu, cpu, ram) over one window."""
+
+    scope: str
+    energy_j: float
+    provenance: Provenance
+    method: str  # how it was obtained, e.g. "nvml counter", "TDP x CPU load"
+
+
+@dataclass(frozen=True)
+class EnergyReading:
+    duration_s: float
+    scopes: tuple[ScopeEnergy, ...]
+
+    @property
+    def energy_j(self) -> float:
+        return sum(s.energy_j for s in self.scopes)
+
+
+@dataclass(frozen=True)
+class RepeatResult:
+    """One measured execution of the benchmark."""
+
+    index: int
+    reading: EnergyReading
+    predictions: int | None
+    quality: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    scope: str
+    energy_j: float  # median over repeats
+    provenance: Provenance
+    method: str
+
+
+@dataclass(frozen=True)
+class Intensity:
+    """Grid carbon intensity used to turn kWh into gCO2eq, with where it came from."""
+
+    g_per_kwh: float
+    source: str  # e.g. "fixed value in green-budget.yml", "codecarbon offline data (2023)"
+    zone: str | None = None
+    pue: float = 1.0
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Medians over repeats, per-repeat series, and how each figure was obtained."""
+
+    repeats: int
+    metrics: dict[str, float]  # METRICS keys -> median
+    per_repeat: dict[str, tuple[float, ...]]
+    quality: dict[str, float]  # benchmark-reported metrics -> median
+    scopes: tuple[ScopeSummary, ...]
+    intensity: Intensity | None  # None: the budget names no carbon source, no gCO2eq
+
+    @property
+    def provenance(self) -> Provenance:
+        """`measured` only when every scope in the total was measured."""
+        if all(s.provenance == "measured" for s in self.scopes):
+            return "measured"
+        return "estimated"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    run_id: str
+    metrics: dict[str, float]
+    commit: str | None
+    branch: str | None
+    start_time_ms: int
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule of the budget applied to one metric."""
+
+    metric: str
+    rule: Literal["relative", "absolute", "quality"]
+    status: Status
+    current: float | None
+    baseline: float | None = None
+    change_pct: float | None = None
+    limit: str = ""  # the rule as people read it, e.g. "warn > +2%, fail > +5%"
+    reason: str = ""
+    source_line: int | None = None  # line in green-budget.yml that set the rule
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    checks: tuple[Check, ...]
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,81 @@
+"""Warm-up and measured repeats of one benchmark, each a fresh child process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from gate import process
+from gate.budget import BenchmarkSpec
+from gate.errors import BenchmarkError
+from gate.models import METRICS, EnergyReading, RepeatResult
+
+
+class EnergyMeter(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> EnergyReading: ...
+
+
+class BenchmarkFailed(BenchmarkError):
+    """The benchmark failed; carries what was measured before it did, and its output tail."""
+
+    def __init__(self, message: str, *, completed: list[RepeatResult], tail: tuple[str, ...], hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.completed = completed
+        self.tail = tail
+
+
+@dataclass
+class BenchmarkRun:
+    spec: BenchmarkSpec
+    repeats: list[RepeatResult] = field(default_factory=list)
+    tail: tuple[str, ...] = ()
+
+
+def run_benchmark(
+    spec: BenchmarkSpec,
+    meter: EnergyMeter,
+    *,
+    echo: Callable[[str], None],
+    log: Callable[[str], None],
+) -> BenchmarkRun:
+    """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure."""
+    run = BenchmarkRun(spec)
+    total = spec.warmup + spec.repeats
+    for step in range(total):
+        warm = step < spec.warmup
+        label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{spec.repeats}"
+        log(f"[{spec.name}] {label}: {spec.display_command}")
+        if not warm:
+            meter.start()
+        execution = process.execute(
+            spec.argv,
+            spec.shell_command,
+            cwd=spec.working_directory,
+            env=spec.env,
+            timeout_s=spec.timeout_s,
+            echo=echo,
+        )
+        reading = None if warm else meter.stop()
+        run.tail = execution.tail
+        if execution.failed:
+            raise BenchmarkFailed(
+                f"benchmark {spec.name!r} {process.describe_failure(execution, spec.timeout_s)} ({label})",
+                completed=run.repeats,
+                tail=execution.tail,
+                hint="the output tail is in the report; run the command by hand to reproduce",
+            )
+        try:
+            metrics = process.parse_metrics(execution.metrics_text, reserved=frozenset(METRICS))
+        except BenchmarkError as exc:
+            raise BenchmarkFailed(exc.message, completed=run.repeats, tail=execution.tail, hint=exc.hint) from None
+        if reading is not None:
+            run.repeats.append(
+                RepeatResult(
+                    index=len(run.repeats), reading=reading, predictions=metrics.predictions, quality=metrics.quality
+                )
+            )
+            log(f"[{spec.name}] {label}: {reading.energy_j:.4g} J in {reading.duration_s:.3g} s")
+    return run

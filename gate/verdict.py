@@ -1,0 +1,144 @@
+"""Apply a budget's rules to (this run, baseline) and decide. Pure: plain data in, frozen data out."""
+
+from __future__ import annotations
+
+from gate.budget import Level, Outcome, Rules
+from gate.models import METRICS, Baseline, Check, Decision, RunSummary, Status, Verdict
+
+_RANK: dict[str, int] = {"skip": 0, "pass": 1, "warn": 2, "fail": 3, "error": 4}
+
+
+def worst(verdicts: list[Verdict]) -> Verdict:
+    return max(verdicts, key=lambda v: _RANK[v], default="pass")
+
+
+def missing_inputs(rules: Rules, summary: RunSummary) -> list[str]:
+    """Rules that cannot be evaluated because the benchmark did not report what they need."""
+    problems = []
+    needs_metric = set(rules.limits_pct) | set(rules.budgets)
+    for metric in sorted(needs_metric):
+        if metric not in summary.metrics:
+            if metric == "energy_per_prediction_j":
+                problems.append(
+                    "the budget limits energy_per_prediction_j but the benchmark reported no 'predictions' "
+                    "in $GREEN_GATE_METRICS"
+                )
+            elif metric == "emissions_g":
+                problems.append("the budget limits emissions_g but names no carbon intensity (carbon: in the budget)")
+            else:
+                problems.append(f"the budget limits {metric} but it was not measured")
+    for name in sorted(set(rules.quality_min) | set(rules.quality_max)):
+        if name not in summary.quality:
+            problems.append(f"the budget holds a floor or ceiling on {name!r} but the benchmark did not report it")
+    return problems
+
+
+def evaluate(
+    summary: RunSummary,
+    baseline: Baseline | None,
+    rules: Rules,
+    *,
+    missing_baseline: Outcome = "pass",
+) -> Decision:
+    checks: list[Check] = []
+    notes: list[str] = []
+    for metric, level in rules.limits_pct.items():
+        checks.append(_relative(metric, level, summary.metrics.get(metric), baseline, missing_baseline))
+    for metric, level in rules.budgets.items():
+        checks.append(_absolute(metric, level, summary.metrics.get(metric)))
+    for name, (floor, line) in rules.quality_min.items():
+        checks.append(_bound(name, summary.quality.get(name), floor, line, below=True))
+    for name, (ceiling, line) in rules.quality_max.items():
+        checks.append(_bound(name, summary.quality.get(name), ceiling, line, below=False))
+    if baseline is None and rules.limits_pct:
+        notes.append(f"No baseline yet: relative limits not applied (missing_baseline: {missing_baseline}).")
+    verdict = worst([c.status for c in checks if c.status != "skip"])
+    return Decision(verdict=verdict, checks=tuple(checks), notes=tuple(notes))
+
+
+def apply_outage(decision: Decision, outcome: Outcome, note: str) -> Decision:
+    """MLflow (or another service) failed: the budget's policy decides what that costs."""
+    verdict = worst([decision.verdict, outcome])
+    return Decision(verdict=verdict, checks=decision.checks, notes=decision.notes + (note,))
+
+
+def change_pct(current: float, baseline: float) -> float | None:
+    if baseline == 0:
+        return None
+    return (current / baseline - 1.0) * 100.0
+
+
+def describe_percent_level(level: Level) -> str:
+    parts = []
+    if level.warn is not None:
+        parts.append(f"warn > +{level.warn:g}%")
+    if level.fail is not None:
+        parts.append(f"fail > +{level.fail:g}%")
+    return ", ".join(parts)
+
+
+def _relative(metric: str, level: Level, current: float | None, baseline: Baseline | None, missing: Outcome) -> Check:
+    limit = describe_percent_level(level)
+    base_value = baseline.metrics.get(metric) if baseline else None
+    if current is None:
+        return Check(metric, "relative", "skip", None, base_value, None, limit, "not measured", level.line)
+    if baseline is None:
+        status: Status = "skip" if missing == "pass" else missing
+        return Check(metric, "relative", status, current, None, None, limit, "no baseline", level.line)
+    if base_value is None:
+        return Check(
+            metric, "relative", "skip", current, None, None, limit, "baseline run lacks this metric", level.line
+        )
+    change = change_pct(current, base_value)
+    if change is None:
+        return Check(metric, "relative", "skip", current, base_value, None, limit, "baseline is zero", level.line)
+    status, reason = "pass", f"{_signed(change)} is within the limit"
+    if level.fail is not None and change > level.fail:
+        status, reason = "fail", f"{_signed(change)} exceeds the fail limit of +{level.fail:g}%"
+    elif level.warn is not None and change > level.warn:
+        status, reason = "warn", f"{_signed(change)} exceeds the warn limit of +{level.warn:g}%"
+    return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line)
+
+
+def _absolute(metric: str, level: Level, current: float | None) -> Check:
+    unit = METRICS[metric].unit
+    parts = []
+    if level.warn is not None:
+        parts.append(f"warn > {level.warn:g} {unit}")
+    if level.fail is not None:
+        parts.append(f"fail > {level.fail:g} {unit}")
+    limit = ", ".join(parts)
+    if current is None:
+        return Check(metric, "absolute", "skip", None, limit=limit, reason="not measured", source_line=level.line)
+    status: Status = "pass"
+    reason = f"{current:.4g} {unit} is within the budget"
+    if level.fail is not None and current > level.fail:
+        status, reason = "fail", f"{current:.4g} {unit} is over the budget of {level.fail:g} {unit}"
+    elif level.warn is not None and current > level.warn:
+        status, reason = "warn", f"{current:.4g} {unit} is over the warning level of {level.warn:g} {unit}"
+    return Check(metric, "absolute", status, current, limit=limit, reason=reason, source_line=level.line)
+
+
+def _bound(name: str, current: float | None, bound: float, line: int | None, *, below: bool) -> Check:
+    limit = f"≥ {bound:g}" if below else f"≤ {bound:g}"
+    if current is None:
+        return Check(
+            name, "quality", "fail", None, limit=limit, reason="not reported by the benchmark", source_line=line
+        )
+    broken = current < bound if below else current > bound
+    if broken:
+        word = "below the floor" if below else "above the ceiling"
+        return Check(
+            name,
+            "quality",
+            "fail",
+            current,
+            limit=limit,
+            reason=f"{current:g} is {word} of {bound:g}",
+            source_line=line,
+        )
+    return Check(name, "quality", "pass", current, limit=limit, reason="within bounds", source_line=line)
+
+
+def _signed(change: float) -> str:
+    return f"{change:+.1f}%"
