@@ -242,19 +242,22 @@ def _validate(data: Any, lines: dict[KeyPath, int], file: str) -> list[str]:
             line=lines.get(("version",), 1),
         )
     validator = jsonschema.Draft202012Validator(load_schema())
-    warnings: list[str] = []
+    warnings: list[tuple[int, str]] = []
     problems: list[tuple[int, str, str]] = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in validator.iter_errors(data):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":  # only `false` in this schema: unknown keys
             known = list(error.schema.get("properties", {}))
             for key in (k for k in error.instance if k not in known):
-                line = lines.get(path + (key,)) or _nearest_line(lines, path)
+                line = lines.get(path + (key,)) or _nearest_line(lines, path) or 0
                 close = difflib.get_close_matches(key, known, n=1)
                 suggestion = f"; did you mean {close[0]!r}?" if close else ""
-                warnings.append(f"{file}:{line}: unknown key {_dotted(path + (key,))!r} is ignored{suggestion}")
+                warnings.append((line, f"{file}:{line}: unknown key {_dotted(path + (key,))!r} is ignored{suggestion}"))
             continue
+        if "propertyNames" in error.relative_schema_path:  # the offending key itself is the instance
+            path = path + (error.instance,)
         problems.append((_nearest_line(lines, path) or 0, _dotted(path), _describe(error)))
+    problems.sort()
     if problems:
         line, where, what = problems[0]
         more = f" (and {len(problems) - 1} more problem(s): {_summary(problems[1:])})" if len(problems) > 1 else ""
@@ -264,8 +267,8 @@ def _validate(data: Any, lines: dict[KeyPath, int], file: str) -> list[str]:
             file=file,
             line=line or None,
         )
-    warnings.extend(_semantic_checks(data, lines, file))
-    return warnings
+    _semantic_checks(data, lines, file)
+    return [text for _, text in sorted(warnings)]
 
 
 def _summary(problems: list[tuple[int, str, str]]) -> str:
@@ -292,12 +295,18 @@ def _describe(error: Any) -> str:
     if kind == "oneOf":
         return f"{value!r} does not match any allowed form ({error.schema.get('description', 'see the reference')})"
     if kind == "propertyNames":
-        return f"{value!r} is not a known name here"
+        return f"{value!r} is not a known name here ({_describe_names(error.validator_value)})"
     if kind in ("minimum", "exclusiveMinimum", "maximum"):
         return f"{value!r} is out of range ({error.message})"
     if kind == "pattern":
         return f"{value!r} has the wrong form (expected to match {error.validator_value})"
     return str(error.message)
+
+
+def _describe_names(schema: Any) -> str:
+    if isinstance(schema, dict) and "$ref" in schema and schema["$ref"].endswith("/metric"):
+        return "use one of: " + ", ".join(load_schema()["$defs"]["metric"]["enum"])
+    return "see the reference"
 
 
 def _type_words(expected: Any) -> str:
@@ -314,7 +323,7 @@ def _type_words(expected: Any) -> str:
     return words.get(expected, str(expected))
 
 
-def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> list[str]:
+def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> None:
     names: dict[str, int] = {}
     for index, bench in enumerate(data["benchmarks"]):
         line = lines.get(("benchmarks", index, "name"))
@@ -343,7 +352,6 @@ def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str)
             file=file,
             line=lines.get(("carbon",)),
         )
-    return []
 
 
 def _level_blocks(data: dict[str, Any]) -> list[tuple[KeyPath, dict[str, Any]]]:

@@ -9,6 +9,12 @@ from typing import Any
 from gate.models import METRICS
 
 DEFAULT_TEMPLATE = "report.md.j2"
+HEADLINE = {
+    "pass": "✅ green-gate: within the energy budget",
+    "warn": "⚠️ green-gate: within the energy budget, with warnings",
+    "fail": "❌ green-gate: energy budget exceeded",
+    "error": "💥 green-gate: the check could not complete",
+}
 STATUS_ICON = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "skip": "➖ skipped", "error": "💥 error"}
 _SEVERITY = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
 _SI = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")]
@@ -46,6 +52,17 @@ def md(text: Any) -> str:
     out = str(text).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
     out = out.replace("<", "&lt;").replace("`", "'")  # no HTML tags, no code spans
     return out.replace("@", "@\u200b")  # no @-mentions
+
+
+def fence(lines: list[str]) -> str:
+    """A code fence longer than any backtick run in `lines`, so output cannot close it."""
+    longest = 0
+    for line in lines:
+        run = 0
+        for char in line:
+            run = run + 1 if char == "`" else 0
+            longest = max(longest, run)
+    return "`" * max(3, longest + 1)
 
 
 def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
@@ -110,5 +127,5 @@ def render(document: dict[str, Any], template: str = DEFAULT_TEMPLATE) -> str:
         lstrip_blocks=True,
     )
     env.filters.update(md=md, quantity=quantity, percent=percent)
-    env.globals.update(status_icon=STATUS_ICON, table_rows=table_rows)
+    env.globals.update(status_icon=STATUS_ICON, headline=HEADLINE, table_rows=table_rows, fence=fence)
     return env.get_template(template).render(result=document)

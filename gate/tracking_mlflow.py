@@ -70,6 +70,8 @@ class MlflowStore:
         # retries with backoff for ~2 minutes). Users' own settings win.
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+        # stdout carries the report only; the gate logs the run's URL to stderr itself.
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
         with _mlflow_errors("connecting", uri):
             from mlflow.tracking import MlflowClient
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from gate.budget import Level, Outcome, Rules
 from gate.models import METRICS, Baseline, Check, Decision, RunSummary, Status, Verdict
 
+# Percentage points: a change exactly at a limit is within it, whatever float rounding says.
+_AT_LIMIT_TOLERANCE_PCT = 1e-9
 _RANK: dict[str, int] = {"skip": 0, "pass": 1, "warn": 2, "fail": 3, "error": 4}
 
 
@@ -93,9 +95,9 @@ def _relative(metric: str, level: Level, current: float | None, baseline: Baseli
     if change is None:
         return Check(metric, "relative", "skip", current, base_value, None, limit, "baseline is zero", level.line)
     status, reason = "pass", f"{_signed(change)} is within the limit"
-    if level.fail is not None and change > level.fail:
+    if level.fail is not None and change > level.fail + _AT_LIMIT_TOLERANCE_PCT:
         status, reason = "fail", f"{_signed(change)} exceeds the fail limit of +{level.fail:g}%"
-    elif level.warn is not None and change > level.warn:
+    elif level.warn is not None and change > level.warn + _AT_LIMIT_TOLERANCE_PCT:
         status, reason = "warn", f"{_signed(change)} exceeds the warn limit of +{level.warn:g}%"
     return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line)
 

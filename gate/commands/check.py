@@ -156,6 +156,7 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
         if store is not None and opts.record and outcome.summary is not None and outage is None:
             try:
                 outcome.mlflow_run_id, outcome.mlflow_run_url = _log_run(store, experiment, outcome, spec, session)
+                log(f"[{spec.name}] logged MLflow run {outcome.mlflow_run_url or outcome.mlflow_run_id}")
             except TrackingError as exc:
                 outage = exc
         if outage is not None and outcome.decision is not None:

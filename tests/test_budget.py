@@ -1,0 +1,205 @@
+"""Loading green-budget.yml: valid files resolve to rules; bad ones fail with file, line and key."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gate.budget import Level, load_budget, parse_budget
+from gate.errors import ConfigError, ExitCode
+
+MINIMAL = """\
+version: 1
+benchmarks:
+  - name: bench
+    command: python bench.py
+"""
+
+FULL = """\
+version: 1
+benchmarks:
+  - name: infer
+    command: [python, bench.py, --fast]
+    kind: inference
+    repeats: 7
+    warmup: 2
+    timeout_s: 30
+    working_directory: sub
+    env: {SEED: 3, FAST: true}
+    limits:
+      duration_s: {fail: 10%}
+  - name: train
+    command: python train.py
+    kind: training
+limits:
+  energy_per_prediction_j: {warn: +2%, fail: +5%}
+budgets:
+  energy_kwh: 0.5
+  emissions_g: {warn: 10, fail: 20}
+quality:
+  accuracy: {min: 0.9}
+  loss: {max: 0.3}
+carbon:
+  country: fra
+  pue: 1.2
+baseline:
+  branch: main
+policy:
+  missing_baseline: warn
+  mlflow_unavailable: fail
+mlflow:
+  experiment: team/{benchmark}
+branches:
+  - match: "release/*"
+    limits:
+      energy_per_prediction_j: {warn: 1%, fail: 2%}
+    baseline:
+      branch: release/base
+"""
+
+
+def parse(text: str, name: str = "green-budget.yml") -> object:
+    return parse_budget(textwrap.dedent(text), Path(name))
+
+
+def error_of(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse(text)
+    return info.value
+
+
+def test_minimal_budget_gets_documented_defaults() -> None:
+    budget = parse_budget(MINIMAL, Path("/repo/green-budget.yml"))
+    (spec,) = budget.benchmarks
+    assert (spec.name, spec.kind, spec.repeats, spec.warmup, spec.timeout_s) == ("bench", "inference", 5, 1, 600.0)
+    assert spec.shell_command == "python bench.py" and spec.argv is None
+    assert spec.working_directory == Path("/repo")
+    assert budget.policy.missing_baseline == "pass" and budget.policy.mlflow_unavailable == "warn"
+    assert budget.experiment_template == "green-gate/{benchmark}"
+    assert budget.carbon.country is None and budget.carbon.intensity_g_per_kwh is None
+    assert budget.warnings == ()
+
+
+def test_full_budget_resolves_rules_per_benchmark() -> None:
+    budget = parse_budget(FULL, Path("/repo/green-budget.yml"))
+    infer, train = budget.benchmarks
+    assert infer.argv == ("python", "bench.py", "--fast")
+    assert infer.env == {"SEED": "3", "FAST": "true"}
+    assert infer.working_directory == Path("/repo/sub")
+    assert (infer.repeats, infer.warmup, infer.timeout_s, train.kind) == (7, 2, 30.0, "training")
+    # top-level limits apply to both; the benchmark's own limits add to them
+    assert infer.rules.limits_pct["energy_per_prediction_j"] == Level(warn=2.0, fail=5.0, line=17)
+    assert infer.rules.limits_pct["duration_s"].fail == 10.0
+    assert "duration_s" not in train.rules.limits_pct
+    assert train.rules.budgets["energy_kwh"] == Level(fail=0.5, line=19)
+    assert train.rules.budgets["emissions_g"] == Level(warn=10, fail=20, line=20)
+    assert train.rules.quality_min == {"accuracy": (0.9, 22)}
+    assert train.rules.quality_max == {"loss": (0.3, 23)}
+    assert budget.carbon.country == "FRA" and budget.carbon.pue == 1.2
+    assert budget.policy.mlflow_unavailable == "fail"
+    assert budget.experiment_template == "team/{benchmark}"
+
+
+def test_branch_override_applies_only_to_matching_branches() -> None:
+    budget = parse_budget(FULL, Path("green-budget.yml"))
+    infer = budget.benchmarks[0]
+    rules, baseline = budget.for_branch(infer, "release/2.1")
+    assert rules.limits_pct["energy_per_prediction_j"] == Level(warn=1.0, fail=2.0, line=37)
+    assert rules.limits_pct["duration_s"].fail == 10.0  # not overridden: kept
+    assert baseline.branch == "release/base"
+    rules, baseline = budget.for_branch(infer, "feature/x")
+    assert rules.limits_pct["energy_per_prediction_j"].fail == 5.0
+    assert baseline.branch == "main"
+
+
+def test_yaml_syntax_error_names_the_line() -> None:
+    error = error_of("version: 1\nbenchmarks:\n  - name: a\n    command: [unclosed\n")
+    assert error.exit_code == ExitCode.USAGE
+    assert error.file == "green-budget.yml"
+    assert error.line == 5 or error.line == 4
+    assert "not valid YAML" in error.message
+
+
+def test_wrong_type_names_key_path_and_line() -> None:
+    error = error_of(MINIMAL + "    repeats: many\n")
+    assert error.line == 5
+    assert "benchmarks[0].repeats" in error.message
+    assert "expected a whole number, got str 'many'" in error.message
+    assert error.hint and "README" in error.hint
+    assert error.render().startswith("green-budget.yml:5: at benchmarks[0].repeats")
+
+
+def test_bad_percentage_is_explained() -> None:
+    error = error_of(MINIMAL + "limits:\n  energy_j: {fail: 5 percent}\n")
+    assert error.line == 6
+    assert "limits.energy_j.fail" in error.message
+    assert "'+5%'" in error.message
+
+
+def test_unknown_metric_in_limits_is_an_error_not_a_silent_no_op() -> None:
+    error = error_of(MINIMAL + "limits:\n  energy_per_sample: {fail: 5%}\n")
+    assert error.line == 6
+    assert "energy_per_sample" in error.message
+
+
+def test_missing_required_key() -> None:
+    error = error_of("version: 1\nbenchmarks:\n  - name: a\n")
+    assert "missing required key 'command'" in error.message
+    assert error.line == 3
+
+
+def test_unsupported_version() -> None:
+    error = error_of(MINIMAL.replace("version: 1", "version: 2"))
+    assert "unsupported budget file version 2" in error.message
+    assert error.line == 1
+
+
+def test_unknown_keys_warn_with_line_and_suggestion() -> None:
+    budget = parse_budget(MINIMAL + "    repeat: 3\npolicey: {}\n", Path("b.yml"))
+    assert budget.warnings == (
+        "b.yml:5: unknown key 'benchmarks[0].repeat' is ignored; did you mean 'repeats'?",
+        "b.yml:6: unknown key 'policey' is ignored; did you mean 'policy'?",
+    )
+    assert budget.benchmarks[0].repeats == 5
+
+
+def test_warn_above_fail_is_rejected() -> None:
+    error = error_of(MINIMAL + "limits:\n  energy_j: {warn: 8%, fail: 5%}\n")
+    assert "warn (8%) is above fail (5%)" in error.message
+    assert error.line == 6
+
+
+def test_duplicate_key_is_rejected_with_its_line() -> None:
+    error = error_of(MINIMAL + "limits: {}\nlimits: {}\n")
+    assert "appears twice" in error.message
+    assert error.line == 6
+
+
+def test_duplicate_benchmark_names_are_rejected() -> None:
+    error = error_of(MINIMAL + "  - name: bench\n    command: other\n")
+    assert "used twice" in error.message and error.line == 5
+
+
+def test_country_and_fixed_intensity_are_exclusive() -> None:
+    error = error_of(MINIMAL + "carbon: {country: FRA, intensity_g_per_kwh: 50}\n")
+    assert "both 'country' and 'intensity_g_per_kwh'" in error.message
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_budget(tmp_path / "nope.yml")
+    assert info.value.exit_code == ExitCode.USAGE
+    assert "not found" in info.value.message
+
+
+def test_not_a_mapping() -> None:
+    error = error_of("- just\n- a list\n")
+    assert "must be a mapping" in error.message
+
+
+def test_example_budget_is_valid() -> None:
+    budget = load_budget(Path(__file__).parent.parent / "examples" / "digits" / "green-budget.yml")
+    assert budget.warnings == ()
+    assert [b.name for b in budget.benchmarks] == ["digits-svc-inference"]

@@ -1,0 +1,48 @@
+"""Hardware fingerprint (CPU everywhere) and the NVML boundary (GPU tests skip without a GPU)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gate import gpu_nvml
+from gate.hardware import Hardware, _cpu_model, detect
+
+
+def test_fingerprint_is_stable_and_changes_with_what_decides_energy() -> None:
+    a = Hardware("AMD EPYC 9654", 16, ("NVIDIA H100 80GB HBM3",))
+    assert a.fingerprint == Hardware("AMD EPYC 9654", 16, ("NVIDIA H100 80GB HBM3",)).fingerprint
+    assert len(a.fingerprint) == 12
+    assert a.fingerprint != Hardware("AMD EPYC 9654", 16, ("NVIDIA H200",)).fingerprint
+    assert a.fingerprint != Hardware("AMD EPYC 9654", 16, ("NVIDIA H100 80GB HBM3",) * 2).fingerprint
+    assert a.fingerprint != Hardware("AMD EPYC 9654", 8, ("NVIDIA H100 80GB HBM3",)).fingerprint
+
+
+def test_description_reads_well() -> None:
+    assert Hardware("Xeon", 4, ()).describe() == "Xeon (4 CPUs), no GPU"
+    assert Hardware("Xeon", 4, ("H100", "H100")).describe() == "2 x H100; Xeon (4 CPUs)"
+
+
+def test_cpu_model_from_cpuinfo(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n")
+    assert _cpu_model(info) == "AMD EPYC 7B13"
+    assert _cpu_model(tmp_path / "missing")  # falls back to platform facts, never empty
+
+
+def test_detect_on_this_machine() -> None:
+    hw = detect()
+    assert hw.cpu_count >= 1 and hw.cpu_model
+
+
+def _gpus() -> tuple[gpu_nvml.GpuInfo, ...]:
+    return gpu_nvml.visible_gpus()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _gpus(), reason="no NVIDIA GPU visible through NVML (no driver or no device)")
+def test_nvml_lists_the_gpus() -> None:
+    gpus = _gpus()
+    assert all(g.name and g.uuid.startswith(("GPU-", "MIG-")) and g.driver for g in gpus)
+    assert detect().gpu_models == tuple(g.name for g in gpus)
