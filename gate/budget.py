@@ -59,6 +59,7 @@ class BenchmarkSpec:
     env: dict[str, str]
     rules: Rules
     line: int | None
+    requires_gpu: bool = False  # stop with a clear error when no NVIDIA GPU is visible
 
     @property
     def display_command(self) -> str:
@@ -401,6 +402,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                 env={str(k): _env_value(v) for k, v in (raw.get("env") or {}).items()},
                 rules=_rules_from(raw, prefix, lines, top_rules),
                 line=lines.get(prefix),
+                requires_gpu=bool(raw.get("requires_gpu", False)),
             )
         )
     carbon = data.get("carbon") or {}

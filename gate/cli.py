@@ -99,6 +99,58 @@ def validate(path: Path) -> None:
     _exit(lambda: validate_command.run(path, out=click.echo, err=lambda m: click.echo(m, err=True)))
 
 
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--budget",
+    "budget_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default="green-budget.yml",
+    show_default=True,
+    help="Budget file to write.",
+)
+@click.option(
+    "--workflow",
+    "workflow_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=".github/workflows/green-gate.yml",
+    show_default=True,
+    help="Pull-request gate workflow to write.",
+)
+@click.option("--no-workflow", is_flag=True, help="Write only the budget file.")
+@click.option("--command", help="Benchmark command. Default: python bench.py or benchmark.py if found.")
+@click.option("--name", help="Benchmark name. Default: <folder>-<kind>.")
+@click.option("--kind", type=click.Choice(["inference", "training"]), help="Default: from the command's name.")
+@click.option("--gpu", is_flag=True, help="The benchmark needs an NVIDIA GPU (requires_gpu, a GPU runner).")
+@click.option("--action-ref", help="`uses:` reference in the workflow. Default: this version's release.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def init(
+    budget_path: Path,
+    workflow_path: Path,
+    no_workflow: bool,
+    command: str | None,
+    name: str | None,
+    kind: str | None,
+    gpu: bool,
+    action_ref: str | None,
+    force: bool,
+) -> None:
+    """Write a starter green-budget.yml and a PR-gate workflow (asks nothing; never overwrites without --force)."""
+    from gate.commands import init as init_command
+
+    options = init_command.InitOptions(
+        root=Path.cwd(),
+        budget_path=budget_path,
+        workflow_path=None if no_workflow else workflow_path,
+        command=command,
+        name=name,
+        kind="training" if kind == "training" else ("inference" if kind == "inference" else None),
+        gpu=gpu,
+        action_ref=action_ref,
+        force=force,
+    )
+    _exit(lambda: init_command.run(options, out=click.echo, err=lambda m: click.echo(m, err=True)))
+
+
 def _exit(command: Callable[[], int]) -> None:
     try:
         code = command()

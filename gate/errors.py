@@ -63,3 +63,9 @@ class TrackingError(GateError):
 
     exit_code = ExitCode.INTERNAL
     title = "MLflow unavailable"
+
+
+class GpuUnavailableError(ConfigError):
+    """The budget says a benchmark needs a GPU and this process sees none: the job is set up wrong."""
+
+    title = "no GPU visible"

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gate import process
+from gate import gpu_nvml, process
 from gate.budget import BenchmarkSpec
-from gate.errors import BenchmarkError
+from gate.errors import BenchmarkError, GpuUnavailableError
 from gate.models import METRICS, EnergyReading, RepeatResult
 
 
@@ -34,14 +34,34 @@ class BenchmarkRun:
     tail: tuple[str, ...] = ()
 
 
+GPU_HELP = "docs/action.md, section 'GPUs'"
+
+
+def require_gpu(spec: BenchmarkSpec, visible_gpus: Callable[[], tuple[gpu_nvml.GpuInfo, ...]]) -> None:
+    """Raise GpuUnavailableError when the budget marks `spec` as needing a GPU and NVML sees none."""
+    if spec.requires_gpu and not visible_gpus():
+        raise GpuUnavailableError(
+            f"benchmark {spec.name!r} has 'requires_gpu: true' but no NVIDIA GPU is visible "
+            "(NVML found no device); nothing was measured",
+            hint="run the job on a GPU runner and give the container the GPU: NVIDIA runtime as Docker's "
+            "default runtime (the action sets NVIDIA_VISIBLE_DEVICES), or a job-level `container:` with "
+            f"`options: --gpus all` running `green-gate check`; see {GPU_HELP}",
+        )
+
+
 def run_benchmark(
     spec: BenchmarkSpec,
     meter: EnergyMeter,
     *,
     echo: Callable[[str], None],
     log: Callable[[str], None],
+    visible_gpus: Callable[[], tuple[gpu_nvml.GpuInfo, ...]] = gpu_nvml.visible_gpus,
 ) -> BenchmarkRun:
-    """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure."""
+    """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure.
+
+    Raises GpuUnavailableError (exit 2) before running anything when a GPU is required but absent.
+    """
+    require_gpu(spec, visible_gpus)
     run = BenchmarkRun(spec)
     total = spec.warmup + spec.repeats
     for step in range(total):

@@ -1,0 +1,28 @@
+# green-gate container action: `python -m gate.action` reads the action's INPUT_* variables and runs
+# `green-gate check`. Runtime dependencies only, installed from the lock file (docs/action.md).
+# The lock is made on CPython 3.11: keep the base image's Python at the same minor version.
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
+    DEBIAN_FRONTEND=noninteractive \
+    GIT_PYTHON_REFRESH=quiet \
+    NVIDIA_VISIBLE_DEVICES=all \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility
+
+WORKDIR /opt/green-gate
+
+# Dependencies first: this layer is reused until the lock file changes.
+COPY requirements/runtime.lock requirements/build.lock requirements/
+RUN pip install --no-cache-dir --requirement requirements/runtime.lock
+
+COPY pyproject.toml README.md ./
+COPY gate gate/
+COPY templates templates/
+RUN PIP_CONSTRAINT=requirements/build.lock pip install --no-cache-dir --no-deps . \
+    && green-gate --version
+
+ENTRYPOINT ["python", "-m", "gate.action"]

@@ -1,0 +1,296 @@
+"""The container action's entrypoint: `INPUT_*` variables -> a `green-gate check` command line -> the CLI.
+
+Run as `python -m gate.action` (the image's ENTRYPOINT). Every action input is one row of INPUTS, and
+`plan()` is the only place where inputs become CLI options or environment variables, so a step
+`uses: green-gate/green-gate@v1` and a local `green-gate check ...` run the same code with the same
+options; the entrypoint prints that local command line before it starts.
+
+Inputs are read through one helper, `read_input()`. An empty input means "use the default" (the
+runner passes empty strings for inputs left out of `with:` when action.yml has no default, and the
+`docker://` route applies no action.yml defaults at all).
+
+Diagnostics and workflow commands go to stderr; stdout carries the report only.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from gate.errors import ExitCode
+from gate.github_actions import annotation
+
+Target = Literal["option", "options", "off_switch", "env", "secret_env", "entrypoint"]
+
+DOCS = "docs/action.md"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One action input: its name in action.yml, its default there, and where its value goes.
+
+    target:
+      option      -> `<to> VALUE`
+      options     -> `<to> ITEM` for each comma/whitespace-separated item
+      off_switch  -> boolean input; `<to>` is added when it is false
+      env         -> environment variable `<to>` for the CLI (and the benchmark)
+      secret_env  -> like env, and the value is masked in the log first
+      entrypoint  -> handled by this module itself (`<to>` says how)
+    """
+
+    name: str
+    default: str
+    target: Target
+    to: str
+
+
+# The one mapping from action inputs to the CLI. action.yml declares the same names and defaults
+# (tests/test_action.py holds the two together, and holds the options to `green-gate check`'s own).
+INPUTS: tuple[Input, ...] = (
+    Input("budget", "green-budget.yml", "option", "--budget"),
+    Input("benchmarks", "", "options", "--benchmark"),
+    Input("json_file", "", "option", "--json"),
+    Input("report_file", "", "option", "--report-file"),
+    Input("branch", "", "option", "--branch"),
+    Input("base_branch", "", "option", "--base-branch"),
+    Input("commit", "", "option", "--commit"),
+    Input("baseline_run_id", "", "option", "--baseline-run-id"),
+    Input("repeats", "", "option", "--repeats"),
+    Input("warmup", "", "option", "--warmup"),
+    Input("record", "true", "off_switch", "--no-record"),
+    Input("mlflow_tracking_uri", "", "env", "MLFLOW_TRACKING_URI"),
+    Input("github_token", "${{ github.token }}", "secret_env", "GITHUB_TOKEN"),
+    Input("working_directory", ".", "entrypoint", "directory the check runs in, relative to the workspace"),
+    Input("setup_command", "", "entrypoint", "shell command run first, e.g. to install the benchmark's deps"),
+    Input("mode", "history", "entrypoint", "comparison mode; only 'history' exists in this version"),
+    Input("comment", "false", "entrypoint", "PR comment; not available in this version (warns when true)"),
+    Input("gpus", "all", "entrypoint", "NVIDIA_VISIBLE_DEVICES for the NVIDIA container runtime (action.yml)"),
+)
+
+MODES = ("history",)
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+# Messages: cause, fix, where to read more.
+BAD_BOOLEAN = "input {name!r} is {value!r}, which is not a boolean. Fix: write true or false. See {docs}."
+BAD_MODE = (
+    "input 'mode' is {value!r}; this version of green-gate compares with the recorded history only. "
+    "Fix: remove the input or set it to 'history' (paired A/B runs are planned). See {docs}."
+)
+COMMENT_UNAVAILABLE = (
+    "input 'comment' is true, but this version of green-gate does not post PR comments yet; "
+    "the report is in the job summary and at the report_path output. See {docs}."
+)
+NO_DIRECTORY = (
+    "input 'working_directory' is {value!r}, which is not a directory in the workspace ({cwd}). "
+    "Fix: give a path relative to the repository root (check it out first with actions/checkout). See {docs}."
+)
+GPUS_NOT_APPLIED = (
+    "input 'gpus' is {value!r} but the container sees NVIDIA_VISIBLE_DEVICES={actual!r}: the input only "
+    "takes effect through action.yml (`uses: owner/green-gate@TAG`). Fix: with `uses: docker://...`, set "
+    "NVIDIA_VISIBLE_DEVICES in the step's `env:` instead. See {docs}, section 'GPUs'."
+)
+SETUP_FAILED = (
+    "the setup_command exited with status {status}, so the benchmark cannot run (exit 3). "
+    "Fix: run the command locally; or build your own image FROM the green-gate image with the "
+    "dependencies installed. See {docs}, section 'Benchmark dependencies'."
+)
+
+
+class ActionInputError(Exception):
+    """An input that cannot be turned into a command line; exit 2."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the entrypoint does, derived from the inputs alone."""
+
+    argv: tuple[str, ...]  # arguments after `green-gate check`
+    env: dict[str, str] = field(default_factory=dict)
+    masks: tuple[str, ...] = ()
+    working_directory: str = "."
+    setup_command: str | None = None
+    gpus: str | None = None  # what NVIDIA_VISIBLE_DEVICES should be (set by action.yml's runs.env)
+    warnings: tuple[str, ...] = ()
+
+    def command_line(self) -> str:
+        """The equivalent local command (environment variables named, secret values never shown)."""
+        env = " ".join(f"{name}=..." for name in sorted(self.env))
+        cmd = shlex.join(["green-gate", "check", *self.argv])
+        return f"{env} {cmd}" if env else cmd
+
+
+def read_input(env: Mapping[str, str], name: str) -> str | None:
+    """The value of action input `name`, or None when unset or blank.
+
+    Upper-cases the name and tries both spellings the runner may use: `INPUT_BASE_BRANCH` and
+    `INPUT_BASE-BRANCH` (the runner keeps hyphens of hyphenated input names).
+    """
+    key = name.upper()
+    spellings = (f"INPUT_{key}", f"INPUT_{key.replace('-', '_')}", f"INPUT_{key.replace('_', '-')}")
+    for candidate in dict.fromkeys(spellings):
+        value = env.get(candidate)
+        if value is not None and value.strip():
+            return value.strip()
+    return None
+
+
+def parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ActionInputError(BAD_BOOLEAN.format(name=name, value=value, docs=DOCS))
+
+
+def plan(read: Callable[[str], str | None]) -> Plan:
+    """Turn inputs (via `read`, None meaning "use the default") into a Plan. Pure; raises ActionInputError."""
+    argv: list[str] = []
+    env: dict[str, str] = {}
+    masks: list[str] = []
+    warnings: list[str] = []
+    values: dict[str, str | None] = {}
+    for spec in INPUTS:
+        value = read(spec.name)
+        if value is None and spec.target == "entrypoint":
+            value = spec.default or None
+        values[spec.name] = value
+        if value is None:
+            continue
+        if spec.target == "option":
+            argv += [spec.to, value]
+        elif spec.target == "options":
+            for item in value.replace(",", " ").split():
+                argv += [spec.to, item]
+        elif spec.target == "off_switch":
+            if not parse_bool(spec.name, value):
+                argv.append(spec.to)
+        elif spec.target in ("env", "secret_env"):
+            env[spec.to] = value
+            if spec.target == "secret_env":
+                masks.append(value)
+    mode = values["mode"]
+    if mode is not None and mode.lower() not in MODES:
+        raise ActionInputError(BAD_MODE.format(value=mode, docs=DOCS))
+    comment = values["comment"]
+    if comment is not None and parse_bool("comment", comment):
+        warnings.append(COMMENT_UNAVAILABLE.format(docs=DOCS))
+    uri_secret = _userinfo(env.get("MLFLOW_TRACKING_URI"))
+    if uri_secret:
+        masks.append(uri_secret)
+    return Plan(
+        argv=tuple(argv),
+        env=env,
+        masks=tuple(masks),
+        working_directory=values["working_directory"] or ".",
+        setup_command=values["setup_command"],
+        gpus=values["gpus"],
+        warnings=tuple(warnings),
+    )
+
+
+def _userinfo(uri: str | None) -> str | None:
+    """The `user:password` part of an http(s) URI, which must not reach the log."""
+    if not uri or "://" not in uri:
+        return None
+    rest = uri.split("://", 1)[1]
+    authority = rest.split("/", 1)[0]
+    return authority.rsplit("@", 1)[0] if "@" in authority else None
+
+
+# --- running ------------------------------------------------------------------------------------
+
+Cli = Callable[[Sequence[str], Path, Mapping[str, str]], int]
+Shell = Callable[[str, Path, Mapping[str, str]], int]
+
+
+def run_cli(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> int:
+    """`green-gate check ARGV` in this process, in `cwd` with `env` added; returns its exit code."""
+    from gate.cli import main as cli_main
+
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        cli_main.main(args=["check", *argv], prog_name="green-gate", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else int(ExitCode.USAGE))
+    return 0
+
+
+def run_shell(command: str, cwd: Path, env: Mapping[str, str]) -> int:
+    """Run the setup command like a workflow's `run:` step (bash -e -o pipefail where bash exists)."""
+    shell = ["bash", "-e", "-o", "pipefail", "-c"] if _has("bash") else ["sh", "-e", "-c"]
+    # Its output is diagnostics for the log: keep stdout free for the report.
+    completed = subprocess.run([*shell, command], cwd=cwd, env=dict(env), stdout=sys.stderr, check=False)
+    return completed.returncode
+
+
+def _has(program: str) -> bool:
+    return any((Path(d) / program).is_file() for d in os.environ.get("PATH", "").split(os.pathsep) if d)
+
+
+def run(
+    env: Mapping[str, str],
+    *,
+    cwd: Path,
+    cli: Cli = run_cli,
+    shell: Shell = run_shell,
+    err: Callable[[str], None] | None = None,
+) -> int:
+    """The entrypoint's work with its outside world passed in; returns the exit code."""
+    err = err or _stderr
+    try:
+        the_plan = plan(lambda name: read_input(env, name))
+    except ActionInputError as exc:
+        return die(env, str(exc), ExitCode.USAGE, err)
+    for secret in the_plan.masks:
+        err(f"::add-mask::{secret}")
+    for warning in the_plan.warnings:
+        err(annotation("warning", warning, title="green-gate"))
+    workdir = (cwd / the_plan.working_directory).resolve()
+    if not workdir.is_dir():
+        message = NO_DIRECTORY.format(value=the_plan.working_directory, cwd=cwd, docs=DOCS)
+        return die(env, message, ExitCode.USAGE, err)
+    child_env = {**env, **the_plan.env}
+    if the_plan.setup_command is not None:
+        err(f"green-gate: setup_command: {the_plan.setup_command}")
+        status = shell(the_plan.setup_command, workdir, child_env)
+        if status != 0:
+            return die(env, SETUP_FAILED.format(status=status, docs=DOCS), ExitCode.BENCHMARK_FAILED, err)
+    actual_gpus = env.get("NVIDIA_VISIBLE_DEVICES", "all")
+    if the_plan.gpus is not None and actual_gpus != the_plan.gpus:
+        warning = GPUS_NOT_APPLIED.format(value=the_plan.gpus, actual=actual_gpus, docs=DOCS)
+        err(annotation("warning", warning, title="green-gate"))
+    err(f"green-gate: in {workdir}: {the_plan.command_line()}")
+    return cli(the_plan.argv, workdir, the_plan.env)
+
+
+def die(env: Mapping[str, str], message: str, code: ExitCode, err: Callable[[str], None]) -> int:
+    """Explain a failure in the job summary (Markdown) and as one `::error::` line; return its exit code."""
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(f"## 💥 green-gate could not start (exit {int(code)})\n\n{message}\n")
+    err(annotation("error", message, title="green-gate"))
+    return int(code)
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def main() -> None:
+    sys.exit(run(os.environ, cwd=Path.cwd()))
+
+
+if __name__ == "__main__":
+    main()
