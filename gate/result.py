@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def build_document(
         "gate_version": __version__,
         "verdict": verdict,
         "exit_code": exit_code,
-        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "budget_file": budget_file,
         "tracking_uri": tracking_uri,
         "context": context,
@@ -108,5 +108,5 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 
 
 def local_result_path(cwd: Path) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return cwd / RESULTS_DIR / f"check-{stamp}.json"

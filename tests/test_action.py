@@ -211,7 +211,7 @@ class Recorder:
 
 def test_run_calls_the_cli_in_the_working_directory(tmp_path: Path) -> None:
     (tmp_path / "bench").mkdir()
-    recorder, lines = Recorder(1), []
+    recorder, lines = Recorder(1), list[str]()
     env = {"INPUT_WORKING_DIRECTORY": "bench", "INPUT_BUDGET": "b.yml", "INPUT_GITHUB_TOKEN": "tok123"}
     code = action.run(env, cwd=tmp_path, cli=recorder.cli, err=lines.append)
     assert code == 1  # the CLI's exit code is the action's
@@ -235,7 +235,7 @@ def test_run_setup_command_runs_first_with_the_env(tmp_path: Path) -> None:
 
 
 def test_run_setup_failure_stops_with_exit_3(tmp_path: Path) -> None:
-    recorder, lines = Recorder(), []
+    recorder, lines = Recorder(), list[str]()
     summary = tmp_path / "summary.md"
     env = {"INPUT_SETUP_COMMAND": "exit 7", "GITHUB_STEP_SUMMARY": str(summary)}
     code = action.run(env, cwd=tmp_path, cli=recorder.cli, shell=action.run_shell, err=lines.append)
@@ -254,7 +254,7 @@ def test_run_setup_failure_stops_with_exit_3(tmp_path: Path) -> None:
     ],
 )
 def test_run_bad_inputs_exit_2_with_summary(tmp_path: Path, env: dict[str, str], expected: str) -> None:
-    recorder, lines = Recorder(), []
+    recorder, lines = Recorder(), list[str]()
     summary = tmp_path / "summary.md"
     code = action.run({**env, "GITHUB_STEP_SUMMARY": str(summary)}, cwd=tmp_path, cli=recorder.cli, err=lines.append)
     assert code == 2
@@ -264,7 +264,7 @@ def test_run_bad_inputs_exit_2_with_summary(tmp_path: Path, env: dict[str, str],
 
 
 def test_run_warns_when_gpus_input_cannot_apply(tmp_path: Path) -> None:
-    recorder, lines = Recorder(), []
+    recorder, lines = Recorder(), list[str]()
     action.run({"INPUT_GPUS": "1", "NVIDIA_VISIBLE_DEVICES": "all"}, cwd=tmp_path, cli=recorder.cli, err=lines.append)
     assert any(line.startswith("::warning") and "input 'gpus' is '1'" in line for line in lines)
     lines.clear()
