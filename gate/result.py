@@ -72,7 +72,7 @@ class BenchmarkOutcome:
 def build_document(
     *,
     verdict: Verdict,
-    exit_code: int,
+    exit_code: int | None,
     budget_file: str | None,
     tracking_uri: str | None,
     context: dict[str, Any],
@@ -85,7 +85,8 @@ def build_document(
         "format": FORMAT_VERSION,
         "gate_version": __version__,
         "verdict": verdict,
-        "exit_code": exit_code,
+        "exit_code": exit_code,  # None while the check is still running (a partial, saved result)
+        "complete": exit_code is not None,
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "budget_file": budget_file,
         "tracking_uri": tracking_uri,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gate import __version__, carbon, ci, github_actions, hardware, report, verdict
-from gate.budget import BenchmarkSpec, Budget, Policy, Rules, load_budget
+from gate.budget import BenchmarkSpec, Budget, Outcome, Policy, Rules, load_budget
 from gate.errors import BenchmarkError, ExitCode, GateError, TrackingError
 from gate.measurement import summarise
 from gate.models import Verdict
@@ -54,7 +54,7 @@ class _Session:
     notes: list[str] | None = None
     result_path: Path | None = None
 
-    def document(self, verdict_: Verdict, exit_code: int, error: GateError | None = None) -> dict[str, Any]:
+    def document(self, verdict_: Verdict, exit_code: int | None, error: GateError | None = None) -> dict[str, Any]:
         hw = self.hardware
         return build_document(
             verdict=verdict_,
@@ -181,7 +181,7 @@ def _override(spec: BenchmarkSpec, opts: CheckOptions) -> BenchmarkSpec:
     )
 
 
-def _missing_policy(policy: Policy, outage: TrackingError | None) -> Any:
+def _missing_policy(policy: Policy, outage: TrackingError | None) -> Outcome:
     # Without MLflow there is no baseline either; the outage policy then speaks for it.
     return "pass" if outage is not None else policy.missing_baseline
 
@@ -340,7 +340,7 @@ def _annotate_checks(session: _Session, outcome: BenchmarkOutcome) -> None:
 def _save_local(session: _Session) -> None:
     if session.result_path is not None:
         outcomes = session.outcomes or []
-        write_json(session.result_path, session.document(verdict.worst([o.verdict for o in outcomes]), -1))
+        write_json(session.result_path, session.document(verdict.worst([o.verdict for o in outcomes]), None))
 
 
 def _report_error(session: _Session, exc: GateError, log: Callable[[str], None]) -> None:
