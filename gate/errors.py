@@ -63,3 +63,13 @@ class TrackingError(GateError):
 
     exit_code = ExitCode.INTERNAL
     title = "MLflow unavailable"
+
+
+class CarbonSourceUnavailable(GateError):
+    """One carbon-intensity source could not answer (no token, network, API error, region unknown).
+
+    The next source in `carbon.sources` is tried; when none answers, the check stops.
+    """
+
+    exit_code = ExitCode.INTERNAL
+    title = "carbon intensity unavailable"
