@@ -66,11 +66,59 @@ class BenchmarkSpec:
         return self.shell_command if self.shell_command is not None else shlex.join(self.argv or ())
 
 
+CarbonProvider = Literal["fixed", "codecarbon", "cloud", "electricitymaps"]
+DEFAULT_TOKEN_ENV = "ELECTRICITYMAPS_API_TOKEN"
+
+# The keys each carbon source provider reads (besides `provider`).
+SOURCE_KEYS: dict[str, tuple[str, ...]] = {
+    "fixed": ("intensity_g_per_kwh",),
+    "codecarbon": ("country", "region"),
+    "cloud": ("cloud", "region"),
+    "electricitymaps": ("zone", "token_env", "timeout_s", "cache_ttl_s"),
+}
+_ALL_SOURCE_KEYS = {key for keys in SOURCE_KEYS.values() for key in keys}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One carbon-intensity source from `carbon.sources` (or the short form)."""
+
+    provider: CarbonProvider
+    intensity_g_per_kwh: float | None = None  # fixed
+    country: str | None = None  # codecarbon: ISO 3166-1 alpha-3
+    region: str | None = None  # codecarbon: state/province/zone; cloud: the cloud region (None: from env)
+    cloud: str | None = None  # cloud: gcp | aws | azure
+    zone: str | None = None  # electricitymaps
+    token_env: str = DEFAULT_TOKEN_ENV  # electricitymaps: NAME of the env var holding the token
+    timeout_s: float = 5.0
+    cache_ttl_s: float = 900.0
+    line: int | None = None
+
+    def describe(self) -> str:
+        """Short name for logs and the report's fallback chain, e.g. 'electricitymaps zone DE'."""
+        if self.provider == "fixed":
+            return f"fixed {self.intensity_g_per_kwh:g} g/kWh"
+        if self.provider == "codecarbon":
+            return f"codecarbon {self.country}" + (f"/{self.region}" if self.region else "")
+        if self.provider == "cloud":
+            return f"cloud {self.cloud}" + (f" {self.region}" if self.region else " (region from env)")
+        return f"electricitymaps zone {self.zone}"
+
+
 @dataclass(frozen=True)
 class CarbonSpec:
-    intensity_g_per_kwh: float | None = None
-    country: str | None = None  # ISO 3166-1 alpha-3
+    sources: tuple[SourceSpec, ...] = ()  # tried in order; empty: no gCO2eq
     pue: float = 1.0
+
+    @property
+    def intensity_g_per_kwh(self) -> float | None:
+        """The short form's fixed value (the first fixed source)."""
+        return next((s.intensity_g_per_kwh for s in self.sources if s.provider == "fixed"), None)
+
+    @property
+    def country(self) -> str | None:
+        """The short form's country (the first codecarbon source)."""
+        return next((s.country for s in self.sources if s.provider == "codecarbon"), None)
 
 
 @dataclass(frozen=True)
@@ -345,7 +393,10 @@ def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str)
                 file=file,
                 line=_nearest_line(lines, path),
             )
-    carbon = data.get("carbon") or {}
+    _carbon_checks(data.get("carbon") or {}, lines, file)
+
+
+def _carbon_checks(carbon: dict[str, Any], lines: dict[KeyPath, int], file: str) -> None:
     if "country" in carbon and "intensity_g_per_kwh" in carbon:
         raise ConfigError(
             "carbon: both 'country' and 'intensity_g_per_kwh' are set",
@@ -353,6 +404,33 @@ def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str)
             file=file,
             line=lines.get(("carbon",)),
         )
+    short = [key for key in ("country", "intensity_g_per_kwh") if key in carbon]
+    if short and "sources" in carbon:
+        raise ConfigError(
+            f"carbon: both 'sources' and the short form '{short[0]}' are set",
+            hint=f"move '{short[0]}' into carbon.sources as its own entry, or drop 'sources'",
+            file=file,
+            line=lines.get(("carbon", short[0])),
+        )
+    for index, source in enumerate(carbon.get("sources") or []):
+        path: KeyPath = ("carbon", "sources", index)
+        if "token" in source:
+            raise ConfigError(
+                f"at {_dotted(path)}: an API token must never be written in the budget file",
+                hint="store it as a CI secret, expose it as an environment variable and name that variable "
+                "in 'token_env' (default ELECTRICITYMAPS_API_TOKEN); then revoke the token that was committed",
+                file=file,
+                line=lines.get(path + ("token",)),
+            )
+        allowed = SOURCE_KEYS[source["provider"]]
+        for key in source:
+            if key != "provider" and key in _ALL_SOURCE_KEYS and key not in allowed:
+                raise ConfigError(
+                    f"at {_dotted(path)}: '{key}' does not apply to provider {source['provider']!r}",
+                    hint=f"provider {source['provider']!r} takes: {', '.join(allowed)}",
+                    file=file,
+                    line=lines.get(path + (key,)),
+                )
 
 
 def _level_blocks(data: dict[str, Any]) -> list[tuple[KeyPath, dict[str, Any]]]:
@@ -419,11 +497,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
     return Budget(
         path=path,
         benchmarks=tuple(benchmarks),
-        carbon=CarbonSpec(
-            intensity_g_per_kwh=carbon.get("intensity_g_per_kwh"),
-            country=carbon["country"].upper() if "country" in carbon else None,
-            pue=float(carbon.get("pue", 1.0)),
-        ),
+        carbon=_carbon_from(carbon, lines),
         baseline=_baseline_from(data.get("baseline") or {}),
         policy=Policy(
             missing_baseline=policy.get("missing_baseline", "pass"),
@@ -434,6 +508,33 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         warnings=warnings,
         _lines=lines,
     )
+
+
+def _carbon_from(carbon: dict[str, Any], lines: dict[KeyPath, int]) -> CarbonSpec:
+    pue = float(carbon.get("pue", 1.0))
+    if "intensity_g_per_kwh" in carbon:  # short forms, kept from the first version of the schema
+        line = lines.get(("carbon", "intensity_g_per_kwh"))
+        return CarbonSpec((SourceSpec("fixed", float(carbon["intensity_g_per_kwh"]), line=line),), pue)
+    if "country" in carbon:
+        line = lines.get(("carbon", "country"))
+        return CarbonSpec((SourceSpec("codecarbon", country=carbon["country"].upper(), line=line),), pue)
+    sources = []
+    for index, raw in enumerate(carbon.get("sources") or []):
+        sources.append(
+            SourceSpec(
+                provider=raw["provider"],
+                intensity_g_per_kwh=float(raw["intensity_g_per_kwh"]) if "intensity_g_per_kwh" in raw else None,
+                country=raw["country"].upper() if "country" in raw else None,
+                region=str(raw["region"]) if "region" in raw else None,
+                cloud=raw.get("cloud"),
+                zone=raw.get("zone"),
+                token_env=raw.get("token_env", DEFAULT_TOKEN_ENV),
+                timeout_s=float(raw.get("timeout_s", 5.0)),
+                cache_ttl_s=float(raw.get("cache_ttl_s", 900.0)),
+                line=lines.get(("carbon", "sources", index)),
+            )
+        )
+    return CarbonSpec(tuple(sources), pue)
 
 
 def _env_value(value: Any) -> str:

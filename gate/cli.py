@@ -151,6 +151,73 @@ def init(
     _exit(lambda: init_command.run(options, out=click.echo, err=lambda m: click.echo(m, err=True)))
 
 
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--zone", help="Electricity Maps zone, e.g. DE, FR, US-CAL-CISO. Default: the budget's electricitymaps source."
+)
+@click.option(
+    "--below",
+    "below",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Proceed once the live intensity is under this (gCO2eq/kWh).",
+)
+@click.option("--max-wait", default="2h", show_default=True, help="Longest wait, e.g. 45m, 2h, 1h30m.")
+@click.option("--poll", default="5m", show_default=True, help="Time between live readings.")
+@click.option(
+    "--forecast/--no-forecast",
+    default=True,
+    show_default=True,
+    help="Also proceed when the forecast's best hour within the wait arrives.",
+)
+@click.option(
+    "--token-env",
+    help="NAME of the env var holding the API token. Default: the budget source's, else ELECTRICITYMAPS_API_TOKEN.",
+)
+@click.option(
+    "-b",
+    "--budget",
+    "budget_path",
+    type=click.Path(path_type=Path),
+    help="Budget file to read the zone from. Default: green-budget.yml when present.",
+)
+@click.option(
+    "--on-unavailable",
+    type=click.Choice(["proceed", "fail"]),
+    default="proceed",
+    show_default=True,
+    help="When the intensity cannot be read: go on (exit 0) or fail (exit 4).",
+)
+def wait(
+    zone: str | None,
+    below: float | None,
+    max_wait: str,
+    poll: str,
+    forecast: bool,
+    token_env: str | None,
+    budget_path: Path | None,
+    on_unavailable: str,
+) -> None:
+    """Wait until the grid is cleaner (under --below, or the forecast's best hour), at most --max-wait; exit 0."""
+    from gate.carbon_wait import parse_duration_s
+    from gate.commands import wait as wait_command
+
+    try:
+        max_wait_s, poll_s = parse_duration_s(max_wait), parse_duration_s(poll)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    options = wait_command.WaitOptions(
+        max_wait_s=max_wait_s,
+        below_g_per_kwh=below,
+        zone=zone,
+        poll_s=max(poll_s, 1.0),
+        use_forecast=forecast,
+        token_env=token_env,
+        budget_path=budget_path,
+        on_unavailable="fail" if on_unavailable == "fail" else "proceed",
+    )
+    _exit(lambda: wait_command.run(options, env=os.environ, cwd=Path.cwd()))
+
+
 def _exit(command: Callable[[], int]) -> None:
     try:
         code = command()

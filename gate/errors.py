@@ -69,3 +69,13 @@ class GpuUnavailableError(ConfigError):
     """The budget says a benchmark needs a GPU and this process sees none: the job is set up wrong."""
 
     title = "no GPU visible"
+
+
+class CarbonSourceUnavailable(GateError):
+    """One carbon-intensity source could not answer (no token, network, API error, region unknown).
+
+    The next source in `carbon.sources` is tried; when none answers, the check stops.
+    """
+
+    exit_code = ExitCode.INTERNAL
+    title = "carbon intensity unavailable"

@@ -23,6 +23,7 @@ def repeat_metrics(repeat: RepeatResult, intensity: Intensity | None) -> dict[st
         metrics["energy_per_prediction_j"] = energy_j / repeat.predictions
     if intensity is not None:
         metrics["emissions_g"] = emissions_g(energy_kwh, intensity.g_per_kwh, intensity.pue)
+        metrics["grid_intensity_g_per_kwh"] = intensity.g_per_kwh  # so a budget can hold a ceiling on it
     return metrics
 
 

@@ -25,6 +25,7 @@ METRICS: dict[str, MetricInfo] = {
     "emissions_g": MetricInfo("Emissions per run", "gCO2eq", 4),
     "duration_s": MetricInfo("Duration", "s", 4),
     "mean_power_w": MetricInfo("Mean power", "W", 4),
+    "grid_intensity_g_per_kwh": MetricInfo("Grid carbon intensity", "gCO2eq/kWh", 4),
 }
 
 
@@ -66,14 +67,26 @@ class ScopeSummary:
     method: str
 
 
+IntensityBasis = Literal["fixed", "annual_average", "live"]
+BASIS_WORDS: dict[str, str] = {"fixed": "fixed value", "annual_average": "annual average", "live": "live value"}
+
+
 @dataclass(frozen=True)
 class Intensity:
-    """Grid carbon intensity used to turn kWh into gCO2eq, with where it came from."""
+    """Grid carbon intensity used to turn kWh into gCO2eq, with where it came from.
+
+    Enough is kept (value, zone, time, provider, the sources that failed first) for anyone to
+    recompute or audit the emissions later.
+    """
 
     g_per_kwh: float
     source: str  # e.g. "fixed value in green-budget.yml", "codecarbon offline data (2023)"
     zone: str | None = None
     pue: float = 1.0
+    provider: str = "fixed"  # fixed | codecarbon | cloud | electricitymaps
+    basis: IntensityBasis = "fixed"  # a value the user set, a yearly average, or a live reading
+    timestamp: str | None = None  # ISO 8601: a live reading's datetime, an average's year
+    fallback: tuple[str, ...] = ()  # "provider: why it was not used", for each source tried first
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from gate.models import METRICS
+from gate.models import BASIS_WORDS, METRICS
 
 DEFAULT_TEMPLATE = "report.md.j2"
 HEADLINE = {
@@ -17,6 +17,8 @@ HEADLINE = {
 }
 STATUS_ICON = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "skip": "➖ skipped", "error": "💥 error"}
 _SEVERITY = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
+# The intensity has its own line under the table; it takes a row only when a budget rule is on it.
+_ROWS_ONLY_WHEN_CHECKED = {"grid_intensity_g_per_kwh"}
 _SI = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")]
 
 
@@ -72,7 +74,9 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
         checks_by_metric.setdefault(check["metric"], []).append(check)
     baseline_metrics = (bench.get("baseline") or {}).get("metrics", {})
     rows = []
-    names = [m for m in METRICS if m in bench["metrics"] or m in checks_by_metric]
+    names = [
+        m for m in METRICS if m in checks_by_metric or (m in bench["metrics"] and m not in _ROWS_ONLY_WHEN_CHECKED)
+    ]
     for name in names:
         info = METRICS[name]
         current = bench["metrics"].get(name)
@@ -127,5 +131,7 @@ def render(document: dict[str, Any], template: str = DEFAULT_TEMPLATE) -> str:
         lstrip_blocks=True,
     )
     env.filters.update(md=md, quantity=quantity, percent=percent)
-    env.globals.update(status_icon=STATUS_ICON, headline=HEADLINE, table_rows=table_rows, fence=fence)
+    env.globals.update(
+        status_icon=STATUS_ICON, headline=HEADLINE, table_rows=table_rows, fence=fence, basis_words=BASIS_WORDS
+    )
     return env.get_template(template).render(result=document)

@@ -25,8 +25,8 @@ def missing_inputs(rules: Rules, summary: RunSummary) -> list[str]:
                     "the budget limits energy_per_prediction_j but the benchmark reported no 'predictions' "
                     "in $GREEN_GATE_METRICS"
                 )
-            elif metric == "emissions_g":
-                problems.append("the budget limits emissions_g but names no carbon intensity (carbon: in the budget)")
+            elif metric in ("emissions_g", "grid_intensity_g_per_kwh"):
+                problems.append(f"the budget limits {metric} but names no carbon intensity (carbon: in the budget)")
             else:
                 problems.append(f"the budget limits {metric} but it was not measured")
     for name in sorted(set(rules.quality_min) | set(rules.quality_max)):

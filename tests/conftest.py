@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -126,3 +127,18 @@ def cli_env() -> dict[str, str]:
     """Environment for CLI runs outside GitHub Actions, as in an activated venv: `python` is ours."""
     bin_dir = str(Path(sys.executable).parent)
     return {"PYTHONPATH": str(REPO), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.fixture(scope="session")
+def _em_server() -> Iterator[Any]:
+    from tests.em_server import serve
+
+    with serve() as fake:
+        yield fake
+
+
+@pytest.fixture
+def em_api(_em_server: Any) -> Any:
+    """A local Electricity Maps API (tests/em_server.py), its script reset for each test."""
+    _em_server.reset()
+    return _em_server

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.budget import Level, load_budget, parse_budget
+from gate.budget import Level, SourceSpec, load_budget, parse_budget
 from gate.errors import ConfigError, ExitCode
 
 MINIMAL = """\
@@ -203,3 +203,113 @@ def test_example_budget_is_valid() -> None:
     budget = load_budget(Path(__file__).parent.parent / "examples" / "digits" / "green-budget.yml")
     assert budget.warnings == ()
     assert [b.name for b in budget.benchmarks] == ["digits-svc-inference"]
+
+
+SOURCES = (
+    MINIMAL
+    + """\
+carbon:
+  pue: 1.15
+  sources:
+    - provider: electricitymaps
+      zone: DE
+      token_env: EM_TOKEN
+      timeout_s: 3
+      cache_ttl_s: 600
+    - provider: cloud
+      cloud: gcp
+    - provider: codecarbon
+      country: usa
+      region: CA
+    - provider: fixed
+      intensity_g_per_kwh: 400
+budgets:
+  grid_intensity_g_per_kwh: {warn: 300}
+"""
+)
+
+
+def test_carbon_sources_are_read_in_order_with_their_lines() -> None:
+    budget = parse_budget(SOURCES, Path("green-budget.yml"))
+    em, cloud, country, fixed = budget.carbon.sources
+    assert (em.provider, em.zone, em.token_env, em.timeout_s, em.cache_ttl_s, em.line) == (
+        "electricitymaps",
+        "DE",
+        "EM_TOKEN",
+        3.0,
+        600.0,
+        8,
+    )
+    assert (cloud.provider, cloud.cloud, cloud.region, cloud.line) == ("cloud", "gcp", None, 13)
+    assert (country.country, country.region) == ("USA", "CA")
+    assert (fixed.provider, fixed.intensity_g_per_kwh) == ("fixed", 400.0)
+    assert budget.carbon.pue == 1.15
+    assert budget.benchmarks[0].rules.budgets["grid_intensity_g_per_kwh"] == Level(warn=300, line=21)
+
+
+def test_electricitymaps_defaults() -> None:
+    budget = parse(MINIMAL + "carbon:\n  sources:\n    - {provider: electricitymaps, zone: FR}\n")
+    (em,) = budget.carbon.sources  # type: ignore[attr-defined]
+    assert (em.token_env, em.timeout_s, em.cache_ttl_s) == ("ELECTRICITYMAPS_API_TOKEN", 5.0, 900.0)
+
+
+@pytest.mark.parametrize(
+    ("carbon", "source"),
+    [
+        ("{country: fra}", SourceSpec("codecarbon", country="FRA", line=5)),
+        ("{intensity_g_per_kwh: 56}", SourceSpec("fixed", intensity_g_per_kwh=56.0, line=5)),
+    ],
+)
+def test_short_forms_of_the_first_schema_are_one_source_chains(carbon: str, source: SourceSpec) -> None:
+    budget = parse(MINIMAL + f"carbon: {carbon}\n")
+    assert budget.carbon.sources == (source,)  # type: ignore[attr-defined]
+
+
+def test_a_token_in_the_budget_file_is_refused() -> None:
+    error = error_of(
+        MINIMAL + "carbon:\n  sources:\n    - provider: electricitymaps\n      zone: DE\n      token: abc\n"
+    )
+    assert "an API token must never be written in the budget file" in error.message
+    assert error.line == 9
+    assert error.hint and "token_env" in error.hint and "revoke" in error.hint
+
+
+def test_provider_needs_its_own_keys() -> None:
+    error = error_of(MINIMAL + "carbon:\n  sources:\n    - provider: electricitymaps\n")
+    assert error.message == "at carbon.sources[0]: missing required key 'zone'"
+    assert error.line == 7
+    error = error_of(MINIMAL + "carbon:\n  sources:\n    - {provider: cloud}\n")
+    assert "missing required key 'cloud'" in error.message
+
+
+def test_a_key_of_another_provider_is_an_error_not_ignored() -> None:
+    error = error_of(
+        MINIMAL + "carbon:\n  sources:\n    - provider: electricitymaps\n      zone: DE\n      country: DEU\n"
+    )
+    assert error.message == "at carbon.sources[0]: 'country' does not apply to provider 'electricitymaps'"
+    assert error.hint == "provider 'electricitymaps' takes: zone, token_env, timeout_s, cache_ttl_s"
+    assert error.line == 9
+
+
+def test_unknown_provider_and_cloud_are_explained() -> None:
+    assert (
+        "'watttime' is not one of: fixed, codecarbon, cloud, electricitymaps"
+        in error_of(MINIMAL + "carbon:\n  sources:\n    - {provider: watttime}\n").message
+    )
+    assert (
+        "'ibm' is not one of: gcp, aws, azure"
+        in error_of(MINIMAL + "carbon:\n  sources:\n    - {provider: cloud, cloud: ibm}\n").message
+    )
+
+
+def test_sources_and_a_short_form_are_exclusive() -> None:
+    error = error_of(MINIMAL + "carbon:\n  country: FRA\n  sources:\n    - {provider: fixed, intensity_g_per_kwh: 5}\n")
+    assert error.message == "carbon: both 'sources' and the short form 'country' are set"
+    assert error.line == 6
+
+
+def test_token_env_must_be_a_variable_name() -> None:
+    error = error_of(
+        MINIMAL + "carbon:\n  sources:\n    - {provider: electricitymaps, zone: DE, token_env: 'ey.J0k3n'}\n"
+    )
+    assert "carbon.sources[0].token_env" in error.message

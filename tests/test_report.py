@@ -21,7 +21,25 @@ RULES = Rules(
     budgets={"energy_kwh": Level(warn=0.0005, fail=0.001, line=16)},
     quality_min={"accuracy": (0.95, 20)},
 )
-INTENSITY = Intensity(369.5, "codecarbon offline data, United States annual average (2023)", "USA", 1.0)
+INTENSITY = Intensity(
+    369.5,
+    "codecarbon offline data, United States annual average (2023)",
+    "USA",
+    1.0,
+    provider="codecarbon",
+    basis="annual_average",
+    timestamp="2023",
+)
+LIVE_AFTER_FALLBACK = Intensity(
+    302.0,
+    "Electricity Maps latest value for DE, lifecycle, estimated",
+    "DE",
+    1.2,
+    provider="electricitymaps",
+    basis="live",
+    timestamp="2026-11-23T11:00:00.000Z",
+    fallback=("electricitymaps zone DE-X: Electricity Maps: the token was refused (HTTP 401: Invalid | token)",),
+)
 HARDWARE = {
     "cpu_model": "AMD EPYC",
     "cpu_count": 2,
@@ -145,3 +163,10 @@ def test_untrusted_text_stays_inert_in_table_cells() -> None:
 )
 def test_quantities_are_readable(value: float | None, unit: str, text: str) -> None:
     assert quantity(value, unit) == text
+
+
+def test_live_intensity_states_zone_time_and_the_fallback_chain() -> None:
+    current = summary([82.77], predictions=107880, quality={"accuracy": 0.9689}, intensity=LIVE_AFTER_FALLBACK)
+    rules = Rules(budgets={"grid_intensity_g_per_kwh": Level(warn=250.0, line=30)})
+    result = outcome(summary=current, decision=evaluate(current, None, rules))
+    check_golden("report_live_intensity.md", render(document(result, "warn")))

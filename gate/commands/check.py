@@ -104,9 +104,9 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
         commit=opts.commit or context.commit,
     )
     hw = session.hardware = hardware.detect()
-    from gate import energy_codecarbon, tracking_mlflow  # heavy boundaries, imported on use
+    from gate import carbon_sources, energy_codecarbon, tracking_mlflow  # heavy boundaries, imported on use
 
-    intensity = carbon.resolve_intensity(budget.carbon, energy_codecarbon.country_intensity)
+    intensity = carbon.resolve(budget.carbon, carbon_sources.providers(env, cwd), log)
     if intensity is None:
         session.notes = [*(session.notes or []), "No carbon source in the budget file: gCO2eq not computed."]
     uri = session.tracking_uri = tracking_mlflow.resolve_tracking_uri(env, cwd)
@@ -245,11 +245,7 @@ def _log_run(
         "budget_file": str(session.opts.budget_path),
     }
     if summary.intensity is not None:
-        params.update(
-            intensity_g_per_kwh=f"{summary.intensity.g_per_kwh:g}",
-            intensity_source=summary.intensity.source,
-            pue=f"{summary.intensity.pue:g}",
-        )
+        params.update(carbon.mlflow_params(summary.intensity))
     for scope in summary.scopes:
         tags[f"green_gate.scope.{scope.scope}"] = f"{scope.provenance}: {scope.method}"
     short = (ctx.commit or "local")[:7]
