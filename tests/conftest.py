@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -126,3 +127,16 @@ def cli_env() -> dict[str, str]:
     """Environment for CLI runs outside GitHub Actions, as in an activated venv: `python` is ours."""
     bin_dir = str(Path(sys.executable).parent)
     return {"PYTHONPATH": str(REPO), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.fixture(params=["", "/api/v3"], ids=["github.com", "enterprise"])
+def github(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A contract-checking GitHub API on 127.0.0.1; `enterprise` serves under /api/v3 like GHES.
+
+    Fails the test if any request or response broke GitHub's OpenAPI description.
+    """
+    from tests.github_server import serve
+
+    for gh in serve(prefix=request.param):
+        yield gh
+        assert gh.violations == [], "contract violations:\n" + "\n".join(gh.violations)
