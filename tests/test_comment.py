@@ -41,7 +41,7 @@ def fail_document() -> dict[str, Any]:
         {"run_id": f"r{i}", "commit": sha, "start_time_ms": i, "metrics": {"energy_per_prediction_j": value}}
         for i, (sha, value) in enumerate([("1a2b3c4d", 0.0007702), ("5e6f7a8b", 0.0007655), ("4b1e0c2a", 0.0007673)])
     ]
-    doc = json.loads(json.dumps(document(result, "fail")))  # a copy: tests change it freely
+    doc: dict[str, Any] = json.loads(json.dumps(document(result, "fail")))  # a copy: tests change it freely
     doc["context"] = {**doc["context"], "commit": HEAD_SHA, "pr_number": 2, "repository": REPO}
     doc["context"]["run_url"] = "https://github.com/Codertocat/Hello-World/actions/runs/42"
     return doc

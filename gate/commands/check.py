@@ -292,7 +292,8 @@ def _finish(session: _Session, log: Callable[[str], None]) -> int:
     _publish(session, document, log)
     for outcome in outcomes:
         _annotate_checks(session, outcome)
-    return _comment(session, document, log) or int(exit_code)
+    comment_exit = _comment(session, document, log)
+    return int(exit_code) if comment_exit is None else comment_exit
 
 
 def _comment(session: _Session, document: dict[str, Any], log: Callable[[str], None]) -> int | None:
