@@ -26,7 +26,7 @@ from typing import Literal
 from gate.errors import ExitCode
 from gate.github_actions import annotation
 
-Target = Literal["option", "options", "off_switch", "env", "secret_env", "entrypoint"]
+Target = Literal["option", "options", "on_switch", "off_switch", "env", "secret_env", "entrypoint"]
 
 DOCS = "docs/action.md"
 
@@ -38,6 +38,7 @@ class Input:
     target:
       option      -> `<to> VALUE`
       options     -> `<to> ITEM` for each comma/whitespace-separated item
+      on_switch   -> boolean input; `<to>` is added when it is true
       off_switch  -> boolean input; `<to>` is added when it is false
       env         -> environment variable `<to>` for the CLI (and the benchmark)
       secret_env  -> like env, and the value is masked in the log first
@@ -69,7 +70,9 @@ INPUTS: tuple[Input, ...] = (
     Input("working_directory", ".", "entrypoint", "directory the check runs in, relative to the workspace"),
     Input("setup_command", "", "entrypoint", "shell command run first, e.g. to install the benchmark's deps"),
     Input("mode", "history", "entrypoint", "comparison mode; only 'history' exists in this version"),
-    Input("comment", "false", "entrypoint", "PR comment; not available in this version (warns when true)"),
+    Input("comment", "false", "on_switch", "--comment"),
+    Input("comment_template", "", "option", "--comment-template"),
+    Input("check_run", "false", "on_switch", "--check-run"),
     Input("gpus", "all", "entrypoint", "NVIDIA_VISIBLE_DEVICES for the NVIDIA container runtime (action.yml)"),
 )
 
@@ -82,10 +85,6 @@ BAD_BOOLEAN = "input {name!r} is {value!r}, which is not a boolean. Fix: write t
 BAD_MODE = (
     "input 'mode' is {value!r}; this version of green-gate compares with the recorded history only. "
     "Fix: remove the input or set it to 'history' (paired A/B runs are planned). See {docs}."
-)
-COMMENT_UNAVAILABLE = (
-    "input 'comment' is true, but this version of green-gate does not post PR comments yet; "
-    "the report is in the job summary and at the report_path output. See {docs}."
 )
 NO_DIRECTORY = (
     "input 'working_directory' is {value!r}, which is not a directory in the workspace ({cwd}). "
@@ -169,6 +168,9 @@ def plan(read: Callable[[str], str | None]) -> Plan:
         elif spec.target == "options":
             for item in value.replace(",", " ").split():
                 argv += [spec.to, item]
+        elif spec.target == "on_switch":
+            if parse_bool(spec.name, value):
+                argv.append(spec.to)
         elif spec.target == "off_switch":
             if not parse_bool(spec.name, value):
                 argv.append(spec.to)
@@ -179,9 +181,6 @@ def plan(read: Callable[[str], str | None]) -> Plan:
     mode = values["mode"]
     if mode is not None and mode.lower() not in MODES:
         raise ActionInputError(BAD_MODE.format(value=mode, docs=DOCS))
-    comment = values["comment"]
-    if comment is not None and parse_bool("comment", comment):
-        warnings.append(COMMENT_UNAVAILABLE.format(docs=DOCS))
     uri_secret = _userinfo(env.get("MLFLOW_TRACKING_URI"))
     if uri_secret:
         masks.append(uri_secret)

@@ -106,3 +106,8 @@ def _git(cwd: Path, *args: str) -> str | None:
 def _git_branch(cwd: Path) -> str | None:
     name = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
     return name  # None on a detached HEAD or outside a repository
+
+
+def event_payload(env: Mapping[str, str]) -> dict[str, Any]:
+    """The webhook payload of the running workflow (`GITHUB_EVENT_PATH`), or {} outside Actions."""
+    return _read_event(env.get("GITHUB_EVENT_PATH"))

@@ -58,6 +58,17 @@ def main() -> None:
 @click.option("--repeats", type=click.IntRange(min=1), help="Override the budget's repeats.")
 @click.option("--warmup", type=click.IntRange(min=0), help="Override the budget's warm-up runs.")
 @click.option("--no-record", is_flag=True, help="Do not log this run to MLflow (compare only).")
+@click.option(
+    "--comment", is_flag=True, help="Post the sticky PR comment (needs GITHUB_TOKEN; or GREEN_GATE_COMMENT=true)."
+)
+@click.option(
+    "--comment-template",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Render the PR comment with this Jinja template (sandboxed; see docs/templates.md).",
+)
+@click.option(
+    "--check-run", is_flag=True, help="Also create a check run with the verdict (or GREEN_GATE_CHECK_RUN=true)."
+)
 def check(
     budget_path: Path,
     benchmarks: tuple[str, ...],
@@ -70,6 +81,9 @@ def check(
     repeats: int | None,
     warmup: int | None,
     no_record: bool,
+    comment: bool,
+    comment_template: Path | None,
+    check_run: bool,
 ) -> None:
     """Run the benchmarks, measure energy, log to MLflow, compare with the baseline, report."""
     from gate.commands import check as check_command
@@ -86,8 +100,34 @@ def check(
         repeats=repeats,
         warmup=warmup,
         record=not no_record,
+        comment=comment,
+        comment_template=comment_template,
+        check_run=check_run,
     )
     _exit(lambda: check_command.run(options, env=os.environ, cwd=Path.cwd()))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--result",
+    "result_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="A result file written by `green-gate check --json`.",
+)
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Render with this Jinja template (sandboxed; see docs/templates.md).",
+)
+@click.option("--check-run", is_flag=True, help="Also create a check run with the verdict.")
+def comment(result_path: Path, template_path: Path | None, check_run: bool) -> None:
+    """Post a saved result as the sticky PR comment (e.g. from a `workflow_run` job for fork PRs)."""
+    from gate.commands import comment as comment_command
+
+    options = comment_command.CommentOptions(result_path, template_path, check_run)
+    _exit(lambda: comment_command.run(options, env=os.environ))
 
 
 @main.command(epilog=EXIT_CODES_HELP)

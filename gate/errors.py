@@ -79,3 +79,14 @@ class CarbonSourceUnavailable(GateError):
 
     exit_code = ExitCode.INTERNAL
     title = "carbon intensity unavailable"
+
+
+class GitHubError(GateError):
+    """The GitHub REST API refused or failed a request; `status` is the HTTP status when there was one."""
+
+    exit_code = ExitCode.INTERNAL
+    title = "GitHub API error"
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status

@@ -68,3 +68,9 @@ def set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> bool:
             else:
                 handle.write(f"{name}={value}\n")
     return True
+
+
+def add_mask(value: str) -> None:
+    """Ask the runner to replace `value` with *** in every later log line."""
+    if value:
+        print(f"::add-mask::{_escape_data(value)}", file=sys.stderr, flush=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
+from gate.errors import ConfigError
 from gate.models import BASIS_WORDS, METRICS
 
 DEFAULT_TEMPLATE = "report.md.j2"
@@ -49,11 +51,47 @@ def percent(change: float | None) -> str:
     return "—" if change is None else f"{change:+.1f}%"
 
 
+_MD_ESCAPES = {
+    "\\": "\\\\",
+    "|": "\\|",  # no new table cells
+    "*": "\\*",  # no emphasis (`_` stays: intraword in names, and GitHub ignores it there)
+    "~": "\\~",
+    "[": "\\[",  # no links or images
+    "]": "\\]",
+    "&": "&amp;",  # no entities (`&#64;` would be an @)
+    "<": "&lt;",  # no HTML: no tags, no `<!--` that swallows the rest, no `<details>`
+    "`": "'",  # no code spans
+    "@": "@\u200b",  # no @-mentions (a zero-width space breaks them)
+    "#": "#\u200b",  # no issue cross-references (#123) from untrusted text
+    "\r": " ",
+    "\n": " ",  # one line: no headings, lists or block quotes
+}
+_MD_TABLE = str.maketrans(_MD_ESCAPES)
+_SAFE_URL = re.compile(r"https?://[^\s()<>\[\]`\"'\\]+")
+
+
 def md(text: Any) -> str:
-    """Make untrusted text inert inside a Markdown table cell."""
-    out = str(text).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
-    out = out.replace("<", "&lt;").replace("`", "'")  # no HTML tags, no code spans
-    return out.replace("@", "@\u200b")  # no @-mentions
+    """Make untrusted text inert in Markdown (a table cell, a list item, a sentence)."""
+    return str(text).translate(_MD_TABLE)
+
+
+def code(text: Any) -> str:
+    """Untrusted text as an inline code span: it shows literally (no mentions, links or HTML there)."""
+    cleaned = str(text).replace("`", "'").replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    cleaned = cleaned.replace("@", "@\u200b")  # GitHub ignores mentions in code, but be sure
+    return f"`{cleaned}`"
+
+
+def url(text: Any) -> str:
+    """`text` when it is a plain http(s) URL that cannot break out of `(...)`, else '' (render no link)."""
+    value = str(text or "")
+    return value if _SAFE_URL.fullmatch(value) else ""
+
+
+def fence_opening(line: str) -> str | None:
+    """The backtick run that opens a code fence on this (stripped) line, if it opens one."""
+    run = len(line) - len(line.lstrip("`"))
+    return line[:run] if run >= 3 else None
 
 
 def fence(lines: list[str]) -> str:
@@ -87,7 +125,7 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
                 f"{info.label} ({info.unit})",
                 quantity(base, info.unit),
                 quantity(current, info.unit),
-                percent(change),
+                change_text(change, checks_by_metric.get(name, [])),
                 checks_by_metric.get(name, []),
             )
         )
@@ -98,6 +136,15 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
             _row(md(name), "—", "—" if current is None else f"{current:.4g}", "—", checks_by_metric.get(name, []))
         )
     return rows
+
+
+def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:
+    """The change, with its uncertainty when a check carries one (`change_uncertainty_pct`, ± points)."""
+    text = percent(change_pct)
+    spread = next((c.get("change_uncertainty_pct") for c in checks if _finite(c.get("change_uncertainty_pct"))), None)
+    if change_pct is not None and spread is not None:
+        text += f" ± {spread:.1f}%"
+    return text
 
 
 def _row(label: str, base: str, current: str, change: str, checks: list[dict[str, Any]]) -> dict[str, str]:
@@ -120,18 +167,131 @@ def _row(label: str, base: str, current: str, change: str, checks: list[dict[str
 
 
 def render(document: dict[str, Any], template: str = DEFAULT_TEMPLATE) -> str:
+    """Render one of the packaged templates (`report.md.j2`, `pr_comment.md.j2`)."""
     import jinja2  # lazily: only needed once there is something to report
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir())),
+    env = _environment(jinja2.Environment, jinja2.FileSystemLoader(str(template_dir())))
+    text: str = env.get_template(template).render(result=document)
+    return text
+
+
+def render_user_template(document: dict[str, Any], path: Path) -> str:
+    """Render a repository's own template in Jinja's sandbox, with the same context as the packaged ones.
+
+    Any template error becomes a ConfigError naming the file and line (exit code 2).
+    """
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    path = path.resolve()
+    env = _environment(SandboxedEnvironment, jinja2.FileSystemLoader(str(path.parent)))
+    try:
+        text: str = env.get_template(path.name).render(result=document)
+        return text
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(f"template {exc.name} not found", file=str(path), hint="check the template path") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(
+            f"template syntax error: {exc.message}", file=exc.filename or str(path), line=exc.lineno
+        ) from exc
+    except Exception as exc:  # UndefinedError, SecurityError, TypeError, … raised while rendering
+        file, line = _template_frame(exc, path)
+        raise ConfigError(
+            f"template error: {type(exc).__name__}: {exc}",
+            file=file,
+            line=line,
+            hint="the context is documented in docs/templates.md",
+        ) from exc
+
+
+def _template_frame(exc: BaseException, path: Path) -> tuple[str, int | None]:
+    """Jinja rewrites tracebacks so the template's frames carry its file name and line: take the last."""
+    import traceback
+
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path) or f.filename.endswith(".j2")
+    ]
+    if frames:
+        return frames[-1].filename, frames[-1].lineno
+    return str(path), None
+
+
+def _environment(cls: Any, loader: Any) -> Any:
+    import jinja2
+
+    env = cls(
+        loader=loader,
         autoescape=False,  # Markdown, not HTML: untrusted text goes through the `md` filter
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=md, quantity=quantity, percent=percent)
+    env.filters.update(md=md, code=code, url=url, quantity=quantity, percent=percent)
     env.globals.update(
-        status_icon=STATUS_ICON, headline=HEADLINE, table_rows=table_rows, fence=fence, basis_words=BASIS_WORDS
+        status_icon=STATUS_ICON,
+        headline=HEADLINE,
+        table_rows=table_rows,
+        fence=fence,
+        basis_words=BASIS_WORDS,
+        trend_chart=trend_chart,
+        metric_info={name: {"label": i.label, "unit": i.unit} for name, i in METRICS.items()},
     )
-    return env.get_template(template).render(result=document)
+    return env
+
+
+def trend_chart(bench: dict[str, Any], metric: str | None = None, limit: int = 10) -> str:
+    """A Mermaid line chart of `metric` over the benchmark's recent baseline runs and this run.
+
+    GitHub renders ```mermaid blocks itself, so no image hosting is needed. Empty without history.
+    Only numbers and hex commit ids reach the chart: nothing untrusted can break its syntax.
+    """
+    history = bench.get("history") or []
+    metric = metric or next((m for m in TREND_METRICS if m in bench["metrics"]), None)
+    if metric is None or metric not in METRICS:
+        return ""
+    points = [
+        (_short_sha(h.get("commit")) or f"run {i + 1}", h["metrics"][metric])
+        for i, h in enumerate(history[-limit:])
+        if isinstance(h.get("metrics"), dict) and _finite(h["metrics"].get(metric))
+    ]
+    if not points:
+        return ""
+    if _finite(bench["metrics"].get(metric)):
+        points.append(("this run", bench["metrics"][metric]))
+    info = METRICS[metric]
+    scale, prefix = _prefix(max(abs(v) for _, v in points), info.unit)
+    unit = f"{prefix}{info.unit}"
+    labels = ", ".join(f'"{label}"' for label, _ in points)
+    values = ", ".join(f"{v / scale:.4g}" for _, v in points)
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            f'    title "{info.label} ({unit})"',
+            f"    x-axis [{labels}]",
+            f'    y-axis "{unit}"',
+            f"    line [{values}]",
+            "```",
+        ]
+    )
+
+
+TREND_METRICS = ("energy_per_prediction_j", "energy_j")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _short_sha(commit: Any) -> str:
+    text = str(commit or "")[:7]
+    return text if re.fullmatch(r"[0-9a-f]{4,7}", text) else ""
+
+
+def _prefix(value: float, unit: str) -> tuple[float, str]:
+    if unit in ("J", "W", "g", "s") and value != 0:
+        for scale, prefix in _SI:
+            if value >= scale * 0.9995:
+                return scale, prefix
+    return 1.0, ""

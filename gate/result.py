@@ -18,6 +18,7 @@ from gate.models import Baseline, Decision, RunSummary, Verdict
 
 FORMAT_VERSION = 1
 RESULTS_DIR = Path(".green-gate") / "results"
+RESULT_SCHEMA = "result.v1.schema.json"
 
 
 @dataclass
@@ -36,6 +37,8 @@ class BenchmarkOutcome:
     mlflow_run_id: str | None = None
     mlflow_run_url: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Recent baseline runs, oldest first: {run_id, commit, start_time_ms, metrics} (for the trend chart).
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def verdict(self) -> Verdict:
@@ -66,6 +69,7 @@ class BenchmarkOutcome:
             "output_tail": list(self.output_tail),
             "mlflow_run_id": self.mlflow_run_id,
             "mlflow_run_url": self.mlflow_run_url,
+            "history": self.history,
         }
 
 
@@ -106,6 +110,33 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
         json.dump(document, handle, indent=2, sort_keys=False)
         handle.write("\n")
     os.replace(tmp, path)
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """Read a saved result and check it against the result schema: it may come from an untrusted job."""
+    from importlib import resources
+
+    import jsonschema
+
+    from gate.errors import ConfigError
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the result file: {exc.strerror}", file=str(path)) from exc
+    except ValueError as exc:
+        raise ConfigError(f"not JSON: {exc}", file=str(path), hint="pass the file `check --json` wrote") from exc
+    schema = json.loads(resources.files("gate.schemas").joinpath(RESULT_SCHEMA).read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(
+            f"not a green-gate result (format {FORMAT_VERSION}): at {where}: {error.message[:200]}",
+            file=str(path),
+            hint="pass the file `green-gate check --json` wrote, with the same green-gate version",
+        )
+    result: dict[str, Any] = document
+    return result
 
 
 def local_result_path(cwd: Path) -> Path:

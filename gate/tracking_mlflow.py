@@ -104,15 +104,37 @@ class MlflowStore:
         experiment_id = self.experiment_id(experiment, create=False)
         if experiment_id is None:
             return None
-        query = (
-            f"tags.`{TAG_BRANCH}` = '{_quote(branch)}' AND tags.`{TAG_HARDWARE}` = '{_quote(hardware_id)}' "
-            f"AND tags.`{TAG_ELIGIBLE}` = 'true' AND attributes.status = 'FINISHED'"
-        )
         with _mlflow_errors("searching for the baseline run", self.uri):
             runs = self._client.search_runs(
-                [experiment_id], filter_string=query, order_by=["attributes.start_time DESC"], max_results=1
+                [experiment_id],
+                filter_string=_baseline_filter(branch, hardware_id),
+                order_by=["attributes.start_time DESC"],
+                max_results=1,
             )
             return self._baseline_from(runs[0]) if runs else None
+
+    def history(self, experiment: str, *, branch: str, hardware_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest `limit` baseline-eligible runs on `branch` on this hardware, oldest first, as plain data
+        (`run_id`, `commit`, `start_time_ms`, `metrics`) for the report's trend chart."""
+        experiment_id = self.experiment_id(experiment, create=False)
+        if experiment_id is None:
+            return []
+        with _mlflow_errors("reading the baseline history", self.uri):
+            runs = self._client.search_runs(
+                [experiment_id],
+                filter_string=_baseline_filter(branch, hardware_id),
+                order_by=["attributes.start_time DESC"],
+                max_results=limit,
+            )
+        return [
+            {
+                "run_id": str(run.info.run_id),
+                "commit": run.data.tags.get(TAG_COMMIT),
+                "start_time_ms": int(run.info.start_time or 0),
+                "metrics": dict(run.data.metrics),
+            }
+            for run in reversed(runs)
+        ]
 
     def _baseline_from(self, run: Any) -> Baseline:
         tags = run.data.tags
@@ -166,6 +188,13 @@ class MlflowStore:
                 )
             self._client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")
         return run_id, self.run_url(str(experiment_id), run_id)
+
+
+def _baseline_filter(branch: str, hardware_id: str) -> str:
+    return (
+        f"tags.`{TAG_BRANCH}` = '{_quote(branch)}' AND tags.`{TAG_HARDWARE}` = '{_quote(hardware_id)}' "
+        f"AND tags.`{TAG_ELIGIBLE}` = 'true' AND attributes.status = 'FINISHED'"
+    )
 
 
 def _quote(value: str) -> str:

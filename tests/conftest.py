@@ -142,3 +142,16 @@ def em_api(_em_server: Any) -> Any:
     """A local Electricity Maps API (tests/em_server.py), its script reset for each test."""
     _em_server.reset()
     return _em_server
+
+
+@pytest.fixture(params=["", "/api/v3"], ids=["github.com", "enterprise"])
+def github(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A contract-checking GitHub API on 127.0.0.1; `enterprise` serves under /api/v3 like GHES.
+
+    Fails the test if any request or response broke GitHub's OpenAPI description.
+    """
+    from tests.github_server import serve
+
+    for gh in serve(prefix=request.param):
+        yield gh
+        assert gh.violations == [], "contract violations:\n" + "\n".join(gh.violations)

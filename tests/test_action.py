@@ -116,19 +116,17 @@ def test_mode_other_than_history_is_refused(value: str) -> None:
         plan_of({"mode": value})
 
 
-@pytest.mark.parametrize("name", ["record", "comment"])
+@pytest.mark.parametrize("name", ["record", "comment", "check_run"])
 def test_non_boolean_is_refused(name: str) -> None:
     with pytest.raises(action.ActionInputError, match=f"input '{name}' is 'maybe'.*true or false"):
         plan_of({name: "maybe"})
 
 
-def test_comment_true_warns_instead_of_being_ignored() -> None:
-    assert plan_of({"comment": "false"}).warnings == ()
-    (warning,) = plan_of({"comment": "true"}).warnings
-    assert "does not post PR comments yet" in warning
-
-
-# --- action.yml and the CLI agree with the table -----------------------------------------------
+def test_comment_and_check_run_switch_on_their_options() -> None:
+    assert "--comment" not in plan_of({"comment": "false"}).argv
+    assert plan_of({"comment": "true", "check_run": "true"}).argv[-2:] == ("--comment", "--check-run")
+    assert plan_of({"comment_template": "ci/comment.md.j2"}).argv == ("--comment-template", "ci/comment.md.j2")
+    assert plan_of({"comment": "true"}).warnings == ()
 
 
 def test_action_yml_declares_exactly_the_table_with_its_defaults() -> None:

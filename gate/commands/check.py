@@ -15,7 +15,7 @@ from typing import Any
 
 from gate import __version__, carbon, ci, github_actions, hardware, report, verdict
 from gate.budget import BenchmarkSpec, Budget, Outcome, Policy, Rules, load_budget
-from gate.errors import BenchmarkError, ExitCode, GateError, TrackingError
+from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, TrackingError
 from gate.measurement import summarise
 from gate.models import Verdict
 from gate.result import BenchmarkOutcome, build_document, local_result_path, write_json
@@ -37,6 +37,9 @@ class CheckOptions:
     repeats: int | None = None
     warmup: int | None = None
     record: bool = True
+    comment: bool = False  # post the sticky PR comment (also GREEN_GATE_COMMENT=true)
+    comment_template: Path | None = None
+    check_run: bool = False
 
 
 @dataclass
@@ -147,6 +150,7 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
                     hardware_id=hw.fingerprint,
                     pinned_run_id=opts.baseline_run_id or baseline_spec.run_id,
                 )
+                outcome.history = store.history(experiment, branch=outcome.baseline_branch, hardware_id=hw.fingerprint)
             except TrackingError as exc:
                 outage = exc
         if outcome.error is None and outcome.summary is not None:
@@ -284,7 +288,32 @@ def _finish(session: _Session, log: Callable[[str], None]) -> int:
     _publish(session, document, log)
     for outcome in outcomes:
         _annotate_checks(session, outcome)
-    return int(exit_code)
+    comment_exit = _comment(session, document, log)
+    return int(exit_code) if comment_exit is None else comment_exit
+
+
+def _comment(session: _Session, document: dict[str, Any], log: Callable[[str], None]) -> int | None:
+    """The PR comment, after every output is written: only a broken user template changes the exit code."""
+    from gate.commands import comment
+
+    opts, env = session.opts, session.env
+    if not comment.enabled(env, opts.comment):
+        return None
+    try:
+        comment.publish(
+            document,
+            env,
+            template_path=opts.comment_template,
+            check_run=opts.check_run or comment.enabled_check_run(env),
+            log=log,
+            summary_has_report=True,
+        )
+    except ConfigError as exc:
+        log(f"error: {exc.render()}")
+        if github_actions.in_actions(env):
+            github_actions.annotate("error", exc.message, file=exc.file, line=exc.line, title=exc.title)
+        return int(exc.exit_code)
+    return None
 
 
 def _publish(session: _Session, document: dict[str, Any], log: Callable[[str], None]) -> None:

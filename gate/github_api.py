@@ -1,0 +1,250 @@
+"""The GitHub REST API boundary: sticky PR comments and check runs. The only module that calls GitHub.
+
+Uses `requests`. Honours `GITHUB_API_URL` (GitHub Enterprise: `https://HOST/api/v3`). Retries with
+backoff on 5xx and on primary/secondary rate limits (`Retry-After`, `x-ratelimit-remaining` /
+`x-ratelimit-reset`), but never waits longer than `RetryPolicy.max_wait_s` for one retry: a CI job
+should fail with a clear message rather than hang for an hour. Every failure leaves as a typed
+`GitHubError` (see `PermissionDenied`, `RateLimited`, `NotFound`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from gate import __version__
+from gate.errors import GitHubError
+
+DEFAULT_API_URL = "https://api.github.com"
+API_VERSION = "2022-11-28"
+COMMENT_LIMIT_CHARS = 65536  # GitHub refuses longer issue comments (and check-run output summaries)
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+PAGE_SIZE = 100
+MAX_PAGES = 100  # 10,000 comments: a bound on a loop driven by the server's Link headers
+
+
+class PermissionDenied(GitHubError):
+    """401/403 that is not a rate limit: the token may not do this (e.g. read-only on a fork PR)."""
+
+    title = "GitHub token lacks permission"
+
+
+class NotFound(GitHubError):
+    title = "not found on GitHub"
+
+
+class RateLimited(GitHubError):
+    title = "GitHub rate limit"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_s: float = 1.0  # first wait after a 5xx or a network error; doubles each time
+    secondary_wait_s: float = 60.0  # GitHub: "wait for at least one minute" when it gives no header
+    max_wait_s: float = 120.0  # a server asking for longer than this is not waited for
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    body: str
+    html_url: str
+
+
+@dataclass(frozen=True)
+class Upsert:
+    action: str  # "created" | "updated"
+    comment: Comment
+
+
+def api_url(env: Mapping[str, str]) -> str:
+    return (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+
+
+def retry_wait_s(
+    status: int | None,
+    headers: Mapping[str, str],
+    message: str,
+    *,
+    attempt: int,
+    now_s: float,
+    policy: RetryPolicy,
+) -> float | None:
+    """Seconds to wait before retrying this response (None: do not retry). `status` None: network error.
+
+    Pure: the decision table GitHub documents for 5xx, primary and secondary rate limits.
+    """
+    backoff = policy.backoff_s * 2.0 ** (attempt - 1)
+    retry_after = _number(headers.get("retry-after"))
+    if status is None or status in RETRY_STATUSES:
+        return retry_after if retry_after is not None else backoff
+    if status not in (403, 429):
+        return None
+    if retry_after is not None:
+        return retry_after
+    reset = _number(headers.get("x-ratelimit-reset"))
+    if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
+        return max(0.0, reset - now_s) + 1.0  # primary limit: until the window resets
+    if status == 429 or "secondary rate limit" in message.lower():
+        return max(policy.secondary_wait_s, backoff)
+    return None  # a plain 403: a permission problem, retrying will not help
+
+
+class GitHubApi:
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_API_URL,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout_s: float = 20.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._session = session or requests.Session()
+        self._session.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": f"green-gate/{__version__}",
+            }
+        )
+        self._sleep, self._clock, self._retry, self._timeout_s = sleep, clock, retry, timeout_s
+
+    # -- operations (operationIds from GitHub's OpenAPI description) --------------------------------
+
+    def list_comments(self, repository: str, issue_number: int) -> Iterator[Comment]:
+        """issues/list-comments, every page (follows the Link header's `next`)."""
+        url: str | None = f"{self._repo_url(repository)}/issues/{issue_number}/comments"
+        params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return
+            response = self._request("GET", url, params=params)
+            for item in response.json():
+                yield _comment(item)
+            url, params = response.links.get("next", {}).get("url"), None  # `next` carries the query
+        raise GitHubError(f"more than {MAX_PAGES * PAGE_SIZE} comments on #{issue_number}; stopped paging")
+
+    def create_comment(self, repository: str, issue_number: int, body: str) -> Comment:
+        """issues/create-comment."""
+        url = f"{self._repo_url(repository)}/issues/{issue_number}/comments"
+        return _comment(self._request("POST", url, json={"body": body}).json())
+
+    def update_comment(self, repository: str, comment_id: int, body: str) -> Comment:
+        """issues/update-comment."""
+        url = f"{self._repo_url(repository)}/issues/comments/{comment_id}"
+        return _comment(self._request("PATCH", url, json={"body": body}).json())
+
+    def get_pull(self, repository: str, number: int) -> dict[str, Any]:
+        """pulls/get."""
+        data: dict[str, Any] = self._request("GET", f"{self._repo_url(repository)}/pulls/{number}").json()
+        return data
+
+    def create_check_run(
+        self,
+        repository: str,
+        *,
+        name: str,
+        head_sha: str,
+        conclusion: str,
+        title: str,
+        summary: str,
+        details_url: str | None = None,
+    ) -> int:
+        """checks/create, already completed with `conclusion` (success, neutral, failure, …)."""
+        payload: dict[str, Any] = {
+            "name": name,
+            "head_sha": head_sha,
+            "status": "completed",
+            "conclusion": conclusion,
+            "output": {"title": title[:255], "summary": summary[:COMMENT_LIMIT_CHARS]},
+        }
+        if details_url:
+            payload["details_url"] = details_url
+        return int(self._request("POST", f"{self._repo_url(repository)}/check-runs", json=payload).json()["id"])
+
+    def upsert_comment(self, repository: str, issue_number: int, marker: str, body: str) -> Upsert:
+        """Edit the first comment whose body starts with `marker`, else create one. `body` starts with it."""
+        for comment in self.list_comments(repository, issue_number):
+            if comment.body.startswith(marker):
+                return Upsert("updated", self.update_comment(repository, comment.id, body))
+        return Upsert("created", self.create_comment(repository, issue_number, body))
+
+    # -- transport -------------------------------------------------------------------------------------
+
+    def _repo_url(self, repository: str) -> str:
+        owner, _, name = repository.partition("/")
+        if not owner or not name or "/" in name:
+            raise GitHubError(f"not an owner/name repository: {repository!r}")
+        return f"{self.base_url}/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        policy = self._retry
+        for attempt in range(1, policy.max_attempts + 1):
+            try:
+                response = self._session.request(method, url, timeout=self._timeout_s, **kwargs)
+            except requests.RequestException as exc:
+                status, headers, message = None, {}, f"{type(exc).__name__}: {exc}"
+                failure: GitHubError = GitHubError(f"{method} {url} failed: {message}")
+            else:
+                if response.status_code < 400:
+                    return response
+                status, headers, message = response.status_code, dict(response.headers), _message(response)
+                failure = _error(method, url, response.status_code, message, response.headers)
+            headers = {k.lower(): v for k, v in headers.items()}
+            wait_s = retry_wait_s(status, headers, message, attempt=attempt, now_s=self._clock(), policy=policy)
+            if wait_s is None:
+                raise failure
+            if wait_s > policy.max_wait_s:
+                raise RateLimited(
+                    f"{method} {url}: GitHub asks to wait {wait_s:.0f} s (more than {policy.max_wait_s:.0f} s)",
+                    status=status,
+                    hint="the token's rate limit is spent; re-run the job later",
+                )
+            if attempt == policy.max_attempts:
+                raise failure
+            self._sleep(wait_s)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _comment(item: Any) -> Comment:
+    return Comment(id=int(item["id"]), body=str(item.get("body") or ""), html_url=str(item.get("html_url") or ""))
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:300]
+    return str(data.get("message", ""))[:300] if isinstance(data, dict) else ""
+
+
+def _error(method: str, url: str, status: int, message: str, headers: Mapping[str, str]) -> GitHubError:
+    text = f"{method} {url} returned {status}: {message or 'no message'}"
+    rate_limited = headers.get("x-ratelimit-remaining") == "0" or "rate limit" in message.lower()
+    if status in (401, 403) and not rate_limited:
+        return PermissionDenied(
+            text, status=status, hint="give the workflow `permissions: pull-requests: write` (and `checks: write`)"
+        )
+    if status in (403, 429):
+        return RateLimited(text, status=status, hint="the token's rate limit is spent; re-run the job later")
+    if status == 404:
+        return NotFound(text, status=status)
+    return GitHubError(text, status=status)
