@@ -154,3 +154,12 @@ def test_idle_power_is_the_mean_over_the_idle_stretch() -> None:
 def test_mismatched_series_are_rejected() -> None:
     with pytest.raises(ValueError, match="different lengths"):
         Timeline(counter_t_s=[0.0], counter_mj=[])
+
+
+def test_around_keeps_the_answer_and_drops_the_rest() -> None:
+    timeline = Trace(PowerProfile((0.0, 50.0), (200.0, 600.0))).sampled(300.0, read_phase_s=0.05)
+    part = timeline.around(100.0, 101.0)
+    assert len(part.power_t_s) < len(timeline.power_t_s) / 2
+    assert window_energy(part, 100.0, 101.0).energy_j == pytest.approx(
+        window_energy(timeline, 100.0, 101.0).energy_j, rel=1e-12
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -105,3 +106,22 @@ class TraceReader:
         self.reads["power"] += 1
         trace = self.traces[position]
         return trace.profile.power_w(self.now_s) * trace.power_gain
+
+
+class RealTimeTraceReader(TraceReader):
+    """The same traces on the real monotonic clock (trace time 0 = when the reader was made)."""
+
+    def __init__(self, traces: tuple[Trace, ...]) -> None:
+        super().__init__(traces)
+        self.origin_s = time.monotonic()
+
+    def clock(self) -> float:
+        return time.monotonic()
+
+    def energy_mj(self, position: int) -> int:
+        self.now_s = time.monotonic() - self.origin_s
+        return super().energy_mj(position)
+
+    def power_w(self, position: int) -> float:
+        self.now_s = time.monotonic() - self.origin_s
+        return super().power_w(position)
