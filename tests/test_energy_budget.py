@@ -97,3 +97,42 @@ def test_scoped_meter_applies_the_budget_choice() -> None:
     meter = ScopedMeter(FixedMeter(), ("cpu",))
     meter.start()
     assert meter.stop().energy_j == 30.0
+
+
+def test_report_marks_scopes_that_are_reported_but_not_gated() -> None:
+    from gate.report import render
+    from tests.helpers import summary as make_summary
+
+    base = make_summary([100.0])
+    document = {
+        "verdict": "pass",
+        "error": None,
+        "notes": [],
+        "hardware": {"description": "x", "fingerprint": "f"},
+        "context": {"commit": None, "branch": None},
+        "gate_version": "0",
+        "benchmarks": [
+            {
+                "name": "b",
+                "kind": "inference",
+                "verdict": "pass",
+                "baseline": None,
+                "error": None,
+                "repeats": 1,
+                "warmup": 0,
+                "baseline_branch": "main",
+                "metrics": base.metrics,
+                "quality": {},
+                "checks": [],
+                "notes": [],
+                "output_tail": [],
+                "intensity": None,
+                "scopes": [
+                    {"scope": "gpu", "energy_j": 90.0, "provenance": "measured", "method": "nvml", "gated": True},
+                    {"scope": "cpu", "energy_j": 10.0, "provenance": "estimated", "method": "TDP", "gated": False},
+                ],
+            }
+        ],
+    }
+    text = render(document)
+    assert "gpu 90 J (measured: nvml); cpu 10 J (estimated: TDP; reported, not gated)." in text
