@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gate.errors import ConfigError, MeasurementError
+from gate.errors import MeasurementError
 
 
 @dataclass(frozen=True)
@@ -153,12 +153,3 @@ def _match(gpus: list[GpuInfo], entry: str) -> GpuInfo | None:
         g for g in gpus if g.uuid.lower().startswith(wanted) or any(m.lower().startswith(wanted) for m in g.mig_uuids)
     ]
     return hits[0] if len(hits) == 1 else None
-
-
-def require_nonempty(selection: Selection, visible_count: int) -> None:
-    """Raise ConfigError when NVML sees GPUs but the environment hides all of them from the benchmark."""
-    if visible_count and not selection.gpus:
-        raise ConfigError(
-            f"NVML sees {visible_count} GPU(s) but none is visible to the benchmark ({'; '.join(selection.notes)})",
-            hint=f"fix CUDA_VISIBLE_DEVICES / NVIDIA_VISIBLE_DEVICES; see {VISIBILITY_HELP}",
-        )
