@@ -82,8 +82,6 @@ class GpuReader(Protocol):
 
 # --- CUDA_VISIBLE_DEVICES / NVIDIA_VISIBLE_DEVICES -------------------------------------------------
 
-VISIBILITY_HELP = "docs/measurement.md, section 'Which GPUs are measured'"
-
 
 def select_visible(gpus: Sequence[GpuInfo], env: Mapping[str, str]) -> Selection:
     """The GPUs of `gpus` (all that NVML sees) that `env` lets CUDA programs use.
