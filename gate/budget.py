@@ -141,6 +141,45 @@ class BranchRule:
     baseline: BaselineSpec | None
 
 
+# --- energy: scopes, basis, idle, phases (docs/measurement.md) ----------------------------------
+
+EnergyScope = Literal["gpu", "cpu", "ram"]
+
+
+@dataclass(frozen=True)
+class EnergySpec:
+    """The `energy:` block. `scopes=None`: gpu when a GPU is measured, else cpu and ram."""
+
+    scopes: tuple[EnergyScope, ...] | None = None
+    basis: Literal["total", "active"] = "total"
+    idle_s: float = 3.0
+    phases: tuple[str, ...] | None = None
+    sample_hz: float = 100.0
+    line: int | None = None
+
+
+def _energy_from(raw: dict[str, Any], lines: dict[KeyPath, int], file: str) -> EnergySpec:
+    spec = EnergySpec(
+        scopes=tuple(raw["scopes"]) if "scopes" in raw else None,
+        basis=raw.get("basis", "total"),
+        idle_s=float(raw.get("idle_s", 3.0)),
+        phases=tuple(raw["phases"]) if "phases" in raw else None,
+        sample_hz=float(raw.get("sample_hz", 100.0)),
+        line=lines.get(("energy",)),
+    )
+    if spec.basis == "active" and spec.idle_s <= 0:
+        raise ConfigError(
+            "energy.basis 'active' needs idle power, but energy.idle_s is 0",
+            hint="set energy.idle_s (e.g. 3) or use basis: total",
+            file=file,
+            line=lines.get(("energy", "idle_s")),
+        )
+    return spec
+
+
+# ------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Budget:
     path: Path
@@ -152,6 +191,7 @@ class Budget:
     branch_rules: tuple[BranchRule, ...]
     warnings: tuple[str, ...]
     _lines: dict[KeyPath, int] = field(repr=False, default_factory=dict)
+    energy: EnergySpec = field(default_factory=EnergySpec)
 
     def benchmark(self, name: str) -> BenchmarkSpec:
         for spec in self.benchmarks:
@@ -507,6 +547,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         branch_rules=branch_rules,
         warnings=warnings,
         _lines=lines,
+        energy=_energy_from(data.get("energy") or {}, lines, str(path)),
     )
 
 

@@ -37,16 +37,20 @@ class ScopeEnergy:
     energy_j: float
     provenance: Provenance
     method: str  # how it was obtained, e.g. "nvml counter", "TDP x CPU load"
+    gated: bool = True  # counted in energy_j (the budget's energy.scopes); otherwise reported only
 
 
 @dataclass(frozen=True)
 class EnergyReading:
     duration_s: float
     scopes: tuple[ScopeEnergy, ...]
+    items: int | None = None  # predictions counted by the benchmark's phases (gate.phase), if any
+    notes: tuple[str, ...] = ()  # how the window was chosen, what was estimated, warnings
 
     @property
     def energy_j(self) -> float:
-        return sum(s.energy_j for s in self.scopes)
+        """Energy of the gated scopes: what the metrics and limits use."""
+        return sum(s.energy_j for s in self.scopes if s.gated)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class ScopeSummary:
     energy_j: float  # median over repeats
     provenance: Provenance
     method: str
+    gated: bool = True
 
 
 IntensityBasis = Literal["fixed", "annual_average", "live"]
@@ -102,8 +107,8 @@ class RunSummary:
 
     @property
     def provenance(self) -> Provenance:
-        """`measured` only when every scope in the total was measured."""
-        if all(s.provenance == "measured" for s in self.scopes):
+        """`measured` only when every scope in the total (the gated scopes) was measured."""
+        if all(s.provenance == "measured" for s in self.scopes if s.gated):
             return "measured"
         return "estimated"
 

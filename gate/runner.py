@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gate import gpu_nvml, process
 from gate.budget import BenchmarkSpec
@@ -16,6 +16,13 @@ class EnergyMeter(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> EnergyReading: ...
+
+
+@runtime_checkable
+class ChildEnvMeter(Protocol):
+    """A meter that gives the benchmark environment variables (e.g. where to write phase marks)."""
+
+    def child_env(self) -> dict[str, str]: ...
 
 
 class BenchmarkFailed(BenchmarkError):
@@ -74,7 +81,7 @@ def run_benchmark(
             spec.argv,
             spec.shell_command,
             cwd=spec.working_directory,
-            env=spec.env,
+            env={**spec.env, **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {})},
             timeout_s=spec.timeout_s,
             echo=echo,
         )
@@ -94,8 +101,13 @@ def run_benchmark(
         if reading is not None:
             run.repeats.append(
                 RepeatResult(
-                    index=len(run.repeats), reading=reading, predictions=metrics.predictions, quality=metrics.quality
+                    index=len(run.repeats),
+                    reading=reading,
+                    predictions=metrics.predictions or reading.items,
+                    quality=metrics.quality,
                 )
             )
+            for note in reading.notes:
+                log(f"[{spec.name}] {label}: {note}")
             log(f"[{spec.name}] {label}: {reading.energy_j:.4g} J in {reading.duration_s:.3g} s")
     return run

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,45 @@ def test_nvml_lists_the_gpus() -> None:
     gpus = _gpus()
     assert all(g.name and g.uuid.startswith(("GPU-", "MIG-")) and g.driver for g in gpus)
     assert detect().gpu_models == tuple(g.name for g in gpus)
+
+
+H100 = gpu_nvml.GpuInfo("NVIDIA H100 80GB HBM3", "GPU-aaaa", "580.65.06", index=0, power_limit_w=700.0, mig_mode=False)
+
+
+def test_fingerprints_without_gpu_details_are_what_they_always_were() -> None:
+    # Pinned: baselines recorded before GPU details existed must still match.
+    assert Hardware("AMD EPYC 9654", 16, ("NVIDIA H100 80GB HBM3",)).fingerprint == "d0b5ef4cf5bd"
+    assert Hardware("Xeon", 4, ()).fingerprint == "7acbcebdadf7"
+
+
+def test_gpu_uuid_and_driver_are_recorded_but_power_limit_and_mig_decide_the_match() -> None:
+    base = Hardware("EPYC", 16, (H100.name,), (H100,))
+    other_card = Hardware("EPYC", 16, (H100.name,), (replace(H100, uuid="GPU-bbbb", driver="590.0"),))
+    capped = Hardware("EPYC", 16, (H100.name,), (replace(H100, power_limit_w=500.0),))
+    mig = Hardware("EPYC", 16, (H100.name,), (replace(H100, mig_mode=True),))
+    assert base.fingerprint == other_card.fingerprint
+    assert len({base.fingerprint, capped.fingerprint, mig.fingerprint}) == 3
+    recorded = json.loads(json.dumps(base.to_dict()))  # as the result file and MLflow tag hold it
+    assert recorded["gpus"] == [
+        {
+            "name": "NVIDIA H100 80GB HBM3",
+            "uuid": "GPU-aaaa",
+            "driver": "580.65.06",
+            "index": 0,
+            "power_limit_w": 700.0,
+            "mig_mode": False,
+            "mig_uuids": [],
+            "other_pids": [],
+        }
+    ]
+    assert base.describe() == "1 x NVIDIA H100 80GB HBM3 (power limit 700 W), driver 580.65.06; EPYC (16 CPUs)"
+
+
+def test_other_processes_on_the_gpu_are_warned_about() -> None:
+    busy = Hardware("EPYC", 16, (H100.name,), (replace(H100, other_pids=(4242, 4343)),), notes=("a MIG note",))
+    assert busy.warnings() == [
+        "Other processes were using GPU 0 (NVIDIA H100 80GB HBM3) when the check started (PIDs 4242, 4343): "
+        "its energy includes their work.",
+        "GPU selection: a MIG note.",
+    ]
+    assert Hardware("EPYC", 16, ()).warnings() == []

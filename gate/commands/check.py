@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gate import __version__, carbon, ci, github_actions, hardware, report, verdict
+from gate import __version__, carbon, ci, github_actions, hardware, meters, report, verdict
 from gate.budget import BenchmarkSpec, Budget, Outcome, Policy, Rules, load_budget
 from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, TrackingError
 from gate.measurement import summarise
@@ -107,13 +107,14 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
         commit=opts.commit or context.commit,
     )
     hw = session.hardware = hardware.detect()
-    from gate import carbon_sources, energy_codecarbon, tracking_mlflow  # heavy boundaries, imported on use
+    session.notes = [*(session.notes or []), *hw.warnings()]  # other processes on the GPU, GPU selection
+    from gate import carbon_sources, tracking_mlflow  # heavy boundaries, imported on use
 
     intensity = carbon.resolve(budget.carbon, carbon_sources.providers(env, cwd), log)
     if intensity is None:
         session.notes = [*(session.notes or []), "No carbon source in the budget file: gCO2eq not computed."]
     uri = session.tracking_uri = tracking_mlflow.resolve_tracking_uri(env, cwd)
-    meter = meter or energy_codecarbon.CodecarbonMeter()
+    meter = meter or meters.choose_meter(budget.energy, env=env, log=log)  # NVML engine with GPUs, else codecarbon
     session.result_path = local_result_path(cwd)
     store: tracking_mlflow.MlflowStore | None = None
     store_error: TrackingError | None = None

@@ -1,0 +1,150 @@
+"""Which time windows of a run are measured: the phases a benchmark marked (see gate.phase), or the whole run.
+
+Pure: text in, windows out. Overlapping or nested phases (several processes, a phase inside another)
+are merged, so no second of the run is counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from gate.errors import BenchmarkError
+from gate.phase import FORMAT, PHASES_ENV
+
+PHASE_HELP = "wrap the measured loop in `with phase(name, items=n):` (docs/measurement.md, 'Phases')"
+
+
+@dataclass(frozen=True)
+class PhaseWindow:
+    name: str
+    t0_s: float
+    t1_s: float
+    items: int | None = None
+    pid: int | None = None
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The windows energy is measured over, and what decided them."""
+
+    windows: tuple[tuple[float, float], ...]
+    items: int | None  # the phases' item count, when every measured phase gave one
+    phases: tuple[str, ...]  # names of the measured phases; () means the whole run
+
+    @property
+    def duration_s(self) -> float:
+        return sum(t1 - t0 for t0, t1 in self.windows)
+
+    def describe(self) -> str:
+        if not self.phases:
+            return "the whole run (the benchmark marked no phase)"
+        count = len(self.windows)
+        return f"phase {', '.join(repr(p) for p in self.phases)} ({count} window{'s' if count > 1 else ''})"
+
+
+def parse_phases(text: str) -> tuple[PhaseWindow, ...]:
+    """The completed phases in a GREEN_GATE_PHASES file. Raises BenchmarkError naming the line."""
+    open_marks: dict[tuple[int | None, str], list[tuple[float, int]]] = {}
+    windows: list[PhaseWindow] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        mark = _mark(raw, number)
+        key = (mark.pid, mark.phase)
+        if mark.event == "start":
+            open_marks.setdefault(key, []).append((mark.t, number))
+            continue
+        stack = open_marks.get(key)
+        if not stack:
+            raise BenchmarkError(
+                f"${PHASES_ENV} line {number}: phase {mark.phase!r} ends without having started",
+                hint=PHASE_HELP,
+            )
+        t0, _ = stack.pop()
+        items = mark.items
+        if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
+            raise BenchmarkError(
+                f"${PHASES_ENV} line {number}: phase {mark.phase!r} has items={items!r}",
+                hint="items is the number of predictions the phase made: a positive whole number",
+            )
+        if mark.t < t0:
+            raise BenchmarkError(f"${PHASES_ENV} line {number}: phase {mark.phase!r} ends before it starts")
+        windows.append(PhaseWindow(mark.phase, t0, mark.t, items, mark.pid))
+    for (_, name), stack in open_marks.items():
+        if stack:
+            raise BenchmarkError(
+                f"${PHASES_ENV} line {stack[0][1]}: phase {name!r} started but never ended",
+                hint="the benchmark stopped inside the phase; use `with phase(...)` so the end is always written",
+            )
+    return tuple(sorted(windows, key=lambda w: (w.t0_s, w.t1_s)))
+
+
+class _Mark(NamedTuple):
+    event: str
+    phase: str
+    t: float
+    pid: int | None
+    items: object
+
+
+def _mark(raw: str, number: int) -> _Mark:
+    where = f"${PHASES_ENV} line {number}"
+    try:
+        mark = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BenchmarkError(f"{where} is not JSON: {exc.msg}", hint=PHASE_HELP) from None
+    if not isinstance(mark, dict) or mark.get("v") != FORMAT:
+        raise BenchmarkError(
+            f"{where}: not a phase mark of format {FORMAT}",
+            hint="write phases only through green-gate's phase() helper, of the same version as the gate",
+        )
+    t = mark.get("t")
+    if (
+        mark.get("event") not in ("start", "end")
+        or not isinstance(mark.get("phase"), str)
+        or isinstance(t, bool)
+        or not isinstance(t, (int, float))
+        or not math.isfinite(t)
+    ):
+        raise BenchmarkError(f"{where}: a phase mark needs event start|end, a phase name and a time", hint=PHASE_HELP)
+    pid = mark.get("pid")
+    return _Mark(mark["event"], mark["phase"], float(t), pid if isinstance(pid, int) else None, mark.get("items"))
+
+
+def attribute(
+    phases: tuple[PhaseWindow, ...], run_t0_s: float, run_t1_s: float, selected: tuple[str, ...] | None = None
+) -> Attribution:
+    """The measured windows: the selected phases (default: every phase), clipped to the run and merged."""
+    if not phases:
+        if selected:
+            raise BenchmarkError(
+                f"the budget measures phase(s) {', '.join(selected)} but the benchmark marked no phase",
+                hint=PHASE_HELP,
+            )
+        return Attribution(((run_t0_s, run_t1_s),), None, ())
+    chosen = [p for p in phases if selected is None or p.name in selected]
+    if not chosen:
+        marked = sorted({p.name for p in phases})
+        raise BenchmarkError(
+            f"the budget measures phase(s) {', '.join(selected or ())} "
+            f"but the benchmark marked only {', '.join(marked)}",
+            hint="rename the phase in the benchmark or in `energy.phases` of the budget file",
+        )
+    clipped = sorted(
+        (max(p.t0_s, run_t0_s), min(p.t1_s, run_t1_s)) for p in chosen if p.t1_s > run_t0_s and p.t0_s < run_t1_s
+    )
+    merged: list[tuple[float, float]] = []
+    for t0, t1 in clipped:
+        if merged and t0 <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], t1))
+        else:
+            merged.append((t0, t1))
+    if not merged:
+        raise BenchmarkError("the marked phases lie outside the measured run", hint=PHASE_HELP)
+    counts = [p.items for p in chosen]
+    items = sum(c for c in counts if c is not None) if all(c is not None for c in counts) else None
+    names = tuple(dict.fromkeys(p.name for p in chosen))
+    return Attribution(tuple(merged), items, names)
