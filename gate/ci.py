@@ -106,3 +106,8 @@ def _git(cwd: Path, *args: str) -> str | None:
 def _git_branch(cwd: Path) -> str | None:
     name = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
     return name  # None on a detached HEAD or outside a repository
+
+
+def remote_url(cwd: Path) -> str | None:
+    """The `origin` remote's URL (may carry credentials: parse it, never print it)."""
+    return _git(cwd, "remote", "get-url", "origin")
