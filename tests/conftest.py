@@ -48,6 +48,7 @@ def _mlflow_executable() -> str:
 def start_mlflow_server(workdir: Path, backend_uri: str | None = None, port: int | None = None) -> MlflowServer:
     """`mlflow server` on 127.0.0.1 (a free port unless given), sqlite in `workdir` unless `backend_uri`."""
     port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "server.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
