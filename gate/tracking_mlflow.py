@@ -59,7 +59,8 @@ _PERMANENT_ERRORS = frozenset(
     }
 )
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
-_BEARER = re.compile(r"(?i)(bearer|token|authorization)([\"']?\s*[:=]\s*[\"']?|\s+)[^\s\"',}]+")
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
+_SECRET_FIELD = re.compile(r"(?i)\b(token|password|secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+")
 
 T = TypeVar("T")
 
@@ -82,7 +83,8 @@ def redact(text: str, env: Mapping[str, str] | None = None) -> str:
     """`text` without credentials: user:password in URLs, bearer tokens, and MLflow's secret env values."""
     env = os.environ if env is None else env
     text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} ***", text)
+    text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
     for name in SECRET_ENV_VARS:
         secret = env.get(name)
         if secret and len(secret) >= 4:
