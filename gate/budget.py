@@ -21,6 +21,8 @@ import yaml
 from gate.errors import ConfigError
 
 SCHEMA_RESOURCE = "green-budget.v1.schema.json"
+# MLflow experiment per repository and benchmark (docs/mlflow-schema.md); `mlflow.experiment` overrides.
+DEFAULT_EXPERIMENT = "green-gate/{repository}/{benchmark}"
 DEFAULT_FILE = "green-budget.yml"
 
 KeyPath = tuple[str | int, ...]
@@ -543,7 +545,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
             missing_baseline=policy.get("missing_baseline", "pass"),
             mlflow_unavailable=policy.get("mlflow_unavailable", "warn"),
         ),
-        experiment_template=(data.get("mlflow") or {}).get("experiment", "green-gate/{benchmark}"),
+        experiment_template=(data.get("mlflow") or {}).get("experiment", DEFAULT_EXPERIMENT),
         branch_rules=branch_rules,
         warnings=warnings,
         _lines=lines,

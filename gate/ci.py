@@ -111,3 +111,26 @@ def _git_branch(cwd: Path) -> str | None:
 def event_payload(env: Mapping[str, str]) -> dict[str, Any]:
     """The webhook payload of the running workflow (`GITHUB_EVENT_PATH`), or {} outside Actions."""
     return _read_event(env.get("GITHUB_EVENT_PATH"))
+
+
+def remote_url(cwd: Path) -> str | None:
+    """The `origin` remote's URL (may carry credentials: parse it, never print it)."""
+    return _git(cwd, "remote", "get-url", "origin")
+
+
+def commits_in_range(cwd: Path, revision_range: str) -> list[tuple[str, int]] | None:
+    """(full SHA, committer time in s) of `git log A..B` (or any git revision range); None if git fails."""
+    if revision_range.startswith("-"):
+        return None  # never let a range be read as an option
+    ends = [part for part in revision_range.replace("...", "..").split("..") if part] or ["HEAD"]
+    if any(_git(cwd, "rev-parse", "--verify", "-q", f"{end}^{{commit}}") is None for end in ends):
+        return None
+    out = _git(cwd, "log", "--format=%H %ct", revision_range, "--")
+    if out is None:
+        return []
+    commits = []
+    for line in out.splitlines():
+        sha, _, stamp = line.partition(" ")
+        if sha and stamp.isdigit():
+            commits.append((sha, int(stamp)))
+    return commits

@@ -258,6 +258,118 @@ def wait(
     _exit(lambda: wait_command.run(options, env=os.environ, cwd=Path.cwd()))
 
 
+# --- release-manager commands: baselines, history, spooled uploads (docs/release-manager.md) ---------
+
+_budget_option = click.option(
+    "-b",
+    "--budget",
+    "budget_path",
+    type=click.Path(path_type=Path),
+    default="green-budget.yml",
+    show_default=True,
+    help="Budget file (names the benchmarks and their MLflow experiment).",
+)
+_benchmark_option = click.option("--benchmark", help="Benchmark name. Default: the budget's only benchmark.")
+
+
+@main.group()
+def baseline() -> None:
+    """Show, pin or unpin the baseline run that checks compare with."""
+
+
+@baseline.command("show", epilog=EXIT_CODES_HELP)
+@_budget_option
+@_benchmark_option
+@click.option("--branch", help="Branch being checked. Default: from GitHub's env, else git.")
+@click.option("--base-branch", help="A PR's base branch (whose runs are baselines).")
+@click.option("--hardware", "hardware_id", help="Hardware fingerprint. Default: this machine's.")
+def baseline_show(
+    budget_path: Path, benchmark: str | None, branch: str | None, base_branch: str | None, hardware_id: str | None
+) -> None:
+    """The baseline a check would use now, and why it was chosen."""
+    from gate.commands import baseline as command
+
+    sel = command.Selection(budget_path, benchmark, branch, base_branch)
+    _exit(lambda: command.show(sel, hardware_id=hardware_id, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))
+
+
+@baseline.command("pin", epilog=EXIT_CODES_HELP)
+@click.argument("run_id")
+@click.option("--branch", help="Branch whose checks compare with this run. Default: the run's own branch.")
+@click.option("--note", help="Why (shown by `baseline show`), e.g. 'v1.4 release'.")
+def baseline_pin(run_id: str, branch: str | None, note: str | None) -> None:
+    """Pin RUN_ID as the baseline of its benchmark for a branch."""
+    from gate.commands import baseline as command
+
+    _exit(
+        lambda: command.pin(run_id, branch=branch, note=note, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err)
+    )
+
+
+@baseline.command("unpin", epilog=EXIT_CODES_HELP)
+@_budget_option
+@_benchmark_option
+@click.option("--branch", help="Baseline branch to unpin. Default: the current branch's baseline branch.")
+def baseline_unpin(budget_path: Path, benchmark: str | None, branch: str | None) -> None:
+    """Remove a pin: checks compare with the latest passing run again."""
+    from gate.commands import baseline as command
+
+    sel = command.Selection(budget_path, benchmark, branch, branch)
+    _exit(lambda: command.unpin(sel, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@_budget_option
+@_benchmark_option
+@click.option("--branch", help="Only runs of this branch. Default: every branch.")
+@click.option("--commits", help="Only runs of commits in this git revision range, e.g. v1.2..main.")
+@click.option("--hardware", "hardware_id", help="Only runs on hardware with this fingerprint.")
+@click.option("--limit", type=click.IntRange(min=1, max=50_000), default=100, show_default=True, help="Most runs.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path, dir_okay=False), help="Write here.")
+def history(
+    budget_path: Path,
+    benchmark: str | None,
+    branch: str | None,
+    commits: str | None,
+    hardware_id: str | None,
+    limit: int,
+    output_format: str,
+    output_path: Path | None,
+) -> None:
+    """A benchmark's runs in MLflow, newest first: table, CSV or JSON."""
+    from gate.commands import history as command
+
+    opts = command.HistoryOptions(
+        budget_path=budget_path,
+        benchmark=benchmark,
+        branch=branch,
+        commits=commits,
+        hardware_id=hardware_id,
+        limit=limit,
+        output_format="csv" if output_format == "csv" else "json" if output_format == "json" else "table",
+        output_path=output_path,
+    )
+    _exit(lambda: command.run(opts, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--spool", "spool_dir", type=click.Path(path_type=Path, file_okay=False), help="Default: .green-gate/spool"
+)
+def upload(spool_dir: Path | None) -> None:
+    """Log results spooled while MLflow was unavailable (never twice)."""
+    from gate.commands import upload as command
+
+    _exit(lambda: command.run(spool_dir, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _exit(command: Callable[[], int]) -> None:
     try:
         code = command()

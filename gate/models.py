@@ -121,6 +121,10 @@ class Baseline:
     branch: str | None
     start_time_ms: int
     url: str | None = None
+    reason: str | None = None  # why this run is the baseline, e.g. "pinned by green-gate baseline pin"
+    hardware_id: str | None = None
+    # The baseline's per-repeat values (`repeat.<metric>` series in MLflow), keyed by metric name.
+    per_repeat: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +46,10 @@ def _mlflow_executable() -> str:
     return found
 
 
-def start_mlflow_server(workdir: Path) -> MlflowServer:
-    port = free_port()
+def start_mlflow_server(workdir: Path, backend_uri: str | None = None, port: int | None = None) -> MlflowServer:
+    """`mlflow server` on 127.0.0.1 (a free port unless given), sqlite in `workdir` unless `backend_uri`."""
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "server.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
@@ -53,7 +57,7 @@ def start_mlflow_server(workdir: Path) -> MlflowServer:
             _mlflow_executable(),
             "server",
             "--backend-store-uri",
-            f"sqlite:///{workdir / 'mlflow.db'}",
+            backend_uri or f"sqlite:///{workdir / 'mlflow.db'}",
             "--default-artifact-root",
             str(workdir / "artifacts"),
             "--host",
@@ -97,6 +101,76 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     server = start_mlflow_server(tmp_path_factory.mktemp("mlflow-server"))
     yield server
     stop_mlflow_server(server)
+
+
+# --- PostgreSQL-backed server (the deployment teams run). `.ci/postgres.sh` starts the database. ---
+
+POSTGRES_URL_ENV = "GREEN_GATE_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql://green_gate:green_gate@127.0.0.1:5432/postgres"
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL
+
+
+def create_postgres_database() -> str:
+    """A fresh, empty database on the test PostgreSQL; skips (with the reason) when there is none."""
+    try:
+        import psycopg2
+    except ImportError:
+        pytest.skip("psycopg2 is not installed (pip install -e '.[test]'): no PostgreSQL-backed MLflow server")
+    admin = postgres_admin_url()
+    name = f"gg_test_{uuid.uuid4().hex[:12]}"
+    try:
+        conn = psycopg2.connect(admin, connect_timeout=3)
+    except psycopg2.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        pytest.skip(
+            f"no PostgreSQL at {_hide_password(admin)} ({first}); `bash .ci/postgres.sh` starts one "
+            f"(or set {POSTGRES_URL_ENV})"
+        )
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The database URL naming the psycopg2 driver (SQLAlchemy 2.1 would pick psycopg 3 otherwise)."""
+    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg2
+
+    name = url.rsplit("/", 1)[1]
+    conn = psycopg2.connect(postgres_admin_url(), connect_timeout=3)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)
+
+
+@pytest.fixture(scope="session")
+def postgres_mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    database = create_postgres_database()
+    server = start_mlflow_server(tmp_path_factory.mktemp("mlflow-pg-server"), backend_uri=sqlalchemy_url(database))
+    yield server
+    stop_mlflow_server(server)
+    drop_postgres_database(database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracking_server(request: pytest.FixtureRequest) -> MlflowServer:
+    """The same tests against an sqlite-backed and a PostgreSQL-backed `mlflow server`."""
+    name = "mlflow_server" if request.param == "sqlite" else "postgres_mlflow_server"
+    server: MlflowServer = request.getfixturevalue(name)
+    return server
 
 
 @dataclass

@@ -77,7 +77,7 @@ def test_minimal_budget_gets_documented_defaults() -> None:
     assert spec.shell_command == "python bench.py" and spec.argv is None
     assert spec.working_directory == Path("/repo")
     assert budget.policy.missing_baseline == "pass" and budget.policy.mlflow_unavailable == "warn"
-    assert budget.experiment_template == "green-gate/{benchmark}"
+    assert budget.experiment_template == "green-gate/{repository}/{benchmark}"
     assert budget.carbon.country is None and budget.carbon.intensity_g_per_kwh is None
     assert budget.warnings == ()
 

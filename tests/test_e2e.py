@@ -113,6 +113,7 @@ def test_example_records_baseline_then_fails_a_30_percent_regression(
     assert doc2["verdict"] == "fail"
     (bench2,) = doc2["benchmarks"]
     assert bench2["baseline"]["run_id"] == bench["mlflow_run_id"]
+    assert [h["run_id"] for h in bench2["history"]] == [bench["mlflow_run_id"]]  # the trend chart's points
     (limit,) = [c for c in bench2["checks"] if c["metric"] == "energy_per_prediction_j"]
     assert limit["status"] == "fail" and limit["change_pct"] > 5.0
     assert f"{limit['change_pct']:+.1f}% exceeds the fail limit of +5%" in regressed.stdout

@@ -6,14 +6,16 @@ benchmark is measured, before MLflow is asked anything.
 
 from __future__ import annotations
 
-import json
 import sys
+import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gate import __version__, carbon, ci, github_actions, hardware, meters, report, verdict
+from gate import __version__, baseline_rules, carbon, ci, github_actions, hardware, meters, report, spool, verdict
+from gate import run_schema as schema
 from gate.budget import BenchmarkSpec, Budget, Outcome, Policy, Rules, load_budget
 from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, TrackingError
 from gate.measurement import summarise
@@ -121,6 +123,7 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
 
     log(f"budget {opts.budget_path}: {len(specs)} benchmark(s); hardware {hw.describe()} [{hw.fingerprint}]")
     log(f"MLflow: {tracking_mlflow.describe_uri(uri)}")
+    repository = context.repository or schema.repository_from_remote(ci.remote_url(cwd))
     for spec in specs:
         rules, baseline_spec = budget.for_branch(spec, context.branch)
         outcome = BenchmarkOutcome(
@@ -129,10 +132,11 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
             command=spec.display_command,
             repeats=spec.repeats,
             warmup=spec.warmup,
-            baseline_branch=baseline_spec.branch or context.base_branch or context.branch or "main",
+            baseline_branch=baseline_rules.baseline_branch(baseline_spec.branch, context.base_branch, context.branch),
         )
         assert session.outcomes is not None
         session.outcomes.append(outcome)
+        started_ms = int(time.time() * 1000)
         _measure(outcome, spec, meter, rules, intensity, log)
         _save_local(session)  # nothing measured is lost, whatever happens next
 
@@ -141,7 +145,7 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
                 store = tracking_mlflow.MlflowStore(uri)
             except TrackingError as exc:
                 store_error = exc
-        experiment = budget.experiment_template.replace("{benchmark}", spec.name)
+        experiment = schema.experiment_name(budget.experiment_template, spec.name, repository)
         outage: TrackingError | None = store_error
         if store is not None and outcome.error is None:
             try:
@@ -149,21 +153,20 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
                     experiment,
                     branch=outcome.baseline_branch,
                     hardware_id=hw.fingerprint,
-                    pinned_run_id=opts.baseline_run_id or baseline_spec.run_id,
+                    pinned_run_id=opts.baseline_run_id,
+                    budget_run_id=baseline_spec.run_id,
                 )
-                outcome.history = store.history(experiment, branch=outcome.baseline_branch, hardware_id=hw.fingerprint)
+                outcome.history = store.trend(experiment, branch=outcome.baseline_branch, hardware_id=hw.fingerprint)
             except TrackingError as exc:
                 outage = exc
         if outcome.error is None and outcome.summary is not None:
             outcome.decision = verdict.evaluate(
                 outcome.summary, outcome.baseline, rules, missing_baseline=_missing_policy(budget.policy, outage)
             )
-        if store is not None and opts.record and outcome.summary is not None and outage is None:
-            try:
-                outcome.mlflow_run_id, outcome.mlflow_run_url = _log_run(store, experiment, outcome, spec, session)
-                log(f"[{spec.name}] logged MLflow run {outcome.mlflow_run_url or outcome.mlflow_run_id}")
-            except TrackingError as exc:
-                outage = exc
+        if opts.record and outcome.summary is not None:
+            # Compared with MLflow's baseline (no outage so far): only then may the run become a baseline.
+            record = _run_record(experiment, outcome, spec, session, repository, started_ms, outage is None)
+            outage = _log_or_spool(store, record, outcome, outage, session, log)
         if outage is not None and outcome.decision is not None:
             policy = budget.policy.mlflow_unavailable
             log(f"warning: {outage.render()}")
@@ -214,61 +217,79 @@ def _measure(
             outcome.error = "; ".join(missing)
 
 
-def _log_run(
-    store: Any, experiment: str, outcome: BenchmarkOutcome, spec: BenchmarkSpec, session: _Session
-) -> tuple[str, str | None]:
-    from gate import tracking_mlflow as t
-
+def _run_record(
+    experiment: str,
+    outcome: BenchmarkOutcome,
+    spec: BenchmarkSpec,
+    session: _Session,
+    repository: str | None,
+    started_ms: int,
+    compared: bool,
+) -> schema.RunRecord:
     summary = outcome.summary
     assert summary is not None and session.context is not None and session.hardware is not None
-    ctx, hw = session.context, session.hardware
-    metrics: dict[str, float] = {**summary.metrics, **summary.quality}
-    metrics.update({f"energy_{s.scope}_j": s.energy_j for s in summary.scopes})
-    tags = {
-        t.TAG_BENCHMARK: spec.name,
-        t.TAG_BRANCH: ctx.branch or "",
-        t.TAG_COMMIT: ctx.commit or "",
-        t.TAG_HARDWARE: hw.fingerprint,
-        t.TAG_VERDICT: outcome.verdict,
-        t.TAG_ELIGIBLE: "true" if _baseline_eligible(ctx, outcome) else "false",
-        "green_gate.hardware": json.dumps(hw.to_dict(), sort_keys=True),
-        "green_gate.provenance": summary.provenance,
-        "green_gate.version": __version__,
-        "mlflow.source.git.commit": ctx.commit or "",
-        "mlflow.source.git.branch": ctx.branch or "",
-    }
-    if ctx.pr_number is not None:
-        tags[t.TAG_PR] = str(ctx.pr_number)
-    if outcome.baseline is not None:
-        tags["green_gate.baseline_run_id"] = outcome.baseline.run_id
-    params = {
-        "command": spec.display_command,
-        "kind": spec.kind,
-        "repeats": str(spec.repeats),
-        "warmup": str(spec.warmup),
-        "timeout_s": f"{spec.timeout_s:g}",
-        "budget_file": str(session.opts.budget_path),
-    }
-    if summary.intensity is not None:
-        params.update(carbon.mlflow_params(summary.intensity))
-    for scope in summary.scopes:
-        tags[f"green_gate.scope.{scope.scope}"] = f"{scope.provenance}: {scope.method}"
-    short = (ctx.commit or "local")[:7]
-    run_name = (
-        f"{spec.name} PR#{ctx.pr_number} @{short}"
-        if ctx.pr_number
-        else f"{spec.name} {ctx.branch or 'detached'} @{short}"
+    ctx = session.context
+    try:
+        budget_hash: str | None = schema.budget_sha256(session.opts.budget_path.read_bytes())
+    except OSError:
+        budget_hash = None
+    identity = schema.RunIdentity(
+        benchmark=spec.name,
+        repository=repository,
+        commit=ctx.commit,
+        branch=ctx.branch,
+        base_branch=ctx.base_branch,
+        pr_number=ctx.pr_number,
+        event_name=ctx.event_name,
+        ci_run_url=ctx.run_url,
+        server_url=session.env.get("GITHUB_SERVER_URL", "https://github.com"),
     )
-    logged: tuple[str, str | None] = store.log_run(
-        experiment,
-        run_name=run_name,
-        metrics=metrics,
-        series={f"repeat.{k}": v for k, v in summary.per_repeat.items()},
-        params=params,
-        tags=tags,
+    facts = schema.RunFacts(
+        verdict=outcome.verdict,
+        baseline_eligible=compared and _baseline_eligible(ctx, outcome),
+        hardware=session.hardware.to_dict(),
+        command=spec.display_command,
+        kind=spec.kind,
+        repeats=spec.repeats,
+        warmup=spec.warmup,
+        timeout_s=spec.timeout_s,
+        budget_file=str(session.opts.budget_path),
+        budget_sha256=budget_hash,
+        gate_version=__version__,
+        baseline_run_id=outcome.baseline.run_id if outcome.baseline else None,
         failed=outcome.error is not None,
     )
-    return logged
+    return schema.build_run_record(
+        result_id=uuid.uuid4().hex,
+        experiment=experiment,
+        identity=identity,
+        facts=facts,
+        summary=summary,
+        start_time_ms=started_ms,
+        end_time_ms=int(time.time() * 1000),
+    )
+
+
+def _log_or_spool(
+    store: Any,
+    record: schema.RunRecord,
+    outcome: BenchmarkOutcome,
+    outage: TrackingError | None,
+    session: _Session,
+    log: Callable[[str], None],
+) -> TrackingError | None:
+    """Log the run to MLflow; when MLflow is out, keep it in the spool for `green-gate upload`."""
+    if store is not None and outage is None:
+        try:
+            outcome.mlflow_run_id, outcome.mlflow_run_url, _ = store.log_record(record)
+            log(f"[{outcome.name}] logged MLflow run {outcome.mlflow_run_url or outcome.mlflow_run_id}")
+            return None
+        except TrackingError as exc:
+            outage = exc
+    path = spool.put(spool.spool_dir(session.cwd), record, reason=outage.message if outage else "MLflow unavailable")
+    outcome.notes.append(f"Not logged to MLflow: kept in {path}; `green-gate upload` logs it later.")
+    log(f"[{outcome.name}] MLflow unavailable: run spooled in {path} (`green-gate upload` logs it later)")
+    return outage
 
 
 def _baseline_eligible(ctx: ci.CiContext, outcome: BenchmarkOutcome) -> bool:

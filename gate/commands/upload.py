@@ -1,0 +1,54 @@
+"""`green-gate upload`: log the spooled results that MLflow could not take at check time.
+
+Idempotent: each record carries a result id that becomes a tag on its run, so a record that reached
+MLflow before (even if its spool file survived a crash) is never logged twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from gate import spool
+from gate.errors import ExitCode, GateError, TrackingError
+
+
+def run(
+    spool_dir: Path | None, *, env: Mapping[str, str], cwd: Path, out: Callable[[str], None], err: Callable[[str], None]
+) -> int:
+    directory = spool_dir or spool.spool_dir(cwd)
+    items = spool.pending(directory)
+    if not items:
+        out(f"nothing to upload: {directory} holds no spooled results")
+        return int(ExitCode.OK)
+    from gate import tracking_mlflow
+
+    uploaded = already = 0
+    broken = [s for s in items if s.record is None]
+    for item in broken:
+        err(f"error: cannot read {item.path}: {item.problem} (left in place)")
+    try:
+        store = tracking_mlflow.MlflowStore(tracking_mlflow.resolve_tracking_uri(env, cwd))
+        for item in items:
+            if item.record is None:
+                continue
+            run_id, url, created = store.log_record(item.record)
+            spool.mark_uploaded(item, run_id)
+            if created:
+                uploaded += 1
+                out(f"uploaded {item.path.name} as MLflow run {url or run_id}")
+            else:
+                already += 1
+                out(f"already in MLflow as run {url or run_id}: {item.path.name} (not logged twice)")
+    except TrackingError as exc:
+        left = len(items) - len(broken) - uploaded - already
+        err(f"error: {exc.render()}")
+        err(
+            f"{uploaded} uploaded, {already} already there, {left} still spooled in {directory}; run upload again later"
+        )
+        return int(exc.exit_code)
+    except GateError as exc:
+        err(f"error: {exc.render()}")
+        return int(exc.exit_code)
+    out(f"{uploaded} uploaded, {already} already in MLflow, {len(broken)} unreadable")
+    return int(ExitCode.INTERNAL if broken else ExitCode.OK)
