@@ -27,6 +27,16 @@ class Selection:
     branch: str | None = None
     base_branch: str | None = None
 
+    def resolve(self, env: Mapping[str, str], cwd: Path) -> _target.Target:
+        return _target.resolve(
+            budget_path=self.budget_path,
+            benchmark=self.benchmark,
+            branch=self.branch,
+            base_branch=self.base_branch,
+            env=env,
+            cwd=cwd,
+        )
+
 
 def show(
     sel: Selection,
@@ -39,14 +49,7 @@ def show(
 ) -> int:
     """Print the baseline a check would use now, and the rule that chose it."""
     try:
-        target = _target.resolve(
-            budget_path=sel.budget_path,
-            benchmark=sel.benchmark,
-            branch=sel.branch,
-            base_branch=sel.base_branch,
-            env=env,
-            cwd=cwd,
-        )
+        target = sel.resolve(env, cwd)
         fingerprint = hardware_id or hardware.detect().fingerprint
         store = _store(env, cwd)
         choice, baseline = store.choose_baseline(
@@ -139,14 +142,7 @@ def unpin(
 ) -> int:
     """Remove the pin for the baseline branch: checks go back to the latest passing run."""
     try:
-        target = _target.resolve(
-            budget_path=sel.budget_path,
-            benchmark=sel.benchmark,
-            branch=sel.branch,
-            base_branch=sel.base_branch,
-            env=env,
-            cwd=cwd,
-        )
+        target = sel.resolve(env, cwd)
         store = _store(env, cwd)
         experiment_id = store.experiment_id(target.experiment, create=False)
         old = store.remove_pin(experiment_id, target.baseline_branch) if experiment_id is not None else None
