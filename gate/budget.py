@@ -59,6 +59,9 @@ class BenchmarkSpec:
     env: dict[str, str]
     rules: Rules
     line: int | None
+    # --- measurement hygiene (issue 4: trustworthy verdicts) ---
+    cooldown_s: float = 0.0  # pause before each measured run
+    max_start_temperature_c: float | None = None  # wait until the GPUs are this cool before each run
 
     @property
     def display_command(self) -> str:
@@ -82,6 +85,35 @@ class BaselineSpec:
 class Policy:
     missing_baseline: Outcome = "pass"
     mlflow_unavailable: Outcome = "warn"
+    not_comparable: Outcome = "warn"  # the baseline ran on other hardware
+
+
+# --- comparison settings (issue 4: trustworthy verdicts) --------------------------------------
+ComparisonMode = Literal["history", "paired", "auto"]
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    """How relative limits are decided from repeats; see docs/statistics.md."""
+
+    mode: ComparisonMode = "history"
+    confidence: float = 0.95
+    outliers: Literal["keep", "drop"] = "keep"
+    outlier_k: float = 3.5
+    base_ref: str | None = None  # paired mode: git revision of the base
+
+
+def _comparison_from(raw: dict[str, Any]) -> ComparisonSpec:
+    return ComparisonSpec(
+        mode=raw.get("mode", "history"),
+        confidence=float(raw.get("confidence", 0.95)),
+        outliers=raw.get("outliers", "keep"),
+        outlier_k=float(raw.get("outlier_k", 3.5)),
+        base_ref=raw.get("base_ref"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -102,6 +134,7 @@ class Budget:
     experiment_template: str
     branch_rules: tuple[BranchRule, ...]
     warnings: tuple[str, ...]
+    comparison: ComparisonSpec = field(default_factory=ComparisonSpec)
     _lines: dict[KeyPath, int] = field(repr=False, default_factory=dict)
 
     def benchmark(self, name: str) -> BenchmarkSpec:
@@ -401,6 +434,8 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                 env={str(k): _env_value(v) for k, v in (raw.get("env") or {}).items()},
                 rules=_rules_from(raw, prefix, lines, top_rules),
                 line=lines.get(prefix),
+                cooldown_s=float(raw.get("cooldown_s", 0.0)),
+                max_start_temperature_c=_optional_float(raw.get("max_start_temperature_c")),
             )
         )
     carbon = data.get("carbon") or {}
@@ -426,12 +461,18 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         policy=Policy(
             missing_baseline=policy.get("missing_baseline", "pass"),
             mlflow_unavailable=policy.get("mlflow_unavailable", "warn"),
+            not_comparable=policy.get("not_comparable", "warn"),
         ),
+        comparison=_comparison_from(data.get("comparison") or {}),
         experiment_template=(data.get("mlflow") or {}).get("experiment", "green-gate/{benchmark}"),
         branch_rules=branch_rules,
         warnings=warnings,
         _lines=lines,
     )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _env_value(value: Any) -> str:

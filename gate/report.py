@@ -83,7 +83,7 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
                 f"{info.label} ({info.unit})",
                 quantity(base, info.unit),
                 quantity(current, info.unit),
-                percent(change),
+                _change_with_interval(checks_by_metric.get(name, [])) or percent(change),
                 checks_by_metric.get(name, []),
             )
         )
@@ -94,6 +94,16 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
             _row(md(name), "—", "—" if current is None else f"{current:.4g}", "—", checks_by_metric.get(name, []))
         )
     return rows
+
+
+def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
+    """'+6.1% ± 0.9%' when a relative check decided on repeats (its interval, see gate.stats)."""
+    for check in checks:
+        interval = check.get("interval_pct")
+        if check["rule"] == "relative" and interval and check.get("change_pct") is not None:
+            low, high = interval
+            return f"{check['change_pct']:+.1f}% ± {(high - low) / 2:.1f}%"
+    return None
 
 
 def _row(label: str, base: str, current: str, change: str, checks: list[dict[str, Any]]) -> dict[str, str]:

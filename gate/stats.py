@@ -93,10 +93,8 @@ def compare_independent(
     n_c, n_b = len(log_c), len(log_b)
     var_c, var_b = statistics.variance(log_c) / n_c, statistics.variance(log_b) / n_b
     se = math.sqrt(var_c + var_b)
-    if se > 0:
-        dof = (var_c + var_b) ** 2 / (var_c**2 / (n_c - 1) + var_b**2 / (n_b - 1))
-    else:
-        dof = float(n_c + n_b - 2)
+    # Welch–Satterthwaite; with no spread at all the interval is a point whatever the dof.
+    dof = (var_c + var_b) ** 2 / (var_c**2 / (n_c - 1) + var_b**2 / (n_b - 1)) if se > 0 else float(n_c + n_b - 2)
     diff = statistics.fmean(log_c) - statistics.fmean(log_b)
     return _interval(diff, se, dof, confidence, "welch-log", n_c, n_b)
 
@@ -109,7 +107,7 @@ def compare_paired(candidate: Sequence[float], baseline: Sequence[float], *, con
         raise ValueError(f"paired comparison needs as many candidate as baseline values ({len(log_c)} vs {len(log_b)})")
     if len(log_c) < 2:
         raise ValueError("compare_paired() needs at least 2 pairs")
-    diffs = [c - b for c, b in zip(log_c, log_b)]
+    diffs = [c - b for c, b in zip(log_c, log_b, strict=True)]
     n = len(diffs)
     se = math.sqrt(statistics.variance(diffs) / n)
     return _interval(statistics.fmean(diffs), se, float(n - 1), confidence, "paired-log", n, n)
@@ -161,9 +159,7 @@ def t_cdf(t: float, dof: float) -> float:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _interval(
-    diff: float, se: float, dof: float, confidence: float, method: Method, n_c: int, n_b: int
-) -> Comparison:
+def _interval(diff: float, se: float, dof: float, confidence: float, method: Method, n_c: int, n_b: int) -> Comparison:
     half = t_quantile(0.5 + confidence / 2.0, dof) * se
     return Comparison(
         ratio=math.exp(diff),

@@ -6,6 +6,7 @@ directory. mlflow is imported lazily (it costs ~1-2 s).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -29,6 +30,8 @@ TAG_PR = "green_gate.pr"
 TAG_HARDWARE = "green_gate.hardware_id"
 TAG_VERDICT = "green_gate.verdict"
 TAG_ELIGIBLE = "green_gate.baseline_eligible"  # "true" only on finished non-PR runs
+TAG_HARDWARE_JSON = "green_gate.hardware"  # the full description behind TAG_HARDWARE
+REPEAT_PREFIX = "repeat."  # per-repeat series: metric `repeat.<name>`, one step per repeat
 
 
 def resolve_tracking_uri(env: Mapping[str, str], cwd: Path) -> str:
@@ -118,12 +121,25 @@ class MlflowStore:
         tags = run.data.tags
         return Baseline(
             run_id=run.info.run_id,
-            metrics=dict(run.data.metrics),
+            metrics={k: v for k, v in run.data.metrics.items() if not k.startswith(REPEAT_PREFIX)},
             commit=tags.get(TAG_COMMIT),
             branch=tags.get(TAG_BRANCH),
             start_time_ms=int(run.info.start_time or 0),
             url=self.run_url(run.info.experiment_id, run.info.run_id),
+            per_repeat=self._per_repeat(run),
+            hardware_id=tags.get(TAG_HARDWARE),
+            hardware=_json_object(tags.get(TAG_HARDWARE_JSON)),
         )
+
+    def _per_repeat(self, run: Any) -> dict[str, tuple[float, ...]]:
+        """The `repeat.<metric>` histories (steps 0..n-1) as metric -> values in step order."""
+        series: dict[str, tuple[float, ...]] = {}
+        for key in sorted(k for k in run.data.metrics if k.startswith(REPEAT_PREFIX)):
+            history = self._client.get_metric_history(run.info.run_id, key)
+            by_step = {int(m.step): float(m.value) for m in history}
+            if by_step and sorted(by_step) == list(range(len(by_step))):  # complete series only
+                series[key[len(REPEAT_PREFIX) :]] = tuple(by_step[i] for i in range(len(by_step)))
+        return series
 
     def run_url(self, experiment_id: str, run_id: str) -> str | None:
         if self.uri.startswith(("http://", "https://")):
@@ -166,6 +182,16 @@ class MlflowStore:
                 )
             self._client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")
         return run_id, self.run_url(str(experiment_id), run_id)
+
+
+def _json_object(text: str | None) -> dict[str, object] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _quote(value: str) -> str:

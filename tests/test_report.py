@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,22 @@ def test_untrusted_text_stays_inert_in_table_cells() -> None:
 )
 def test_quantities_are_readable(value: float | None, unit: str, text: str) -> None:
     assert quantity(value, unit) == text
+
+
+def test_regression_decided_on_repeats_states_the_interval() -> None:
+    current = summary(
+        [99.0, 99.4, 98.7, 99.9, 98.8], predictions=107880, quality={"accuracy": 0.9689}, intensity=INTENSITY
+    )
+    base_summary = summary([82.9, 82.5, 83.1, 82.7, 82.8], predictions=107880, intensity=INTENSITY)
+    base = Baseline(
+        run_id="bd84bbff" + "0" * 24,
+        metrics=dict(base_summary.metrics),
+        commit="4b1e0c2aa",
+        branch="main",
+        start_time_ms=0,
+        per_repeat=dict(base_summary.per_repeat),
+    )
+    result = replace(outcome(summary=current, baseline=base, decision=evaluate(current, base, RULES)), repeats=5)
+    text = render(document(result, "fail"))
+    assert "| +19.8% ± 0.7% |" in text
+    check_golden("report_fail_repeats.md", text)

@@ -78,9 +78,10 @@ def test_no_change_is_not_significant_and_noise_widens_the_interval() -> None:
     assert same.low < 1.0 < same.high
     noisy = compare_independent([100.0, 110.0, 90.0], [100.5, 99.5, 100.0])
     assert noisy.half_width_pct > same.half_width_pct
-    assert compare_independent(CANDIDATE, BASELINE, confidence=0.99).half_width_pct > compare_independent(
-        CANDIDATE, BASELINE
-    ).half_width_pct
+    assert (
+        compare_independent(CANDIDATE, BASELINE, confidence=0.99).half_width_pct
+        > compare_independent(CANDIDATE, BASELINE).half_width_pct
+    )
 
 
 def test_identical_repeats_give_a_zero_width_interval() -> None:
