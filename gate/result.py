@@ -36,6 +36,7 @@ class BenchmarkOutcome:
     mlflow_run_id: str | None = None
     mlflow_run_url: str | None = None
     notes: list[str] = field(default_factory=list)
+    paired_base: RunSummary | None = None  # paired mode: the base commit's repeats in this job
 
     @property
     def verdict(self) -> Verdict:

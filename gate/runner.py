@@ -10,6 +10,7 @@ from gate import process
 from gate.budget import BenchmarkSpec
 from gate.errors import BenchmarkError
 from gate.models import METRICS, EnergyReading, RepeatResult
+from gate.thermal import ThermalControl
 
 
 class EnergyMeter(Protocol):
@@ -40,8 +41,11 @@ def run_benchmark(
     *,
     echo: Callable[[str], None],
     log: Callable[[str], None],
+    thermal: ThermalControl | None = None,
 ) -> BenchmarkRun:
-    """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure."""
+    """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure.
+
+    `thermal` (cool-down, start temperature) acts before each measured execution."""
     run = BenchmarkRun(spec)
     total = spec.warmup + spec.repeats
     for step in range(total):
@@ -49,6 +53,8 @@ def run_benchmark(
         label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{spec.repeats}"
         log(f"[{spec.name}] {label}: {spec.display_command}")
         if not warm:
+            if thermal is not None:
+                thermal.before_measured_run(label)
             meter.start()
         execution = process.execute(
             spec.argv,
