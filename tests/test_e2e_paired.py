@@ -1,0 +1,60 @@
+"""Paired mode through the real CLI: base and PR commits of a real git repository, run alternately,
+decided on the paired interval, both sides logged to a real `mlflow server`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MlflowServer, run_cli
+from tests.test_e2e import busy_project, search_runs, tags_of
+
+pytestmark = pytest.mark.slow
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+
+
+def test_paired_mode_runs_base_and_pr_alternately_and_logs_both(
+    tmp_path: Path, mlflow_server: MlflowServer, cli_env: dict[str, str]
+) -> None:
+    experiment = f"paired-{uuid.uuid4().hex[:8]}"
+    project = busy_project(
+        tmp_path / "repo",
+        f"comparison:\n  mode: paired\nmlflow:\n  experiment: {experiment}/{{benchmark}}\n",
+    )
+    budget = project / "green-budget.yml"
+    budget.write_text(budget.read_text().replace("repeats: 1", "repeats: 3"))
+    git(project, "init", "-q", "-b", "main")
+    git(project, "config", "user.email", "test@example.invalid")
+    git(project, "config", "user.name", "test")
+    git(project, "add", ".")
+    git(project, "commit", "-qm", "base")
+    git(project, "checkout", "-qb", "pr")
+    script = project / "busy.py"
+    script.write_text(script.read_text().replace('"300000"', '"900000"'))  # the PR does 3x the work
+    git(project, "commit", "-qam", "pr: 3x work")
+
+    env = {**cli_env, "MLFLOW_TRACKING_URI": mlflow_server.url}
+    result = run_cli("check", "--base-branch", "main", "--json", "out.json", cwd=project, env=env)
+    assert result.returncode in (0, 1), result.stderr
+    (bench,) = json.loads((project / "out.json").read_text())["benchmarks"]
+    assert bench["baseline"]["paired"] is True
+    assert len(bench["baseline"]["per_repeat"]["energy_j"]) == len(bench["per_repeat"]["energy_j"]) == 3
+    (limit,) = [c for c in bench["checks"] if c["metric"] == "energy_per_prediction_j"]
+    assert limit["method"] == "paired-log" and "(95% CI)" in limit["reason"]
+    assert any("in the order B P P B B P" in note for note in bench["notes"])
+    assert "busy loop of 900000 iterations" in result.stderr and "busy loop of 300000 iterations" in result.stderr
+
+    runs = search_runs(mlflow_server, f"{experiment}/busy")
+    by_role = {tags_of(r)["green_gate.comparison"]: tags_of(r) for r in runs}
+    assert set(by_role) == {"paired", "paired-base"}
+    assert by_role["paired-base"]["green_gate.baseline_eligible"] == "false"
+    assert by_role["paired-base"]["green_gate.branch"] == "main"
+    assert by_role["paired"]["green_gate.baseline_run_id"] == bench["baseline"]["run_id"]
+    assert not (tmp_path / "repo.base").exists()
