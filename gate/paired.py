@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gate.budget import BenchmarkSpec, ComparisonSpec, Rules
-from gate.errors import ExitCode, GateError
+from gate.budget import BenchmarkSpec, ComparisonSpec, Rules, load_budget
+from gate.errors import ConfigError, ExitCode, GateError
 from gate.measurement import summarise
 from gate.models import Baseline, Decision, Intensity, RepeatResult, RunSummary
 from gate.runner import BenchmarkFailed, EnergyMeter, run_benchmark
@@ -111,16 +111,34 @@ def base_worktree(repo: Path, commit: str) -> Iterator[Path]:
             _git(repo, "worktree", "prune", check=False)
 
 
-def base_spec(spec: BenchmarkSpec, repo: Path, worktree: Path) -> BenchmarkSpec:
-    """The same benchmark, run from the base commit's tree (same relative working directory)."""
+def base_spec(spec: BenchmarkSpec, repo: Path, worktree: Path, budget_path: Path) -> tuple[BenchmarkSpec, str | None]:
+    """The benchmark as the base commit defines it (command, env, working directory from the base's
+    own budget file), run with this run's protocol (repeats, warm-up, timeout, thermal settings).
+    When the base has no such budget or benchmark, this run's definition runs in the base's tree,
+    and the second value says so."""
     try:
         relative = spec.working_directory.resolve().relative_to(repo.resolve())
+        budget_relative = budget_path.resolve().relative_to(repo.resolve())
     except ValueError:
         raise PairedError(
-            f"the benchmark's working directory {spec.working_directory} is outside the repository {repo}",
-            hint="paired mode runs the base commit's copy of the benchmark; keep it inside the repository",
+            f"the benchmark ({spec.working_directory}) or budget file ({budget_path}) is outside the repository {repo}",
+            hint="paired mode runs the base commit's copy of the benchmark; keep both inside the repository",
         ) from None
-    return replace(spec, working_directory=worktree / relative)
+    same_protocol = {
+        "repeats": spec.repeats,
+        "warmup": spec.warmup,
+        "timeout_s": spec.timeout_s,
+        "cooldown_s": spec.cooldown_s,
+        "max_start_temperature_c": spec.max_start_temperature_c,
+    }
+    try:
+        theirs = load_budget(worktree / budget_relative).benchmark(spec.name)
+    except ConfigError as exc:
+        note = (
+            f"the base commit's budget does not define {spec.name!r} ({exc.message}): this run's definition ran there"
+        )
+        return replace(spec, working_directory=worktree / relative), note
+    return replace(theirs, **same_protocol), None  # type: ignore[arg-type]
 
 
 def measure(

@@ -149,7 +149,8 @@ def _relative_on_repeats(
     comparison: ComparisonSpec,
     notes: list[str],
 ) -> Check:
-    """Decide on the interval of the change: exceeded only when the whole interval is beyond a limit."""
+    """Decide on the interval of the change, for the fail level then the warn level: a level is
+    exceeded only when the whole interval is beyond it; when only the point estimate is, warn."""
     paired = paired and len(candidate) == len(baseline)
     candidate, baseline = _screen_outliers(metric, candidate, baseline, paired, comparison, notes)
     compare = stats.compare_paired if paired else stats.compare_independent
@@ -170,7 +171,7 @@ def _relative_on_repeats(
     elif warn == "beyond":
         status, reason = "warn", f"{said} exceeds the warn limit of +{level.warn:g}%"
     elif warn == "uncertain":
-        reason = f"{said} is above the warn limit of +{level.warn:g}% but within noise"
+        status, reason = "warn", f"{said} is above the warn limit of +{level.warn:g}%, within noise"
     return Check(
         metric,
         "relative",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from gate.budget import ComparisonSpec, Level, Rules
+from gate.budget import ComparisonSpec, Level, Rules, load_budget
 from gate.models import Baseline, Check, Decision
 from gate.paired import PairedError, auto_reason, base_spec, base_worktree, resolve_base_commit, schedule
-from tests.test_runner import spec as runner_spec
 
 RULES = Rules(limits_pct={"energy_per_prediction_j": Level(warn=2.0, fail=5.0)})
 BASE = Baseline("a" * 32, {"energy_per_prediction_j": 1.0}, "c0ffee0", "main", 0, per_repeat={"x": (1.0, 1.0)})
@@ -54,6 +52,12 @@ def test_auto_mode_pairs_only_when_history_is_inconclusive(
     assert auto_reason(baseline, decision, Rules(), differences) is None  # nothing relative to decide
 
 
+BUDGET = (
+    "version: 1\nbenchmarks:\n  - name: b\n    command: python run.py\n    repeats: {repeats}\n"
+    "    env: {{SIDE: {side}}}\n"
+)
+
+
 def git(repo: Path, *args: str) -> str:
     done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
     return done.stdout.strip()
@@ -67,21 +71,32 @@ def repo(tmp_path: Path) -> Path:
     git(root, "config", "user.email", "test@example.invalid")
     git(root, "config", "user.name", "test")
     (root / "bench" / "work.txt").write_text("base\n")
+    (root / "bench" / "green-budget.yml").write_text(BUDGET.format(side="base", repeats=3))
     git(root, "add", ".")
     git(root, "commit", "-qm", "base")
     git(root, "checkout", "-qb", "pr")
     (root / "bench" / "work.txt").write_text("pr\n")
+    (root / "bench" / "green-budget.yml").write_text(BUDGET.format(side="pr", repeats=7))
     git(root, "commit", "-qam", "pr")
     return root
 
 
-def test_base_worktree_holds_the_base_commit_and_is_removed(repo: Path) -> None:
+def test_base_worktree_runs_the_base_definition_with_this_runs_protocol(repo: Path) -> None:
     sha = resolve_base_commit(repo, ComparisonSpec(), None, "main")
     assert sha == git(repo, "rev-parse", "main")
+    budget_path = repo / "bench" / "green-budget.yml"
+    (spec,) = load_budget(budget_path).benchmarks
     with base_worktree(repo, sha) as tree:
         assert (tree / "bench" / "work.txt").read_text() == "base\n"
-        spec = replace(runner_spec(repo / "bench", "pass\n"), working_directory=repo / "bench")
-        assert base_spec(spec, repo, tree).working_directory == tree / "bench"
+        base, fallback = base_spec(spec, repo, tree, budget_path)
+        assert fallback is None
+        assert base.env == {"SIDE": "base"} and spec.env == {"SIDE": "pr"}  # the base's own benchmark
+        assert base.working_directory == (tree / "bench").resolve()
+        assert base.repeats == spec.repeats == 7  # but this run's protocol, so repeats pair up
+        (tree / "bench" / "green-budget.yml").unlink()  # a budget the PR adds: nothing to read in the base
+        base, fallback = base_spec(spec, repo, tree, budget_path)
+        assert base.env == {"SIDE": "pr"} and base.working_directory == tree / "bench"
+        assert fallback is not None and "this run's definition ran there" in fallback
     assert not tree.exists()
     assert str(tree) not in git(repo, "worktree", "list")
     assert (repo / "bench" / "work.txt").read_text() == "pr\n"  # the PR checkout is untouched

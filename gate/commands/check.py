@@ -467,10 +467,13 @@ def _measure_paired(
     log(f"[{spec.name}] paired with base {base_commit[:12]} ({why})")
     thermal = _thermal(spec)
     with paired.base_worktree(repo, base_commit) as tree:
+        base_spec, fallback = paired.base_spec(spec, repo, tree, session.opts.budget_path)
+        if fallback:
+            outcome.notes.append(f"Paired comparison: {fallback}.")
         try:
             result = paired.measure(
                 spec,
-                paired.base_spec(spec, repo, tree),
+                base_spec,
                 meter,
                 intensity,
                 base_commit=base_commit,
