@@ -58,3 +58,39 @@ def test_paired_mode_runs_base_and_pr_alternately_and_logs_both(
     assert by_role["paired-base"]["green_gate.branch"] == "main"
     assert by_role["paired"]["green_gate.baseline_run_id"] == bench["baseline"]["run_id"]
     assert not (tmp_path / "repo.base").exists()
+
+
+def test_pinned_baseline_from_other_hardware_is_not_comparable(
+    tmp_path: Path, mlflow_server: MlflowServer, cli_env: dict[str, str]
+) -> None:
+    from gate.hardware import Hardware
+    from gate.tracking_mlflow import TAG_ELIGIBLE, TAG_HARDWARE, TAG_HARDWARE_JSON, MlflowStore
+
+    experiment = f"pinned-{uuid.uuid4().hex[:8]}"
+    other = Hardware("AMD EPYC 9654", 16, ("NVIDIA H100 80GB HBM3",), (400.0,), ("off",))
+    store = MlflowStore(mlflow_server.url)
+    run_id, _ = store.log_run(
+        f"{experiment}/busy",
+        run_name="baseline on a power-capped H100",
+        metrics={"energy_per_prediction_j": 1e-9},  # any change would fail if it were compared
+        series={"repeat.energy_per_prediction_j": (1e-9, 1e-9, 1e-9)},
+        params={},
+        tags={TAG_HARDWARE: other.fingerprint, TAG_HARDWARE_JSON: json.dumps(other.to_dict()), TAG_ELIGIBLE: "true"},
+        failed=False,
+    )
+    project = busy_project(tmp_path, f"mlflow:\n  experiment: {experiment}/{{benchmark}}\n")
+    env = {**cli_env, "MLFLOW_TRACKING_URI": mlflow_server.url}
+    result = run_cli("check", "--baseline-run-id", run_id, "--json", "out.json", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr  # policy not_comparable: warn (the default)
+    (bench,) = json.loads((project / "out.json").read_text())["benchmarks"]
+    assert bench["verdict"] == "warn"
+    (limit,) = [c for c in bench["checks"] if c["metric"] == "energy_per_prediction_j"]
+    assert limit["status"] == "warn" and limit["change_pct"] is None
+    assert limit["reason"].startswith("not comparable: baseline on other hardware (GPU count: 1 vs 0; GPU models:")
+    assert "GPU power limits (W): 400 vs none" in limit["reason"]
+    assert bench["baseline"]["per_repeat"]["energy_per_prediction_j"] == [1e-9, 1e-9, 1e-9]
+
+    strict = busy_project(
+        tmp_path / "strict", f"policy:\n  not_comparable: fail\nmlflow:\n  experiment: {experiment}/{{benchmark}}\n"
+    )
+    assert run_cli("check", "--baseline-run-id", run_id, cwd=strict, env=env).returncode == 1
