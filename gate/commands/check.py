@@ -485,7 +485,10 @@ def _measure_paired(
                 thermal=thermal,
             )
         except BenchmarkFailed as exc:
-            outcome.error, outcome.output_tail = exc.render(), exc.tail
+            if budget.comparison.mode == "auto":  # the history measurement and verdict stand
+                outcome.notes.append(f"Paired comparison failed ({why}): {exc.message}. The history comparison stands.")
+            else:
+                outcome.error, outcome.output_tail = exc.render(), exc.tail
             return False
         finally:
             outcome.notes.extend(thermal.notes if thermal else [])
