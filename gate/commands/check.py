@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate import __version__, carbon, ci, github_actions, hardware, report, verdict
 from gate.budget import BenchmarkSpec, Budget, Policy, Rules, load_budget
@@ -20,6 +20,9 @@ from gate.measurement import summarise
 from gate.models import Verdict
 from gate.result import BenchmarkOutcome, build_document, local_result_path, write_json
 from gate.runner import BenchmarkFailed, EnergyMeter, run_benchmark
+
+if TYPE_CHECKING:
+    from gate.thermal import ThermalControl
 
 DEFAULT_REPORT = Path(".green-gate") / "report.md"
 
@@ -407,7 +410,7 @@ def _is_paired(outcome: BenchmarkOutcome) -> bool:
     return outcome.baseline is not None and outcome.baseline.paired
 
 
-def _thermal(spec: BenchmarkSpec) -> Any:
+def _thermal(spec: BenchmarkSpec) -> ThermalControl | None:
     from gate import gpu_nvml
     from gate.thermal import ThermalControl
 
@@ -464,6 +467,9 @@ def _measure_paired(
             raise
         outcome.notes.append(f"Paired comparison not run ({why}): {exc.message}.")
         return False
+    if budget.comparison.mode == "auto" and ctx.commit and base_commit.startswith(ctx.commit):
+        outcome.notes.append(f"Paired comparison not run ({why}): the base is this commit.")
+        return False
     log(f"[{spec.name}] paired with base {base_commit[:12]} ({why})")
     thermal = _thermal(spec)
     with paired.base_worktree(repo, base_commit) as tree:
@@ -493,6 +499,9 @@ def _measure_paired(
         finally:
             outcome.notes.extend(thermal.notes if thermal else [])
     outcome.summary, outcome.baseline, outcome.paired_base = result.candidate, result.baseline, result.base
+    missing = verdict.missing_inputs(budget.for_branch(spec, ctx.branch)[0], result.candidate)
+    if missing:
+        outcome.error = "; ".join(missing)
     outcome.notes.append(
         f"Paired comparison ({why}): base {base_commit[:7]} and this commit ran alternately on this machine, "
         f"{spec.repeats} pairs in the order {' '.join('B' if s == 'base' else 'P' for s in result.order)} "
