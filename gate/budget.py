@@ -62,6 +62,9 @@ class BenchmarkSpec:
     rules: Rules
     line: int | None
     requires_gpu: bool = False  # stop with a clear error when no NVIDIA GPU is visible
+    # --- measurement hygiene (issue 4: trustworthy verdicts) ---
+    cooldown_s: float = 0.0  # pause before each measured run
+    max_start_temperature_c: float | None = None  # wait until the GPUs are this cool before each run
 
     @property
     def display_command(self) -> str:
@@ -133,6 +136,35 @@ class BaselineSpec:
 class Policy:
     missing_baseline: Outcome = "pass"
     mlflow_unavailable: Outcome = "warn"
+    not_comparable: Outcome = "warn"  # the baseline ran on other hardware
+
+
+# --- comparison settings (issue 4: trustworthy verdicts) --------------------------------------
+ComparisonMode = Literal["history", "paired", "auto"]
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    """How relative limits are decided from repeats; see docs/statistics.md."""
+
+    mode: ComparisonMode = "history"
+    confidence: float = 0.95
+    outliers: Literal["keep", "drop"] = "keep"
+    outlier_k: float = 3.5
+    base_ref: str | None = None  # paired mode: git revision of the base
+
+
+def _comparison_from(raw: dict[str, Any]) -> ComparisonSpec:
+    return ComparisonSpec(
+        mode=raw.get("mode", "history"),
+        confidence=float(raw.get("confidence", 0.95)),
+        outliers=raw.get("outliers", "keep"),
+        outlier_k=float(raw.get("outlier_k", 3.5)),
+        base_ref=raw.get("base_ref"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -192,6 +224,7 @@ class Budget:
     experiment_template: str
     branch_rules: tuple[BranchRule, ...]
     warnings: tuple[str, ...]
+    comparison: ComparisonSpec = field(default_factory=ComparisonSpec)
     _lines: dict[KeyPath, int] = field(repr=False, default_factory=dict)
     energy: EnergySpec = field(default_factory=EnergySpec)
 
@@ -523,6 +556,8 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                 rules=_rules_from(raw, prefix, lines, top_rules),
                 line=lines.get(prefix),
                 requires_gpu=bool(raw.get("requires_gpu", False)),
+                cooldown_s=float(raw.get("cooldown_s", 0.0)),
+                max_start_temperature_c=_optional_float(raw.get("max_start_temperature_c")),
             )
         )
     carbon = data.get("carbon") or {}
@@ -544,7 +579,9 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         policy=Policy(
             missing_baseline=policy.get("missing_baseline", "pass"),
             mlflow_unavailable=policy.get("mlflow_unavailable", "warn"),
+            not_comparable=policy.get("not_comparable", "warn"),
         ),
+        comparison=_comparison_from(data.get("comparison") or {}),
         experiment_template=(data.get("mlflow") or {}).get("experiment", DEFAULT_EXPERIMENT),
         branch_rules=branch_rules,
         warnings=warnings,
@@ -578,6 +615,10 @@ def _carbon_from(carbon: dict[str, Any], lines: dict[KeyPath, int]) -> CarbonSpe
             )
         )
     return CarbonSpec(tuple(sources), pue)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _env_value(value: Any) -> str:

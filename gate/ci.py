@@ -23,6 +23,7 @@ class CiContext:
     repository: str | None  # owner/name
     event_name: str | None
     run_url: str | None
+    base_commit: str | None = None  # the PR base's SHA (paired mode checks it out)
 
     @property
     def is_pull_request(self) -> bool:
@@ -63,6 +64,7 @@ def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
             repository=env.get("GITHUB_REPOSITORY"),
             event_name=event_name,
             run_url=run_url,
+            base_commit=_dig(pull, "base", "sha"),
         )
     return CiContext(
         commit=env.get("GITHUB_SHA") or _git(cwd, "rev-parse", "HEAD"),

@@ -24,7 +24,7 @@ from gate.gpu_devices import (
     select_visible,
 )
 
-__all__ = ["GpuInfo", "NvmlReader", "inspect", "open_reader", "visible_gpus"]
+__all__ = ["GpuInfo", "NvmlReader", "inspect", "open_reader", "temperatures_c", "visible_gpus"]
 
 T = TypeVar("T")
 
@@ -83,6 +83,29 @@ def _session() -> Iterator[Any]:
     finally:
         with _lock, suppress(pynvml.NVMLError):
             pynvml.nvmlShutdown()
+
+
+def temperatures_c() -> tuple[float, ...]:
+    """Core temperature of every visible GPU; empty without NVML or GPUs (callers report the no-op)."""
+    try:
+        import pynvml
+    except ImportError:
+        return ()
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return ()
+    try:
+        return tuple(
+            float(
+                pynvml.nvmlDeviceGetTemperature(pynvml.nvmlDeviceGetHandleByIndex(index), pynvml.NVML_TEMPERATURE_GPU)
+            )
+            for index in range(pynvml.nvmlDeviceGetCount())
+        )
+    except pynvml.NVMLError:
+        return ()
+    finally:
+        pynvml.nvmlShutdown()
 
 
 def _text(value: str | bytes) -> str:

@@ -122,9 +122,12 @@ class Baseline:
     start_time_ms: int
     url: str | None = None
     reason: str | None = None  # why this run is the baseline, e.g. "pinned by green-gate baseline pin"
-    hardware_id: str | None = None
-    # The baseline's per-repeat values (`repeat.<metric>` series in MLflow), keyed by metric name.
+    # Per-repeat values (metric -> repeat 0..n-1), from MLflow's `repeat.<metric>` histories or from
+    # the base commit's runs in paired mode. Empty: only the medians above are known.
     per_repeat: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    paired: bool = False  # measured in this job, alternating with this run (repeat i pairs with i)
+    hardware_id: str | None = None  # fingerprint of the machine the baseline ran on, when known
+    hardware: dict[str, object] | None = None  # its description (gate.hardware.Hardware.to_dict())
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,10 @@ class Check:
     limit: str = ""  # the rule as people read it, e.g. "warn > +2%, fail > +5%"
     reason: str = ""
     source_line: int | None = None  # line in green-budget.yml that set the rule
+    # Relative rules decided on repeats: the interval of change_pct and how it was computed.
+    interval_pct: tuple[float, float] | None = None
+    confidence: float | None = None
+    method: str | None = None  # "welch-log", "paired-log", or "point" (medians only)
 
 
 @dataclass(frozen=True)

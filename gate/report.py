@@ -139,12 +139,18 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:
-    """The change, with its uncertainty when a check carries one (`change_uncertainty_pct`, ± points)."""
-    text = percent(change_pct)
-    spread = next((c.get("change_uncertainty_pct") for c in checks if _finite(c.get("change_uncertainty_pct"))), None)
-    if change_pct is not None and spread is not None:
-        text += f" ± {spread:.1f}%"
-    return text
+    """The change, with its uncertainty when a relative check decided on repeats (see gate.stats)."""
+    return _change_with_interval(checks) or percent(change_pct)
+
+
+def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
+    """'+6.1% ± 0.9%' when a relative check decided on repeats (its interval, see gate.stats)."""
+    for check in checks:
+        interval = check.get("interval_pct")
+        if check["rule"] == "relative" and interval and check.get("change_pct") is not None:
+            low, high = interval
+            return f"{check['change_pct']:+.1f}% ± {(high - low) / 2:.1f}%"
+    return None
 
 
 def _row(label: str, base: str, current: str, change: str, checks: list[dict[str, Any]]) -> dict[str, str]:

@@ -40,6 +40,8 @@ class BenchmarkOutcome:
     # Recent baseline runs, oldest first: {run_id, commit, start_time_ms, metrics} (for the trend chart).
     history: list[dict[str, Any]] = field(default_factory=list)
 
+    paired_base: RunSummary | None = None  # paired mode: the base commit's repeats in this job
+
     @property
     def verdict(self) -> Verdict:
         if self.error is not None or self.decision is None:

@@ -169,6 +169,7 @@ class RunFacts:
     baseline_run_id: str | None = None
     failed: bool = False
     extra_params: Mapping[str, str] = field(default_factory=dict)
+    extra_tags: Mapping[str, str] = field(default_factory=dict)  # e.g. green_gate.comparison
 
 
 def experiment_name(template: str, benchmark: str, repository: str | None) -> str:
@@ -250,6 +251,7 @@ def build_run_record(
         tags[f"{TAG_SCOPE_PREFIX}{scope.scope}"] = f"{scope.provenance}: {scope.method}"
     tags[TAG_NOTE] = _note(identity, facts, summary)
 
+    tags.update(facts.extra_tags)
     params: dict[str, str] = {
         "command": facts.command,
         "kind": facts.kind,

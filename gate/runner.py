@@ -10,6 +10,7 @@ from gate import gpu_nvml, process
 from gate.budget import BenchmarkSpec
 from gate.errors import BenchmarkError, GpuUnavailableError
 from gate.models import METRICS, EnergyReading, RepeatResult
+from gate.thermal import ThermalControl
 
 
 class EnergyMeter(Protocol):
@@ -63,10 +64,12 @@ def run_benchmark(
     echo: Callable[[str], None],
     log: Callable[[str], None],
     visible_gpus: Callable[[], tuple[gpu_nvml.GpuInfo, ...]] = gpu_nvml.visible_gpus,
+    thermal: ThermalControl | None = None,
 ) -> BenchmarkRun:
     """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure.
 
     Raises GpuUnavailableError (exit 2) before running anything when a GPU is required but absent.
+    `thermal` (cool-down, start temperature) acts before each measured execution.
     """
     require_gpu(spec, visible_gpus)
     run = BenchmarkRun(spec)
@@ -76,6 +79,8 @@ def run_benchmark(
         label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{spec.repeats}"
         log(f"[{spec.name}] {label}: {spec.display_command}")
         if not warm:
+            if thermal is not None:
+                thermal.before_measured_run(label)
             meter.start()
         execution = process.execute(
             spec.argv,

@@ -12,6 +12,7 @@ request, missing run, permission) are not retried.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -331,6 +332,7 @@ class MlflowStore:
             url=self.run_url(str(run.info.experiment_id), run_id),
             reason=reason,
             hardware_id=tags.get(schema.TAG_HARDWARE),
+            hardware=_json_object(tags.get(schema.TAG_HARDWARE_JSON)),
             per_repeat=per_repeat,
         )
 
@@ -504,3 +506,13 @@ def _history_row(run: Any) -> HistoryRow:
         hardware_id=tags.get(schema.TAG_HARDWARE),
         metrics={k: float(v) for k, v in run.data.metrics.items() if not k.startswith(schema.SERIES_PREFIX)},
     )
+
+
+def _json_object(text: str | None) -> dict[str, object] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

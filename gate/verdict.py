@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gate.budget import Level, Outcome, Rules
+from gate import stats
+from gate.budget import ComparisonSpec, Level, Outcome, Rules
 from gate.models import METRICS, Baseline, Check, Decision, RunSummary, Status, Verdict
 
 # Percentage points: a change exactly at a limit is within it, whatever float rounding says.
@@ -41,11 +42,26 @@ def evaluate(
     rules: Rules,
     *,
     missing_baseline: Outcome = "pass",
+    comparison: ComparisonSpec | None = None,
+    hardware_differences: tuple[str, ...] = (),
+    not_comparable: Outcome = "warn",
 ) -> Decision:
+    """Apply every rule. Relative limits use the repeats of both sides when both have ≥ 2 (see
+    gate.stats); `hardware_differences` (baseline vs this run) make them "not comparable" instead."""
+    comparison = comparison or ComparisonSpec()
     checks: list[Check] = []
     notes: list[str] = []
-    for metric, level in rules.limits_pct.items():
-        checks.append(_relative(metric, level, summary.metrics.get(metric), baseline, missing_baseline))
+    if baseline is not None and hardware_differences and rules.limits_pct:
+        differences = "; ".join(hardware_differences)
+        for metric, level in rules.limits_pct.items():
+            checks.append(_not_comparable(metric, level, summary, baseline, differences, not_comparable))
+        notes.append(
+            f"Not comparable: the baseline ran on other hardware ({differences}). Relative limits not applied "
+            f"(policy not_comparable: {not_comparable})."
+        )
+    else:
+        for metric, level in rules.limits_pct.items():
+            checks.append(_relative(metric, level, summary, baseline, missing_baseline, comparison, notes))
     for metric, level in rules.budgets.items():
         checks.append(_absolute(metric, level, summary.metrics.get(metric)))
     for name, (floor, line) in rules.quality_min.items():
@@ -79,8 +95,17 @@ def describe_percent_level(level: Level) -> str:
     return ", ".join(parts)
 
 
-def _relative(metric: str, level: Level, current: float | None, baseline: Baseline | None, missing: Outcome) -> Check:
+def _relative(
+    metric: str,
+    level: Level,
+    summary: RunSummary,
+    baseline: Baseline | None,
+    missing: Outcome,
+    comparison: ComparisonSpec,
+    notes: list[str],
+) -> Check:
     limit = describe_percent_level(level)
+    current = summary.metrics.get(metric)
     base_value = baseline.metrics.get(metric) if baseline else None
     if current is None:
         return Check(metric, "relative", "skip", None, base_value, None, limit, "not measured", level.line)
@@ -94,12 +119,127 @@ def _relative(metric: str, level: Level, current: float | None, baseline: Baseli
     change = change_pct(current, base_value)
     if change is None:
         return Check(metric, "relative", "skip", current, base_value, None, limit, "baseline is zero", level.line)
+    candidate_series = summary.per_repeat.get(metric, ())
+    baseline_series = baseline.per_repeat.get(metric, ())
+    if len(candidate_series) >= 2 and len(baseline_series) >= 2:
+        return _relative_on_repeats(
+            metric, level, current, base_value, candidate_series, baseline_series, baseline.paired, comparison, notes
+        )
     status, reason = "pass", f"{_signed(change)} is within the limit"
     if level.fail is not None and change > level.fail + _AT_LIMIT_TOLERANCE_PCT:
         status, reason = "fail", f"{_signed(change)} exceeds the fail limit of +{level.fail:g}%"
     elif level.warn is not None and change > level.warn + _AT_LIMIT_TOLERANCE_PCT:
         status, reason = "warn", f"{_signed(change)} exceeds the warn limit of +{level.warn:g}%"
-    return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line)
+    why = "the baseline run has no per-repeat values" if len(baseline_series) < 2 else "this run has 1 repeat"
+    reason += f" (point comparison of medians: {why})"
+    return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line, method="point")
+
+
+# --- relative limits on repeats (issue 4: noise-aware verdicts) -------------------------------
+
+
+def _relative_on_repeats(
+    metric: str,
+    level: Level,
+    current: float,
+    base_value: float,
+    candidate: tuple[float, ...],
+    baseline: tuple[float, ...],
+    paired: bool,
+    comparison: ComparisonSpec,
+    notes: list[str],
+) -> Check:
+    """Decide on the interval of the change, for the fail level then the warn level: a level is
+    exceeded only when the whole interval is beyond it; when only the point estimate is, warn."""
+    paired = paired and len(candidate) == len(baseline)
+    candidate, baseline = _screen_outliers(metric, candidate, baseline, paired, comparison, notes)
+    compare = stats.compare_paired if paired else stats.compare_independent
+    result = compare(candidate, baseline, confidence=comparison.confidence)
+    said = result.describe()
+    status: Status = "pass"
+    reason = f"{said} is within the limit"
+    fail = result.judge(level.fail + _AT_LIMIT_TOLERANCE_PCT) if level.fail is not None else "within"
+    warn = result.judge(level.warn + _AT_LIMIT_TOLERANCE_PCT) if level.warn is not None else "within"
+    if fail == "beyond":
+        status, reason = "fail", f"{said} exceeds the fail limit of +{level.fail:g}%"
+    elif fail == "uncertain":
+        status = "warn"
+        reason = (
+            f"{said} is above the fail limit of +{level.fail:g}% but not significantly "
+            f"(the interval starts at {result.low_pct:+.1f}%): could be noise"
+        )
+    elif warn == "beyond":
+        status, reason = "warn", f"{said} exceeds the warn limit of +{level.warn:g}%"
+    elif warn == "uncertain":
+        status, reason = "warn", f"{said} is above the warn limit of +{level.warn:g}%, within noise"
+    return Check(
+        metric,
+        "relative",
+        status,
+        current,
+        base_value,
+        result.change_pct,
+        describe_percent_level(level),
+        reason,
+        level.line,
+        interval_pct=(result.low_pct, result.high_pct),
+        confidence=result.confidence,
+        method=result.method,
+    )
+
+
+def _screen_outliers(
+    metric: str,
+    candidate: tuple[float, ...],
+    baseline: tuple[float, ...],
+    paired: bool,
+    comparison: ComparisonSpec,
+    notes: list[str],
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Report repeats beyond k x MAD (never silently); leave them out only when the budget says drop."""
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    flagged = {}
+    for side, values in (("this run", candidate), ("the baseline", baseline)):
+        found = stats.outliers(values, k=comparison.outlier_k)
+        flagged[side] = found
+        if found:
+            listed = ", ".join(f"repeat {i + 1} ({values[i]:.4g} {unit})".rstrip() for i in found)
+            action = "left out" if comparison.outliers == "drop" else "kept"
+            notes.append(
+                f"{metric}: outlier(s) in {side} beyond {comparison.outlier_k:g} x MAD of the median: {listed}; "
+                f"{action} (comparison.outliers: {comparison.outliers})."
+            )
+    if comparison.outliers != "drop":
+        return candidate, baseline
+    if paired:
+        gone = set(flagged["this run"]) | set(flagged["the baseline"])
+        kept = [i for i in range(len(candidate)) if i not in gone]
+        if len(kept) >= 2:
+            return tuple(candidate[i] for i in kept), tuple(baseline[i] for i in kept)
+        return candidate, baseline
+    kept_c = tuple(v for i, v in enumerate(candidate) if i not in flagged["this run"])
+    kept_b = tuple(v for i, v in enumerate(baseline) if i not in flagged["the baseline"])
+    return (kept_c if len(kept_c) >= 2 else candidate), (kept_b if len(kept_b) >= 2 else baseline)
+
+
+def _not_comparable(
+    metric: str, level: Level, summary: RunSummary, baseline: Baseline, differences: str, policy: Outcome
+) -> Check:
+    status: Status = "skip" if policy == "pass" else policy
+    return Check(
+        metric,
+        "relative",
+        status,
+        summary.metrics.get(metric),
+        baseline.metrics.get(metric),
+        None,
+        describe_percent_level(level),
+        f"not comparable: baseline on other hardware ({differences})",
+        level.line,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def _absolute(metric: str, level: Level, current: float | None) -> Check:

@@ -313,3 +313,51 @@ def test_token_env_must_be_a_variable_name() -> None:
         MINIMAL + "carbon:\n  sources:\n    - {provider: electricitymaps, zone: DE, token_env: 'ey.J0k3n'}\n"
     )
     assert "carbon.sources[0].token_env" in error.message
+
+
+# --- comparison and measurement-hygiene keys (issue 4) ----------------------------------------
+
+
+def test_comparison_defaults_are_history_95_percent_keep_outliers() -> None:
+    budget = parse_budget(MINIMAL, Path("green-budget.yml"))
+    assert (budget.comparison.mode, budget.comparison.confidence) == ("history", 0.95)
+    assert (budget.comparison.outliers, budget.comparison.outlier_k, budget.comparison.base_ref) == ("keep", 3.5, None)
+    assert budget.policy.not_comparable == "warn"
+    (spec,) = budget.benchmarks
+    assert (spec.cooldown_s, spec.max_start_temperature_c) == (0.0, None)
+
+
+def test_comparison_and_thermal_keys_are_read() -> None:
+    text = (
+        MINIMAL
+        + "    cooldown_s: 15\n    max_start_temperature_c: 55\n"
+        + "comparison:\n  mode: auto\n  confidence: 0.99\n  outliers: drop\n  outlier_k: 5\n  base_ref: origin/main\n"
+        + "policy:\n  not_comparable: fail\n"
+    )
+    budget = parse_budget(text, Path("green-budget.yml"))
+    (spec,) = budget.benchmarks
+    assert (spec.cooldown_s, spec.max_start_temperature_c) == (15.0, 55.0)
+    assert budget.comparison.mode == "auto" and budget.comparison.confidence == 0.99
+    assert (budget.comparison.outliers, budget.comparison.outlier_k) == ("drop", 5.0)
+    assert budget.comparison.base_ref == "origin/main"
+    assert budget.policy.not_comparable == "fail"
+
+
+@pytest.mark.parametrize(
+    ("extra", "line", "words"),
+    [
+        ("comparison:\n  mode: sometimes\n", 6, "'sometimes' is not one of: history, paired, auto"),
+        ("comparison:\n  confidence: 1.5\n", 6, "1.5 is out of range"),
+        ("comparison:\n  outliers: hide\n", 6, "'hide' is not one of: keep, drop"),
+        ("policy:\n  not_comparable: maybe\n", 6, "'maybe' is not one of: pass, warn, fail"),
+    ],
+)
+def test_bad_comparison_values_are_explained(extra: str, line: int, words: str) -> None:
+    error = error_of(MINIMAL + extra)
+    assert error.line == line
+    assert words in error.message
+
+
+def test_negative_cooldown_is_refused() -> None:
+    error = error_of(MINIMAL + "    cooldown_s: -1\n")
+    assert error.line == 5 and "benchmarks[0].cooldown_s" in error.message

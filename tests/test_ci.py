@@ -32,6 +32,7 @@ def test_pull_request_uses_head_commit_and_base_branch(tmp_path: Path) -> None:
     assert ctx.is_pull_request and ctx.pr_number == payload["pull_request"]["number"] == 2
     assert ctx.commit == payload["pull_request"]["head"]["sha"] != "merge-commit-sha"
     assert (ctx.branch, ctx.base_branch) == ("changes", "master")
+    assert ctx.base_commit == payload["pull_request"]["base"]["sha"]  # what paired mode checks out
     assert ctx.run_url == "https://github.com/Codertocat/Hello-World/actions/runs/42"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gate import gpu_nvml
-from gate.hardware import Hardware, _cpu_model, detect
+from gate.hardware import Hardware, _cpu_model, detect, differences
 
 
 def test_fingerprint_is_stable_and_changes_with_what_decides_energy() -> None:
@@ -90,3 +90,42 @@ def test_other_processes_on_the_gpu_are_warned_about() -> None:
         "GPU selection: a MIG note.",
     ]
     assert Hardware("EPYC", 16, ()).warnings() == []
+
+
+# --- comparability: refuse apples to oranges ----------------------------------------------------
+
+
+def _h100s(power_limit_w: float = 700.0, mig_mode: bool = False, count: int = 1, name: str = H100.name) -> Hardware:
+    gpu = replace(H100, name=name, power_limit_w=power_limit_w, mig_mode=mig_mode)
+    return Hardware("AMD EPYC 9654", 16, (name,) * count, (gpu,) * count)
+
+
+BASE = _h100s()
+
+
+@pytest.mark.parametrize(
+    ("other", "expected"),
+    [
+        (_h100s(power_limit_w=400.0), ["GPU power limits (W): 400 vs 700"]),
+        (
+            _h100s(count=2),
+            [
+                "GPU count: 2 vs 1",
+                "GPU models: NVIDIA H100 80GB HBM3, NVIDIA H100 80GB HBM3 vs NVIDIA H100 80GB HBM3",
+                "GPU power limits (W): 700, 700 vs 700",
+                "MIG mode: off, off vs off",
+            ],
+        ),
+        (_h100s(mig_mode=True), ["MIG mode: on vs off"]),
+        (_h100s(name="NVIDIA A100-SXM4-80GB"), ["GPU models: NVIDIA A100-SXM4-80GB vs NVIDIA H100 80GB HBM3"]),
+    ],
+)
+def test_differences_name_what_changed(other: Hardware, expected: list[str]) -> None:
+    recorded = json.loads(json.dumps(other.to_dict()))  # as the baseline run's MLflow tag holds it
+    assert list(differences(recorded, other.fingerprint, BASE)) == expected
+
+
+def test_same_or_unknown_hardware_is_comparable() -> None:
+    assert differences(BASE.to_dict(), BASE.fingerprint, BASE) == ()
+    assert differences(None, None, BASE) == ()  # an old run that did not record its hardware
+    assert differences(None, "0123456789ab", BASE) == ("hardware fingerprint 0123456789ab vs " + BASE.fingerprint,)

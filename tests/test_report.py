@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +171,22 @@ def test_live_intensity_states_zone_time_and_the_fallback_chain() -> None:
     rules = Rules(budgets={"grid_intensity_g_per_kwh": Level(warn=250.0, line=30)})
     result = outcome(summary=current, decision=evaluate(current, None, rules))
     check_golden("report_live_intensity.md", render(document(result, "warn")))
+
+
+def test_regression_decided_on_repeats_states_the_interval() -> None:
+    current = summary(
+        [99.0, 99.4, 98.7, 99.9, 98.8], predictions=107880, quality={"accuracy": 0.9689}, intensity=INTENSITY
+    )
+    base_summary = summary([82.9, 82.5, 83.1, 82.7, 82.8], predictions=107880, intensity=INTENSITY)
+    base = Baseline(
+        run_id="bd84bbff" + "0" * 24,
+        metrics=dict(base_summary.metrics),
+        commit="4b1e0c2aa",
+        branch="main",
+        start_time_ms=0,
+        per_repeat=dict(base_summary.per_repeat),
+    )
+    result = replace(outcome(summary=current, baseline=base, decision=evaluate(current, base, RULES)), repeats=5)
+    text = render(document(result, "fail"))
+    assert "| +19.8% ± 0.7% |" in text
+    check_golden("report_fail_repeats.md", text)

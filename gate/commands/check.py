@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate import __version__, baseline_rules, carbon, ci, github_actions, hardware, meters, report, spool, verdict
 from gate import run_schema as schema
@@ -22,6 +22,9 @@ from gate.measurement import summarise
 from gate.models import Verdict
 from gate.result import BenchmarkOutcome, build_document, local_result_path, write_json
 from gate.runner import BenchmarkFailed, EnergyMeter, run_benchmark
+
+if TYPE_CHECKING:
+    from gate.thermal import ThermalControl
 
 DEFAULT_REPORT = Path(".green-gate") / "report.md"
 
@@ -137,7 +140,10 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
         assert session.outcomes is not None
         session.outcomes.append(outcome)
         started_ms = int(time.time() * 1000)
-        _measure(outcome, spec, meter, rules, intensity, log)
+        if budget.comparison.mode == "paired":
+            _measure_paired(session, outcome, spec, meter, intensity, log, why="comparison.mode: paired")
+        else:
+            _measure(outcome, spec, meter, rules, intensity, log)
         _save_local(session)  # nothing measured is lost, whatever happens next
 
         if store is None and store_error is None:
@@ -147,7 +153,7 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
                 store_error = exc
         experiment = schema.experiment_name(budget.experiment_template, spec.name, repository)
         outage: TrackingError | None = store_error
-        if store is not None and outcome.error is None:
+        if store is not None and outcome.error is None and not _is_paired(outcome):
             try:
                 outcome.baseline = store.find_baseline(
                     experiment,
@@ -159,11 +165,12 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
                 outcome.history = store.trend(experiment, branch=outcome.baseline_branch, hardware_id=hw.fingerprint)
             except TrackingError as exc:
                 outage = exc
-        if outcome.error is None and outcome.summary is not None:
-            outcome.decision = verdict.evaluate(
-                outcome.summary, outcome.baseline, rules, missing_baseline=_missing_policy(budget.policy, outage)
-            )
+        _decide(outcome, rules, budget, hw, outage)
+        if budget.comparison.mode == "auto" and outcome.error is None and outcome.decision is not None:
+            _auto_paired(session, outcome, spec, meter, rules, intensity, hw, outage, log)
         if opts.record and outcome.summary is not None:
+            if store is not None and outage is None:
+                _log_paired_base(store, experiment, outcome, spec, session, repository, started_ms, log)
             # Compared with MLflow's baseline (no outage so far): only then may the run become a baseline.
             record = _run_record(experiment, outcome, spec, session, repository, started_ms, outage is None)
             outage = _log_or_spool(store, record, outcome, outage, session, log)
@@ -202,13 +209,15 @@ def _measure(
     intensity: Any,
     log: Callable[[str], None],
 ) -> None:
+    thermal = _thermal(spec)
     try:
-        bench_run = run_benchmark(spec, meter, echo=_echo, log=log)
+        bench_run = run_benchmark(spec, meter, echo=_echo, log=log, thermal=thermal)
         repeats = bench_run.repeats
     except BenchmarkFailed as exc:
         outcome.error = exc.render()
         outcome.output_tail = exc.tail
         repeats = exc.completed
+    outcome.notes.extend(thermal.notes if thermal else [])
     if repeats:
         outcome.summary = summarise(repeats, intensity)
     if outcome.error is None and outcome.summary is not None:
@@ -225,6 +234,7 @@ def _run_record(
     repository: str | None,
     started_ms: int,
     compared: bool,
+    extra_tags: Mapping[str, str] | None = None,
 ) -> schema.RunRecord:
     summary = outcome.summary
     assert summary is not None and session.context is not None and session.hardware is not None
@@ -258,6 +268,7 @@ def _run_record(
         gate_version=__version__,
         baseline_run_id=outcome.baseline.run_id if outcome.baseline else None,
         failed=outcome.error is not None,
+        extra_tags={**_comparison_tag(outcome), **(extra_tags or {})},
     )
     return schema.build_run_record(
         result_id=uuid.uuid4().hex,
@@ -413,3 +424,169 @@ def _echo(line: str) -> None:
 def _stderr(message: str) -> None:
     sys.stderr.write(f"green-gate: {message}\n")
     sys.stderr.flush()
+
+
+# --- noise-aware comparison: hardware check, thermal control, paired mode (issue 4) -----------
+
+
+def _decide(
+    outcome: BenchmarkOutcome, rules: Rules, budget: Budget, hw: hardware.Hardware, outage: TrackingError | None
+) -> None:
+    if outcome.error is None and outcome.summary is not None:
+        outcome.decision = verdict.evaluate(
+            outcome.summary,
+            outcome.baseline,
+            rules,
+            missing_baseline=_missing_policy(budget.policy, outage),
+            comparison=budget.comparison,
+            hardware_differences=_hardware_differences(outcome, hw),
+            not_comparable=budget.policy.not_comparable,
+        )
+
+
+def _hardware_differences(outcome: BenchmarkOutcome, hw: hardware.Hardware) -> tuple[str, ...]:
+    base = outcome.baseline
+    return () if base is None else hardware.differences(base.hardware, base.hardware_id, hw)
+
+
+def _is_paired(outcome: BenchmarkOutcome) -> bool:
+    return outcome.baseline is not None and outcome.baseline.paired
+
+
+def _thermal(spec: BenchmarkSpec) -> ThermalControl | None:
+    from gate import gpu_nvml
+    from gate.thermal import ThermalControl
+
+    control = ThermalControl(spec.cooldown_s, spec.max_start_temperature_c, gpu_nvml.temperatures_c)
+    return control if control.active else None
+
+
+def _auto_paired(
+    session: _Session,
+    outcome: BenchmarkOutcome,
+    spec: BenchmarkSpec,
+    meter: EnergyMeter,
+    rules: Rules,
+    intensity: Any,
+    hw: hardware.Hardware,
+    outage: TrackingError | None,
+    log: Callable[[str], None],
+) -> None:
+    """`mode: auto`: when history cannot settle it, measure paired and decide on that instead."""
+    from gate import paired
+
+    why = paired.auto_reason(outcome.baseline, outcome.decision, rules, _hardware_differences(outcome, hw))
+    if why is None:
+        return
+    history = outcome.decision
+    if _measure_paired(session, outcome, spec, meter, intensity, log, why=f"comparison.mode: auto, {why}"):
+        assert session.budget is not None
+        _decide(outcome, rules, session.budget, hw, outage)
+    elif history is not None:
+        outcome.decision = history
+
+
+def _measure_paired(
+    session: _Session,
+    outcome: BenchmarkOutcome,
+    spec: BenchmarkSpec,
+    meter: EnergyMeter,
+    intensity: Any,
+    log: Callable[[str], None],
+    *,
+    why: str,
+) -> bool:
+    """Measure base and PR alternately; outcome gets the PR's summary and a paired baseline.
+    Returns False (with a note) when auto mode cannot pair; in paired mode that is an error."""
+    from gate import paired
+
+    budget, ctx, hw = session.budget, session.context, session.hardware
+    assert budget is not None and ctx is not None and hw is not None
+    try:
+        repo = paired.repository_root(spec.working_directory)
+        base_commit = paired.resolve_base_commit(repo, budget.comparison, ctx.base_commit, outcome.baseline_branch)
+    except paired.PairedError as exc:
+        if budget.comparison.mode == "paired":
+            raise
+        outcome.notes.append(f"Paired comparison not run ({why}): {exc.message}.")
+        return False
+    if budget.comparison.mode == "auto" and ctx.commit and base_commit.startswith(ctx.commit):
+        outcome.notes.append(f"Paired comparison not run ({why}): the base is this commit.")
+        return False
+    log(f"[{spec.name}] paired with base {base_commit[:12]} ({why})")
+    thermal = _thermal(spec)
+    with paired.base_worktree(repo, base_commit) as tree:
+        base_spec, fallback = paired.base_spec(spec, repo, tree, session.opts.budget_path)
+        if fallback:
+            outcome.notes.append(f"Paired comparison: {fallback}.")
+        try:
+            result = paired.measure(
+                spec,
+                base_spec,
+                meter,
+                intensity,
+                base_commit=base_commit,
+                base_branch=outcome.baseline_branch,
+                hardware_id=hw.fingerprint,
+                hardware=hw.to_dict(),
+                echo=_echo,
+                log=log,
+                thermal=thermal,
+            )
+        except BenchmarkFailed as exc:
+            if budget.comparison.mode == "auto":  # the history measurement and verdict stand
+                outcome.notes.append(f"Paired comparison failed ({why}): {exc.message}. The history comparison stands.")
+            else:
+                outcome.error, outcome.output_tail = exc.render(), exc.tail
+            return False
+        finally:
+            outcome.notes.extend(thermal.notes if thermal else [])
+    outcome.summary, outcome.baseline, outcome.paired_base = result.candidate, result.baseline, result.base
+    missing = verdict.missing_inputs(budget.for_branch(spec, ctx.branch)[0], result.candidate)
+    if missing:
+        outcome.error = "; ".join(missing)
+    outcome.notes.append(
+        f"Paired comparison ({why}): base {base_commit[:7]} and this commit ran alternately on this machine, "
+        f"{spec.repeats} pairs in the order {' '.join('B' if s == 'base' else 'P' for s in result.order)} "
+        "(B base, P this PR)."
+    )
+    return True
+
+
+def _comparison_tag(outcome: BenchmarkOutcome) -> dict[str, str]:
+    if outcome.baseline is None:
+        return {}
+    return {"green_gate.comparison": "paired" if outcome.baseline.paired else "history"}
+
+
+def _log_paired_base(
+    store: Any,
+    experiment: str,
+    outcome: BenchmarkOutcome,
+    spec: BenchmarkSpec,
+    session: _Session,
+    repository: str | None,
+    started_ms: int,
+    log: Callable[[str], None],
+) -> None:
+    """Log the base side of a paired comparison as its own run (never a baseline for later checks)."""
+    from gate.models import Decision
+
+    base = outcome.baseline
+    if base is None or not base.paired or outcome.paired_base is None or session.context is None:
+        return
+    base_outcome = replace(outcome, summary=outcome.paired_base, baseline=None, decision=Decision("pass", ()), notes=[])
+    base_session = replace(session, context=replace(session.context, commit=base.commit, branch=base.branch))
+    record = _run_record(
+        experiment,
+        base_outcome,
+        spec,
+        base_session,
+        repository,
+        started_ms,
+        False,
+        {"green_gate.comparison": "paired-base"},
+    )
+    _log_or_spool(store, record, base_outcome, None, session, log)
+    if base_outcome.mlflow_run_id:
+        outcome.baseline = replace(base, run_id=base_outcome.mlflow_run_id, url=base_outcome.mlflow_run_url)
