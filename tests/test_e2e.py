@@ -80,7 +80,7 @@ def metrics_of(run: dict[str, Any]) -> dict[str, float]:
     return {m["key"]: m["value"] for m in run["data"].get("metrics", [])}
 
 
-def test_example_records_baseline_then_fails_a_clear_regression(
+def test_example_records_baseline_then_fails_a_30_percent_regression(
     tmp_path: Path, mlflow_server: MlflowServer, cli_env: dict[str, str]
 ) -> None:
     project = example_project(tmp_path)
@@ -106,9 +106,10 @@ def test_example_records_baseline_then_fails_a_clear_regression(
         "--json",
         "second.json",
         cwd=project,
-        env={**env, "GREEN_GATE_EXAMPLE_EXTRA_WORK": "1.0"},
-        # +100% work: beyond +5% with 95% confidence even with the ±20% job-to-job noise of a shared CPU runner
-        # (a +30% regression there is flagged, but may only warn: docs/statistics.md)
+        env={**env, "GREEN_GATE_EXAMPLE_EXTRA_WORK": "0.3"},
+        # +30% work per prediction. On a quiet machine this measures about +20% energy, ±4% (95% CI); on a
+        # heavily shared runner the interval can widen past the limit and the gate rightly only warns
+        # (docs/statistics.md).
     )
     assert regressed.returncode == 1, regressed.stderr
     doc2 = json.loads((project / "second.json").read_text())
