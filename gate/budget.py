@@ -23,7 +23,6 @@ from gate.errors import ConfigError
 SCHEMA_RESOURCE = "green-budget.v1.schema.json"
 # MLflow experiment per repository and benchmark (docs/mlflow-schema.md); `mlflow.experiment` overrides.
 DEFAULT_EXPERIMENT = "green-gate/{repository}/{benchmark}"
-DEFAULT_FILE = "green-budget.yml"
 
 KeyPath = tuple[str | int, ...]
 Outcome = Literal["pass", "warn", "fail"]

@@ -14,18 +14,17 @@ Verdict = Literal["pass", "warn", "fail", "error"]
 class MetricInfo:
     label: str
     unit: str
-    digits: int  # significant digits shown in reports
 
 
 # The energy metrics the gate computes for every run. Names carry their unit.
 METRICS: dict[str, MetricInfo] = {
-    "energy_per_prediction_j": MetricInfo("Energy per prediction", "J", 4),
-    "energy_j": MetricInfo("Energy per run", "J", 4),
-    "energy_kwh": MetricInfo("Energy per run", "kWh", 4),
-    "emissions_g": MetricInfo("Emissions per run", "gCO2eq", 4),
-    "duration_s": MetricInfo("Duration", "s", 4),
-    "mean_power_w": MetricInfo("Mean power", "W", 4),
-    "grid_intensity_g_per_kwh": MetricInfo("Grid carbon intensity", "gCO2eq/kWh", 4),
+    "energy_per_prediction_j": MetricInfo("Energy per prediction", "J"),
+    "energy_j": MetricInfo("Energy per run", "J"),
+    "energy_kwh": MetricInfo("Energy per run", "kWh"),
+    "emissions_g": MetricInfo("Emissions per run", "gCO2eq"),
+    "duration_s": MetricInfo("Duration", "s"),
+    "mean_power_w": MetricInfo("Mean power", "W"),
+    "grid_intensity_g_per_kwh": MetricInfo("Grid carbon intensity", "gCO2eq/kWh"),
 }
 
 
