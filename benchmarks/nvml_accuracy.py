@@ -214,18 +214,10 @@ def reference_power_w(timeline: object, lo: float, hi: float) -> float:
 def measure_workload(
     kind: str, windows: Sequence[float], trials: int, reader: object, sampler: object, results: Results
 ) -> None:
-    from codecarbon import OfflineEmissionsTracker
-
+    from gate.energy_codecarbon import new_tracker
     from gate.energy_timeline import window_energy
 
-    tracker = OfflineEmissionsTracker(
-        country_iso_code="USA",
-        save_to_file=False,
-        log_level="error",
-        tracking_mode="machine",
-        allow_multiple_runs=True,
-        measure_power_secs=1,
-    )
+    tracker = new_tracker()  # codecarbon exactly as the gate configures it
     proc = start_workload(kind)
     marks: list[tuple[float, float, float, float, float, float, float | None]] = []
     try:

@@ -28,24 +28,7 @@ class CodecarbonMeter:
 
     def _ensure_tracker(self) -> Any:
         if self._tracker is None:
-            logging.getLogger("codecarbon").setLevel(logging.ERROR)
-            try:
-                from codecarbon import OfflineEmissionsTracker
-            except ImportError as exc:  # pragma: no cover - a broken install
-                raise MeasurementError(
-                    f"codecarbon cannot be imported: {exc}",
-                    hint="reinstall green-gate (pip install green-gate) so its dependencies are present",
-                ) from None
-            # The country only feeds codecarbon's own emissions figure, which the gate does not use:
-            # gCO2eq is computed from kWh and the intensity the budget file names.
-            self._tracker = OfflineEmissionsTracker(
-                country_iso_code="USA",
-                save_to_file=False,
-                log_level="error",
-                tracking_mode="machine",
-                allow_multiple_runs=True,
-                measure_power_secs=1,
-            )
+            self._tracker = new_tracker()
         return self._tracker
 
     def start(self) -> None:
@@ -83,6 +66,28 @@ class CodecarbonMeter:
             elif kind == "RAM":
                 scopes["ram"] = ("estimated", "codecarbon RAM model (power from memory size)")
         return scopes
+
+
+def new_tracker() -> Any:
+    """The offline tracker exactly as the gate measures with it (also used by the GPU benchmark)."""
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+    try:
+        from codecarbon import OfflineEmissionsTracker
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise MeasurementError(
+            f"codecarbon cannot be imported: {exc}",
+            hint="reinstall green-gate (pip install green-gate) so its dependencies are present",
+        ) from None
+    # The country only feeds codecarbon's own emissions figure, which the gate does not use:
+    # gCO2eq is computed from kWh and the intensity the budget file names.
+    return OfflineEmissionsTracker(
+        country_iso_code="USA",
+        save_to_file=False,
+        log_level="error",
+        tracking_mode="machine",
+        allow_multiple_runs=True,
+        measure_power_secs=1,
+    )
 
 
 def reading_from(data: Any, scopes: dict[str, tuple[str, str]]) -> EnergyReading:
