@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from gate.budget import CarbonSpec, SourceSpec
 from gate.errors import CarbonSourceUnavailable
@@ -60,16 +61,16 @@ def describe(intensity: Intensity) -> str:
     return f"{', '.join(parts)} ({intensity.source})"
 
 
-def mlflow_params(intensity: Intensity) -> dict[str, str]:
+def intensity_provenance(intensity: Intensity) -> dict[str, Any]:
     """What a run keeps so its gCO2eq can be recomputed later: value, PUE, where and when it came from."""
-    params = {
-        "intensity_g_per_kwh": f"{intensity.g_per_kwh:g}",
-        "intensity_source": intensity.source,
-        "intensity_provider": intensity.provider,
-        "intensity_basis": intensity.basis,
-        "intensity_zone": intensity.zone or "",
-        "intensity_timestamp": intensity.timestamp or "",
-        "intensity_fallback": " | ".join(intensity.fallback)[:5000],
-        "pue": f"{intensity.pue:g}",
+    record: dict[str, Any] = {
+        "g_per_kwh": intensity.g_per_kwh,
+        "pue": intensity.pue,
+        "source": intensity.source,
+        "provider": intensity.provider,
+        "basis": intensity.basis,
+        "zone": intensity.zone,
+        "timestamp": intensity.timestamp,
+        "fallback": [note[:500] for note in intensity.fallback],
     }
-    return {name: value for name, value in params.items() if value}
+    return {name: value for name, value in record.items() if value not in (None, "", [])}

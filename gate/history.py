@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+from gate import run_schema as schema
 
 # Columns of the table, in order; CSV and JSON carry every metric.
 TABLE_METRICS = ("energy_per_prediction_j", "energy_j", "duration_s")
@@ -27,6 +30,34 @@ class HistoryRow:
     provenance: str | None
     hardware_id: str | None
     metrics: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_run(
+        cls,
+        *,
+        run_id: str,
+        run_name: str,
+        start_time_ms: int,
+        status: str,
+        tags: Mapping[str, str],
+        metrics: Mapping[str, Any],
+    ) -> HistoryRow:
+        """A row from a run's attributes, tags and latest metrics (the `repeat.*` series left out)."""
+        pr = tags.get(schema.TAG_PR)
+        return cls(
+            run_id=run_id,
+            run_name=run_name,
+            start_time_ms=start_time_ms,
+            status=status,
+            commit=tags.get(schema.TAG_GIT_COMMIT) or None,
+            branch=tags.get(schema.TAG_GIT_BRANCH) or None,
+            pr_number=int(pr) if pr and pr.isdigit() else None,
+            verdict=tags.get(schema.TAG_VERDICT),
+            baseline_eligible=tags.get(schema.TAG_ELIGIBLE) == "true",
+            provenance=tags.get(schema.TAG_PROVENANCE),
+            hardware_id=tags.get(schema.TAG_HARDWARE),
+            metrics={k: float(v) for k, v in metrics.items() if not k.startswith(schema.SERIES_PREFIX)},
+        )
 
 
 def only_commits(rows: Iterable[HistoryRow], commits: Sequence[str]) -> list[HistoryRow]:

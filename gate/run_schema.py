@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gate.carbon import mlflow_params
+from gate.carbon import intensity_provenance
 from gate.models import RunSummary
 
 RECORD_FORMAT = 1
@@ -24,39 +24,41 @@ MAX_BATCH_PARAMS_TAGS = 100
 MAX_PARAM_VALUE_CHARS = 6000
 MAX_TAG_VALUE_CHARS = 8000
 
-# Standard MLflow tags (the UI shows them in the run's header and source columns).
+# Standard MLflow tags (the UI shows them in the run's header and source columns). Branch and commit
+# live here only: the gate's searches filter on `mlflow.source.git.branch`.
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_GIT_BRANCH = "mlflow.source.git.branch"
 TAG_GIT_REPO_URL = "mlflow.source.git.repoURL"
 TAG_SOURCE_NAME = "mlflow.source.name"
-TAG_SOURCE_TYPE = "mlflow.source.type"
 TAG_NOTE = "mlflow.note.content"
 
-# The gate's tags. Values are strings; booleans are "true"/"false".
+# The gate's tags: the ones searches filter on or people read in the runs table. Values are strings;
+# booleans are "true"/"false". Everything else about a run is one JSON tag, TAG_CONTEXT: every tag,
+# param and latest metric is a database row that MLflow loads and serialises for each run a search
+# returns, so fewer rows per run is what keeps history and the MLflow UI's runs table fast.
 TAG_BENCHMARK = "green_gate.benchmark"
-TAG_REPOSITORY = "green_gate.repository"
-TAG_BRANCH = "green_gate.branch"
-TAG_BASE_BRANCH = "green_gate.base_branch"
-TAG_COMMIT = "green_gate.commit"
 TAG_PR = "green_gate.pr"
-TAG_EVENT = "green_gate.event"
-TAG_CI_RUN_URL = "green_gate.ci_run_url"
 TAG_HARDWARE = "green_gate.hardware_id"
-TAG_HARDWARE_JSON = "green_gate.hardware"
 TAG_VERDICT = "green_gate.verdict"
 TAG_ELIGIBLE = "green_gate.baseline_eligible"  # "true" only on finished, compared, non-PR runs in budget
 TAG_PROVENANCE = "green_gate.provenance"
-TAG_SCOPE_PREFIX = "green_gate.scope."
-TAG_BUDGET_FILE = "green_gate.budget_file"
-TAG_BUDGET_SHA256 = "green_gate.budget_sha256"
+TAG_COMPARISON = "green_gate.comparison"  # history | paired | paired-base
 TAG_BASELINE_RUN_ID = "green_gate.baseline_run_id"
 TAG_RESULT_ID = "green_gate.result_id"  # idempotency key: one result is one run, however often uploaded
-TAG_VERSION = "green_gate.version"
+TAG_CONTEXT = "green_gate.context"  # JSON, see run_context()
+
+# Read from runs logged by the first schema (0.x before the lean schema), never written.
+LEGACY_TAG_HARDWARE_JSON = "green_gate.hardware"
 
 # Experiment tags a release manager sets with `green-gate baseline pin`: one per baseline branch.
 PIN_TAG_PREFIX = "green_gate.pin."
 
 SERIES_PREFIX = "repeat."  # per-repeat values: metric `repeat.<name>`, one step per repeat
+# Per-repeat values that follow from logged ones within a run are not logged; complete_series()
+# derives them on read. kWh and gCO2eq are energy_j times a constant of the run.
+PROPORTIONAL_TO_ENERGY = ("energy_kwh", "emissions_g")
+DERIVED_SERIES = frozenset({*PROPORTIONAL_TO_ENERGY, "mean_power_w", "grid_intensity_g_per_kwh"})
+CONTEXT_FORMAT = 1
 
 _TAG_KEY_UNSAFE = re.compile(r"[^\w./\- ]")
 
@@ -168,7 +170,6 @@ class RunFacts:
     gate_version: str
     baseline_run_id: str | None = None
     failed: bool = False
-    extra_params: Mapping[str, str] = field(default_factory=dict)
     extra_tags: Mapping[str, str] = field(default_factory=dict)  # e.g. green_gate.comparison
 
 
@@ -210,60 +211,38 @@ def build_run_record(
 ) -> RunRecord:
     metrics: dict[str, float] = {**summary.metrics, **summary.quality}
     metrics.update({f"energy_{s.scope}_j": s.energy_j for s in summary.scopes})
-    series = {f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.per_repeat.items()}
+    series = {f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.per_repeat.items() if k not in DERIVED_SERIES}
 
-    fingerprint = str(facts.hardware.get("fingerprint", ""))
     tags: dict[str, str] = {
         TAG_BENCHMARK: identity.benchmark,
-        TAG_BRANCH: identity.branch or "",
-        TAG_COMMIT: identity.commit or "",
-        TAG_HARDWARE: fingerprint,
-        TAG_HARDWARE_JSON: json.dumps(dict(facts.hardware), sort_keys=True),
+        TAG_HARDWARE: str(facts.hardware.get("fingerprint", "")),
         TAG_VERDICT: facts.verdict,
         TAG_ELIGIBLE: "true" if facts.baseline_eligible else "false",
         TAG_PROVENANCE: summary.provenance,
-        TAG_BUDGET_FILE: facts.budget_file,
         TAG_RESULT_ID: result_id,
-        TAG_VERSION: facts.gate_version,
-        TAG_SOURCE_TYPE: "JOB",
         TAG_SOURCE_NAME: identity.repository or "green-gate",
+        TAG_CONTEXT: encode_context(run_context(identity, facts, summary)),
     }
     if identity.commit:
         tags[TAG_GIT_COMMIT] = identity.commit
     if identity.branch:
         tags[TAG_GIT_BRANCH] = identity.branch
     if identity.repository:
-        tags[TAG_REPOSITORY] = identity.repository
         tags[TAG_GIT_REPO_URL] = f"{identity.server_url.rstrip('/')}/{identity.repository}"
-    if identity.base_branch:
-        tags[TAG_BASE_BRANCH] = identity.base_branch
     if identity.pr_number is not None:
         tags[TAG_PR] = str(identity.pr_number)
-    if identity.event_name:
-        tags[TAG_EVENT] = identity.event_name
-    if identity.ci_run_url:
-        tags[TAG_CI_RUN_URL] = identity.ci_run_url
-    if facts.budget_sha256:
-        tags[TAG_BUDGET_SHA256] = facts.budget_sha256
     if facts.baseline_run_id:
         tags[TAG_BASELINE_RUN_ID] = facts.baseline_run_id
-    for scope in summary.scopes:
-        tags[f"{TAG_SCOPE_PREFIX}{scope.scope}"] = f"{scope.provenance}: {scope.method}"
     tags[TAG_NOTE] = _note(identity, facts, summary)
-
     tags.update(facts.extra_tags)
+
+    # What the measurement means: the command, how many repeats its statistics rest on, which gate.
+    # The rest of the benchmark's settings are the same for every run of an experiment: context.
     params: dict[str, str] = {
         "command": facts.command,
-        "kind": facts.kind,
         "repeats": str(facts.repeats),
-        "warmup": str(facts.warmup),
-        "timeout_s": f"{facts.timeout_s:g}",
-        "budget_file": facts.budget_file,
         "gate_version": facts.gate_version,
     }
-    if summary.intensity is not None:
-        params.update(mlflow_params(summary.intensity))
-    params.update(facts.extra_params)
     return RunRecord(
         result_id=result_id,
         experiment=experiment,
@@ -276,6 +255,89 @@ def build_run_record(
         tags={k: v[:MAX_TAG_VALUE_CHARS] for k, v in tags.items()},
         failed=facts.failed,
     )
+
+
+def run_context(identity: RunIdentity, facts: RunFacts, summary: RunSummary) -> dict[str, Any]:
+    """What a run keeps for audits and baseline matching but nobody filters on (the TAG_CONTEXT JSON):
+    the hardware, how each energy scope was obtained, the carbon intensity's provenance (enough to
+    recompute gCO2eq), the benchmark's settings, the budget file and its hash, the CI event."""
+    context: dict[str, Any] = {
+        "format": CONTEXT_FORMAT,
+        "kind": facts.kind,
+        "warmup": facts.warmup,
+        "timeout_s": facts.timeout_s,
+        "budget_file": facts.budget_file,
+        "hardware": dict(facts.hardware),
+        "scopes": {s.scope: {"provenance": s.provenance, "method": s.method, "gated": s.gated} for s in summary.scopes},
+    }
+    if summary.intensity is not None:
+        context["intensity"] = intensity_provenance(summary.intensity)
+    optional = {
+        "base_branch": identity.base_branch,
+        "budget_sha256": facts.budget_sha256,
+        "event": identity.event_name,
+        "ci_run_url": identity.ci_run_url,
+    }
+    context.update({k: v for k, v in optional.items() if v})
+    return context
+
+
+def encode_context(context: Mapping[str, Any], limit: int = MAX_TAG_VALUE_CHARS) -> str:
+    """Compact JSON within MLflow's tag limit, never cut mid-way: when too long, the intensity's
+    fallback notes go first, then the hardware keeps only its fingerprint."""
+    data = dict(context)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    if len(text) > limit and isinstance(data.get("intensity"), dict) and data["intensity"].get("fallback"):
+        data["intensity"] = {**data["intensity"], "fallback": ["(left out: too long for an MLflow tag)"]}
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    if len(text) > limit and isinstance(data.get("hardware"), dict):
+        data["hardware"] = {"fingerprint": data["hardware"].get("fingerprint", ""), "truncated": True}
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return text
+
+
+def decode_context(tags: Mapping[str, str]) -> dict[str, Any]:
+    """A run's context (run_context()); {} when missing or not JSON. Runs of the first schema kept
+    their hardware in its own tag: it is read from there."""
+    context = _json_object(tags.get(TAG_CONTEXT)) or {}
+    if "hardware" not in context:
+        legacy = _json_object(tags.get(LEGACY_TAG_HARDWARE_JSON))
+        if legacy is not None:
+            context["hardware"] = legacy
+    return context
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def complete_series(
+    series: Mapping[str, tuple[float, ...]], metrics: Mapping[str, float]
+) -> dict[str, tuple[float, ...]]:
+    """A run's per-repeat series with those not logged (DERIVED_SERIES) derived from the logged ones
+    and the run's summary metrics (medians): kWh and gCO2eq scale energy_j by the run's constant
+    factor, mean power is energy over duration per repeat, the grid intensity is one value per run."""
+    out = dict(series)
+    energy = out.get("energy_j")
+    if not energy:
+        return out
+    median_j = metrics.get("energy_j")
+    for name in PROPORTIONAL_TO_ENERGY:
+        if name not in out and name in metrics and median_j:
+            factor = metrics[name] / median_j
+            out[name] = tuple(e * factor for e in energy)
+    duration = out.get("duration_s")
+    if "mean_power_w" not in out and duration and len(duration) == len(energy):
+        out["mean_power_w"] = tuple(e / d if d > 0 else 0.0 for e, d in zip(energy, duration, strict=True))
+    if "grid_intensity_g_per_kwh" not in out and "grid_intensity_g_per_kwh" in metrics:
+        out["grid_intensity_g_per_kwh"] = (metrics["grid_intensity_g_per_kwh"],) * len(energy)
+    return out
 
 
 def _note(identity: RunIdentity, facts: RunFacts, summary: RunSummary) -> str:
@@ -323,7 +385,7 @@ def quote(value: str) -> str:
 def baseline_filter(branch: str, hardware_id: str) -> str:
     """Runs that may become the baseline automatically: same branch and hardware, eligible, finished."""
     return (
-        f"tags.`{TAG_BRANCH}` = '{quote(branch)}' AND tags.`{TAG_HARDWARE}` = '{quote(hardware_id)}' "
+        f"tags.`{TAG_GIT_BRANCH}` = '{quote(branch)}' AND tags.`{TAG_HARDWARE}` = '{quote(hardware_id)}' "
         f"AND tags.`{TAG_ELIGIBLE}` = 'true' AND attributes.status = 'FINISHED'"
     )
 
@@ -331,7 +393,7 @@ def baseline_filter(branch: str, hardware_id: str) -> str:
 def history_filter(*, branch: str | None, hardware_id: str | None = None, since_ms: int | None = None) -> str:
     parts = []
     if branch:
-        parts.append(f"tags.`{TAG_BRANCH}` = '{quote(branch)}'")
+        parts.append(f"tags.`{TAG_GIT_BRANCH}` = '{quote(branch)}'")
     if hardware_id:
         parts.append(f"tags.`{TAG_HARDWARE}` = '{quote(hardware_id)}'")
     if since_ms is not None:

@@ -12,7 +12,6 @@ request, missing run, permission) are not retried.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from gate import baseline_rules
 from gate import run_schema as schema
@@ -35,14 +34,7 @@ MAX_BATCH_METRICS = schema.MAX_BATCH_METRICS
 MAX_BATCH_PARAMS_TAGS = schema.MAX_BATCH_PARAMS_TAGS
 SEARCH_PAGE_SIZE = 1000
 
-# Kept for callers of the first version; the schema lives in gate.run_schema.
-TAG_BENCHMARK = schema.TAG_BENCHMARK
-TAG_BRANCH = schema.TAG_BRANCH
-TAG_COMMIT = schema.TAG_COMMIT
-TAG_PR = schema.TAG_PR
-TAG_HARDWARE = schema.TAG_HARDWARE
-TAG_VERDICT = schema.TAG_VERDICT
-TAG_ELIGIBLE = schema.TAG_ELIGIBLE
+SEARCH_ENDPOINT = "/api/2.0/mlflow/runs/search"
 
 SECRET_ENV_VARS = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_CLIENT_CERT_PATH")
 # MLflow error codes that another attempt cannot fix.
@@ -322,17 +314,21 @@ class MlflowStore:
         run_id = str(run.info.run_id)
         metrics = dict(run.data.metrics)
         series_keys = schema.per_repeat_keys(list(metrics))
-        per_repeat = self.per_repeat_series(run_id, series_keys) if with_per_repeat else {}
+        summary = {k: v for k, v in metrics.items() if k not in series_keys}
+        per_repeat = (
+            schema.complete_series(self.per_repeat_series(run_id, series_keys), summary) if with_per_repeat else {}
+        )
+        hardware = schema.decode_context(tags).get("hardware")
         return Baseline(
             run_id=run_id,
-            metrics={k: v for k, v in metrics.items() if k not in series_keys},
-            commit=tags.get(schema.TAG_COMMIT) or tags.get(schema.TAG_GIT_COMMIT),
-            branch=tags.get(schema.TAG_BRANCH),
+            metrics=summary,
+            commit=tags.get(schema.TAG_GIT_COMMIT),
+            branch=tags.get(schema.TAG_GIT_BRANCH),
             start_time_ms=int(run.info.start_time or 0),
             url=self.run_url(str(run.info.experiment_id), run_id),
             reason=reason,
             hardware_id=tags.get(schema.TAG_HARDWARE),
-            hardware=_json_object(tags.get(schema.TAG_HARDWARE_JSON)),
+            hardware=hardware if isinstance(hardware, dict) else None,
             per_repeat=per_repeat,
         )
 
@@ -463,56 +459,95 @@ class MlflowStore:
         since_ms: int | None = None,
         max_runs: int = 1000,
     ) -> list[HistoryRow]:
-        """Runs of the experiment, newest first, at most `max_runs` (paged 1000 at a time)."""
+        """Runs of the experiment, newest first, at most `max_runs` (paged 1000 at a time).
+
+        Against a tracking server the pages are read as MLflow's REST JSON straight into rows: turning
+        1,000 runs into protobuf messages and MLflow entities first costs about a quarter of the time.
+        """
         experiment_id = self.experiment_id(experiment, create=False)
         if experiment_id is None:
             return []
         filter_string = schema.history_filter(branch=branch, hardware_id=hardware_id, since_ms=since_ms)
+        read_page = self._rest_page if self._is_http else self._client_page
         rows: list[HistoryRow] = []
         token: str | None = None
         while len(rows) < max_runs:
             page_size = min(SEARCH_PAGE_SIZE, max_runs - len(rows))
-            page = self._call(
+            page, token = self._call(
                 "reading the history",
-                lambda token=token, page_size=page_size: self._client.search_runs(  # type: ignore[misc]
-                    [experiment_id],
-                    filter_string=filter_string,
-                    order_by=["attributes.start_time DESC"],
-                    max_results=page_size,
-                    page_token=token,
+                lambda token=token, page_size=page_size: read_page(  # type: ignore[misc]
+                    experiment_id, filter_string, page_size, token
                 ),
             )
-            rows.extend(_history_row(run) for run in page)
-            token = page.token
+            rows.extend(page)
             if not token or not page:
                 break
         return rows
 
+    @property
+    def _is_http(self) -> bool:
+        return self.uri.startswith(("http://", "https://"))
+
+    def _search_body(self, experiment_id: str, filter_string: str, page_size: int, token: str | None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "experiment_ids": [experiment_id],
+            "filter": filter_string,
+            "order_by": ["attributes.start_time DESC"],
+            "max_results": page_size,
+        }
+        if token:
+            body["page_token"] = token
+        return body
+
+    def _client_page(
+        self, experiment_id: str, filter_string: str, page_size: int, token: str | None
+    ) -> tuple[list[HistoryRow], str | None]:
+        page = self._client.search_runs(
+            [experiment_id],
+            filter_string=filter_string,
+            order_by=["attributes.start_time DESC"],
+            max_results=page_size,
+            page_token=token,
+        )
+        return [_history_row(run) for run in page], page.token
+
+    def _rest_page(
+        self, experiment_id: str, filter_string: str, page_size: int, token: str | None
+    ) -> tuple[list[HistoryRow], str | None]:
+        """One page of MLflow's `runs/search` REST API as rows, through MLflow's own HTTP client (its
+        credentials, TLS settings and error types)."""
+        from mlflow.utils import credentials, rest_utils
+
+        rest: Any = rest_utils  # untyped
+        creds = cast(Any, credentials).get_default_host_creds(self.uri)  # untyped
+        body = self._search_body(experiment_id, filter_string, page_size, token)
+        response = rest.http_request(creds, SEARCH_ENDPOINT, "POST", json=body)
+        data = rest.verify_rest_response(response, SEARCH_ENDPOINT).json()
+        rows = [_history_row_from_json(run) for run in data.get("runs", [])]
+        return rows, data.get("next_page_token") or None
+
 
 def _history_row(run: Any) -> HistoryRow:
-    tags = run.data.tags
-    pr = tags.get(schema.TAG_PR)
-    return HistoryRow(
+    return HistoryRow.from_run(
         run_id=str(run.info.run_id),
         run_name=str(run.info.run_name or ""),
         start_time_ms=int(run.info.start_time or 0),
         status=str(run.info.status),
-        commit=tags.get(schema.TAG_COMMIT) or tags.get(schema.TAG_GIT_COMMIT) or None,
-        branch=tags.get(schema.TAG_BRANCH) or None,
-        pr_number=int(pr) if pr and pr.isdigit() else None,
-        verdict=tags.get(schema.TAG_VERDICT),
-        baseline_eligible=tags.get(schema.TAG_ELIGIBLE) == "true",
-        provenance=tags.get(schema.TAG_PROVENANCE),
-        hardware_id=tags.get(schema.TAG_HARDWARE),
-        metrics={k: float(v) for k, v in run.data.metrics.items() if not k.startswith(schema.SERIES_PREFIX)},
+        tags=run.data.tags,
+        metrics=run.data.metrics,
     )
 
 
-def _json_object(text: str | None) -> dict[str, object] | None:
-    if not text:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+def _history_row_from_json(run: Mapping[str, Any]) -> HistoryRow:
+    """A run as MLflow's REST API returns it: `info`, and `data` with lists of key/value pairs."""
+    info = run.get("info", {})
+    data = run.get("data", {})
+    tags = {str(t["key"]): str(t.get("value", "")) for t in data.get("tags", [])}
+    return HistoryRow.from_run(
+        run_id=str(info.get("run_id") or info.get("run_uuid", "")),
+        run_name=str(info.get("run_name") or tags.get("mlflow.runName", "")),
+        start_time_ms=int(info.get("start_time") or 0),
+        status=str(info.get("status", "")),
+        tags=tags,
+        metrics={str(m["key"]): m.get("value", 0.0) for m in data.get("metrics", [])},
+    )

@@ -86,7 +86,7 @@ def test_a_budget_mistake_is_not_hidden_by_a_fallback() -> None:
         carbon.resolve(CarbonSpec((COUNTRY, FIXED)), {"codecarbon": broken, "fixed": carbon.fixed})
 
 
-def test_mlflow_params_keep_what_recomputing_needs() -> None:
+def test_intensity_provenance_keeps_what_recomputing_needs() -> None:
     intensity = Intensity(
         302.0,
         "Electricity Maps latest value for DE",
@@ -97,17 +97,23 @@ def test_mlflow_params_keep_what_recomputing_needs() -> None:
         "2026-11-23T11:00:00.000Z",
         ("cloud gcp (region from env): no region",),
     )
-    assert carbon.mlflow_params(intensity) == {
-        "intensity_g_per_kwh": "302",
-        "intensity_source": "Electricity Maps latest value for DE",
-        "intensity_provider": "electricitymaps",
-        "intensity_basis": "live",
-        "intensity_zone": "DE",
-        "intensity_timestamp": "2026-11-23T11:00:00.000Z",
-        "intensity_fallback": "cloud gcp (region from env): no region",
-        "pue": "1.2",
+    assert carbon.intensity_provenance(intensity) == {
+        "g_per_kwh": 302.0,
+        "source": "Electricity Maps latest value for DE",
+        "provider": "electricitymaps",
+        "basis": "live",
+        "zone": "DE",
+        "timestamp": "2026-11-23T11:00:00.000Z",
+        "fallback": ["cloud gcp (region from env): no region"],
+        "pue": 1.2,
     }
-    assert "intensity_zone" not in carbon.mlflow_params(Intensity(400.0, "fixed value in the budget file"))
+    assert carbon.intensity_provenance(Intensity(400.0, "fixed value in the budget file")) == {
+        "g_per_kwh": 400.0,
+        "pue": 1.0,
+        "source": "fixed value in the budget file",
+        "provider": "fixed",
+        "basis": "fixed",
+    }
 
 
 # --- codecarbon's offline data ------------------------------------------------------------------

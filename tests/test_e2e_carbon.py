@@ -71,14 +71,17 @@ def test_fallback_chain_reaches_the_report_the_json_and_mlflow(
     assert "Carbon intensity: 34 gCO2eq/kWh, annual average for zone `gcp/europe-west9`" in result.stdout
     assert "Intensity sources tried first, unavailable: electricitymaps zone DE:" in result.stdout
     (run,) = search_runs(mlflow_server, experiment)
-    params = {p["key"]: p["value"] for p in run["data"]["params"]}
-    assert {k: params[k] for k in ("intensity_g_per_kwh", "intensity_provider", "intensity_zone", "pue")} == {
-        "intensity_g_per_kwh": "34",
-        "intensity_provider": "cloud",
-        "intensity_zone": "gcp/europe-west9",
-        "pue": "1.2",
+    tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+    logged = json.loads(tags["green_gate.context"])["intensity"]
+    assert {k: logged[k] for k in ("g_per_kwh", "provider", "zone", "pue")} == {
+        "g_per_kwh": 34.0,
+        "provider": "cloud",
+        "zone": "gcp/europe-west9",
+        "pue": 1.2,
     }
-    assert params["intensity_fallback"].startswith("electricitymaps zone DE: Electricity Maps: the token was refused")
+    assert logged["fallback"][0].startswith("electricitymaps zone DE: Electricity Maps: the token was refused")
+    metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    assert metrics["grid_intensity_g_per_kwh"] == 34.0
 
     # With a good token the live value is used, and the budget rule on it warns (302 > 300).
     em_api.latest["DE"] = [latest_body("DE", 302, datetime(2026, 11, 23, 11, tzinfo=UTC))]

@@ -55,7 +55,7 @@ def test_paired_mode_runs_base_and_pr_alternately_and_logs_both(
     by_role = {tags_of(r)["green_gate.comparison"]: tags_of(r) for r in runs}
     assert set(by_role) == {"paired", "paired-base"}
     assert by_role["paired-base"]["green_gate.baseline_eligible"] == "false"
-    assert by_role["paired-base"]["green_gate.branch"] == "main"
+    assert by_role["paired-base"]["mlflow.source.git.branch"] == "main"
     assert by_role["paired"]["green_gate.baseline_run_id"] == bench["baseline"]["run_id"]
     assert not (tmp_path / "repo.base").exists()
 
@@ -65,8 +65,8 @@ def test_pinned_baseline_from_other_hardware_is_not_comparable(
 ) -> None:
     from gate.gpu_devices import GpuInfo
     from gate.hardware import Hardware
-    from gate.run_schema import TAG_HARDWARE_JSON
-    from gate.tracking_mlflow import TAG_ELIGIBLE, TAG_HARDWARE, MlflowStore
+    from gate.run_schema import TAG_CONTEXT, TAG_ELIGIBLE, TAG_HARDWARE, encode_context
+    from gate.tracking_mlflow import MlflowStore
 
     experiment = f"pinned-{uuid.uuid4().hex[:8]}"
     capped = GpuInfo("NVIDIA H100 80GB HBM3", "GPU-aaaa", "580.65.06", power_limit_w=400.0, mig_mode=False)
@@ -78,7 +78,11 @@ def test_pinned_baseline_from_other_hardware_is_not_comparable(
         metrics={"energy_per_prediction_j": 1e-9},  # any change would fail if it were compared
         series={"repeat.energy_per_prediction_j": (1e-9, 1e-9, 1e-9)},
         params={},
-        tags={TAG_HARDWARE: other.fingerprint, TAG_HARDWARE_JSON: json.dumps(other.to_dict()), TAG_ELIGIBLE: "true"},
+        tags={
+            TAG_HARDWARE: other.fingerprint,
+            TAG_CONTEXT: encode_context({"hardware": other.to_dict()}),
+            TAG_ELIGIBLE: "true",
+        },
         failed=False,
     )
     project = busy_project(tmp_path, f"mlflow:\n  experiment: {experiment}/{{benchmark}}\n")

@@ -114,7 +114,7 @@ def test_server_killed_mid_check_loses_nothing_and_upload_logs_it_once(
         (uploaded,) = [r for r in runs if {"key": schema.TAG_RESULT_ID, "value": result_id} in r["data"]["tags"]]
         tags = {t["key"]: t["value"] for t in uploaded["data"]["tags"]}
         metrics = {m["key"]: m["value"] for m in uploaded["data"]["metrics"]}
-        assert tags[schema.TAG_COMMIT] == "2" * 40
+        assert tags[schema.TAG_GIT_COMMIT] == "2" * 40
         assert tags[schema.TAG_ELIGIBLE] == "false"  # compared without MLflow: never a baseline
         assert metrics["energy_j"] == pytest.approx(bench["metrics"]["energy_j"])
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from gate import baseline_rules
 from gate import run_schema as schema
 from gate.history import HistoryRow, only_commits, render_csv, render_json, render_table
+from gate.models import Intensity, ScopeSummary
 from gate.run_schema import Pin, RunFacts, RunIdentity, RunRecord
 from gate.tracking_mlflow import RetryPolicy, describe_uri, redact
 from tests.helpers import summary
@@ -57,15 +59,90 @@ def test_a_branch_run_carries_standard_and_gate_tags() -> None:
     assert rec.tags[schema.TAG_GIT_REPO_URL] == "https://github.com/acme/models"
     assert rec.tags[schema.TAG_ELIGIBLE] == "true" and rec.tags[schema.TAG_VERDICT] == "pass"
     assert rec.tags[schema.TAG_HARDWARE] == "ff2ecbfdf6e1"
-    assert json.loads(rec.tags[schema.TAG_HARDWARE_JSON])["cpu_model"] == "AMD EPYC"
     assert rec.tags[schema.TAG_PROVENANCE] == "estimated"
-    assert rec.tags[schema.TAG_BUDGET_SHA256] == schema.budget_sha256(b"version: 1\n")
     assert rec.tags[schema.TAG_RESULT_ID] == "r" * 32
-    assert rec.tags["green_gate.scope.cpu"] == "estimated: TDP x load"
+    context = schema.decode_context(rec.tags)
+    assert context["hardware"]["cpu_model"] == "AMD EPYC"
+    assert context["budget_sha256"] == schema.budget_sha256(b"version: 1\n")
+    assert context["scopes"]["cpu"] == {"provenance": "estimated", "method": "TDP x load", "gated": True}
+    assert context["event"] == "push"
     assert schema.TAG_PR not in rec.tags
     assert rec.metrics["energy_j"] == 11.0 and rec.metrics["energy_cpu_j"] == 2.75
     assert rec.series["repeat.energy_j"] == (10.0, 12.0, 11.0)
-    assert rec.params["repeats"] == "3" and rec.params["timeout_s"] == "600"
+    assert rec.params == {"command": "python bench.py", "repeats": "3", "gate_version": "0.1.0"}
+    assert (context["kind"], context["warmup"], context["timeout_s"]) == ("inference", 1, 600.0)
+    assert context["budget_file"] == "green-budget.yml"
+
+
+def test_a_ci_run_is_few_rows_and_nothing_is_logged_twice() -> None:
+    """Every tag, param and latest metric is a row MLflow loads for each run a search returns: a PR run
+    with GPU, CPU, RAM and a carbon source stays within 34, and no value is logged under two names."""
+    intensity = Intensity(369.5, "codecarbon offline data", zone="USA", pue=1.1, provider="codecarbon")
+    s = summary([10.0, 12.0, 11.0], quality={"accuracy": 0.97}, intensity=intensity)
+    s = replace(s, scopes=(ScopeSummary("gpu", 8.0, "measured", "nvml counter"), *s.scopes))
+    identity = RunIdentity(
+        "digits", "acme/models", "c" * 40, "feat/x", base_branch="main", pr_number=7, event_name="pull_request",
+        ci_run_url="https://github.com/acme/models/actions/runs/1",
+    )  # fmt: skip
+    rec = schema.build_run_record(
+        result_id="r" * 32,
+        experiment="e",
+        identity=identity,
+        facts=facts(baseline_run_id="b" * 32, baseline_eligible=False, extra_tags={schema.TAG_COMPARISON: "history"}),
+        summary=s,
+        start_time_ms=0,
+        end_time_ms=1,
+    )
+    rows = len(rec.tags) + 1 + len(rec.params) + len(rec.metrics) + len(rec.series)  # + mlflow.runName
+    assert rows <= 34, (len(rec.tags), len(rec.params), len(rec.metrics), len(rec.series))
+    values = [v for v in rec.tags.values() if len(v) > 6] + [v for v in rec.params.values() if len(v) > 6]
+    assert len(values) == len(set(values)), sorted(values)
+    assert set(rec.series) == {"repeat.energy_j", "repeat.duration_s", "repeat.energy_per_prediction_j"}
+    assert schema.decode_context(rec.tags)["intensity"] == {
+        "g_per_kwh": 369.5, "pue": 1.1, "source": "codecarbon offline data", "provider": "codecarbon",
+        "basis": "fixed", "zone": "USA",
+    }  # fmt: skip
+
+
+def test_series_left_out_are_derived_exactly_on_read() -> None:
+    full = summary([10.0, 12.0, 11.0, 13.0], intensity=Intensity(400.0, "fixed value", pue=1.2))
+    rec = schema.build_run_record(
+        result_id="r", experiment="e", identity=RunIdentity("d", None, None, "main"), facts=facts(), summary=full,
+        start_time_ms=0, end_time_ms=1,
+    )  # fmt: skip
+    assert len(rec.series) < len(full.per_repeat)
+    logged = {key.removeprefix(schema.SERIES_PREFIX): values for key, values in rec.series.items()}
+    read_back = schema.complete_series(logged, rec.metrics)
+    assert set(read_back) == set(full.per_repeat)
+    for name, values in full.per_repeat.items():
+        assert read_back[name] == pytest.approx(values, rel=1e-12), name
+
+
+def test_complete_series_keeps_what_was_logged_and_needs_energy() -> None:
+    assert schema.complete_series({}, {"energy_kwh": 1.0}) == {}
+    logged = {"energy_j": (1.0, 3.0), "energy_kwh": (9.0, 9.0)}
+    assert schema.complete_series(logged, {"energy_j": 2.0, "energy_kwh": 5.0})["energy_kwh"] == (9.0, 9.0)
+    assert schema.complete_series({"energy_j": (1.0, 3.0), "duration_s": (0.5, 0.0)}, {})["mean_power_w"] == (2.0, 0.0)
+
+
+def test_context_fits_an_mlflow_tag_without_being_cut() -> None:
+    gpus = [{"name": "NVIDIA H100 80GB HBM3", "uuid": f"GPU-{i:032x}"} for i in range(200)]
+    context = {"hardware": {"fingerprint": "hw1", "gpus": gpus}, "intensity": {"fallback": ["x" * 400] * 30}}
+    text = schema.encode_context(context)
+    assert len(text) <= schema.MAX_TAG_VALUE_CHARS
+    decoded = schema.decode_context({schema.TAG_CONTEXT: text})
+    assert decoded["hardware"] == {"fingerprint": "hw1", "truncated": True}
+    assert decoded["intensity"]["fallback"] == ["(left out: too long for an MLflow tag)"]
+    small = {"hardware": {"fingerprint": "hw1"}, "intensity": {"fallback": ["a: down"]}}
+    assert schema.decode_context({schema.TAG_CONTEXT: schema.encode_context(small)}) == small
+
+
+def test_context_of_runs_from_the_first_schema_and_of_foreign_runs() -> None:
+    legacy = {schema.LEGACY_TAG_HARDWARE_JSON: '{"fingerprint": "hw0", "cpu_model": "x"}'}
+    assert schema.decode_context(legacy) == {"hardware": {"fingerprint": "hw0", "cpu_model": "x"}}
+    assert schema.decode_context({}) == {}
+    assert schema.decode_context({schema.TAG_CONTEXT: "not json"}) == {}
+    assert schema.decode_context({schema.TAG_CONTEXT: "[1, 2]"}) == {}
 
 
 def test_a_pr_run_is_named_by_its_pr_and_keeps_its_base_branch() -> None:
@@ -75,10 +152,11 @@ def test_a_pr_run_is_named_by_its_pr_and_keeps_its_base_branch() -> None:
         baseline_run_id="b" * 32,
     )
     assert rec.run_name == "local PR#7 digits"
-    assert rec.tags[schema.TAG_PR] == "7" and rec.tags[schema.TAG_BASE_BRANCH] == "main"
+    assert rec.tags[schema.TAG_PR] == "7" and schema.decode_context(rec.tags)["base_branch"] == "main"
     assert rec.tags[schema.TAG_ELIGIBLE] == "false"
     assert rec.tags[schema.TAG_BASELINE_RUN_ID] == "b" * 32
-    assert schema.TAG_GIT_COMMIT not in rec.tags and schema.TAG_REPOSITORY not in rec.tags
+    assert schema.TAG_GIT_COMMIT not in rec.tags and schema.TAG_GIT_REPO_URL not in rec.tags
+    assert rec.tags[schema.TAG_SOURCE_NAME] == "green-gate"
     assert "PR #7" in rec.tags[schema.TAG_NOTE]
 
 
@@ -128,13 +206,13 @@ def test_experiment_names_filters_and_pin_keys() -> None:
     )
     assert schema.experiment_name("green-gate/{repository}/{benchmark}", "digits", None) == "green-gate/local/digits"
     assert schema.baseline_filter("it's", "hw") == (
-        "tags.`green_gate.branch` = 'it\\'s' AND tags.`green_gate.hardware_id` = 'hw' "
+        "tags.`mlflow.source.git.branch` = 'it\\'s' AND tags.`green_gate.hardware_id` = 'hw' "
         "AND tags.`green_gate.baseline_eligible` = 'true' AND attributes.status = 'FINISHED'"
     )
     assert schema.history_filter(branch=None) == ""
     assert (
         schema.history_filter(branch="main", since_ms=5)
-        == "tags.`green_gate.branch` = 'main' AND attributes.start_time >= 5"
+        == "tags.`mlflow.source.git.branch` = 'main' AND attributes.start_time >= 5"
     )
     assert schema.pin_tag_key("release/1.4") == "green_gate.pin.release/1.4"
     assert schema.pin_tag_key("feat+x@y") == "green_gate.pin.feat_x_y"

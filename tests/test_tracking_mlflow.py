@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from gate import run_schema as schema
+from gate import tracking_mlflow
 from gate.errors import ConfigError, TrackingError
+from gate.history import HistoryRow
 from gate.run_schema import Pin, RunFacts, RunIdentity, RunRecord
 from gate.tracking_mlflow import MlflowStore, RetryPolicy
 from tests.conftest import MlflowServer, free_port
@@ -88,7 +92,7 @@ def test_a_record_becomes_one_run_with_the_schema_and_is_never_logged_twice(trac
     assert tags["mlflow.source.name"] == "acme/models"
     assert tags["mlflow.runName"] == "aaaaaaa main bench"
     assert tags[schema.TAG_RESULT_ID] == rec.result_id
-    assert tags[schema.TAG_BUDGET_SHA256] == "0" * 64
+    assert schema.decode_context(tags)["budget_sha256"] == "0" * 64
     assert run["info"]["status"] == "FINISHED" and int(run["info"]["start_time"]) == rec.start_time_ms
     history = requests.get(
         f"{tracking_server.url}/api/2.0/mlflow/metrics/get-history",
@@ -183,6 +187,46 @@ def test_history_pages_filters_by_branch_and_time_newest_first(tracking_server: 
     assert len(store.history(exp)) == 6
     assert [r.commit for r in store.history(exp, branch="main", since_ms=t0 + 3000)] == [f"{i:040d}" for i in (4, 3)]
     assert len(store.history(exp, max_runs=2)) == 2
+
+
+def test_history_reads_the_same_rows_over_rest_pages_as_through_mlflow_entities(
+    tracking_server: MlflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a server, history reads MLflow's REST JSON; against a local store, MLflow's entities."""
+    monkeypatch.setattr(tracking_mlflow, "SEARCH_PAGE_SIZE", 2)  # several pages, tokens followed
+    remote = MlflowStore(tracking_server.url)
+    local = MlflowStore(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = experiment_name()
+    t0 = 1_700_000_000_000
+    records = [record(exp, start_time_ms=t0 + i * 1000, commit=f"{i:040d}") for i in range(4)]
+    records.append(record(exp, start_time_ms=t0 + 5000, branch="feat/x", pr=7, verdict="fail", eligible=False))
+    records.append(replace(record(exp, start_time_ms=t0 + 6000), failed=True))
+    for rec in records:
+        remote.log_record(rec)
+        local.log_record(rec)
+
+    def comparable(rows: list[HistoryRow]) -> list[HistoryRow]:
+        return [replace(r, run_id="") for r in rows]
+
+    over_rest = remote.history(exp)
+    assert comparable(over_rest) == comparable(local.history(exp))
+    assert [r.start_time_ms for r in over_rest] == [t0 + i * 1000 for i in (6, 5, 3, 2, 1, 0)]
+    assert len({r.run_id for r in over_rest}) == 6
+    assert (over_rest[0].status, over_rest[1].pr_number, over_rest[1].verdict) == ("FAILED", 7, "fail")
+    assert over_rest[1].branch == "feat/x" and not over_rest[1].baseline_eligible
+    assert over_rest[2].metrics == {k: pytest.approx(v) for k, v in records[3].metrics.items()}
+    assert comparable(remote.history(exp, max_runs=3)) == comparable(over_rest[:3])
+
+
+def test_history_over_rest_retries_then_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    store = MlflowStore(
+        f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(attempts=2, base_delay_s=0.01), sleep=slept.append
+    )
+    monkeypatch.setattr(store, "experiment_id", lambda name, create: "1")
+    with pytest.raises(TrackingError, match="failed while reading the history \\(after 2 attempts\\)"):
+        store.history("any")
+    assert slept == [0.01]
 
 
 def test_outage_retries_with_backoff_then_fails_without_leaking_credentials(

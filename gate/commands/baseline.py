@@ -99,10 +99,10 @@ def pin(
     try:
         store = _store(env, cwd)
         run = store.get_run(run_id)
-        target_branch = branch or run.tags.get(schema.TAG_BRANCH)
+        target_branch = branch or run.tags.get(schema.TAG_GIT_BRANCH)
         if not target_branch:
             raise ConfigError(
-                f"run {run_id} has no {schema.TAG_BRANCH} tag, so its branch is unknown",
+                f"run {run_id} has no {schema.TAG_GIT_BRANCH} tag, so its branch is unknown",
                 hint="pass --branch BRANCH: the branch whose checks should compare with this run",
             )
         if run.status != "FINISHED":

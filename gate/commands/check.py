@@ -556,7 +556,7 @@ def _measure_paired(
 def _comparison_tag(outcome: BenchmarkOutcome) -> dict[str, str]:
     if outcome.baseline is None:
         return {}
-    return {"green_gate.comparison": "paired" if outcome.baseline.paired else "history"}
+    return {schema.TAG_COMPARISON: "paired" if outcome.baseline.paired else "history"}
 
 
 def _log_paired_base(
@@ -585,7 +585,7 @@ def _log_paired_base(
         repository,
         started_ms,
         False,
-        {"green_gate.comparison": "paired-base"},
+        {schema.TAG_COMPARISON: "paired-base"},
     )
     _log_or_spool(store, record, base_outcome, None, session, log)
     if base_outcome.mlflow_run_id:
