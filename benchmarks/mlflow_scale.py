@@ -29,16 +29,29 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gate import run_schema as schema
+from gate.models import Intensity, ScopeSummary
 from gate.tracking_mlflow import MlflowStore
 from tests.helpers import summary
 
 HARDWARE = ("hw-a100x1aaaa", "hw-h100x1bbbb")
+HARDWARE_FACTS = {
+    "cpu_model": "AMD EPYC 9454 48-Core Processor",
+    "cpu_count": 16,
+    "gpu_models": ["NVIDIA H100 80GB HBM3"],
+    "gpu_count": 1,
+    "driver": "580.65.06",
+    "power_limits_w": [700.0],
+    "mig": [False],
+}
+INTENSITY = Intensity(369.5, "codecarbon offline data (2023)", zone="USA", pue=1.1, provider="codecarbon",
+                      basis="annual_average", timestamp="2023")  # fmt: skip
 T0_MS = 1_750_000_000_000
 
 
@@ -48,7 +61,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(backend_uri: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(backend_uri: str, workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     import requests
 
     port = free_port()
@@ -56,10 +69,11 @@ def start_server(backend_uri: str, workdir: Path) -> tuple[subprocess.Popen[byte
     log = (workdir / "server.log").open("wb")
     proc = subprocess.Popen(
         [mlflow, "server", "--backend-store-uri", backend_uri, "--default-artifact-root", str(workdir / "art")]
-        + ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        + ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},  # no background job consumers
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -80,20 +94,37 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 def make_record(experiment: str, i: int, rng: random.Random) -> schema.RunRecord:
-    """A realistic mix: 60% PR runs, main and release branches, two hardware kinds, some failures."""
+    """A run as a CI check logs it: 60% PR runs (base branch, PR number, compared with a baseline), main
+    and release branches, two hardware kinds with a GPU, GPU/CPU/RAM scopes, a carbon source, a quality
+    metric, 5 repeats, some failed budgets."""
     pr = rng.random() < 0.6
     branch = f"feature/{i % 300}" if pr else ("main" if rng.random() < 0.8 else "release/1.4")
     verdict = "fail" if rng.random() < 0.1 else "pass"
-    energies = tuple(rng.uniform(90, 110) for _ in range(5))
+    energies = [rng.uniform(90, 110) for _ in range(5)]
+    run_summary = summary(energies, quality={"accuracy": rng.uniform(0.95, 0.97)}, intensity=INTENSITY)
+    gpu_j = statistics.median(energies) * 0.8
+    run_summary = replace(
+        run_summary, scopes=(ScopeSummary("gpu", gpu_j, "measured", "nvml counter"), *run_summary.scopes)
+    )
+    hardware = {**HARDWARE_FACTS, "fingerprint": HARDWARE[i % 2], "gpu_uuids": [f"GPU-{uuid.uuid4()}"]}
     return schema.build_run_record(
         result_id=uuid.uuid4().hex,
         experiment=experiment,
-        identity=schema.RunIdentity("bench", "acme/models", f"{i:040x}", branch, pr_number=i if pr else None),
+        identity=schema.RunIdentity(
+            "bench",
+            "acme/models",
+            f"{i:040x}",
+            branch,
+            base_branch="main" if pr else None,
+            pr_number=i if pr else None,
+            event_name="pull_request" if pr else "push",
+            ci_run_url=f"https://github.com/acme/models/actions/runs/{19_000_000_000 + i}",
+        ),
         facts=schema.RunFacts(
             verdict=verdict,
             baseline_eligible=not pr and verdict == "pass",
-            hardware={"cpu_model": "x", "fingerprint": HARDWARE[i % 2]},
-            command="python bench.py",
+            hardware=hardware,
+            command="python bench.py --batch-size 64",
             kind="inference",
             repeats=5,
             warmup=1,
@@ -101,11 +132,18 @@ def make_record(experiment: str, i: int, rng: random.Random) -> schema.RunRecord
             budget_file="green-budget.yml",
             budget_sha256="0" * 64,
             gate_version="bench",
+            baseline_run_id=uuid.uuid4().hex,
+            extra_tags={schema.TAG_COMPARISON: "history"},
         ),
-        summary=summary(list(energies)),
+        summary=run_summary,
         start_time_ms=T0_MS + i * 60_000,
         end_time_ms=T0_MS + i * 60_000 + 30_000,
     )
+
+
+def rows_per_run(record: schema.RunRecord) -> int:
+    """Tags (with mlflow.runName), params and latest metrics: the rows a search loads for each run."""
+    return len(record.tags) + 1 + len(record.params) + len(record.metrics) + len(record.series)
 
 
 def bulk_insert(db_uri: str, experiment_id: str, records: list[schema.RunRecord]) -> None:
@@ -165,9 +203,9 @@ def timed(fn: Any, repeat: int) -> list[float]:
     return out
 
 
-def bench_backend(label: str, db_uri: str, runs: int, http_runs: int, workdir: Path) -> dict[str, Any]:
+def bench_backend(label: str, db_uri: str, runs: int, http_runs: int, workdir: Path, workers: int) -> dict[str, Any]:
     rng = random.Random(7)
-    proc, url = start_server(db_uri, workdir)
+    proc, url = start_server(db_uri, workdir, workers)
     try:
         os.environ["GREEN_GATE_MLFLOW_ATTEMPTS"] = "1"
         store = MlflowStore(url)
@@ -195,7 +233,9 @@ def bench_backend(label: str, db_uri: str, runs: int, http_runs: int, workdir: P
         history_branch = timed(lambda: store.history(experiment, branch="main", max_runs=1000), 5)
         return {
             "backend": label,
+            "server_workers": workers,
             "runs": runs,
+            "rows_per_run": rows_per_run(records[-1]),
             "seed_bulk_runs": len(bulk),
             "seed_bulk_s": round(bulk_s, 1),
             "seed_http_runs": http_runs,
@@ -218,13 +258,18 @@ def main() -> None:
     parser.add_argument("--http-runs", type=int, default=200, help="runs seeded through the gate's HTTP path")
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server; a scratch database is created there")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="`mlflow server --workers` (MLflow's default is 4)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_sqlite:
             work = Path(tmp) / "sqlite"
             work.mkdir()
-            results.append(bench_backend("sqlite", f"sqlite:///{work / 'mlflow.db'}", args.runs, args.http_runs, work))
+            results.append(
+                bench_backend(
+                    "sqlite", f"sqlite:///{work / 'mlflow.db'}", args.runs, args.http_runs, work, args.workers
+                )
+            )
             print(json.dumps(results[-1]), flush=True)
         if args.postgres:
             import psycopg2
@@ -237,7 +282,7 @@ def main() -> None:
             work = Path(tmp) / "pg"
             work.mkdir()
             try:
-                results.append(bench_backend("postgresql", db_uri, args.runs, args.http_runs, work))
+                results.append(bench_backend("postgresql", db_uri, args.runs, args.http_runs, work, args.workers))
                 print(json.dumps(results[-1]), flush=True)
             finally:
                 admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
