@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from functools import partial
 from typing import Any, TypeVar
 
@@ -43,7 +43,9 @@ def translate(exc: Exception, what: str) -> GpuReadError:
 
     code = getattr(exc, "value", None)
     message = f"NVML could not {what}: {exc}"
-    if code == pynvml.NVML_ERROR_NOT_SUPPORTED:
+    # A driver older than the binding lacks newer entry points (e.g. the v3 process lists): for the
+    # caller that is the same as a reading this GPU does not offer, not a GPU it cannot reach.
+    if code in (pynvml.NVML_ERROR_NOT_SUPPORTED, pynvml.NVML_ERROR_FUNCTION_NOT_FOUND):
         return GpuNotSupportedError(message, hint="this GPU or driver does not offer that reading")
     if code == pynvml.NVML_ERROR_NO_PERMISSION:
         return GpuPermissionError(message, hint=PERMISSION_HINT)
@@ -53,7 +55,6 @@ def translate(exc: Exception, what: str) -> GpuReadError:
         pynvml.NVML_ERROR_LIBRARY_NOT_FOUND,
         pynvml.NVML_ERROR_DRIVER_NOT_LOADED,
         pynvml.NVML_ERROR_UNINITIALIZED,
-        pynvml.NVML_ERROR_FUNCTION_NOT_FOUND,
         getattr(pynvml, "NVML_ERROR_LIB_RM_VERSION_MISMATCH", -1),
     ):
         return GpuUnreachableError(message, hint=DRIVER_HINT)
@@ -175,10 +176,14 @@ def visible_gpus(env: Mapping[str, str] | None = None) -> tuple[GpuInfo, ...]:
 
 
 class NvmlReader:
-    """`GpuReader` on NVML for the visible GPUs. Holds NVML open until close()."""
+    """`GpuReader` on NVML for the visible GPUs. Holds NVML open until close().
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        self._context = _session()
+    `nvml`: a pynvml-like module that is already initialised, used instead of opening pynvml (tests
+    pass a stand-in for the driver that raises pynvml's own errors).
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None, *, nvml: Any | None = None) -> None:
+        self._context: AbstractContextManager[Any] = _session() if nvml is None else nullcontext(nvml)
         self._nvml = self._context.__enter__()
         try:
             gpus, handles = _all_gpus(self._nvml)
@@ -204,11 +209,13 @@ class NvmlReader:
         handle = self._handles[position]
         if self._instant[position]:
             nvml = self._nvml
-            (field,) = call(
-                "read instant power", nvml.nvmlDeviceGetFieldValues, handle, [nvml.NVML_FI_DEV_POWER_INSTANT]
+            fields = _optional(
+                partial(
+                    call, "read instant power", nvml.nvmlDeviceGetFieldValues, handle, [nvml.NVML_FI_DEV_POWER_INSTANT]
+                )
             )
-            if field.nvmlReturn == nvml.NVML_SUCCESS:
-                return float(field.value.uiVal) / 1000
+            if fields is not None and fields[0].nvmlReturn == nvml.NVML_SUCCESS:
+                return float(fields[0].value.uiVal) / 1000
             self._instant[position] = False  # older driver or GPU: the averaged reading instead
         return float(call("read power", self._nvml.nvmlDeviceGetPowerUsage, handle)) / 1000
 

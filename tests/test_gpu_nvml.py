@@ -69,6 +69,7 @@ def test_selection_notes_explain_what_was_dropped() -> None:
         (pynvml.NVML_ERROR_GPU_IS_LOST, GpuLostError),
         (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, GpuUnreachableError),
         (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, GpuUnreachableError),
+        (pynvml.NVML_ERROR_FUNCTION_NOT_FOUND, GpuNotSupportedError),  # a driver older than the binding
         (pynvml.NVML_ERROR_TIMEOUT, GpuReadError),
     ],
 )
@@ -138,3 +139,163 @@ def test_real_sampler_and_engine_on_an_idle_gpu() -> None:
         assert 5 < result.mean_power_w < 2000
     finally:
         reader.close()
+
+
+# --- the boundary's logic against a stand-in driver ------------------------------------------------
+# pynvml's own error type, codes and field-value struct; only the C library is replaced. This is how
+# the boundary behaves on the driver versions and GPUs this machine does not have.
+
+
+class FakeDriver:
+    """NVML as pynvml exposes it, for GPUs described by `gpus` (name, uuid, readings or error codes)."""
+
+    NVMLError = pynvml.NVMLError
+
+    def __init__(self, gpus: list[dict[str, object]], driver: str = "470.256.02") -> None:
+        self.gpus = gpus
+        self.driver = driver
+        self.field_calls = 0
+        for name in dir(pynvml):
+            if name.startswith(("NVML_ERROR_", "NVML_FI_", "NVML_SUCCESS")):
+                setattr(self, name, getattr(pynvml, name))
+
+    def _get(self, handle: int, key: str) -> object:
+        value = self.gpus[handle].get(key)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    def nvmlSystemGetDriverVersion(self) -> str:
+        return self.driver
+
+    def nvmlDeviceGetCount(self) -> int:
+        return len(self.gpus)
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
+        return index
+
+    def nvmlDeviceGetName(self, handle: int) -> object:
+        return self._get(handle, "name")
+
+    def nvmlDeviceGetUUID(self, handle: int | str) -> object:
+        if isinstance(handle, str):  # a MIG handle
+            return handle
+        return self._get(handle, "uuid")
+
+    def nvmlDeviceGetEnforcedPowerLimit(self, handle: int) -> object:
+        return self._get(handle, "limit_mw")
+
+    def nvmlDeviceGetMigMode(self, handle: int) -> object:
+        return self._get(handle, "mig")
+
+    def nvmlDeviceGetMaxMigDeviceCount(self, handle: int) -> int:
+        return len(self._get(handle, "mig_slots"))  # type: ignore[arg-type]
+
+    def nvmlDeviceGetMigDeviceHandleByIndex(self, handle: int, slot: int) -> str:
+        uuid = self._get(handle, "mig_slots")[slot]  # type: ignore[index]
+        if uuid is None:
+            raise pynvml.NVMLError(pynvml.NVML_ERROR_NOT_FOUND)
+        return str(uuid)
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> object:
+        return self._get(handle, "compute")
+
+    def nvmlDeviceGetGraphicsRunningProcesses(self, handle: int) -> object:
+        return self._get(handle, "graphics")
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle: int) -> object:
+        return self._get(handle, "energy_mj")
+
+    def nvmlDeviceGetPowerUsage(self, handle: int) -> object:
+        return self._get(handle, "average_mw")
+
+    def nvmlDeviceGetFieldValues(self, handle: int, field_ids: list[int]) -> object:
+        self.field_calls += 1
+        instant = self._get(handle, "instant")
+        values = (pynvml.c_nvmlFieldValue_t * len(field_ids))()
+        values[0].fieldId = field_ids[0]
+        if isinstance(instant, int) and instant >= 0:
+            values[0].nvmlReturn = pynvml.NVML_SUCCESS
+            values[0].value.uiVal = instant
+        else:
+            values[0].nvmlReturn = pynvml.NVML_ERROR_NOT_SUPPORTED
+        return values
+
+
+def nvml_error(code: int) -> pynvml.NVMLError:
+    return pynvml.NVMLError(code)
+
+
+class Proc:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+
+def h100(uuid: str, **overrides: object) -> dict[str, object]:
+    gpu: dict[str, object] = {
+        "name": "NVIDIA H100 80GB HBM3", "uuid": uuid, "limit_mw": 700_000, "mig": [0, 0], "mig_slots": [],
+        "compute": [], "graphics": [], "energy_mj": 1_000_000, "average_mw": 120_500, "instant": 130_250,
+    }  # fmt: skip
+    gpu.update(overrides)
+    return gpu
+
+
+def test_an_old_driver_without_newer_entry_points_still_measures() -> None:
+    """Driver 470: no v3 process lists (FUNCTION_NOT_FOUND), no instant power field, no MIG, no limit."""
+    missing = nvml_error(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+    gpu = h100(
+        "GPU-old", compute=missing, graphics=missing, instant=-1,
+        mig=nvml_error(pynvml.NVML_ERROR_NOT_SUPPORTED), limit_mw=nvml_error(pynvml.NVML_ERROR_NOT_SUPPORTED),
+    )  # fmt: skip
+    driver = FakeDriver([gpu])
+    reader = gpu_nvml.NvmlReader({}, nvml=driver)
+    (info,) = reader.devices()
+    assert info == GpuInfo("NVIDIA H100 80GB HBM3", "GPU-old", "470.256.02", index=0)
+    assert reader.energy_mj(0) == 1_000_000
+    assert reader.power_w(0) == 120.5 and reader.power_w(0) == 120.5  # the averaged reading
+    assert driver.field_calls == 1  # the instant field is not asked for again
+
+
+def test_instant_power_is_read_from_the_field_value_and_the_fallback_covers_a_missing_call() -> None:
+    driver = FakeDriver([h100("GPU-a"), h100("GPU-b", instant=nvml_error(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND))])
+    reader = gpu_nvml.NvmlReader({}, nvml=driver)
+    assert reader.power_w(0) == 130.25 and reader.power_w(0) == 130.25
+    assert reader.power_w(1) == 120.5
+
+
+def test_details_mig_instances_and_other_processes() -> None:
+    import os
+
+    me = os.getpid()
+    mig_gpu = h100("GPU-mig", mig=[1, 1], mig_slots=["MIG-one", None, "MIG-three"])
+    busy = h100("GPU-busy", compute=[Proc(4242), Proc(me)], graphics=[Proc(17)], limit_mw=400_000)
+    reader = gpu_nvml.NvmlReader({}, nvml=FakeDriver([mig_gpu, busy]))
+    first, second = reader.devices()
+    assert (first.mig_mode, first.mig_uuids, first.power_limit_w) == (True, ("MIG-one", "MIG-three"), 700.0)
+    assert (second.mig_mode, second.other_pids, second.power_limit_w) == (False, (17, 4242), 400.0)
+
+
+def test_the_reader_follows_cuda_visible_devices_by_uuid() -> None:
+    driver = FakeDriver([h100("GPU-aaaa", energy_mj=1), h100("GPU-bbbb", energy_mj=2), h100("GPU-cccc", energy_mj=3)])
+    reader = gpu_nvml.NvmlReader({"CUDA_VISIBLE_DEVICES": "GPU-cccc,0"}, nvml=driver)
+    assert [g.uuid for g in reader.devices()] == ["GPU-cccc", "GPU-aaaa"]
+    assert [reader.energy_mj(0), reader.energy_mj(1)] == [3, 1]
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (pynvml.NVML_ERROR_NOT_SUPPORTED, GpuNotSupportedError),  # pre-Volta: power integration instead
+        (pynvml.NVML_ERROR_FUNCTION_NOT_FOUND, GpuNotSupportedError),
+        (pynvml.NVML_ERROR_GPU_IS_LOST, GpuLostError),
+    ],
+)
+def test_counter_errors_reach_the_sampler_typed(code: int, kind: type[GpuReadError]) -> None:
+    reader = gpu_nvml.NvmlReader({}, nvml=FakeDriver([h100("GPU-a", energy_mj=nvml_error(code))]))
+    with pytest.raises(kind):
+        reader.energy_mj(0)
+
+
+def test_a_gpu_lost_while_inspecting_is_an_error_not_a_missing_detail() -> None:
+    with pytest.raises(GpuLostError):
+        gpu_nvml.NvmlReader({}, nvml=FakeDriver([h100("GPU-a", compute=nvml_error(pynvml.NVML_ERROR_GPU_IS_LOST))]))
