@@ -51,6 +51,7 @@ _PERMANENT_ERRORS = frozenset(
         "FEATURE_DISABLED",
     }
 )
+_CREDENTIAL_ERRORS = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
 _SECRET_FIELD = re.compile(r"(?i)\b(token|password|secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+")
@@ -128,10 +129,17 @@ def _translate(exc: BaseException, action: str, uri: str, attempts: int = 1) -> 
     text = str(exc).strip()
     first_line = text.splitlines()[0] if text else type(exc).__name__
     tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+    if getattr(exc, "error_code", None) in _CREDENTIAL_ERRORS:
+        check = (
+            "check the credentials: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or "
+            "MLFLOW_TRACKING_TOKEN (a user needs EDIT on the experiment to log runs)"
+        )
+    else:
+        check = "check MLFLOW_TRACKING_URI and that the server is up"
     return TrackingError(
         redact(f"MLflow at {describe_uri(uri)} failed while {action}{tried}: {first_line[:300]}"),
-        hint="check MLFLOW_TRACKING_URI and that the server is up; the measured result is kept in "
-        ".green-gate/results/ and spooled in .green-gate/spool/ for `green-gate upload`",
+        hint=f"{check}; the measured result is kept in .green-gate/results/ and spooled in .green-gate/spool/ "
+        "for `green-gate upload`",
     )
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,14 @@ def _mlflow_executable() -> str:
     return found
 
 
-def start_mlflow_server(workdir: Path, backend_uri: str | None = None, port: int | None = None) -> MlflowServer:
+def start_mlflow_server(
+    workdir: Path,
+    backend_uri: str | None = None,
+    port: int | None = None,
+    *,
+    extra_args: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
+) -> MlflowServer:
     """`mlflow server` on 127.0.0.1 (a free port unless given), sqlite in `workdir` unless `backend_uri`."""
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -66,13 +73,14 @@ def start_mlflow_server(workdir: Path, backend_uri: str | None = None, port: int
             str(port),
             "--workers",
             "1",
+            *extra_args,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
         # No GenAI job runner: its huey consumers keep both cores busy for ~10 s after /health answers,
         # and the CPU energy estimate of the benchmarks under test counts the whole machine's load.
-        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(extra_env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
