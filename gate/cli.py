@@ -7,6 +7,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -349,7 +350,7 @@ def history(
         commits=commits,
         hardware_id=hardware_id,
         limit=limit,
-        output_format="csv" if output_format == "csv" else "json" if output_format == "json" else "table",
+        output_format=cast(command.Format, output_format),  # click.Choice allows only these
         output_path=output_path,
     )
     _exit(lambda: command.run(opts, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))

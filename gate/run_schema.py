@@ -285,15 +285,16 @@ def run_context(identity: RunIdentity, facts: RunFacts, summary: RunSummary) -> 
 def encode_context(context: Mapping[str, Any], limit: int = MAX_TAG_VALUE_CHARS) -> str:
     """Compact JSON within MLflow's tag limit, never cut mid-way: when too long, the intensity's
     fallback notes go first, then the hardware keeps only its fingerprint."""
+
+    def dump(data: Mapping[str, Any]) -> str:
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
     data = dict(context)
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    if len(text) > limit and isinstance(data.get("intensity"), dict) and data["intensity"].get("fallback"):
+    if len(dump(data)) > limit and isinstance(data.get("intensity"), dict) and data["intensity"].get("fallback"):
         data["intensity"] = {**data["intensity"], "fallback": ["(left out: too long for an MLflow tag)"]}
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    if len(text) > limit and isinstance(data.get("hardware"), dict):
+    if len(dump(data)) > limit and isinstance(data.get("hardware"), dict):
         data["hardware"] = {"fingerprint": data["hardware"].get("fingerprint", ""), "truncated": True}
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return text
+    return dump(data)
 
 
 def decode_context(tags: Mapping[str, str]) -> dict[str, Any]:
