@@ -407,36 +407,6 @@ class MlflowStore:
         )
         return run_id, True
 
-    def log_run(
-        self,
-        experiment: str,
-        *,
-        run_name: str,
-        metrics: Mapping[str, float],
-        series: Mapping[str, tuple[float, ...]],
-        params: Mapping[str, str],
-        tags: Mapping[str, str],
-        failed: bool,
-    ) -> tuple[str, str | None]:
-        """One run from loose parts (first version's API): (id, URL). Prefer `log_record`."""
-        import uuid
-
-        now_ms = int(time.time() * 1000)
-        record = RunRecord(
-            result_id=tags.get(schema.TAG_RESULT_ID) or uuid.uuid4().hex,
-            experiment=experiment,
-            run_name=run_name,
-            start_time_ms=now_ms,
-            end_time_ms=now_ms,
-            metrics=dict(metrics),
-            series={k: tuple(v) for k, v in series.items()},
-            params=dict(params),
-            tags=dict(tags),
-            failed=failed,
-        )
-        run_id, url, _ = self.log_record(record)
-        return run_id, url
-
     def trend(self, experiment: str, *, branch: str, hardware_id: str, limit: int = 10) -> list[dict[str, Any]]:
         """The latest `limit` baseline-eligible runs on `branch` on this hardware, oldest first, as plain
         data (`run_id`, `commit`, `start_time_ms`, `metrics`) for the report's trend chart."""

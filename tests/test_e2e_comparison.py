@@ -65,16 +65,19 @@ def test_pinned_baseline_from_other_hardware_is_not_comparable(
 ) -> None:
     from gate.gpu_devices import GpuInfo
     from gate.hardware import Hardware
-    from gate.run_schema import TAG_CONTEXT, TAG_ELIGIBLE, TAG_HARDWARE, encode_context
+    from gate.run_schema import TAG_CONTEXT, TAG_ELIGIBLE, TAG_HARDWARE, RunRecord, encode_context
     from gate.tracking_mlflow import MlflowStore
 
     experiment = f"pinned-{uuid.uuid4().hex[:8]}"
     capped = GpuInfo("NVIDIA H100 80GB HBM3", "GPU-aaaa", "580.65.06", power_limit_w=400.0, mig_mode=False)
     other = Hardware("AMD EPYC 9654", 16, (capped.name,), (capped,))
     store = MlflowStore(mlflow_server.url)
-    run_id, _ = store.log_run(
-        f"{experiment}/busy",
+    baseline_run = RunRecord(
+        result_id=uuid.uuid4().hex,
+        experiment=f"{experiment}/busy",
         run_name="baseline on a power-capped H100",
+        start_time_ms=1_700_000_000_000,
+        end_time_ms=1_700_000_001_000,
         metrics={"energy_per_prediction_j": 1e-9},  # any change would fail if it were compared
         series={"repeat.energy_per_prediction_j": (1e-9, 1e-9, 1e-9)},
         params={},
@@ -85,6 +88,7 @@ def test_pinned_baseline_from_other_hardware_is_not_comparable(
         },
         failed=False,
     )
+    run_id, _, _ = store.log_record(baseline_run)
     project = busy_project(tmp_path, f"mlflow:\n  experiment: {experiment}/{{benchmark}}\n")
     env = {**cli_env, "MLFLOW_TRACKING_URI": mlflow_server.url}
     result = run_cli("check", "--baseline-run-id", run_id, "--json", "out.json", cwd=project, env=env)
