@@ -7,10 +7,10 @@ for four rules on the same budget (warn > +2%, fail > +5%):
 - naive:   one measured run on each side, point ratio (fail > 1.05, flag > 1.02) — the walking gate
            with repeats: 1, and github-action-benchmark style thresholds;
 - median:  medians of n repeats, point ratio (the walking gate with repeats: n);
-- history: gate.verdict.evaluate on n repeats per side, baseline from another job (Welch on logs);
-- paired:  gate.verdict.evaluate on n pairs measured alternately in one job (paired t on logs).
+- history: gate.compare.verdict.evaluate on n repeats per side, baseline from another job (Welch on logs);
+- paired:  gate.compare.verdict.evaluate on n pairs measured alternately in one job (paired t on logs).
 
-The verdicts come from the gate's own code (gate.verdict.evaluate), not a re-implementation.
+The verdicts come from the gate's own code (gate.compare.verdict.evaluate), not a re-implementation.
 
 Noise model of one measured window (all multiplicative, i.e. additive in logs):
   value = true x exp(session + drift(t) + e),  e ~ N(0, cv_repeat²)
@@ -39,10 +39,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gate import stats
-from gate.budget import ComparisonSpec, Level, Rules
-from gate.models import Baseline, RunSummary
-from gate.verdict import evaluate
+from gate.compare import stats
+from gate.config.budget import ComparisonSpec, Level, Rules
+from gate.compare.model import Baseline
+from gate.energy.model import RunSummary
+from gate.compare.verdict import evaluate
 
 METRIC = "energy_per_prediction_j"
 RULES = Rules(limits_pct={METRIC: Level(warn=2.0, fail=5.0)})
@@ -97,7 +98,7 @@ def paired_trial(model: NoiseModel, rng: random.Random, n: int, change: float) -
     cand, base = [], []
     for pair in range(n):
         a, b = first + 2 * pair, first + 2 * pair + 1
-        base_slot, cand_slot = (a, b) if pair % 2 == 0 else (b, a)  # B P, P B, ... as gate.paired.schedule
+        base_slot, cand_slot = (a, b) if pair % 2 == 0 else (b, a)  # B P, P B, ... as gate.bench.paired.schedule
         base += session_values(model, rng, 1.0, [base_slot], offset)
         cand += session_values(model, rng, 1.0 + change, [cand_slot], offset)
     return cand, base

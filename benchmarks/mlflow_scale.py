@@ -35,9 +35,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gate import run_schema as schema
-from gate.models import Intensity, ScopeSummary
-from gate.tracking_mlflow import MlflowStore
+from gate.tracking import schema
+from gate.carbon.model import Intensity
+from gate.energy.model import ScopeSummary
+from gate.tracking.mlflow_store import MlflowStore
 from tests.helpers import summary
 
 HARDWARE = ("hw-a100x1aaaa", "hw-h100x1bbbb")

@@ -12,7 +12,7 @@ What it does, on GPU 0 of the visible ones (CUDA_VISIBLE_DEVICES decides):
 2. For each steady workload, run in a child process (`cap`: bf16 matmuls, at the power cap;
    `below`: a memory-bound copy, below it), after a warm-up: back-to-back windows of 0.3, 1, 3 and
    10 s, `--trials` of each. Every window is measured three ways at once:
-   - engine: the sampler's timeline (100 Hz power, 10 Hz counter) through gate.energy_timeline;
+   - engine: the sampler's timeline (100 Hz power, 10 Hz counter) through gate.energy.timeline;
    - naive: the energy counter read at the window's start and end;
    - codecarbon: an OfflineEmissionsTracker task started and stopped at the window's edges.
    Reference: the mean power from the counter over at least 30 s around the window (the counter is
@@ -214,8 +214,8 @@ def reference_power_w(timeline: object, lo: float, hi: float) -> float:
 def measure_workload(
     kind: str, windows: Sequence[float], trials: int, reader: object, sampler: object, results: Results
 ) -> None:
-    from gate.energy_codecarbon import new_tracker
-    from gate.energy_timeline import window_energy
+    from gate.energy.codecarbon import new_tracker
+    from gate.energy.timeline import window_energy
 
     tracker = new_tracker()  # codecarbon exactly as the gate configures it
     proc = start_workload(kind)
@@ -265,7 +265,7 @@ def measure_workload(
 
 
 def measure_overhead(seconds: float, reader: object) -> dict[str, float]:
-    from gate.energy_sampler import Sampler, SamplerConfig
+    from gate.energy.sampler import Sampler, SamplerConfig
 
     probe = finish_workload(start_workload("cap", "--seconds", "5"))
     iterations = int(probe["iterations"] / probe["elapsed_s"] * seconds)
@@ -294,12 +294,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         workload(args.workload, args.iterations, args.seconds)
         return 0
 
-    from gate import gpu_nvml
-    from gate.energy_sampler import Sampler, SamplerConfig
+    from gate.devices import nvml
+    from gate.energy.sampler import Sampler, SamplerConfig
     from gate.errors import GateError
 
     try:
-        reader = gpu_nvml.open_reader()
+        reader = nvml.open_reader()
     except GateError as exc:
         print(f"nvml_accuracy: no GPU to measure: {exc.render()}", file=sys.stderr)
         return 2

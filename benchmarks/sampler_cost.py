@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gate.energy_sampler import Sampler, SamplerConfig
-from gate.gpu_devices import GpuInfo
+from gate.energy.sampler import Sampler, SamplerConfig
+from gate.devices.gpu import GpuInfo
 
 
 class ConstantReader:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from gate.errors import ExitCode
-from gate.github_actions import annotation
+from gate.github.actions import annotation
 
 Target = Literal["option", "options", "on_switch", "off_switch", "env", "secret_env", "entrypoint"]
 

@@ -239,7 +239,7 @@ def wait(
     on_unavailable: str,
 ) -> None:
     """Wait until the grid is cleaner (under --below, or the forecast's best hour), at most --max-wait; exit 0."""
-    from gate.carbon_wait import parse_duration_s
+    from gate.carbon.wait import parse_duration_s
     from gate.commands import wait as wait_command
 
     try:

@@ -216,7 +216,7 @@ def cli_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def _em_server() -> Iterator[Any]:
-    from tests.em_server import serve
+    from tests.fakes.em_server import serve
 
     with serve() as fake:
         yield fake
@@ -235,7 +235,7 @@ def github(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     Fails the test if any request or response broke GitHub's OpenAPI description.
     """
-    from tests.github_server import serve
+    from tests.fakes.github_server import serve
 
     for gh in serve(prefix=request.param):
         yield gh

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from gate.measurement import summarise
-from gate.models import Baseline, EnergyReading, Intensity, RepeatResult, RunSummary, ScopeEnergy
+from gate.carbon.model import Intensity
+from gate.compare.model import Baseline
+from gate.energy.model import EnergyReading, RepeatResult, RunSummary, ScopeEnergy
+from gate.energy.summary import summarise
 
 
 def repeat(

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from gate import gpu_nvml
+from gate.devices import nvml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "nvml_accuracy.py"
@@ -55,7 +55,7 @@ def test_markdown_table() -> None:
     assert "Read costs: counter read 4.000 ms, power read 0.010 ms." in text
 
 
-@pytest.mark.skipif(bool(gpu_nvml.visible_gpus()), reason="this machine has a GPU: the script would measure it")
+@pytest.mark.skipif(bool(nvml.visible_gpus()), reason="this machine has a GPU: the script would measure it")
 def test_refuses_to_run_without_a_gpu(tmp_path: Path) -> None:
     out = tmp_path / "table.md"
     done = subprocess.run(

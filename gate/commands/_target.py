@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate import baseline_rules, ci
-from gate import run_schema as schema
-from gate.budget import BaselineSpec, BenchmarkSpec, Budget, load_budget
+from gate.compare import baseline_rules
+from gate.config.budget import BaselineSpec, BenchmarkSpec, Budget, load_budget
 from gate.errors import ConfigError
+from gate.github import context as ci
+from gate.tracking import schema
 
 
 @dataclass(frozen=True)

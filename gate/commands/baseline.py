@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate import baseline_rules, hardware
-from gate import run_schema as schema
 from gate.commands import _target
+from gate.compare import baseline_rules
+from gate.devices import hardware
+from gate.energy.model import METRICS
 from gate.errors import ConfigError, ExitCode, GateError
-from gate.models import METRICS
+from gate.tracking import schema
 
 if TYPE_CHECKING:
-    from gate.tracking_mlflow import MlflowStore
+    from gate.tracking.mlflow_store import MlflowStore
 
 Out = Callable[[str], None]
 
@@ -158,9 +159,9 @@ def unpin(
 
 
 def _store(env: Mapping[str, str], cwd: Path) -> MlflowStore:
-    from gate import tracking_mlflow
+    from gate.tracking import mlflow_store
 
-    return tracking_mlflow.MlflowStore(tracking_mlflow.resolve_tracking_uri(env, cwd))
+    return mlflow_store.MlflowStore(mlflow_store.resolve_tracking_uri(env, cwd))
 
 
 def _utc(ms: int) -> str:

@@ -14,17 +14,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gate import __version__, baseline_rules, carbon, ci, github_actions, hardware, meters, report, spool, verdict
-from gate import run_schema as schema
-from gate.budget import BenchmarkSpec, Budget, Outcome, Policy, Rules, load_budget
+from gate import __version__
+from gate.bench.runner import BenchmarkFailed, EnergyMeter, run_benchmark
+from gate.carbon import intensity as carbon
+from gate.compare import baseline_rules, verdict
+from gate.compare.model import Verdict
+from gate.config.budget import BenchmarkSpec, Budget, Outcome, Policy, Rules, load_budget
+from gate.devices import hardware
+from gate.energy import meters
+from gate.energy.summary import summarise
 from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, TrackingError
-from gate.measurement import summarise
-from gate.models import Verdict
-from gate.result import BenchmarkOutcome, build_document, local_result_path, write_json
-from gate.runner import BenchmarkFailed, EnergyMeter, run_benchmark
+from gate.github import actions as github_actions
+from gate.github import context as ci
+from gate.output import report
+from gate.output.result import BenchmarkOutcome, build_document, local_result_path, write_json
+from gate.tracking import schema, spool
 
 if TYPE_CHECKING:
-    from gate.thermal import ThermalControl
+    from gate.bench.thermal import ThermalControl
 
 DEFAULT_REPORT = Path(".green-gate") / "report.md"
 
@@ -41,6 +48,7 @@ class CheckOptions:
     baseline_run_id: str | None = None
     repeats: int | None = None
     warmup: int | None = None
+    comparison_mode: str | None = None  # overrides the budget's comparison.mode
     record: bool = True
     comment: bool = False  # post the sticky PR comment (also GREEN_GATE_COMMENT=true)
     comment_template: Path | None = None
@@ -113,7 +121,8 @@ def _check(session: _Session, meter: EnergyMeter | None, log: Callable[[str], No
     )
     hw = session.hardware = hardware.detect()
     session.notes = [*(session.notes or []), *hw.warnings()]  # other processes on the GPU, GPU selection
-    from gate import carbon_sources, tracking_mlflow  # heavy boundaries, imported on use
+    from gate.carbon import sources as carbon_sources  # heavy boundaries, imported on use
+    from gate.tracking import mlflow_store as tracking_mlflow
 
     intensity = carbon.resolve(budget.carbon, carbon_sources.providers(env, cwd), log)
     if intensity is None:
@@ -454,8 +463,8 @@ def _is_paired(outcome: BenchmarkOutcome) -> bool:
 
 
 def _thermal(spec: BenchmarkSpec) -> ThermalControl | None:
-    from gate import gpu_nvml
-    from gate.thermal import ThermalControl
+    from gate.bench.thermal import ThermalControl
+    from gate.devices import nvml as gpu_nvml
 
     control = ThermalControl(spec.cooldown_s, spec.max_start_temperature_c, gpu_nvml.temperatures_c)
     return control if control.active else None
@@ -473,7 +482,7 @@ def _auto_paired(
     log: Callable[[str], None],
 ) -> None:
     """`mode: auto`: when history cannot settle it, measure paired and decide on that instead."""
-    from gate import paired
+    from gate.bench import paired
 
     why = paired.auto_reason(outcome.baseline, outcome.decision, rules, _hardware_differences(outcome, hw))
     if why is None:
@@ -498,7 +507,7 @@ def _measure_paired(
 ) -> bool:
     """Measure base and PR alternately; outcome gets the PR's summary and a paired baseline.
     Returns False (with a note) when auto mode cannot pair; in paired mode that is an error."""
-    from gate import paired
+    from gate.bench import paired
 
     budget, ctx, hw = session.budget, session.context, session.hardware
     assert budget is not None and ctx is not None and hw is not None
@@ -570,7 +579,7 @@ def _log_paired_base(
     log: Callable[[str], None],
 ) -> None:
     """Log the base side of a paired comparison as its own run (never a baseline for later checks)."""
-    from gate.models import Decision
+    from gate.compare.model import Decision
 
     base = outcome.baseline
     if base is None or not base.paired or outcome.paired_base is None or session.context is None:

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from gate import ci, github_actions, pr_comment, report
 from gate.errors import ConfigError, ExitCode, GitHubError
-from gate.result import load_document
+from gate.github import actions
+from gate.github import context as ci
+from gate.output import comment as pr_comment
+from gate.output import report
+from gate.output.result import load_document
 
 COMMENT_ENV = "GREEN_GATE_COMMENT"  # "true": `check` posts the comment (same as --comment)
 CHECK_RUN_ENV = "GREEN_GATE_CHECK_RUN"  # "true": also create a check run with the verdict
@@ -63,15 +66,15 @@ def run(opts: CommentOptions, *, env: Mapping[str, str], log: Callable[[str], No
         )
     except ConfigError as exc:
         log(f"error: {exc.render()}")
-        if github_actions.in_actions(env):
-            github_actions.annotate("error", exc.message, file=exc.file, line=exc.line, title=exc.title)
+        if actions.in_actions(env):
+            actions.annotate("error", exc.message, file=exc.file, line=exc.line, title=exc.title)
         return int(exc.exit_code)
     return int(ExitCode.INTERNAL if outcome.status == "failed" else ExitCode.OK)
 
 
 def render_body(document: dict[str, Any], template_path: Path | None) -> str:
     """The comment: hidden marker, the rendered template, cut to GitHub's limit with a pointer."""
-    from gate.github_api import COMMENT_LIMIT_CHARS
+    from gate.github.api import COMMENT_LIMIT_CHARS
 
     if template_path is not None:
         markdown = report.render_user_template(document, template_path)
@@ -102,8 +105,8 @@ def publish(
     """
     body = render_body(document, template_path)  # ConfigError on a broken user template: the caller's exit 2
     token = env.get("GITHUB_TOKEN", "")
-    if token and github_actions.in_actions(env):
-        github_actions.add_mask(token)
+    if token and actions.in_actions(env):
+        actions.add_mask(token)
     event = ci.event_payload(env)
     event_name = env.get("GITHUB_EVENT_NAME", "")
     repository = env.get("GITHUB_REPOSITORY") or document["context"].get("repository")
@@ -117,10 +120,10 @@ def publish(
     if not token:
         return _degrade(env, pr_number, "GITHUB_TOKEN is not set", fallback, log)
     if api is None:
-        from gate.github_api import GitHubApi, api_url
+        from gate.github.api import GitHubApi, api_url
 
         api = GitHubApi(token, base_url=api_url(env))
-    from gate.github_api import PermissionDenied
+    from gate.github.api import PermissionDenied
 
     try:
         if event_name == "workflow_run":
@@ -186,19 +189,19 @@ def _check_run(api: Any, repository: str, document: dict[str, Any], body: str, l
 
 def _degrade(env: Mapping[str, str], pr_number: int, why: str, body: str, log: Callable[[str], None]) -> Published:
     notice = FORK_NOTICE.format(pr=pr_number, why=why)
-    if github_actions.in_actions(env):
-        github_actions.annotate("notice", notice, title="green-gate: no PR comment")
+    if actions.in_actions(env):
+        actions.annotate("notice", notice, title="green-gate: no PR comment")
     shown = FORK_NOTICE.format(pr=pr_number, why=report.md(why))
-    github_actions.append_step_summary(env, f"> [!NOTE]\n> {shown}\n\n{body}")
+    actions.append_step_summary(env, f"> [!NOTE]\n> {shown}\n\n{body}")
     return _done(Published("degraded", notice), log)
 
 
 def _fail(env: Mapping[str, str], pr_number: int, exc: GitHubError, body: str, log: Callable[[str], None]) -> Published:
     message = f"could not comment on PR #{pr_number}: {exc.message}"
-    if github_actions.in_actions(env):
-        github_actions.annotate("warning", message, title="green-gate: no PR comment")
+    if actions.in_actions(env):
+        actions.annotate("warning", message, title="green-gate: no PR comment")
     shown = f"could not comment on PR #{pr_number}: {report.md(exc.message)}"
-    github_actions.append_step_summary(env, f"> [!WARNING]\n> {shown}\n\n{body}")
+    actions.append_step_summary(env, f"> [!WARNING]\n> {shown}\n\n{body}")
     return _done(Published("failed", message), log)
 
 

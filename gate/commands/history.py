@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from gate import ci
-from gate import history as history_format
 from gate.commands import _target
 from gate.errors import ConfigError, ExitCode, GateError
+from gate.github import context
+from gate.tracking import history as history_format
 
 Format = Literal["table", "csv", "json"]
 MAX_RUNS = 50_000  # MLflow's own ceiling for one search
@@ -38,7 +38,7 @@ def run(
         since_ms: int | None = None
         commits: list[str] | None = None
         if opts.commits:
-            found = ci.commits_in_range(cwd, opts.commits)
+            found = context.commits_in_range(cwd, opts.commits)
             if found is None:
                 raise ConfigError(
                     f"{opts.commits!r} is not a revision range git knows here",
@@ -48,9 +48,9 @@ def run(
             commits = [sha for sha, _ in found]
             # A run starts after its commit exists: search no further back than the oldest commit.
             since_ms = min((t for _, t in found), default=0) * 1000
-        from gate import tracking_mlflow
+        from gate.tracking import mlflow_store
 
-        store = tracking_mlflow.MlflowStore(tracking_mlflow.resolve_tracking_uri(env, cwd))
+        store = mlflow_store.MlflowStore(mlflow_store.resolve_tracking_uri(env, cwd))
         rows = (
             []
             if commits == []

@@ -76,8 +76,8 @@ def render(opts: InitOptions, inferred: Inferred) -> dict[Path, str]:
     """The files to write, relative to the root, with their text."""
     import jinja2
 
-    from gate.budget import load_schema
-    from gate.report import template_dir
+    from gate.config.budget import load_schema
+    from gate.output.report import template_dir
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir() / "init"),
@@ -135,7 +135,7 @@ def run(opts: InitOptions, *, out: Callable[[str], None], err: Callable[[str], N
 
 def _check_budget(text: str, path: Path) -> None:
     """The starter file must load; if not, that is a bug in init (exit 4), not the user's doing."""
-    from gate.budget import parse_budget
+    from gate.config.budget import parse_budget
 
     parse_budget(text, path)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from gate import spool
 from gate.errors import ExitCode, GateError, TrackingError
+from gate.tracking import spool
 
 
 def run(
@@ -21,14 +21,14 @@ def run(
     if not items:
         out(f"nothing to upload: {directory} holds no spooled results")
         return int(ExitCode.OK)
-    from gate import tracking_mlflow
+    from gate.tracking import mlflow_store
 
     uploaded = already = 0
     broken = [s for s in items if s.record is None]
     for item in broken:
         err(f"error: cannot read {item.path}: {item.problem} (left in place)")
     try:
-        store = tracking_mlflow.MlflowStore(tracking_mlflow.resolve_tracking_uri(env, cwd))
+        store = mlflow_store.MlflowStore(mlflow_store.resolve_tracking_uri(env, cwd))
         for item in items:
             if item.record is None:
                 continue

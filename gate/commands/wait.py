@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from gate import carbon_wait, github_actions
-from gate.budget import DEFAULT_TOKEN_ENV, load_budget
+from gate.carbon import wait as carbon_wait
+from gate.config.budget import DEFAULT_TOKEN_ENV, load_budget
 from gate.errors import ConfigError, ExitCode, GateError
+from gate.github import actions
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
@@ -51,15 +52,15 @@ def run(
         return _wait(opts, env, cwd, clock, sleep, log)
     except GateError as exc:
         log(f"error: {exc.render()}")
-        if github_actions.in_actions(env):
-            github_actions.annotate("error", exc.message, file=exc.file, line=exc.line, title=exc.title)
+        if actions.in_actions(env):
+            actions.annotate("error", exc.message, file=exc.file, line=exc.line, title=exc.title)
         return int(exc.exit_code)
 
 
 def _wait(
     opts: WaitOptions, env: Mapping[str, str], cwd: Path, clock: Clock, sleep: Sleep, log: Callable[[str], None]
 ) -> int:
-    from gate import electricitymaps
+    from gate.carbon import electricitymaps
 
     zone, token_env, timeout_s = _source(opts, cwd)
     if opts.below_g_per_kwh is None and not opts.use_forecast:
@@ -163,15 +164,15 @@ def _unavailable(
         )
     message = f"proceeding without waiting: cannot read the grid's carbon intensity ({why})"
     log(f"wait: warning: {message}")
-    if github_actions.in_actions(env):
-        github_actions.annotate("warning", message, title="green-gate wait")
+    if actions.in_actions(env):
+        actions.annotate("warning", message, title="green-gate wait")
     outputs["reason"] = "unavailable"
     _finish(env, outputs, message)
     return int(ExitCode.OK)
 
 
 def _finish(env: Mapping[str, str], outputs: dict[str, str], message: str) -> None:
-    github_actions.set_outputs(env, outputs)
+    actions.set_outputs(env, outputs)
     sys.stdout.write(f"green-gate wait: {message}\n")
     sys.stdout.flush()
 

@@ -1,0 +1,1 @@
+"""Running the benchmark: child processes, warm-up and repeats, paired base/PR runs, thermal hygiene."""

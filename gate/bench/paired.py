@@ -1,0 +1,232 @@
+"""Paired mode: measure the base commit and this one alternately, in one job, on one machine.
+
+The base commit is checked out into a temporary git worktree; the benchmark then runs as
+base, PR, PR, base, base, PR, … (pairs in alternating order, so a linear drift such as a warming GPU
+cancels within every two pairs), each execution through gate.bench.runner as a single measured repeat.
+Repeat i of the PR pairs with repeat i of the base, and the verdict uses the paired interval
+(gate.compare.stats.compare_paired). See docs/statistics.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gate.bench.runner import BenchmarkFailed, EnergyMeter, run_benchmark
+from gate.bench.thermal import ThermalControl
+from gate.carbon.model import Intensity
+from gate.compare.model import Baseline, Decision
+from gate.config.budget import BenchmarkSpec, ComparisonSpec, Rules, load_budget
+from gate.energy.model import RepeatResult, RunSummary
+from gate.energy.summary import summarise
+from gate.errors import ConfigError, ExitCode, GateError
+
+GIT_TIMEOUT_S = 120
+Side = str  # "base" or "candidate"
+
+
+class PairedError(GateError):
+    """Paired mode cannot start: no git, no base commit in the clone."""
+
+    exit_code = ExitCode.USAGE
+    title = "paired comparison unavailable"
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    candidate: RunSummary
+    base: RunSummary
+    baseline: Baseline  # `base` as the verdict reads it (paired=True)
+    order: tuple[Side, ...]  # what ran, in order (measured runs only)
+
+
+def schedule(repeats: int) -> list[tuple[Side, Side]]:
+    """Pairs in alternating order: (base, candidate), (candidate, base), … — A B B A A B …"""
+    return [("base", "candidate") if i % 2 == 0 else ("candidate", "base") for i in range(repeats)]
+
+
+def auto_reason(
+    baseline: Baseline | None, decision: Decision | None, rules: Rules, hardware_differences: tuple[str, ...]
+) -> str | None:
+    """Why `mode: auto` should measure paired after the history comparison; None when history settled it."""
+    if not rules.limits_pct:
+        return None
+    if baseline is None:
+        return "no baseline run in history"
+    if hardware_differences:
+        return "the baseline ran on other hardware (" + "; ".join(hardware_differences) + ")"
+    if decision is None:
+        return None
+    for check in decision.checks:
+        if check.rule != "relative":
+            continue
+        if check.method == "point":
+            return "the baseline run has no per-repeat values"
+        level = rules.limits_pct.get(check.metric)
+        if check.interval_pct is None or level is None:
+            continue
+        low, high = check.interval_pct
+        for limit in (level.warn, level.fail):
+            if limit is not None and low <= limit < high:
+                return f"{check.metric}: the interval [{low:+.1f}%, {high:+.1f}%] straddles the +{limit:g}% limit"
+    return None
+
+
+def resolve_base_commit(repo: Path, comparison: ComparisonSpec, base_commit: str | None, base_branch: str) -> str:
+    """The base as a full SHA: comparison.base_ref, else the PR's base SHA, else origin/<branch>, else <branch>."""
+    candidates = [comparison.base_ref] if comparison.base_ref else [base_commit, f"origin/{base_branch}", base_branch]
+    for ref in (c for c in candidates if c):
+        sha = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        if sha:
+            return sha
+    tried = ", ".join(c for c in candidates if c)
+    raise PairedError(
+        f"paired comparison: none of {tried} is a commit in this clone",
+        hint="fetch the base (actions/checkout with fetch-depth: 0), or set comparison.base_ref",
+    )
+
+
+def repository_root(path: Path) -> Path:
+    root = _git(path, "rev-parse", "--show-toplevel", check=False)
+    if not root:
+        raise PairedError(
+            f"paired comparison needs a git checkout, and {path} is not in one",
+            hint="run the gate inside the repository's clone, or use comparison.mode: history",
+        )
+    return Path(root)
+
+
+@contextlib.contextmanager
+def base_worktree(repo: Path, commit: str) -> Iterator[Path]:
+    """A detached worktree of `commit` in a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="green-gate-base-") as parent:
+        path = Path(parent) / "base"
+        _git(repo, "worktree", "add", "--detach", "--force", str(path), commit)
+        try:
+            yield path
+        finally:
+            _git(repo, "worktree", "remove", "--force", str(path), check=False)
+            _git(repo, "worktree", "prune", check=False)
+
+
+def base_spec(spec: BenchmarkSpec, repo: Path, worktree: Path, budget_path: Path) -> tuple[BenchmarkSpec, str | None]:
+    """The benchmark as the base commit defines it (command, env, working directory from the base's
+    own budget file), run with this run's protocol (repeats, warm-up, timeout, thermal settings).
+    When the base has no such budget or benchmark, this run's definition runs in the base's tree,
+    and the second value says so."""
+    try:
+        relative = spec.working_directory.resolve().relative_to(repo.resolve())
+        budget_relative = budget_path.resolve().relative_to(repo.resolve())
+    except ValueError:
+        raise PairedError(
+            f"the benchmark ({spec.working_directory}) or budget file ({budget_path}) is outside the repository {repo}",
+            hint="paired mode runs the base commit's copy of the benchmark; keep both inside the repository",
+        ) from None
+    same_protocol = {
+        "repeats": spec.repeats,
+        "warmup": spec.warmup,
+        "timeout_s": spec.timeout_s,
+        "cooldown_s": spec.cooldown_s,
+        "max_start_temperature_c": spec.max_start_temperature_c,
+    }
+    try:
+        theirs = load_budget(worktree / budget_relative).benchmark(spec.name)
+    except ConfigError as exc:
+        note = (
+            f"the base commit's budget does not define {spec.name!r} ({exc.message}): this run's definition ran there"
+        )
+        return replace(spec, working_directory=worktree / relative), note
+    return replace(theirs, **same_protocol), None  # type: ignore[arg-type]
+
+
+def measure(
+    spec: BenchmarkSpec,
+    base: BenchmarkSpec,
+    meter: EnergyMeter,
+    intensity: Intensity | None,
+    *,
+    base_commit: str,
+    base_branch: str,
+    hardware_id: str,
+    hardware: dict[str, object],
+    echo: Callable[[str], None],
+    log: Callable[[str], None],
+    thermal: ThermalControl | None = None,
+) -> PairedResult:
+    """Warm up both sides, then `spec.repeats` pairs in alternating order; raises BenchmarkFailed."""
+    sides = {"base": base, "candidate": spec}
+    results: dict[Side, list[RepeatResult]] = {"base": [], "candidate": []}
+    order: list[Side] = []
+    for side in ("base", "candidate"):
+        if spec.warmup:
+            _run(replace(sides[side], repeats=0), side, base_commit, meter, echo, log, thermal, results)
+    for pair, sides_in_order in enumerate(schedule(spec.repeats)):
+        for side in sides_in_order:
+            log(f"[{spec.name}] paired {pair + 1}/{spec.repeats}: {side}")
+            one = replace(sides[side], repeats=1, warmup=0)
+            results[side].append(_run(one, side, base_commit, meter, echo, log, thermal, results)[0])
+            order.append(side)
+    base_summary = summarise(_reindexed(results["base"]), intensity)
+    baseline = Baseline(
+        run_id=f"paired:{base_commit[:12]}",
+        metrics=dict(base_summary.metrics),
+        commit=base_commit,
+        branch=base_branch,
+        start_time_ms=0,
+        per_repeat=dict(base_summary.per_repeat),
+        paired=True,
+        hardware_id=hardware_id,
+        hardware=hardware,
+    )
+    candidate = summarise(_reindexed(results["candidate"]), intensity)
+    return PairedResult(candidate, base_summary, baseline, tuple(order))
+
+
+def _run(
+    spec: BenchmarkSpec,
+    side: Side,
+    base_commit: str,
+    meter: EnergyMeter,
+    echo: Callable[[str], None],
+    log: Callable[[str], None],
+    thermal: ThermalControl | None,
+    results: dict[Side, list[RepeatResult]],
+) -> list[RepeatResult]:
+    try:
+        return run_benchmark(spec, meter, echo=echo, log=log, thermal=thermal).repeats
+    except BenchmarkFailed as exc:
+        if side == "candidate":
+            raise BenchmarkFailed(exc.message, completed=results["candidate"], tail=exc.tail, hint=exc.hint) from None
+        raise BenchmarkFailed(
+            f"the base commit {base_commit[:12]} (paired mode): {exc.message}",
+            completed=results["candidate"],
+            tail=exc.tail,
+            hint="the base itself fails to run; fix the base branch or use comparison.mode: history",
+        ) from None
+
+
+def _reindexed(repeats: Sequence[RepeatResult]) -> list[RepeatResult]:
+    return [replace(r, index=i) for i, r in enumerate(repeats)]
+
+
+def _git(cwd: Path, *args: str, check: bool = True) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        if not check:
+            return None
+        raise PairedError(f"paired comparison: git {args[0]} failed: {exc}", hint="install git") from None
+    if done.returncode != 0:
+        if not check:
+            return None
+        raise PairedError(
+            f"paired comparison: `git {' '.join(args)}` failed: {done.stderr.strip()[:300]}",
+            hint="check that the clone holds the base commit (fetch-depth: 0)",
+        )
+    return done.stdout.strip()

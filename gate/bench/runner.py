@@ -1,0 +1,119 @@
+"""Warm-up and measured repeats of one benchmark, each a fresh child process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from gate.bench import process
+from gate.bench.thermal import ThermalControl
+from gate.config.budget import BenchmarkSpec
+from gate.devices import nvml
+from gate.energy.model import METRICS, EnergyReading, RepeatResult
+from gate.errors import BenchmarkError, GpuUnavailableError
+
+
+class EnergyMeter(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> EnergyReading: ...
+
+
+@runtime_checkable
+class ChildEnvMeter(Protocol):
+    """A meter that gives the benchmark environment variables (e.g. where to write phase marks)."""
+
+    def child_env(self) -> dict[str, str]: ...
+
+
+class BenchmarkFailed(BenchmarkError):
+    """The benchmark failed; carries what was measured before it did, and its output tail."""
+
+    def __init__(self, message: str, *, completed: list[RepeatResult], tail: tuple[str, ...], hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.completed = completed
+        self.tail = tail
+
+
+@dataclass
+class BenchmarkRun:
+    spec: BenchmarkSpec
+    repeats: list[RepeatResult] = field(default_factory=list)
+    tail: tuple[str, ...] = ()
+
+
+GPU_HELP = "docs/action.md, section 'GPUs'"
+
+
+def require_gpu(spec: BenchmarkSpec, visible_gpus: Callable[[], tuple[nvml.GpuInfo, ...]]) -> None:
+    """Raise GpuUnavailableError when the budget marks `spec` as needing a GPU and NVML sees none."""
+    if spec.requires_gpu and not visible_gpus():
+        raise GpuUnavailableError(
+            f"benchmark {spec.name!r} has 'requires_gpu: true' but no NVIDIA GPU is visible "
+            "(NVML found no device); nothing was measured",
+            hint="run the job on a GPU runner and give the container the GPU: NVIDIA runtime as Docker's "
+            "default runtime (the action sets NVIDIA_VISIBLE_DEVICES), or a job-level `container:` with "
+            f"`options: --gpus all` running `green-gate check`; see {GPU_HELP}",
+        )
+
+
+def run_benchmark(
+    spec: BenchmarkSpec,
+    meter: EnergyMeter,
+    *,
+    echo: Callable[[str], None],
+    log: Callable[[str], None],
+    visible_gpus: Callable[[], tuple[nvml.GpuInfo, ...]] = nvml.visible_gpus,
+    thermal: ThermalControl | None = None,
+) -> BenchmarkRun:
+    """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure.
+
+    Raises GpuUnavailableError (exit 2) before running anything when a GPU is required but absent.
+    `thermal` (cool-down, start temperature) acts before each measured execution.
+    """
+    require_gpu(spec, visible_gpus)
+    run = BenchmarkRun(spec)
+    total = spec.warmup + spec.repeats
+    for step in range(total):
+        warm = step < spec.warmup
+        label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{spec.repeats}"
+        log(f"[{spec.name}] {label}: {spec.display_command}")
+        if not warm:
+            if thermal is not None:
+                thermal.before_measured_run(label)
+            meter.start()
+        execution = process.execute(
+            spec.argv,
+            spec.shell_command,
+            cwd=spec.working_directory,
+            env={**spec.env, **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {})},
+            timeout_s=spec.timeout_s,
+            echo=echo,
+        )
+        reading = None if warm else meter.stop()
+        run.tail = execution.tail
+        if execution.failed:
+            raise BenchmarkFailed(
+                f"benchmark {spec.name!r} {process.describe_failure(execution, spec.timeout_s)} ({label})",
+                completed=run.repeats,
+                tail=execution.tail,
+                hint="the output tail is in the report; run the command by hand to reproduce",
+            )
+        try:
+            metrics = process.parse_metrics(execution.metrics_text, reserved=frozenset(METRICS))
+        except BenchmarkError as exc:
+            raise BenchmarkFailed(exc.message, completed=run.repeats, tail=execution.tail, hint=exc.hint) from None
+        if reading is not None:
+            run.repeats.append(
+                RepeatResult(
+                    index=len(run.repeats),
+                    reading=reading,
+                    predictions=metrics.predictions or reading.items,
+                    quality=metrics.quality,
+                )
+            )
+            for note in reading.notes:
+                log(f"[{spec.name}] {label}: {note}")
+            log(f"[{spec.name}] {label}: {reading.energy_j:.4g} J in {reading.duration_s:.3g} s")
+    return run

@@ -1,0 +1,1 @@
+"""Grid carbon intensity: its sources, their provenance, and the carbon-aware wait."""

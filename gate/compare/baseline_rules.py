@@ -1,0 +1,67 @@
+"""Which run is the baseline, and why: the rules as a pure function of plain inputs.
+
+Order, first match wins:
+1. `--baseline-run-id` on the command line;
+2. `baseline.run_id` in green-budget.yml (after the matching `branches:` override);
+3. a release manager's pin for the baseline branch (`green-gate baseline pin RUN_ID`);
+4. the latest run on the baseline branch, on hardware with the same fingerprint, that finished within
+   budget and was compared (tag `green_gate.baseline_eligible = true`). Only runs of the branch itself
+   get that tag; pull-request runs never do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from gate.tracking.schema import Pin
+
+Source = Literal["command line", "budget file", "pin", "latest"]
+
+
+@dataclass(frozen=True)
+class BaselineChoice:
+    branch: str  # the branch whose runs are baselines
+    run_id: str | None  # a pinned run; None: search the latest eligible run
+    source: Source
+    reason: str
+    ignored_pin: Pin | None = None  # a release manager's pin that a higher rule overrode
+
+
+def baseline_branch(budget_branch: str | None, base_branch: str | None, branch: str | None) -> str:
+    """The budget's choice (after branch overrides), else the PR's base, else this branch, else main."""
+    return budget_branch or base_branch or branch or "main"
+
+
+def choose(
+    *,
+    branch: str,
+    cli_run_id: str | None,
+    budget_run_id: str | None,
+    pin: Pin | None,
+) -> BaselineChoice:
+    if cli_run_id:
+        return BaselineChoice(branch, cli_run_id, "command line", "pinned by --baseline-run-id", ignored_pin=pin)
+    if budget_run_id:
+        return BaselineChoice(
+            branch, budget_run_id, "budget file", "pinned by baseline.run_id in the budget file", ignored_pin=pin
+        )
+    if pin is not None:
+        return BaselineChoice(branch, pin.run_id, "pin", describe_pin(branch, pin))
+    return BaselineChoice(
+        branch,
+        None,
+        "latest",
+        f"latest run on `{branch}` that passed its budget, on hardware with the same fingerprint",
+    )
+
+
+def describe_pin(branch: str, pin: Pin) -> str:
+    text = f"pinned for `{branch}` with `green-gate baseline pin`"
+    if pin.pinned_by:
+        text += f" by {pin.pinned_by}"
+    if pin.pinned_at:
+        text += f" at {pin.pinned_at}"
+    if pin.note:
+        text += f" ({pin.note})"
+    return text

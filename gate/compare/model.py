@@ -1,0 +1,52 @@
+"""A comparison as plain, frozen values: the baseline, each check, the decision. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal["pass", "warn", "fail", "skip"]
+Verdict = Literal["pass", "warn", "fail", "error"]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    run_id: str
+    metrics: dict[str, float]
+    commit: str | None
+    branch: str | None
+    start_time_ms: int
+    url: str | None = None
+    reason: str | None = None  # why this run is the baseline, e.g. "pinned by green-gate baseline pin"
+    # Per-repeat values (metric -> repeat 0..n-1), from MLflow's `repeat.<metric>` histories or from
+    # the base commit's runs in paired mode. Empty: only the medians above are known.
+    per_repeat: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    paired: bool = False  # measured in this job, alternating with this run (repeat i pairs with i)
+    hardware_id: str | None = None  # fingerprint of the machine the baseline ran on, when known
+    hardware: dict[str, object] | None = None  # its description (gate.devices.hardware.Hardware.to_dict())
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule of the budget applied to one metric."""
+
+    metric: str
+    rule: Literal["relative", "absolute", "quality"]
+    status: Status
+    current: float | None
+    baseline: float | None = None
+    change_pct: float | None = None
+    limit: str = ""  # the rule as people read it, e.g. "warn > +2%, fail > +5%"
+    reason: str = ""
+    source_line: int | None = None  # line in green-budget.yml that set the rule
+    # Relative rules decided on repeats: the interval of change_pct and how it was computed.
+    interval_pct: tuple[float, float] | None = None
+    confidence: float | None = None
+    method: str | None = None  # "welch-log", "paired-log", or "point" (medians only)
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    checks: tuple[Check, ...]
+    notes: tuple[str, ...] = field(default=())

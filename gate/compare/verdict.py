@@ -1,0 +1,287 @@
+"""Apply a budget's rules to (this run, baseline) and decide. Pure: plain data in, frozen data out."""
+
+from __future__ import annotations
+
+from gate.compare import stats
+from gate.compare.model import Baseline, Check, Decision, Status, Verdict
+from gate.config.budget import ComparisonSpec, Level, Outcome, Rules
+from gate.energy.model import METRICS, RunSummary
+
+# Percentage points: a change exactly at a limit is within it, whatever float rounding says.
+_AT_LIMIT_TOLERANCE_PCT = 1e-9
+_RANK: dict[str, int] = {"skip": 0, "pass": 1, "warn": 2, "fail": 3, "error": 4}
+
+
+def worst(verdicts: list[Verdict]) -> Verdict:
+    return max(verdicts, key=lambda v: _RANK[v], default="pass")
+
+
+def missing_inputs(rules: Rules, summary: RunSummary) -> list[str]:
+    """Rules that cannot be evaluated because the benchmark did not report what they need."""
+    problems = []
+    needs_metric = set(rules.limits_pct) | set(rules.budgets)
+    for metric in sorted(needs_metric):
+        if metric not in summary.metrics:
+            if metric == "energy_per_prediction_j":
+                problems.append(
+                    "the budget limits energy_per_prediction_j but the benchmark reported no 'predictions' "
+                    "in $GREEN_GATE_METRICS"
+                )
+            elif metric in ("emissions_g", "grid_intensity_g_per_kwh"):
+                problems.append(f"the budget limits {metric} but names no carbon intensity (carbon: in the budget)")
+            else:
+                problems.append(f"the budget limits {metric} but it was not measured")
+    for name in sorted(set(rules.quality_min) | set(rules.quality_max)):
+        if name not in summary.quality:
+            problems.append(f"the budget holds a floor or ceiling on {name!r} but the benchmark did not report it")
+    return problems
+
+
+def evaluate(
+    summary: RunSummary,
+    baseline: Baseline | None,
+    rules: Rules,
+    *,
+    missing_baseline: Outcome = "pass",
+    comparison: ComparisonSpec | None = None,
+    hardware_differences: tuple[str, ...] = (),
+    not_comparable: Outcome = "warn",
+) -> Decision:
+    """Apply every rule. Relative limits use the repeats of both sides when both have ≥ 2 (see
+    gate.compare.stats); `hardware_differences` (baseline vs this run) make them "not comparable" instead."""
+    comparison = comparison or ComparisonSpec()
+    checks: list[Check] = []
+    notes: list[str] = []
+    if baseline is not None and hardware_differences and rules.limits_pct:
+        differences = "; ".join(hardware_differences)
+        for metric, level in rules.limits_pct.items():
+            checks.append(_not_comparable(metric, level, summary, baseline, differences, not_comparable))
+        notes.append(
+            f"Not comparable: the baseline ran on other hardware ({differences}). Relative limits not applied "
+            f"(policy not_comparable: {not_comparable})."
+        )
+    else:
+        for metric, level in rules.limits_pct.items():
+            checks.append(_relative(metric, level, summary, baseline, missing_baseline, comparison, notes))
+    for metric, level in rules.budgets.items():
+        checks.append(_absolute(metric, level, summary.metrics.get(metric)))
+    for name, (floor, line) in rules.quality_min.items():
+        checks.append(_bound(name, summary.quality.get(name), floor, line, below=True))
+    for name, (ceiling, line) in rules.quality_max.items():
+        checks.append(_bound(name, summary.quality.get(name), ceiling, line, below=False))
+    if baseline is None and rules.limits_pct:
+        notes.append(f"No baseline yet: relative limits not applied (missing_baseline: {missing_baseline}).")
+    verdict = worst([c.status for c in checks if c.status != "skip"])
+    return Decision(verdict=verdict, checks=tuple(checks), notes=tuple(notes))
+
+
+def apply_outage(decision: Decision, outcome: Outcome, note: str) -> Decision:
+    """MLflow (or another service) failed: the budget's policy decides what that costs."""
+    verdict = worst([decision.verdict, outcome])
+    return Decision(verdict=verdict, checks=decision.checks, notes=decision.notes + (note,))
+
+
+def change_pct(current: float, baseline: float) -> float | None:
+    if baseline == 0:
+        return None
+    return (current / baseline - 1.0) * 100.0
+
+
+def describe_percent_level(level: Level) -> str:
+    parts = []
+    if level.warn is not None:
+        parts.append(f"warn > +{level.warn:g}%")
+    if level.fail is not None:
+        parts.append(f"fail > +{level.fail:g}%")
+    return ", ".join(parts)
+
+
+def _relative(
+    metric: str,
+    level: Level,
+    summary: RunSummary,
+    baseline: Baseline | None,
+    missing: Outcome,
+    comparison: ComparisonSpec,
+    notes: list[str],
+) -> Check:
+    limit = describe_percent_level(level)
+    current = summary.metrics.get(metric)
+    base_value = baseline.metrics.get(metric) if baseline else None
+    if current is None:
+        return Check(metric, "relative", "skip", None, base_value, None, limit, "not measured", level.line)
+    if baseline is None:
+        status: Status = "skip" if missing == "pass" else missing
+        return Check(metric, "relative", status, current, None, None, limit, "no baseline", level.line)
+    if base_value is None:
+        return Check(
+            metric, "relative", "skip", current, None, None, limit, "baseline run lacks this metric", level.line
+        )
+    change = change_pct(current, base_value)
+    if change is None:
+        return Check(metric, "relative", "skip", current, base_value, None, limit, "baseline is zero", level.line)
+    candidate_series = summary.per_repeat.get(metric, ())
+    baseline_series = baseline.per_repeat.get(metric, ())
+    if len(candidate_series) >= 2 and len(baseline_series) >= 2:
+        return _relative_on_repeats(
+            metric, level, current, base_value, candidate_series, baseline_series, baseline.paired, comparison, notes
+        )
+    status, reason = "pass", f"{_signed(change)} is within the limit"
+    if level.fail is not None and change > level.fail + _AT_LIMIT_TOLERANCE_PCT:
+        status, reason = "fail", f"{_signed(change)} exceeds the fail limit of +{level.fail:g}%"
+    elif level.warn is not None and change > level.warn + _AT_LIMIT_TOLERANCE_PCT:
+        status, reason = "warn", f"{_signed(change)} exceeds the warn limit of +{level.warn:g}%"
+    why = "the baseline run has no per-repeat values" if len(baseline_series) < 2 else "this run has 1 repeat"
+    reason += f" (point comparison of medians: {why})"
+    return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line, method="point")
+
+
+# --- relative limits on repeats (issue 4: noise-aware verdicts) -------------------------------
+
+
+def _relative_on_repeats(
+    metric: str,
+    level: Level,
+    current: float,
+    base_value: float,
+    candidate: tuple[float, ...],
+    baseline: tuple[float, ...],
+    paired: bool,
+    comparison: ComparisonSpec,
+    notes: list[str],
+) -> Check:
+    """Decide on the interval of the change, for the fail level then the warn level: a level is
+    exceeded only when the whole interval is beyond it; when only the point estimate is, warn."""
+    paired = paired and len(candidate) == len(baseline)
+    candidate, baseline = _screen_outliers(metric, candidate, baseline, paired, comparison, notes)
+    compare = stats.compare_paired if paired else stats.compare_independent
+    result = compare(candidate, baseline, confidence=comparison.confidence)
+    said = result.describe()
+    status: Status = "pass"
+    reason = f"{said} is within the limit"
+    fail = result.judge(level.fail + _AT_LIMIT_TOLERANCE_PCT) if level.fail is not None else "within"
+    warn = result.judge(level.warn + _AT_LIMIT_TOLERANCE_PCT) if level.warn is not None else "within"
+    if fail == "beyond":
+        status, reason = "fail", f"{said} exceeds the fail limit of +{level.fail:g}%"
+    elif fail == "uncertain":
+        status = "warn"
+        reason = (
+            f"{said} is above the fail limit of +{level.fail:g}% but not significantly "
+            f"(the interval starts at {result.low_pct:+.1f}%): could be noise"
+        )
+    elif warn == "beyond":
+        status, reason = "warn", f"{said} exceeds the warn limit of +{level.warn:g}%"
+    elif warn == "uncertain":
+        status, reason = "warn", f"{said} is above the warn limit of +{level.warn:g}%, within noise"
+    return Check(
+        metric,
+        "relative",
+        status,
+        current,
+        base_value,
+        result.change_pct,
+        describe_percent_level(level),
+        reason,
+        level.line,
+        interval_pct=(result.low_pct, result.high_pct),
+        confidence=result.confidence,
+        method=result.method,
+    )
+
+
+def _screen_outliers(
+    metric: str,
+    candidate: tuple[float, ...],
+    baseline: tuple[float, ...],
+    paired: bool,
+    comparison: ComparisonSpec,
+    notes: list[str],
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Report repeats beyond k x MAD (never silently); leave them out only when the budget says drop."""
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    flagged = {}
+    for side, values in (("this run", candidate), ("the baseline", baseline)):
+        found = stats.outliers(values, k=comparison.outlier_k)
+        flagged[side] = found
+        if found:
+            listed = ", ".join(f"repeat {i + 1} ({values[i]:.4g} {unit})".rstrip() for i in found)
+            action = "left out" if comparison.outliers == "drop" else "kept"
+            notes.append(
+                f"{metric}: outlier(s) in {side} beyond {comparison.outlier_k:g} x MAD of the median: {listed}; "
+                f"{action} (comparison.outliers: {comparison.outliers})."
+            )
+    if comparison.outliers != "drop":
+        return candidate, baseline
+    if paired:
+        gone = set(flagged["this run"]) | set(flagged["the baseline"])
+        kept = [i for i in range(len(candidate)) if i not in gone]
+        if len(kept) >= 2:
+            return tuple(candidate[i] for i in kept), tuple(baseline[i] for i in kept)
+        return candidate, baseline
+    kept_c = tuple(v for i, v in enumerate(candidate) if i not in flagged["this run"])
+    kept_b = tuple(v for i, v in enumerate(baseline) if i not in flagged["the baseline"])
+    return (kept_c if len(kept_c) >= 2 else candidate), (kept_b if len(kept_b) >= 2 else baseline)
+
+
+def _not_comparable(
+    metric: str, level: Level, summary: RunSummary, baseline: Baseline, differences: str, policy: Outcome
+) -> Check:
+    status: Status = "skip" if policy == "pass" else policy
+    return Check(
+        metric,
+        "relative",
+        status,
+        summary.metrics.get(metric),
+        baseline.metrics.get(metric),
+        None,
+        describe_percent_level(level),
+        f"not comparable: baseline on other hardware ({differences})",
+        level.line,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def _absolute(metric: str, level: Level, current: float | None) -> Check:
+    unit = METRICS[metric].unit
+    parts = []
+    if level.warn is not None:
+        parts.append(f"warn > {level.warn:g} {unit}")
+    if level.fail is not None:
+        parts.append(f"fail > {level.fail:g} {unit}")
+    limit = ", ".join(parts)
+    if current is None:
+        return Check(metric, "absolute", "skip", None, limit=limit, reason="not measured", source_line=level.line)
+    status: Status = "pass"
+    reason = f"{current:.4g} {unit} is within the budget"
+    if level.fail is not None and current > level.fail:
+        status, reason = "fail", f"{current:.4g} {unit} is over the budget of {level.fail:g} {unit}"
+    elif level.warn is not None and current > level.warn:
+        status, reason = "warn", f"{current:.4g} {unit} is over the warning level of {level.warn:g} {unit}"
+    return Check(metric, "absolute", status, current, limit=limit, reason=reason, source_line=level.line)
+
+
+def _bound(name: str, current: float | None, bound: float, line: int | None, *, below: bool) -> Check:
+    limit = f"≥ {bound:g}" if below else f"≤ {bound:g}"
+    if current is None:
+        return Check(
+            name, "quality", "fail", None, limit=limit, reason="not reported by the benchmark", source_line=line
+        )
+    broken = current < bound if below else current > bound
+    if broken:
+        word = "below the floor" if below else "above the ceiling"
+        return Check(
+            name,
+            "quality",
+            "fail",
+            current,
+            limit=limit,
+            reason=f"{current:g} is {word} of {bound:g}",
+            source_line=line,
+        )
+    return Check(name, "quality", "pass", current, limit=limit, reason="within bounds", source_line=line)
+
+
+def _signed(change: float) -> str:
+    return f"{change:+.1f}%"

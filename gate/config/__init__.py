@@ -1,0 +1,1 @@
+"""The budget file: its model, its loading and validation, and its JSON Schema."""

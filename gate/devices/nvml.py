@@ -1,0 +1,227 @@
+"""The NVML boundary: the GPUs this process may use and their energy readings. The only module that imports pynvml.
+
+pynvml is imported lazily. Every NVMLError is translated here into the typed errors of
+`gate.devices.gpu` (`raise ... from exc`); nothing above this module sees pynvml or its codes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from functools import partial
+from typing import Any, TypeVar
+
+from gate.devices.gpu import (
+    GpuInfo,
+    GpuLostError,
+    GpuNotSupportedError,
+    GpuPermissionError,
+    GpuReadError,
+    GpuUnreachableError,
+    Selection,
+    select_visible,
+)
+
+__all__ = ["GpuInfo", "NvmlReader", "inspect", "open_reader", "temperatures_c", "visible_gpus"]
+
+T = TypeVar("T")
+
+PERMISSION_HINT = (
+    "run as a user allowed to query the GPU (in Docker: --gpus all or the NVIDIA runtime; on the host the "
+    "nvidia device files must be readable)"
+)
+DRIVER_HINT = "install the NVIDIA driver, or give the container the GPU (--gpus all / NVIDIA runtime)"
+
+_lock = threading.Lock()  # nvmlInit/nvmlShutdown are reference counted; keep them paired per thread
+
+
+def translate(exc: Exception, what: str) -> GpuReadError:
+    """The typed error for an NVMLError raised while doing `what`."""
+    import pynvml
+
+    code = getattr(exc, "value", None)
+    message = f"NVML could not {what}: {exc}"
+    # A driver older than the binding lacks newer entry points (e.g. the v3 process lists): for the
+    # caller that is the same as a reading this GPU does not offer, not a GPU it cannot reach.
+    if code in (pynvml.NVML_ERROR_NOT_SUPPORTED, pynvml.NVML_ERROR_FUNCTION_NOT_FOUND):
+        return GpuNotSupportedError(message, hint="this GPU or driver does not offer that reading")
+    if code == pynvml.NVML_ERROR_NO_PERMISSION:
+        return GpuPermissionError(message, hint=PERMISSION_HINT)
+    if code == pynvml.NVML_ERROR_GPU_IS_LOST:
+        return GpuLostError(message, hint="the GPU stopped answering; check `nvidia-smi` and the kernel log")
+    if code in (
+        pynvml.NVML_ERROR_LIBRARY_NOT_FOUND,
+        pynvml.NVML_ERROR_DRIVER_NOT_LOADED,
+        pynvml.NVML_ERROR_UNINITIALIZED,
+        getattr(pynvml, "NVML_ERROR_LIB_RM_VERSION_MISMATCH", -1),
+    ):
+        return GpuUnreachableError(message, hint=DRIVER_HINT)
+    return GpuReadError(message, hint="rerun; if it persists, check `nvidia-smi -q`")
+
+
+def call(what: str, fn: Callable[..., T], *args: Any) -> T:
+    """Call one pynvml function, translating its NVMLError."""
+    import pynvml
+
+    try:
+        return fn(*args)
+    except pynvml.NVMLError as exc:
+        raise translate(exc, what) from exc
+
+
+@contextmanager
+def _session() -> Iterator[Any]:
+    try:
+        import pynvml
+    except ImportError as exc:  # pragma: no cover - nvidia-ml-py is a dependency
+        raise GpuUnreachableError(f"pynvml cannot be imported: {exc}", hint="pip install nvidia-ml-py") from exc
+    with _lock:
+        call("initialise", pynvml.nvmlInit)
+    try:
+        yield pynvml
+    finally:
+        with _lock, suppress(pynvml.NVMLError):
+            pynvml.nvmlShutdown()
+
+
+def temperatures_c() -> tuple[float, ...]:
+    """Core temperature of every visible GPU; empty without NVML or GPUs (callers report the no-op)."""
+    try:
+        import pynvml
+    except ImportError:
+        return ()
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return ()
+    try:
+        return tuple(
+            float(
+                pynvml.nvmlDeviceGetTemperature(pynvml.nvmlDeviceGetHandleByIndex(index), pynvml.NVML_TEMPERATURE_GPU)
+            )
+            for index in range(pynvml.nvmlDeviceGetCount())
+        )
+    except pynvml.NVMLError:
+        return ()
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _optional(fn: Callable[[], T]) -> T | None:
+    """A reading some GPUs lack: None when not supported (or not permitted), the error otherwise."""
+    try:
+        return fn()
+    except (GpuNotSupportedError, GpuPermissionError):
+        return None
+
+
+def _describe(nvml: Any, index: int, handle: Any, driver: str) -> GpuInfo:
+    limit_mw = _optional(lambda: call("read the power limit", nvml.nvmlDeviceGetEnforcedPowerLimit, handle))
+    mig = _optional(lambda: call("read the MIG mode", nvml.nvmlDeviceGetMigMode, handle))
+    mig_on = bool(mig[0]) if mig is not None else None
+    mig_uuids: list[str] = []
+    if mig_on:
+        count = call("count MIG devices", nvml.nvmlDeviceGetMaxMigDeviceCount, handle)
+        for slot in range(count):
+            try:
+                mig_handle = nvml.nvmlDeviceGetMigDeviceHandleByIndex(handle, slot)
+            except nvml.NVMLError:
+                continue  # an empty slot
+            mig_uuids.append(_text(call("read a MIG UUID", nvml.nvmlDeviceGetUUID, mig_handle)))
+    pids: set[int] = set()
+    for getter in (nvml.nvmlDeviceGetComputeRunningProcesses, nvml.nvmlDeviceGetGraphicsRunningProcesses):
+        procs = _optional(partial(call, "list the processes on the GPU", getter, handle))
+        pids.update(int(p.pid) for p in procs or ())
+    return GpuInfo(
+        name=_text(call("read the GPU name", nvml.nvmlDeviceGetName, handle)),
+        uuid=_text(call("read the GPU UUID", nvml.nvmlDeviceGetUUID, handle)),
+        driver=driver,
+        index=index,
+        power_limit_w=limit_mw / 1000 if limit_mw is not None else None,
+        mig_mode=mig_on,
+        mig_uuids=tuple(mig_uuids),
+        other_pids=tuple(sorted(pids - {os.getpid()})),
+    )
+
+
+def _all_gpus(nvml: Any) -> tuple[tuple[GpuInfo, ...], list[Any]]:
+    driver = _text(call("read the driver version", nvml.nvmlSystemGetDriverVersion))
+    infos, handles = [], []
+    for index in range(call("count GPUs", nvml.nvmlDeviceGetCount)):
+        handle = call("open a GPU", nvml.nvmlDeviceGetHandleByIndex, index)
+        infos.append(_describe(nvml, index, handle, driver))
+        handles.append(handle)
+    return tuple(infos), handles
+
+
+def inspect(env: Mapping[str, str] | None = None) -> Selection:
+    """The GPUs the benchmark may use, with their details. Raises GpuReadError subclasses."""
+    with _session() as nvml:
+        gpus, _ = _all_gpus(nvml)
+    return select_visible(gpus, os.environ if env is None else env)
+
+
+def visible_gpus(env: Mapping[str, str] | None = None) -> tuple[GpuInfo, ...]:
+    """The GPUs the benchmark may use; empty when there is no NVIDIA driver (a laptop, a CPU runner)."""
+    try:
+        return inspect(env).gpus
+    except GpuReadError:
+        return ()
+
+
+class NvmlReader:
+    """`GpuReader` on NVML for the visible GPUs. Holds NVML open until close().
+
+    `nvml`: a pynvml-like module that is already initialised, used instead of opening pynvml (tests
+    pass a stand-in for the driver that raises pynvml's own errors).
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None, *, nvml: Any | None = None) -> None:
+        self._context: AbstractContextManager[Any] = _session() if nvml is None else nullcontext(nvml)
+        self._nvml = self._context.__enter__()
+        try:
+            gpus, handles = _all_gpus(self._nvml)
+            self.selection = select_visible(gpus, os.environ if env is None else env)
+            by_uuid = {g.uuid: h for g, h in zip(gpus, handles, strict=True)}
+            self._handles = [by_uuid[g.uuid] for g in self.selection.gpus]
+            self._instant = [True] * len(self._handles)
+        except BaseException:
+            self.close()
+            raise
+
+    def devices(self) -> tuple[GpuInfo, ...]:
+        return self.selection.gpus
+
+    def energy_mj(self, position: int) -> int:
+        value: int = call(
+            "read the energy counter", self._nvml.nvmlDeviceGetTotalEnergyConsumption, self._handles[position]
+        )
+        return int(value)
+
+    def power_w(self, position: int) -> float:
+        """NVML_FI_DEV_POWER_INSTANT where the driver has it, else nvmlDeviceGetPowerUsage (both mW)."""
+        handle = self._handles[position]
+        if self._instant[position]:
+            nvml = self._nvml
+            fields = _optional(
+                partial(
+                    call, "read instant power", nvml.nvmlDeviceGetFieldValues, handle, [nvml.NVML_FI_DEV_POWER_INSTANT]
+                )
+            )
+            if fields is not None and fields[0].nvmlReturn == nvml.NVML_SUCCESS:
+                return float(fields[0].value.uiVal) / 1000
+            self._instant[position] = False  # older driver or GPU: the averaged reading instead
+        return float(call("read power", self._nvml.nvmlDeviceGetPowerUsage, handle)) / 1000
+
+    def close(self) -> None:
+        self._context.__exit__(None, None, None)
+
+
+def open_reader(env: Mapping[str, str] | None = None) -> NvmlReader:
+    return NvmlReader(env)

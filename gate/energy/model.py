@@ -1,0 +1,90 @@
+"""Energy data as plain, frozen values: what a meter read, one repeat, a run's summary. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from gate.carbon.model import Intensity
+
+Provenance = Literal["measured", "estimated"]
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    label: str
+    unit: str
+
+
+# The energy metrics the gate computes for every run. Names carry their unit.
+METRICS: dict[str, MetricInfo] = {
+    "energy_per_prediction_j": MetricInfo("Energy per prediction", "J"),
+    "energy_j": MetricInfo("Energy per run", "J"),
+    "energy_kwh": MetricInfo("Energy per run", "kWh"),
+    "emissions_g": MetricInfo("Emissions per run", "gCO2eq"),
+    "duration_s": MetricInfo("Duration", "s"),
+    "mean_power_w": MetricInfo("Mean power", "W"),
+    "grid_intensity_g_per_kwh": MetricInfo("Grid carbon intensity", "gCO2eq/kWh"),
+}
+
+
+@dataclass(frozen=True)
+class ScopeEnergy:
+    """Energy of one scope (gpu, cpu, ram) over one window."""
+
+    scope: str
+    energy_j: float
+    provenance: Provenance
+    method: str  # how it was obtained, e.g. "nvml counter", "TDP x CPU load"
+    gated: bool = True  # counted in energy_j (the budget's energy.scopes); otherwise reported only
+
+
+@dataclass(frozen=True)
+class EnergyReading:
+    duration_s: float
+    scopes: tuple[ScopeEnergy, ...]
+    items: int | None = None  # predictions counted by the benchmark's phases (gate.phase), if any
+    notes: tuple[str, ...] = ()  # how the window was chosen, what was estimated, warnings
+
+    @property
+    def energy_j(self) -> float:
+        """Energy of the gated scopes: what the metrics and limits use."""
+        return sum(s.energy_j for s in self.scopes if s.gated)
+
+
+@dataclass(frozen=True)
+class RepeatResult:
+    """One measured execution of the benchmark."""
+
+    index: int
+    reading: EnergyReading
+    predictions: int | None
+    quality: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    scope: str
+    energy_j: float  # median over repeats
+    provenance: Provenance
+    method: str
+    gated: bool = True
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Medians over repeats, per-repeat series, and how each figure was obtained."""
+
+    repeats: int
+    metrics: dict[str, float]  # METRICS keys -> median
+    per_repeat: dict[str, tuple[float, ...]]
+    quality: dict[str, float]  # benchmark-reported metrics -> median
+    scopes: tuple[ScopeSummary, ...]
+    intensity: Intensity | None  # None: the budget names no carbon source, no gCO2eq
+
+    @property
+    def provenance(self) -> Provenance:
+        """`measured` only when every scope in the total (the gated scopes) was measured."""
+        if all(s.provenance == "measured" for s in self.scopes if s.gated):
+            return "measured"
+        return "estimated"

@@ -1,0 +1,208 @@
+"""A background thread that records each GPU's timeline: power samples at `power_hz`, counter reads at `counter_hz`.
+
+Power reads cost microseconds; a counter read costs milliseconds on a VM (about 4 ms on an H100 VM,
+see docs/measurement.md), so the counter is read at about 10 Hz and power at 100 Hz. The sampler
+only talks to a `GpuReader`, so a fake reader drives it in tests. Reading errors are kept, not
+raised in the thread: a reading the GPU does not offer is dropped for that GPU, anything else stops
+the sampler, and `errors` says why.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gate.devices.gpu import GpuLostError, GpuNotSupportedError, GpuReader, GpuReadError, GpuUnreachableError
+from gate.energy.timeline import Timeline
+
+Hook = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    power_hz: float = 100.0
+    counter_hz: float = 10.0
+    hook_period_s: float = 0.5  # how often hooks (progress, RAPL polls) run in the sampler thread
+
+    def __post_init__(self) -> None:
+        if not (0 < self.counter_hz <= self.power_hz <= 1000):
+            raise ValueError("need 0 < counter_hz <= power_hz <= 1000")
+
+
+class _Series:
+    def __init__(self) -> None:
+        self.counter_t = array("d")
+        self.counter_mj = array("Q")
+        self.power_t = array("d")
+        self.power_w = array("d")
+        self.counter_ok = True
+        self.power_ok = True
+
+
+class Sampler:
+    """Records timelines until stop(); `step()` is one iteration, so tests can drive it on a fake clock."""
+
+    def __init__(
+        self,
+        reader: GpuReader,
+        config: SamplerConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        hooks: tuple[Hook, ...] = (),
+    ) -> None:
+        self.reader = reader
+        self.config = config or SamplerConfig()
+        self.clock = clock
+        self.hooks = list(hooks)
+        self.devices = reader.devices()
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        self.cpu_s = 0.0  # CPU time the sampler thread used
+        self.wall_s = 0.0
+        self._series = [_Series() for _ in self.devices]
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_counter = -float("inf")
+        self._next_hook = -float("inf")
+        self._last_power: list[tuple[float, float] | None] = [None] * len(self.devices)
+        self._energy_j = 0.0  # running trapezoid over all GPUs, for live progress
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Read power (and the counter when due) once for every GPU, then run due hooks."""
+        now = self.clock()
+        if now >= self._next_counter:
+            self._next_counter = max(self._next_counter + 1 / self.config.counter_hz, now)
+            for position, series in enumerate(self._series):
+                if series.counter_ok:
+                    self._read_counter(position, series)
+        for position, series in enumerate(self._series):
+            if series.power_ok:
+                self._read_power(position, series)
+        if self.hooks and now >= self._next_hook:
+            self._next_hook = now + self.config.hook_period_s
+            for hook in list(self.hooks):
+                try:
+                    hook(now)
+                except Exception as exc:  # a hook must not stop the measurement
+                    self.errors.append(f"{getattr(hook, '__qualname__', hook)} failed: {exc}")
+                    self.hooks.remove(hook)
+
+    def _read_counter(self, position: int, series: _Series) -> None:
+        before = self.clock()
+        try:
+            value = self.reader.energy_mj(position)
+        except GpuNotSupportedError:
+            series.counter_ok = False
+            self.notes.append(f"{self._name(position)} has no energy counter: its power samples are integrated")
+            return
+        except GpuReadError as exc:
+            self._fail(position, "energy counter", exc)
+            return
+        t = (before + self.clock()) / 2
+        with self._lock:
+            series.counter_t.append(t)
+            series.counter_mj.append(value)
+
+    def _read_power(self, position: int, series: _Series) -> None:
+        before = self.clock()
+        try:
+            value = self.reader.power_w(position)
+        except GpuNotSupportedError:
+            series.power_ok = False
+            self.notes.append(f"{self._name(position)} reports no power: energy comes from its counter alone")
+            return
+        except GpuReadError as exc:
+            self._fail(position, "power", exc)
+            return
+        t = (before + self.clock()) / 2
+        with self._lock:
+            series.power_t.append(t)
+            series.power_w.append(value)
+            last = self._last_power[position]
+            if last is not None:
+                self._energy_j += (value + last[1]) / 2 * (t - last[0])
+            self._last_power[position] = (t, value)
+
+    def _fail(self, position: int, what: str, exc: GpuReadError) -> None:
+        self.errors.append(f"{self._name(position)}: reading {what} failed: {exc.message}")
+        if isinstance(exc, (GpuLostError, GpuUnreachableError)):
+            self._stop.set()
+        else:  # e.g. permission: this reading is gone for this GPU, the others go on
+            series = self._series[position]
+            if what == "power":
+                series.power_ok = False
+            else:
+                series.counter_ok = False
+
+    def _name(self, position: int) -> str:
+        gpu = self.devices[position]
+        return f"GPU {gpu.index} ({gpu.name})"
+
+    def _run(self) -> None:
+        cpu0, wall0 = time.thread_time(), time.monotonic()
+        period = 1 / self.config.power_hz
+        next_at = self.clock()
+        try:
+            while not self._stop.is_set():
+                self.step()
+                next_at += period
+                delay = next_at - self.clock()
+                if delay < 0:  # fell behind (slow reads): do not try to catch up in a burst
+                    next_at = self.clock()
+                    delay = 0.0
+                self._stop.wait(delay)
+        finally:
+            self.cpu_s += time.thread_time() - cpu0
+            self.wall_s += time.monotonic() - wall0
+
+    # --- control and results ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="green-gate-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            thread.join()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def cpu_fraction(self) -> float:
+        """CPU time of the sampler thread as a fraction of one core over its wall time."""
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    def energy_so_far_j(self) -> float:
+        """Running integral of power over all GPUs since the sampler started (for live progress)."""
+        with self._lock:
+            return self._energy_j
+
+    def power_now_w(self) -> float:
+        with self._lock:
+            return sum(last[1] for last in self._last_power if last is not None)
+
+    def timelines(self) -> tuple[Timeline, ...]:
+        """A consistent copy of every GPU's timeline so far (the thread keeps recording)."""
+        with self._lock:
+            return tuple(
+                Timeline(
+                    counter_t_s=array("d", s.counter_t),
+                    counter_mj=array("Q", s.counter_mj),
+                    power_t_s=array("d", s.power_t),
+                    power_w=array("d", s.power_w),
+                )
+                for s in self._series
+            )

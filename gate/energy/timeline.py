@@ -1,0 +1,235 @@
+"""Energy of any time window from a GPU's timeline of counter reads and power samples. Pure maths.
+
+The NVML energy counter is exact over long spans but coarse: it updates about every 100 ms, so a
+read is on average half a tick stale, and naive start/stop reads are off by up to one tick at each
+edge (one tick at 700 W is 70 J, 7% of a 1 s window). Instant-power samples are cheap and fine-grained
+but their gain is only good to a fraction of a percent. The engine takes the best of both:
+
+    energy(t0, t1) = k * integral of power over [t0, t1]       (trapezoid, edges interpolated)
+    k = counter energy / power integral, over the counter steps within `calibration_span_s` around
+        the window, each counter read placed half a tick before it was taken (its mean staleness)
+
+so the power samples resolve where inside a tick the window starts and ends, and the counter fixes
+their scale. The counter's staleness then only matters relative to the calibration span
+(0.1 s / 60 s, not 0.1 s / 1 s). Fallbacks, each named in the result's `method`:
+power samples only (no counter on this GPU): the trapezoid; counter only (no power samples): the
+counter interpolated linearly between reads; nothing: NoEnergyDataError, never 0 J.
+
+Counter values are unsigned and may wrap (`wrap_mj`) or restart (driver reload): a decrease by more
+than half the range is a wrap; any other decrease is a reset, and that step is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gate.devices.gpu import NoEnergyDataError
+
+COUNTER_WRAP_MJ = 2**64  # nvmlDeviceGetTotalEnergyConsumption returns an unsigned long long
+TICK_S = 0.1  # how often the counter updates (measured on an H100, see docs/measurement.md)
+CALIBRATION_SPAN_S = 60.0
+MAX_HOLD_S = 0.25  # how far past the first/last power sample a window may reach (value held)
+CALIBRATION_BOUNDS = (0.5, 2.0)  # a k outside this means the power readings are not to be trusted
+
+METHOD_COMBINED = "NVML energy counter, sub-tick edges from power samples"
+METHOD_POWER = "NVML power samples integrated (no energy counter)"
+METHOD_COUNTER = "NVML energy counter, interpolated between reads (no power samples)"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One GPU's readings on the monotonic clock, both series sorted by time."""
+
+    counter_t_s: Sequence[float] = ()
+    counter_mj: Sequence[int] = ()
+    power_t_s: Sequence[float] = ()
+    power_w: Sequence[float] = ()
+    tick_s: float = TICK_S
+    wrap_mj: int = COUNTER_WRAP_MJ
+
+    def __post_init__(self) -> None:
+        if len(self.counter_t_s) != len(self.counter_mj) or len(self.power_t_s) != len(self.power_w):
+            raise ValueError("timeline series of different lengths")
+
+    def around(self, t0_s: float, t1_s: float, margin_s: float = CALIBRATION_SPAN_S) -> Timeline:
+        """The part within `margin_s` of [t0, t1]: same answers, less work on a long recording."""
+        lo, hi = t0_s - margin_s, t1_s + margin_s
+        c0, c1 = bisect_left(self.counter_t_s, lo), bisect_right(self.counter_t_s, hi)
+        p0, p1 = bisect_left(self.power_t_s, lo), bisect_right(self.power_t_s, hi)
+        return Timeline(
+            self.counter_t_s[c0:c1],
+            self.counter_mj[c0:c1],
+            self.power_t_s[p0:p1],
+            self.power_w[p0:p1],
+            self.tick_s,
+            self.wrap_mj,
+        )
+
+    @property
+    def start_s(self) -> float | None:
+        starts = [s[0] for s in (self.counter_t_s, self.power_t_s) if len(s)]
+        return min(starts) if starts else None
+
+
+@dataclass(frozen=True)
+class WindowEnergy:
+    energy_j: float
+    duration_s: float
+    method: str
+    calibration: float | None = None  # k, when the counter scaled the power samples
+
+    @property
+    def mean_power_w(self) -> float:
+        return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class CounterStep:
+    """Energy the counter added between two consecutive reads taken at t_a_s and t_b_s."""
+
+    t_a_s: float
+    t_b_s: float
+    energy_j: float
+
+
+def counter_steps(t_s: Sequence[float], mj: Sequence[int], wrap_mj: int = COUNTER_WRAP_MJ) -> list[CounterStep]:
+    """Steps between consecutive reads, unwrapped; a step across a counter reset is left out."""
+    steps = []
+    for i in range(1, len(mj)):
+        delta = mj[i] - mj[i - 1]
+        if delta < 0:
+            if -delta > wrap_mj // 2:
+                delta += wrap_mj  # wrapped past the top of its range
+            else:
+                continue  # reset (driver reload): this step's energy is unknown
+        steps.append(CounterStep(t_s[i - 1], t_s[i], delta / 1000))
+    return steps
+
+
+class PowerIntegral:
+    """Cumulative trapezoid over power samples; O(log n) per query."""
+
+    def __init__(self, t_s: Sequence[float], power_w: Sequence[float], max_hold_s: float = MAX_HOLD_S) -> None:
+        if len(t_s) < 2:
+            raise ValueError("need two power samples")
+        self.t_s = t_s
+        self.power_w = power_w
+        self.max_hold_s = max_hold_s
+        cumulative = [0.0]
+        for i in range(1, len(t_s)):
+            cumulative.append(cumulative[-1] + (power_w[i] + power_w[i - 1]) / 2 * (t_s[i] - t_s[i - 1]))
+        self._cum = cumulative
+
+    def covers(self, t0: float, t1: float) -> bool:
+        return t0 >= self.t_s[0] - self.max_hold_s and t1 <= self.t_s[-1] + self.max_hold_s
+
+    def at(self, t: float) -> float:
+        """Energy in J from the first sample to t (held constant beyond the samples)."""
+        ts, ps = self.t_s, self.power_w
+        if t <= ts[0]:
+            return -(ts[0] - t) * ps[0]
+        if t >= ts[-1]:
+            return self._cum[-1] + (t - ts[-1]) * ps[-1]
+        i = bisect_right(ts, t) - 1
+        dt = t - ts[i]
+        span = ts[i + 1] - ts[i]
+        p_t = ps[i] + (ps[i + 1] - ps[i]) * dt / span if span > 0 else ps[i]
+        return self._cum[i] + (ps[i] + p_t) / 2 * dt
+
+    def between(self, t0: float, t1: float) -> float:
+        return self.at(t1) - self.at(t0)
+
+
+def _counter_curve(timeline: Timeline) -> tuple[list[float], list[float]]:
+    """Cumulative counter energy (J) at each read, placed half a tick before the read; resets bridged."""
+    t_s, mj = timeline.counter_t_s, timeline.counter_mj
+    times = [t_s[0] - timeline.tick_s / 2]
+    energy = [0.0]
+    rate_w = 0.0
+    steps = {s.t_b_s: s for s in counter_steps(t_s, mj, timeline.wrap_mj)}
+    for i in range(1, len(t_s)):
+        dt = t_s[i] - t_s[i - 1]
+        step = steps.get(t_s[i])
+        if step is not None:
+            delta = step.energy_j
+            rate_w = delta / dt if dt > 0 else rate_w
+        else:
+            delta = rate_w * dt  # across a reset: the previous rate
+        times.append(t_s[i] - timeline.tick_s / 2)
+        energy.append(energy[-1] + delta)
+    return times, energy
+
+
+def _interpolate(times: Sequence[float], values: Sequence[float], t: float) -> float:
+    i = min(max(bisect_left(times, t), 1), len(times) - 1)
+    t_a, t_b = times[i - 1], times[i]
+    if t_b == t_a:
+        return values[i]
+    return values[i - 1] + (values[i] - values[i - 1]) * (t - t_a) / (t_b - t_a)
+
+
+def window_energy(
+    timeline: Timeline,
+    t0_s: float,
+    t1_s: float,
+    *,
+    calibration_span_s: float = CALIBRATION_SPAN_S,
+    what: str = "the GPU",
+) -> WindowEnergy:
+    """Energy in [t0_s, t1_s] (see the module docstring). Raises NoEnergyDataError, never returns 0 for nothing."""
+    if not (math.isfinite(t0_s) and math.isfinite(t1_s)) or t1_s < t0_s:
+        raise ValueError(f"bad window [{t0_s}, {t1_s}]")
+    duration_s = t1_s - t0_s
+    power = None
+    if len(timeline.power_t_s) >= 2:
+        power = PowerIntegral(timeline.power_t_s, timeline.power_w)
+        if not power.covers(t0_s, t1_s):
+            power = None
+    steps = counter_steps(timeline.counter_t_s, timeline.counter_mj, timeline.wrap_mj)
+    if power is not None and steps:
+        k = _calibration(steps, power, timeline.tick_s, t0_s, t1_s, calibration_span_s)
+        if k is not None:
+            return WindowEnergy(k * power.between(t0_s, t1_s), duration_s, METHOD_COMBINED, k)
+    if steps:  # no power samples, or they disagree with the counter: the counter alone
+        times, energy = _counter_curve(timeline)
+        if times[0] - timeline.tick_s <= t0_s and t1_s <= times[-1] + timeline.tick_s:
+            return WindowEnergy(
+                _interpolate(times, energy, t1_s) - _interpolate(times, energy, t0_s), duration_s, METHOD_COUNTER
+            )
+    if power is not None:
+        return WindowEnergy(power.between(t0_s, t1_s), duration_s, METHOD_POWER)
+    raise NoEnergyDataError(
+        f"no energy reading of {what} covers the window [{t0_s:.3f} s, {t1_s:.3f} s] "
+        f"({len(timeline.counter_t_s)} counter reads, {len(timeline.power_t_s)} power samples)",
+        hint="the sampler recorded nothing usable there: see the sampler errors above, "
+        "or check `nvidia-smi -q -d POWER`",
+    )
+
+
+def _calibration(
+    steps: list[CounterStep], power: PowerIntegral, tick_s: float, t0_s: float, t1_s: float, span_s: float
+) -> float | None:
+    """k = counter energy / power integral over the steps in the calibration span; None when unusable."""
+    middle = (t0_s + t1_s) / 2
+    half = max(span_s, t1_s - t0_s) / 2
+    lo, hi = middle - half, middle + half
+    counter_j = power_j = 0.0
+    for step in steps:
+        a, b = step.t_a_s - tick_s / 2, step.t_b_s - tick_s / 2
+        if b < lo or a > hi or a < power.t_s[0] or b > power.t_s[-1]:
+            continue
+        counter_j += step.energy_j
+        power_j += power.between(a, b)
+    if power_j <= 0 or counter_j <= 0:
+        return None
+    k = counter_j / power_j
+    low, high = CALIBRATION_BOUNDS
+    return k if low <= k <= high else None
+
+
+def idle_power_w(timeline: Timeline, t0_s: float, t1_s: float) -> float:
+    """Mean power over an idle stretch (raises NoEnergyDataError like window_energy)."""
+    return window_energy(timeline, t0_s, t1_s).mean_power_w

@@ -1,0 +1,1 @@
+"""GitHub: the run's context, the Actions runtime, the REST API."""

@@ -1,0 +1,300 @@
+"""Render the Markdown report from a result document (see result.py) with a Jinja template."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from gate.carbon.model import BASIS_WORDS
+from gate.energy.model import METRICS
+from gate.errors import ConfigError
+
+DEFAULT_TEMPLATE = "report.md.j2"
+HEADLINE = {
+    "pass": "✅ green-gate: within the energy budget",
+    "warn": "⚠️ green-gate: within the energy budget, with warnings",
+    "fail": "❌ green-gate: energy budget exceeded",
+    "error": "💥 green-gate: the check could not complete",
+}
+STATUS_ICON = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "skip": "➖ skipped", "error": "💥 error"}
+_SEVERITY = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
+# The intensity has its own line under the table; it takes a row only when a budget rule is on it.
+_ROWS_ONLY_WHEN_CHECKED = {"grid_intensity_g_per_kwh"}
+_SI = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")]
+
+
+def template_dir() -> Path:
+    """The packaged templates (they ship inside the package, in a wheel and in a source checkout)."""
+    return Path(__file__).resolve().parent / "templates"
+
+
+def quantity(value: float | None, unit: str) -> str:
+    """A number with an SI prefix and 3-4 significant digits: 0.01234 J -> '12.34 mJ'."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if unit in ("J", "W", "g", "s") and value != 0:
+        for scale, prefix in _SI:
+            if abs(value) >= scale * 0.9995:
+                return f"{value / scale:.4g} {prefix}{unit}"
+        return f"{value:.3e} {unit}"
+    if unit == "kWh" and value != 0 and abs(value) < 1e-3:
+        return f"{value:.3e} kWh"
+    return f"{value:.4g} {unit}".rstrip()
+
+
+def percent(change: float | None) -> str:
+    return "—" if change is None else f"{change:+.1f}%"
+
+
+_MD_ESCAPES = {
+    "\\": "\\\\",
+    "|": "\\|",  # no new table cells
+    "*": "\\*",  # no emphasis (`_` stays: intraword in names, and GitHub ignores it there)
+    "~": "\\~",
+    "[": "\\[",  # no links or images
+    "]": "\\]",
+    "&": "&amp;",  # no entities (`&#64;` would be an @)
+    "<": "&lt;",  # no HTML: no tags, no `<!--` that swallows the rest, no `<details>`
+    "`": "'",  # no code spans
+    "@": "@\u200b",  # no @-mentions (a zero-width space breaks them)
+    "#": "#\u200b",  # no issue cross-references (#123) from untrusted text
+    "\r": " ",
+    "\n": " ",  # one line: no headings, lists or block quotes
+}
+_MD_TABLE = str.maketrans(_MD_ESCAPES)
+_SAFE_URL = re.compile(r"https?://[^\s()<>\[\]`\"'\\]+")
+
+
+def md(text: Any) -> str:
+    """Make untrusted text inert in Markdown (a table cell, a list item, a sentence)."""
+    return str(text).translate(_MD_TABLE)
+
+
+def code(text: Any) -> str:
+    """Untrusted text as an inline code span: it shows literally (no mentions, links or HTML there)."""
+    cleaned = str(text).replace("`", "'").replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    cleaned = cleaned.replace("@", "@\u200b")  # GitHub ignores mentions in code, but be sure
+    return f"`{cleaned}`"
+
+
+def url(text: Any) -> str:
+    """`text` when it is a plain http(s) URL that cannot break out of `(...)`, else '' (render no link)."""
+    value = str(text or "")
+    return value if _SAFE_URL.fullmatch(value) else ""
+
+
+def fence_opening(line: str) -> str | None:
+    """The backtick run that opens a code fence on this (stripped) line, if it opens one."""
+    run = len(line) - len(line.lstrip("`"))
+    return line[:run] if run >= 3 else None
+
+
+def fence(lines: list[str]) -> str:
+    """A code fence longer than any backtick run in `lines`, so output cannot close it."""
+    longest = 0
+    for line in lines:
+        run = 0
+        for char in line:
+            run = run + 1 if char == "`" else 0
+            longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per metric: baseline, this run, change, the limits that apply and the worst status."""
+    checks_by_metric: dict[str, list[dict[str, Any]]] = {}
+    for check in bench["checks"]:
+        checks_by_metric.setdefault(check["metric"], []).append(check)
+    baseline_metrics = (bench.get("baseline") or {}).get("metrics", {})
+    rows = []
+    names = [
+        m for m in METRICS if m in checks_by_metric or (m in bench["metrics"] and m not in _ROWS_ONLY_WHEN_CHECKED)
+    ]
+    for name in names:
+        info = METRICS[name]
+        current = bench["metrics"].get(name)
+        base = baseline_metrics.get(name)
+        change = (current / base - 1) * 100 if current is not None and base else None
+        rows.append(
+            _row(
+                f"{info.label} ({info.unit})",
+                quantity(base, info.unit),
+                quantity(current, info.unit),
+                change_text(change, checks_by_metric.get(name, [])),
+                checks_by_metric.get(name, []),
+            )
+        )
+    quality_names = sorted(set(bench["quality"]) | {c["metric"] for c in bench["checks"] if c["rule"] == "quality"})
+    for name in quality_names:
+        current = bench["quality"].get(name)
+        rows.append(
+            _row(md(name), "—", "—" if current is None else f"{current:.4g}", "—", checks_by_metric.get(name, []))
+        )
+    return rows
+
+
+def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:
+    """The change, with its uncertainty when a relative check decided on repeats (see gate.compare.stats)."""
+    return _change_with_interval(checks) or percent(change_pct)
+
+
+def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
+    """'+6.1% ± 0.9%' when a relative check decided on repeats (its interval, see gate.compare.stats)."""
+    for check in checks:
+        interval = check.get("interval_pct")
+        if check["rule"] == "relative" and interval and check.get("change_pct") is not None:
+            low, high = interval
+            return f"{check['change_pct']:+.1f}% ± {(high - low) / 2:.1f}%"
+    return None
+
+
+def _row(label: str, base: str, current: str, change: str, checks: list[dict[str, Any]]) -> dict[str, str]:
+    limit = "; ".join(c["limit"] for c in checks if c["limit"]) or "—"
+    active = [c for c in checks]
+    status = "—"
+    if active:
+        worst = max(active, key=lambda c: _SEVERITY[c["status"]])
+        status = STATUS_ICON[worst["status"]]
+        if worst["status"] in ("warn", "fail", "skip") and worst["reason"]:
+            status += f" ({md(worst['reason'])})"
+    return {
+        "metric": label,
+        "baseline": base,
+        "current": current,
+        "change": change,
+        "limit": md(limit),
+        "status": status,
+    }
+
+
+def render(document: dict[str, Any], template: str = DEFAULT_TEMPLATE) -> str:
+    """Render one of the packaged templates (`report.md.j2`, `pr_comment.md.j2`)."""
+    import jinja2  # lazily: only needed once there is something to report
+
+    env = _environment(jinja2.Environment, jinja2.FileSystemLoader(str(template_dir())))
+    text: str = env.get_template(template).render(result=document)
+    return text
+
+
+def render_user_template(document: dict[str, Any], path: Path) -> str:
+    """Render a repository's own template in Jinja's sandbox, with the same context as the packaged ones.
+
+    Any template error becomes a ConfigError naming the file and line (exit code 2).
+    """
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    path = path.resolve()
+    env = _environment(SandboxedEnvironment, jinja2.FileSystemLoader(str(path.parent)))
+    try:
+        text: str = env.get_template(path.name).render(result=document)
+        return text
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(f"template {exc.name} not found", file=str(path), hint="check the template path") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(
+            f"template syntax error: {exc.message}", file=exc.filename or str(path), line=exc.lineno
+        ) from exc
+    except Exception as exc:  # UndefinedError, SecurityError, TypeError, … raised while rendering
+        file, line = _template_frame(exc, path)
+        raise ConfigError(
+            f"template error: {type(exc).__name__}: {exc}",
+            file=file,
+            line=line,
+            hint="the context is documented in docs/templates.md",
+        ) from exc
+
+
+def _template_frame(exc: BaseException, path: Path) -> tuple[str, int | None]:
+    """Jinja rewrites tracebacks so the template's frames carry its file name and line: take the last."""
+    import traceback
+
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path) or f.filename.endswith(".j2")
+    ]
+    if frames:
+        return frames[-1].filename, frames[-1].lineno
+    return str(path), None
+
+
+def _environment(cls: Any, loader: Any) -> Any:
+    import jinja2
+
+    env = cls(
+        loader=loader,
+        autoescape=False,  # Markdown, not HTML: untrusted text goes through the `md` filter
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(md=md, code=code, url=url, quantity=quantity, percent=percent)
+    env.globals.update(
+        status_icon=STATUS_ICON,
+        headline=HEADLINE,
+        table_rows=table_rows,
+        fence=fence,
+        basis_words=BASIS_WORDS,
+        trend_chart=trend_chart,
+        metric_info={name: {"label": i.label, "unit": i.unit} for name, i in METRICS.items()},
+    )
+    return env
+
+
+def trend_chart(bench: dict[str, Any], metric: str | None = None, limit: int = 10) -> str:
+    """A Mermaid line chart of `metric` over the benchmark's recent baseline runs and this run.
+
+    GitHub renders ```mermaid blocks itself, so no image hosting is needed. Empty without history.
+    Only numbers and hex commit ids reach the chart: nothing untrusted can break its syntax.
+    """
+    history = bench.get("history") or []
+    metric = metric or next((m for m in TREND_METRICS if m in bench["metrics"]), None)
+    if metric is None or metric not in METRICS:
+        return ""
+    points = [
+        (_short_sha(h.get("commit")) or f"run {i + 1}", h["metrics"][metric])
+        for i, h in enumerate(history[-limit:])
+        if isinstance(h.get("metrics"), dict) and _finite(h["metrics"].get(metric))
+    ]
+    if not points:
+        return ""
+    if _finite(bench["metrics"].get(metric)):
+        points.append(("this run", bench["metrics"][metric]))
+    info = METRICS[metric]
+    scale, prefix = _prefix(max(abs(v) for _, v in points), info.unit)
+    unit = f"{prefix}{info.unit}"
+    labels = ", ".join(f'"{label}"' for label, _ in points)
+    values = ", ".join(f"{v / scale:.4g}" for _, v in points)
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            f'    title "{info.label} ({unit})"',
+            f"    x-axis [{labels}]",
+            f'    y-axis "{unit}"',
+            f"    line [{values}]",
+            "```",
+        ]
+    )
+
+
+TREND_METRICS = ("energy_per_prediction_j", "energy_j")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _short_sha(commit: Any) -> str:
+    text = str(commit or "")[:7]
+    return text if re.fullmatch(r"[0-9a-f]{4,7}", text) else ""
+
+
+def _prefix(value: float, unit: str) -> tuple[float, str]:
+    if unit in ("J", "W", "g", "s") and value != 0:
+        for scale, prefix in _SI:
+            if value >= scale * 0.9995:
+                return scale, prefix
+    return 1.0, ""

@@ -1,0 +1,147 @@
+"""The machine-readable result of a check (`--json`, `.green-gate/results/`), and the report's input.
+
+Format version 1. Top-level `verdict` is one of pass, warn, fail, error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gate import __version__
+from gate.compare.model import Baseline, Decision, Verdict
+from gate.energy.model import RunSummary
+
+FORMAT_VERSION = 1
+RESULTS_DIR = Path(".green-gate") / "results"
+RESULT_SCHEMA = "result.v1.schema.json"
+
+
+@dataclass
+class BenchmarkOutcome:
+    name: str
+    kind: str
+    command: str
+    repeats: int
+    warmup: int
+    baseline_branch: str
+    summary: RunSummary | None = None
+    baseline: Baseline | None = None
+    decision: Decision | None = None
+    error: str | None = None
+    output_tail: tuple[str, ...] = ()
+    mlflow_run_id: str | None = None
+    mlflow_run_url: str | None = None
+    notes: list[str] = field(default_factory=list)
+    # Recent baseline runs, oldest first: {run_id, commit, start_time_ms, metrics} (for the trend chart).
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    paired_base: RunSummary | None = None  # paired mode: the base commit's repeats in this job
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.error is not None or self.decision is None:
+            return "error"
+        return self.decision.verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        summary = self.summary
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "command": self.command,
+            "repeats": self.repeats,
+            "warmup": self.warmup,
+            "verdict": self.verdict,
+            "metrics": dict(summary.metrics) if summary else {},
+            "per_repeat": {k: list(v) for k, v in summary.per_repeat.items()} if summary else {},
+            "quality": dict(summary.quality) if summary else {},
+            "scopes": [asdict(s) for s in summary.scopes] if summary else [],
+            "provenance": summary.provenance if summary else None,
+            "intensity": asdict(summary.intensity) if summary and summary.intensity else None,
+            "baseline_branch": self.baseline_branch,
+            "baseline": asdict(self.baseline) if self.baseline else None,
+            "checks": [asdict(c) for c in self.decision.checks] if self.decision else [],
+            "notes": [*(self.decision.notes if self.decision else ()), *self.notes],
+            "error": self.error,
+            "output_tail": list(self.output_tail),
+            "mlflow_run_id": self.mlflow_run_id,
+            "mlflow_run_url": self.mlflow_run_url,
+            "history": self.history,
+        }
+
+
+def build_document(
+    *,
+    verdict: Verdict,
+    exit_code: int | None,
+    budget_file: str | None,
+    tracking_uri: str | None,
+    context: dict[str, Any],
+    hardware: dict[str, Any],
+    outcomes: list[BenchmarkOutcome],
+    notes: list[str],
+    error: dict[str, str | None] | None = None,
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT_VERSION,
+        "gate_version": __version__,
+        "verdict": verdict,
+        "exit_code": exit_code,  # None while the check is still running (a partial, saved result)
+        "complete": exit_code is not None,
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "budget_file": budget_file,
+        "tracking_uri": tracking_uri,
+        "context": context,
+        "hardware": hardware,
+        "notes": notes,
+        "error": error,
+        "benchmarks": [o.to_dict() for o in outcomes],
+    }
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    """Write atomically: a reader never sees half a result."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2, sort_keys=False)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """Read a saved result and check it against the result schema: it may come from an untrusted job."""
+    from importlib import resources
+
+    import jsonschema
+
+    from gate.errors import ConfigError
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the result file: {exc.strerror}", file=str(path)) from exc
+    except ValueError as exc:
+        raise ConfigError(f"not JSON: {exc}", file=str(path), hint="pass the file `check --json` wrote") from exc
+    schema = json.loads(resources.files("gate.output").joinpath(RESULT_SCHEMA).read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(
+            f"not a green-gate result (format {FORMAT_VERSION}): at {where}: {error.message[:200]}",
+            file=str(path),
+            hint="pass the file `green-gate check --json` wrote, with the same green-gate version",
+        )
+    result: dict[str, Any] = document
+    return result
+
+
+def local_result_path(cwd: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return cwd / RESULTS_DIR / f"check-{stamp}.json"

@@ -1,1 +1,0 @@
-"""JSON Schemas shipped with the package (read with importlib.resources)."""

@@ -1,0 +1,1 @@
+"""MLflow as the store of runs: the run schema, the client, the spool, history rows."""

@@ -1,0 +1,527 @@
+"""The MLflow boundary: log runs, find baselines, pins and history. The only module importing mlflow.
+
+Without MLFLOW_TRACKING_URI the store is embedded: sqlite at `.green-gate/mlflow.db` in the working
+directory. mlflow is imported lazily (it costs ~1-2 s). Credentials come from MLflow's own env vars
+(MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD) and never appear in messages.
+
+Every call is retried a bounded number of times with exponential backoff (GREEN_GATE_MLFLOW_ATTEMPTS,
+default 3; GREEN_GATE_MLFLOW_BACKOFF_S, default 0.5 s, doubling up to 8 s); MLflow's own HTTP retries
+are off by default so an outage costs seconds, not minutes. Errors that retrying cannot fix (bad
+request, missing run, permission) are not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from gate.compare import baseline_rules
+from gate.compare.model import Baseline
+from gate.errors import ConfigError, TrackingError
+from gate.tracking import schema
+from gate.tracking.history import HistoryRow
+from gate.tracking.schema import Pin, RunRecord
+
+EMBEDDED_STORE = Path(".green-gate") / "mlflow.db"
+MAX_BATCH_METRICS = schema.MAX_BATCH_METRICS
+MAX_BATCH_PARAMS_TAGS = schema.MAX_BATCH_PARAMS_TAGS
+SEARCH_PAGE_SIZE = 1000
+
+SEARCH_ENDPOINT = "/api/2.0/mlflow/runs/search"
+
+SECRET_ENV_VARS = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_CLIENT_CERT_PATH")
+# MLflow error codes that another attempt cannot fix.
+_PERMANENT_ERRORS = frozenset(
+    {
+        "INVALID_PARAMETER_VALUE",
+        "RESOURCE_DOES_NOT_EXIST",
+        "RESOURCE_ALREADY_EXISTS",
+        "BAD_REQUEST",
+        "PERMISSION_DENIED",
+        "UNAUTHENTICATED",
+        "INVALID_STATE",
+        "ENDPOINT_NOT_FOUND",
+        "FEATURE_DISABLED",
+    }
+)
+_CREDENTIAL_ERRORS = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
+_SECRET_FIELD = re.compile(r"(?i)\b(token|password|secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+")
+
+T = TypeVar("T")
+
+
+def resolve_tracking_uri(env: Mapping[str, str], cwd: Path) -> str:
+    uri = env.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    path = (cwd / EMBEDDED_STORE).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def describe_uri(uri: str) -> str:
+    """The URI without credentials, for logs and reports."""
+    return _URL_CREDENTIALS.sub(r"\g<scheme>***@", uri)
+
+
+def redact(text: str, env: Mapping[str, str] | None = None) -> str:
+    """`text` without credentials: user:password in URLs, bearer tokens, and MLflow's secret env values."""
+    env = os.environ if env is None else env
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
+    text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} ***", text)
+    text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    for name in SECRET_ENV_VARS:
+        secret = env.get(name)
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RetryPolicy:
+        try:
+            attempts = int(env.get("GREEN_GATE_MLFLOW_ATTEMPTS", "3"))
+            base = float(env.get("GREEN_GATE_MLFLOW_BACKOFF_S", "0.5"))
+        except ValueError:
+            raise ConfigError(
+                "GREEN_GATE_MLFLOW_ATTEMPTS must be a whole number and GREEN_GATE_MLFLOW_BACKOFF_S a number",
+                hint="unset them for the defaults (3 attempts, 0.5 s backoff)",
+            ) from None
+        return cls(attempts=max(1, min(attempts, 10)), base_delay_s=max(0.0, min(base, 30.0)))
+
+    def delays_s(self) -> tuple[float, ...]:
+        """Sleeps between attempts: base, 2*base, 4*base, ... capped at max_delay_s."""
+        return tuple(min(self.base_delay_s * 2**i, self.max_delay_s) for i in range(self.attempts - 1))
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, (TrackingError, ConfigError)):
+        return False
+    return getattr(exc, "error_code", None) not in _PERMANENT_ERRORS
+
+
+@contextmanager
+def _mlflow_errors(action: str, uri: str) -> Iterator[None]:
+    try:
+        yield
+    except (TrackingError, ConfigError):
+        raise
+    except Exception as exc:  # MLflow raises many types (MlflowException, requests, sqlalchemy)
+        raise _translate(exc, action, uri) from exc
+
+
+def _translate(exc: BaseException, action: str, uri: str, attempts: int = 1) -> TrackingError:
+    text = str(exc).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+    if getattr(exc, "error_code", None) in _CREDENTIAL_ERRORS:
+        check = (
+            "check the credentials: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or "
+            "MLFLOW_TRACKING_TOKEN (a user needs EDIT on the experiment to log runs)"
+        )
+    else:
+        check = "check MLFLOW_TRACKING_URI and that the server is up"
+    return TrackingError(
+        redact(f"MLflow at {describe_uri(uri)} failed while {action}{tried}: {first_line[:300]}"),
+        hint=f"{check}; the measured result is kept in .green-gate/results/ and spooled in .green-gate/spool/ "
+        "for `green-gate upload`",
+    )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as the release-manager commands need it."""
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+    status: str
+    start_time_ms: int
+    tags: dict[str, str]
+    metrics: dict[str, float]
+
+
+class MlflowStore:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.uri = uri
+        self.retry = retry or RetryPolicy.from_env(os.environ)
+        self._sleep = sleep
+        # The gate retries whole operations itself (bounded, with backoff); MLflow's own HTTP retries
+        # would multiply that into minutes. Users' own settings win.
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+        # stdout carries the report only; the gate logs the run's URL to stderr itself.
+        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+        with _mlflow_errors("connecting", uri):
+            from mlflow.tracking import MlflowClient
+
+            for name in ("alembic", "mlflow"):  # after the import: mlflow configures its loggers then
+                logging.getLogger(name).setLevel(logging.WARNING)
+            self._client: Any = MlflowClient(tracking_uri=uri)
+
+    # --- plumbing --------------------------------------------------------------------------------
+
+    def _call(self, action: str, fn: Callable[[], T]) -> T:
+        """`fn()` with bounded retries and backoff; MLflow's errors become TrackingError."""
+        delays = self.retry.delays_s()
+        for attempt in range(len(delays) + 1):
+            try:
+                return fn()
+            except (TrackingError, ConfigError):
+                raise
+            except Exception as exc:
+                if not is_retryable(exc) or attempt == len(delays):
+                    raise _translate(exc, action, self.uri, attempt + 1) from exc
+                self._sleep(delays[attempt])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def run_url(self, experiment_id: str, run_id: str) -> str | None:
+        if self.uri.startswith(("http://", "https://")):
+            base = describe_uri(self.uri).rstrip("/")
+            return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
+        return None
+
+    # --- experiments and pins --------------------------------------------------------------------
+
+    def experiment_id(self, name: str, *, create: bool) -> str | None:
+        return self._call(f"looking up experiment {name!r}", lambda: self._experiment_id(name, create))
+
+    def _experiment_id(self, name: str, create: bool) -> str | None:
+        experiment = self._client.get_experiment_by_name(name)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        if not create:
+            return None
+        try:
+            return str(self._client.create_experiment(name))
+        except Exception:
+            experiment = self._client.get_experiment_by_name(name)  # created concurrently
+            if experiment is None:
+                raise
+            return str(experiment.experiment_id)
+
+    def get_pin(self, experiment_id: str, branch: str) -> Pin | None:
+        key = schema.pin_tag_key(branch)
+
+        def read() -> Pin | None:
+            value = self._client.get_experiment(experiment_id).tags.get(key)
+            return Pin.decode(value) if value else None
+
+        return self._call(f"reading the baseline pin for {branch!r}", read)
+
+    def set_pin(self, experiment_id: str, branch: str, pin: Pin) -> None:
+        key = schema.pin_tag_key(branch)
+        self._call(
+            f"pinning the baseline for {branch!r}",
+            lambda: self._client.set_experiment_tag(experiment_id, key, pin.encode()),
+        )
+
+    def remove_pin(self, experiment_id: str, branch: str) -> Pin | None:
+        """Remove the pin for `branch`; returns what was pinned (None: nothing was)."""
+        old = self.get_pin(experiment_id, branch)
+        if old is not None:
+            key = schema.pin_tag_key(branch)
+            self._call(
+                f"unpinning the baseline for {branch!r}",
+                lambda: self._client.delete_experiment_tag(experiment_id, key),
+            )
+        return old
+
+    # --- baselines -------------------------------------------------------------------------------
+
+    def choose_baseline(
+        self,
+        experiment: str,
+        *,
+        branch: str,
+        hardware_id: str,
+        cli_run_id: str | None = None,
+        budget_run_id: str | None = None,
+        with_per_repeat: bool = True,
+    ) -> tuple[baseline_rules.BaselineChoice, Baseline | None]:
+        """The rule that picks the baseline (see gate.compare.baseline_rules) and the run it picks, if any."""
+        experiment_id = self.experiment_id(experiment, create=False)
+        pin = self.get_pin(experiment_id, branch) if experiment_id is not None else None
+        choice = baseline_rules.choose(branch=branch, cli_run_id=cli_run_id, budget_run_id=budget_run_id, pin=pin)
+        if choice.run_id is not None:
+            baseline = self.baseline_from_run(choice.run_id, choice.reason, with_per_repeat=with_per_repeat)
+            if baseline.hardware_id and baseline.hardware_id != hardware_id:
+                reason = f"{choice.reason}; measured on other hardware [{baseline.hardware_id}]"
+                baseline = replace(baseline, reason=reason)
+            return choice, baseline
+        if experiment_id is None:
+            return choice, None
+        filter_string = schema.baseline_filter(branch, hardware_id)
+        runs = self._call(
+            "searching for the baseline run",
+            lambda: self._client.search_runs(
+                [experiment_id], filter_string=filter_string, order_by=["attributes.start_time DESC"], max_results=1
+            ),
+        )
+        if not runs:
+            return choice, None
+        reason = f"{choice.reason} [{hardware_id}]"
+        return choice, self._baseline(runs[0], reason, with_per_repeat)
+
+    def find_baseline(
+        self,
+        experiment: str,
+        *,
+        branch: str,
+        hardware_id: str,
+        pinned_run_id: str | None = None,
+        budget_run_id: str | None = None,
+    ) -> Baseline | None:
+        """The baseline run by the rules of gate.compare.baseline_rules (`pinned_run_id`: --baseline-run-id)."""
+        return self.choose_baseline(
+            experiment, branch=branch, hardware_id=hardware_id, cli_run_id=pinned_run_id, budget_run_id=budget_run_id
+        )[1]
+
+    def baseline_from_run(self, run_id: str, reason: str, *, with_per_repeat: bool = True) -> Baseline:
+        run = self._get_run(run_id, "reading the pinned baseline run")
+        return self._baseline(run, reason, with_per_repeat)
+
+    def _get_run(self, run_id: str, action: str) -> Any:
+        def read() -> Any:
+            try:
+                return self._client.get_run(run_id)
+            except Exception as exc:
+                if getattr(exc, "error_code", None) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                    raise ConfigError(
+                        f"MLflow run {run_id!r} does not exist at {describe_uri(self.uri)}",
+                        hint="check the run id (--baseline-run-id, baseline.run_id in the budget file, or the "
+                        "pin shown by `green-gate baseline show`); `green-gate baseline unpin` removes a stale pin",
+                    ) from None
+                raise
+
+        return self._call(f"{action} {run_id}", read)
+
+    def _baseline(self, run: Any, reason: str, with_per_repeat: bool) -> Baseline:
+        tags = run.data.tags
+        run_id = str(run.info.run_id)
+        metrics = dict(run.data.metrics)
+        series_keys = schema.per_repeat_keys(list(metrics))
+        summary = {k: v for k, v in metrics.items() if k not in series_keys}
+        per_repeat = (
+            schema.complete_series(self.per_repeat_series(run_id, series_keys), summary) if with_per_repeat else {}
+        )
+        hardware = schema.decode_context(tags).get("hardware")
+        return Baseline(
+            run_id=run_id,
+            metrics=summary,
+            commit=tags.get(schema.TAG_GIT_COMMIT),
+            branch=tags.get(schema.TAG_GIT_BRANCH),
+            start_time_ms=int(run.info.start_time or 0),
+            url=self.run_url(str(run.info.experiment_id), run_id),
+            reason=reason,
+            hardware_id=tags.get(schema.TAG_HARDWARE),
+            hardware=hardware if isinstance(hardware, dict) else None,
+            per_repeat=per_repeat,
+        )
+
+    def per_repeat_series(self, run_id: str, keys: Mapping[str, str]) -> dict[str, tuple[float, ...]]:
+        """A run's per-repeat values as plain data: {metric name: values by step}, from metric histories.
+
+        `keys` maps MLflow metric keys (`repeat.energy_j`) to the names returned (`energy_j`);
+        `run_schema.per_repeat_keys(run metric keys)` builds it.
+        """
+        out: dict[str, tuple[float, ...]] = {}
+        for key, name in keys.items():
+            history = self._call(
+                f"reading metric history {key!r} of run {run_id}",
+                lambda key=key: self._client.get_metric_history(run_id, key),  # type: ignore[misc]
+            )
+            out[name] = tuple(float(m.value) for m in sorted(history, key=lambda m: (m.step, m.timestamp)))
+        return out
+
+    # --- runs ------------------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunInfo:
+        run = self._get_run(run_id, "reading run")
+        return RunInfo(
+            run_id=str(run.info.run_id),
+            experiment_id=str(run.info.experiment_id),
+            run_name=str(run.info.run_name or ""),
+            status=str(run.info.status),
+            start_time_ms=int(run.info.start_time or 0),
+            tags=dict(run.data.tags),
+            metrics=dict(run.data.metrics),
+        )
+
+    def log_record(self, record: RunRecord) -> tuple[str, str | None, bool]:
+        """Log `record` as one run, idempotently: (run id, URL, whether this call created it).
+
+        A finished run with the record's result id means it was logged before: nothing is written. A
+        run left unfinished by an interrupted upload is deleted and the record logged afresh.
+        """
+        experiment_id = self.experiment_id(record.experiment, create=True)
+        assert experiment_id is not None
+        run_id, created = self._call("logging the run", lambda: self._log_record_once(experiment_id, record))
+        return run_id, self.run_url(experiment_id, run_id), created
+
+    def _log_record_once(self, experiment_id: str, record: RunRecord) -> tuple[str, bool]:
+        from mlflow.entities import Metric, Param, RunStatus, RunTag
+
+        done = {RunStatus.to_string(RunStatus.FINISHED), RunStatus.to_string(RunStatus.FAILED)}
+        for run in self._client.search_runs([experiment_id], filter_string=schema.result_filter(record.result_id)):
+            if run.info.status in done:
+                return str(run.info.run_id), False
+            self._client.delete_run(run.info.run_id)  # an upload interrupted half way
+        run = self._client.create_run(
+            experiment_id,
+            start_time=record.start_time_ms,
+            tags={schema.TAG_RESULT_ID: record.result_id},
+            run_name=record.run_name,
+        )
+        run_id = str(run.info.run_id)
+        for batch in schema.batches(record):
+            self._client.log_batch(
+                run_id,
+                metrics=[Metric(k, v, ts, step) for k, v, ts, step in batch.metrics],
+                params=[Param(k, v) for k, v in batch.params],
+                tags=[RunTag(k, v) for k, v in batch.tags],
+            )
+        self._client.set_terminated(
+            run_id, status="FAILED" if record.failed else "FINISHED", end_time=record.end_time_ms
+        )
+        return run_id, True
+
+    def trend(self, experiment: str, *, branch: str, hardware_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest `limit` baseline-eligible runs on `branch` on this hardware, oldest first, as plain
+        data (`run_id`, `commit`, `start_time_ms`, `metrics`) for the report's trend chart."""
+        experiment_id = self.experiment_id(experiment, create=False)
+        if experiment_id is None:
+            return []
+        filter_string = schema.baseline_filter(branch, hardware_id)
+        runs = self._call(
+            "reading the baseline trend",
+            lambda: self._client.search_runs(
+                [experiment_id], filter_string=filter_string, order_by=["attributes.start_time DESC"], max_results=limit
+            ),
+        )
+        rows = [_history_row(run) for run in reversed(runs)]
+        return [
+            {"run_id": r.run_id, "commit": r.commit, "start_time_ms": r.start_time_ms, "metrics": r.metrics}
+            for r in rows
+        ]
+
+    # --- history ---------------------------------------------------------------------------------
+
+    def history(
+        self,
+        experiment: str,
+        *,
+        branch: str | None = None,
+        hardware_id: str | None = None,
+        since_ms: int | None = None,
+        max_runs: int = 1000,
+    ) -> list[HistoryRow]:
+        """Runs of the experiment, newest first, at most `max_runs` (paged 1000 at a time).
+
+        Against a tracking server the pages are read as MLflow's REST JSON straight into rows: turning
+        1,000 runs into protobuf messages and MLflow entities first cost about 0.5 s of 2.45 s (measured).
+        """
+        experiment_id = self.experiment_id(experiment, create=False)
+        if experiment_id is None:
+            return []
+        filter_string = schema.history_filter(branch=branch, hardware_id=hardware_id, since_ms=since_ms)
+        read_page = self._rest_page if self._is_http else self._client_page
+        rows: list[HistoryRow] = []
+        token: str | None = None
+        while len(rows) < max_runs:
+            page_size = min(SEARCH_PAGE_SIZE, max_runs - len(rows))
+            page, token = self._call(
+                "reading the history",
+                lambda token=token, page_size=page_size: read_page(  # type: ignore[misc]
+                    experiment_id, filter_string, page_size, token
+                ),
+            )
+            rows.extend(page)
+            if not token or not page:
+                break
+        return rows
+
+    @property
+    def _is_http(self) -> bool:
+        return self.uri.startswith(("http://", "https://"))
+
+    def _client_page(
+        self, experiment_id: str, filter_string: str, page_size: int, token: str | None
+    ) -> tuple[list[HistoryRow], str | None]:
+        page = self._client.search_runs(
+            [experiment_id],
+            filter_string=filter_string,
+            order_by=["attributes.start_time DESC"],
+            max_results=page_size,
+            page_token=token,
+        )
+        return [_history_row(run) for run in page], page.token
+
+    def _rest_page(
+        self, experiment_id: str, filter_string: str, page_size: int, token: str | None
+    ) -> tuple[list[HistoryRow], str | None]:
+        """One page of MLflow's `runs/search` REST API as rows, through MLflow's own HTTP client (its
+        credentials, TLS settings and error types)."""
+        from mlflow.utils import credentials, rest_utils
+
+        rest: Any = rest_utils  # untyped
+        creds = cast(Any, credentials).get_default_host_creds(self.uri)  # untyped
+        body: dict[str, Any] = {
+            "experiment_ids": [experiment_id],
+            "filter": filter_string,
+            "order_by": ["attributes.start_time DESC"],
+            "max_results": page_size,
+        }
+        if token:
+            body["page_token"] = token
+        response = rest.http_request(creds, SEARCH_ENDPOINT, "POST", json=body)
+        data = rest.verify_rest_response(response, SEARCH_ENDPOINT).json()
+        rows = [_history_row_from_json(run) for run in data.get("runs", [])]
+        return rows, data.get("next_page_token") or None
+
+
+def _history_row(run: Any) -> HistoryRow:
+    return HistoryRow.from_run(
+        run_id=str(run.info.run_id),
+        run_name=str(run.info.run_name or ""),
+        start_time_ms=int(run.info.start_time or 0),
+        status=str(run.info.status),
+        tags=run.data.tags,
+        metrics=run.data.metrics,
+    )
+
+
+def _history_row_from_json(run: Mapping[str, Any]) -> HistoryRow:
+    """A run as MLflow's REST API returns it: `info`, and `data` with lists of key/value pairs."""
+    info = run.get("info", {})
+    data = run.get("data", {})
+    tags = {str(t["key"]): str(t.get("value", "")) for t in data.get("tags", [])}
+    return HistoryRow.from_run(
+        run_id=str(info.get("run_id") or info.get("run_uuid", "")),
+        run_name=str(info.get("run_name") or tags.get("mlflow.runName", "")),
+        start_time_ms=int(info.get("start_time") or 0),
+        status=str(info.get("status", "")),
+        tags=tags,
+        metrics={str(m["key"]): m.get("value", 0.0) for m in data.get("metrics", [])},
+    )

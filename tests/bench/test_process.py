@@ -1,0 +1,119 @@
+"""Running a benchmark child: process group, timeout, live output and tail, the metrics file."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gate.bench.process import TAIL_LINES, Execution, describe_failure, execute, parse_metrics
+from gate.errors import BenchmarkError
+
+PY = shlex.quote(sys.executable)
+
+
+def run(
+    script: str, tmp_path: Path, timeout_s: float = 30.0, env: dict[str, str] | None = None
+) -> tuple[Execution, list[str]]:
+    (tmp_path / "bench.py").write_text(script)
+    echoed: list[str] = []
+    result = execute(None, f"{PY} bench.py", cwd=tmp_path, env=env or {}, timeout_s=timeout_s, echo=echoed.append)
+    return result, echoed
+
+
+def test_success_streams_output_and_reads_metrics(tmp_path: Path) -> None:
+    script = (
+        "import json, os\n"
+        "print('hello'); print('world')\n"
+        "json.dump({'predictions': 64, 'accuracy': 0.5}, open(os.environ['GREEN_GATE_METRICS'], 'w'))\n"
+    )
+    result, echoed = run(script, tmp_path)
+    assert result.returncode == 0 and not result.failed and not result.timed_out
+    assert echoed == ["hello", "world"]
+    assert result.tail == ("hello", "world")
+    assert parse_metrics(result.metrics_text).predictions == 64
+
+
+def test_env_from_budget_reaches_the_child(tmp_path: Path) -> None:
+    _, echoed = run("import os; print(os.environ['SEED'])", tmp_path, env={"SEED": "42"})
+    assert echoed == ["42"]
+
+
+def test_tail_keeps_the_last_lines(tmp_path: Path) -> None:
+    result, echoed = run("for i in range(100): print(i)", tmp_path)
+    assert len(echoed) == 100
+    assert result.tail == tuple(str(i) for i in range(100 - TAIL_LINES, 100))
+
+
+def test_nonzero_exit_is_a_failure(tmp_path: Path) -> None:
+    result, _ = run("import sys; print('boom'); sys.exit(7)", tmp_path)
+    assert result.failed and result.returncode == 7
+    assert describe_failure(result, 30) == "exited with status 7"
+    assert result.tail == ("boom",)
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    script = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
+        "print('started', flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    started = time.monotonic()
+    result, echoed = run(script, tmp_path, timeout_s=2.0)
+    assert time.monotonic() - started < 15
+    assert result.timed_out and result.failed and result.returncode is None
+    assert "timed out after 2 s" in describe_failure(result, 2.0)
+    assert echoed == ["started"]
+    grandchild = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(grandchild, 0)
+
+
+def test_stray_children_do_not_outlive_a_finished_benchmark(tmp_path: Path) -> None:
+    pid_file = tmp_path / "stray.pid"
+    script = (
+        "import subprocess, sys\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], stdout=subprocess.DEVNULL)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
+    )
+    result, _ = run(script, tmp_path)
+    assert result.returncode == 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def test_missing_command_is_reported_as_benchmark_failure(tmp_path: Path) -> None:
+    with pytest.raises(BenchmarkError) as info:
+        execute(("/nonexistent/benchmark",), None, cwd=tmp_path, env={}, timeout_s=5, echo=print)
+    assert "cannot start the benchmark command" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "invalid JSON"),
+        ("[1, 2]", "must hold a JSON object"),
+        ('{"predictions": -3}', "must be a positive number"),
+        ('{"predictions": true}', "must be a positive number"),
+        ('{"accuracy": "high"}', "'accuracy' in $GREEN_GATE_METRICS must be a finite number"),
+        ('{"energy_j": 1.0}', "one the gate computes itself"),
+    ],
+)
+def test_bad_metrics_are_explained(text: str, message: str) -> None:
+    with pytest.raises(BenchmarkError) as info:
+        parse_metrics(text, reserved=frozenset({"energy_j"}))
+    assert message in info.value.message
+
+
+def test_metrics_absent_or_empty_mean_no_predictions() -> None:
+    assert parse_metrics(None).predictions is None
+    assert parse_metrics("  ").quality == {}
+    parsed = parse_metrics('{"predictions": 12800, "accuracy": 0.912, "f1": 1}')
+    assert parsed.predictions == 12800 and parsed.quality == {"accuracy": 0.912, "f1": 1.0}

@@ -1,0 +1,92 @@
+"""Warm-up then measured repeats; a failure keeps what was measured before it."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gate.bench.runner import BenchmarkFailed, run_benchmark
+from gate.config.budget import BenchmarkSpec, Rules
+from gate.energy.model import EnergyReading, ScopeEnergy
+
+
+class WallClockMeter:
+    """A meter whose energy is wall time x a constant power: enough to check the window logic."""
+
+    POWER_W = 10.0
+
+    def __init__(self) -> None:
+        self.windows = 0
+        self._start: float | None = None
+
+    def start(self) -> None:
+        assert self._start is None, "start() twice"
+        self._start = time.perf_counter()
+
+    def stop(self) -> EnergyReading:
+        assert self._start is not None, "stop() without start()"
+        duration_s = time.perf_counter() - self._start
+        self._start = None
+        self.windows += 1
+        return EnergyReading(duration_s, (ScopeEnergy("cpu", duration_s * self.POWER_W, "estimated", "test clock"),))
+
+
+def spec(tmp_path: Path, script: str, repeats: int = 3, warmup: int = 2) -> BenchmarkSpec:
+    (tmp_path / "bench.py").write_text(script)
+    return BenchmarkSpec(
+        name="t",
+        argv=None,
+        shell_command=f"{shlex.quote(sys.executable)} bench.py",
+        kind="inference",
+        repeats=repeats,
+        warmup=warmup,
+        timeout_s=30,
+        working_directory=tmp_path,
+        env={},
+        rules=Rules(),
+        line=None,
+    )
+
+
+COUNTING = (
+    "import json, os, pathlib\n"
+    "runs = pathlib.Path('runs.txt'); n = int(runs.read_text()) + 1 if runs.exists() else 1; runs.write_text(str(n))\n"
+    "json.dump({'predictions': 100 * n, 'accuracy': 0.9}, open(os.environ['GREEN_GATE_METRICS'], 'w'))\n"
+)
+
+
+def test_warmups_run_unmeasured_then_repeats_are_measured(tmp_path: Path) -> None:
+    meter = WallClockMeter()
+    logged: list[str] = []
+    run = run_benchmark(spec(tmp_path, COUNTING), meter, echo=lambda _: None, log=logged.append)
+    assert (tmp_path / "runs.txt").read_text() == "5"  # 2 warm-ups + 3 repeats executed
+    assert meter.windows == 3
+    assert [r.predictions for r in run.repeats] == [300, 400, 500]  # runs 3..5 are the measured ones
+    assert [r.index for r in run.repeats] == [0, 1, 2]
+    assert all(r.quality == {"accuracy": 0.9} for r in run.repeats)
+    assert logged[0].startswith("[t] warm-up 1/2:") and any(line.startswith("[t] repeat 3/3:") for line in logged)
+
+
+def test_failure_in_a_repeat_keeps_the_completed_ones(tmp_path: Path) -> None:
+    script = COUNTING + "print('step', n)\nif n == 3: raise SystemExit(2)\n"
+    with pytest.raises(BenchmarkFailed) as info:
+        run_benchmark(
+            spec(tmp_path, script, repeats=3, warmup=1), WallClockMeter(), echo=lambda _: None, log=lambda _: None
+        )
+    failure = info.value
+    assert "exited with status 2 (repeat 2/3)" in failure.message
+    assert [r.predictions for r in failure.completed] == [200]
+    assert failure.tail == ("step 3",)
+
+
+def test_bad_metrics_file_fails_the_benchmark(tmp_path: Path) -> None:
+    script = "import os; open(os.environ['GREEN_GATE_METRICS'], 'w').write('oops')\n"
+    with pytest.raises(BenchmarkFailed) as info:
+        run_benchmark(
+            spec(tmp_path, script, repeats=1, warmup=0), WallClockMeter(), echo=lambda _: None, log=lambda _: None
+        )
+    assert "invalid JSON" in info.value.message

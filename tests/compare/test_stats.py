@@ -1,0 +1,113 @@
+"""Noise-aware comparison: values pinned against published t tables and scipy's ttest intervals."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gate.compare.stats import compare_independent, compare_paired, outliers, t_cdf, t_quantile
+
+CANDIDATE = [106.1, 107.0, 105.5, 106.4, 105.9]
+BASELINE = [100.0, 101.0, 99.5, 100.3, 99.8]
+
+
+@pytest.mark.parametrize(
+    ("p", "dof", "expected"),
+    [
+        (0.975, 4, 2.7764451051977934),  # the t table every textbook prints
+        (0.975, 10, 2.228138851986274),
+        (0.995, 1, 63.656741162871526),
+        (0.975, 7.5, 2.333039626864974),  # fractional dof, as Welch–Satterthwaite gives
+        (0.95, 30, 1.697260886593957),
+    ],
+)
+def test_t_quantile_matches_the_tables(p: float, dof: float, expected: float) -> None:
+    assert t_quantile(p, dof) == pytest.approx(expected, rel=1e-9)
+    assert t_quantile(1 - p, dof) == pytest.approx(-expected, rel=1e-9)
+    assert t_cdf(expected, dof) == pytest.approx(p, abs=1e-12)
+
+
+def test_t_cdf_known_value_and_bad_arguments() -> None:
+    assert t_cdf(2.0, 5) == pytest.approx(0.9490302605850708, abs=1e-12)
+    assert t_quantile(0.5, 3) == 0.0
+    with pytest.raises(ValueError, match="p must be in"):
+        t_quantile(1.0, 3)
+    with pytest.raises(ValueError, match="degrees of freedom"):
+        t_quantile(0.9, 0)
+
+
+def test_welch_on_logs_matches_scipy_interval() -> None:
+    # scipy.stats.ttest_ind(log(c), log(b), equal_var=False).confidence_interval(0.95)
+    result = compare_independent(CANDIDATE, BASELINE)
+    assert math.log(result.low) == pytest.approx(0.05073305252693569, abs=1e-12)
+    assert math.log(result.high) == pytest.approx(0.06680312236652877, abs=1e-12)
+    assert result.dof == pytest.approx(7.957108048740209)
+    assert result.change_pct == pytest.approx(6.05292621694973)
+    assert (result.method, result.n_candidate, result.n_baseline) == ("welch-log", 5, 5)
+    assert result.significant
+    assert result.describe() == "+6.1% ± 0.9% (95% CI)"
+
+
+def test_paired_on_logs_matches_scipy_interval() -> None:
+    # scipy.stats.ttest_rel(log(c), log(b)).confidence_interval(0.95)
+    result = compare_paired(CANDIDATE, BASELINE)
+    assert math.log(result.low) == pytest.approx(0.0579462154537855, abs=1e-12)
+    assert math.log(result.high) == pytest.approx(0.059589959439679326, abs=1e-12)
+    assert result.dof == 4.0 and result.method == "paired-log"
+    assert result.describe() == "+6.1% ± 0.1% (95% CI)"
+
+
+@pytest.mark.parametrize(
+    ("candidate", "limit_pct", "judgement"),
+    [
+        (CANDIDATE, 5.0, "beyond"),  # the whole interval [+5.2%, +6.9%] is above +5%
+        (CANDIDATE, 6.0, "uncertain"),  # the point (+6.05%) is above +6%, the interval is not
+        (CANDIDATE, 7.0, "within"),
+    ],
+)
+def test_limit_is_exceeded_only_when_the_whole_interval_is_beyond_it(
+    candidate: list[float], limit_pct: float, judgement: str
+) -> None:
+    assert compare_independent(candidate, BASELINE).judge(limit_pct) == judgement
+
+
+def test_no_change_is_not_significant_and_noise_widens_the_interval() -> None:
+    same = compare_independent([100.0, 101.0, 99.0], [100.5, 99.5, 100.0])
+    assert not same.significant
+    assert same.low < 1.0 < same.high
+    noisy = compare_independent([100.0, 110.0, 90.0], [100.5, 99.5, 100.0])
+    assert noisy.half_width_pct > same.half_width_pct
+    assert (
+        compare_independent(CANDIDATE, BASELINE, confidence=0.99).half_width_pct
+        > compare_independent(CANDIDATE, BASELINE).half_width_pct
+    )
+
+
+def test_identical_repeats_give_a_zero_width_interval() -> None:
+    result = compare_independent([2.0, 2.0], [1.0, 1.0])
+    assert result.ratio == result.low == result.high == pytest.approx(2.0)
+    assert result.describe() == "+100.0% ± 0.0% (95% CI)"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: compare_independent([1.0], [1.0, 2.0]), "at least 2 values"),
+        (lambda: compare_independent([1.0, 0.0], [1.0, 2.0]), "candidate values must be positive"),
+        (lambda: compare_independent([1.0, 2.0], [1.0, math.nan]), "baseline values must be positive"),
+        (lambda: compare_paired([1.0, 2.0, 3.0], [1.0, 2.0]), "as many candidate as baseline"),
+        (lambda: compare_paired([1.0], [1.0]), "at least 2 pairs"),
+        (lambda: compare_independent([1.0, 2.0], [1.0, 2.0], confidence=1.0), "confidence must be"),
+    ],
+)
+def test_bad_input_is_refused_with_a_reason(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
+
+
+def test_outliers_beyond_k_mad() -> None:
+    assert outliers([1.0, 1.01, 0.99, 1.0, 1.3]) == (4,)
+    assert outliers([1.0, 1.01, 0.99, 1.0, 1.3], k=100) == ()
+    assert outliers([1.0, 1.0, 1.0, 5.0]) == ()  # MAD 0: nothing can be called an outlier
+    assert outliers([1.0, 9.0]) == ()  # too few to tell

@@ -1,0 +1,229 @@
+"""The verdict: budget rules applied to (this run, baseline). Pure data in, decision out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from gate.compare.model import Baseline
+from gate.compare.verdict import apply_outage, change_pct, evaluate, missing_inputs, worst
+from gate.config.budget import ComparisonSpec, Level, Rules
+from tests.helpers import baseline, summary
+
+LIMITS = Rules(limits_pct={"energy_per_prediction_j": Level(warn=2.0, fail=5.0, line=9)})
+
+
+@pytest.mark.parametrize(
+    ("current_j", "status", "reason"),
+    [
+        (100.0, "pass", "+0.0% is within the limit"),
+        (101.9, "pass", "+1.9% is within the limit"),
+        (103.0, "warn", "+3.0% exceeds the warn limit of +2%"),
+        (106.1, "fail", "+6.1% exceeds the fail limit of +5%"),
+        (80.0, "pass", "-20.0% is within the limit"),
+    ],
+)
+def test_relative_limit_levels(current_j: float, status: str, reason: str) -> None:
+    # 1000 predictions per run: J/prediction = energy / 1000
+    decision = evaluate(summary([current_j]), baseline(energy_per_prediction_j=0.1), LIMITS)
+    (check,) = decision.checks
+    point = " (point comparison of medians: the baseline run has no per-repeat values)"
+    assert (check.status, check.reason, check.source_line, check.method) == (status, reason + point, 9, "point")
+    assert check.baseline == 0.1 and check.current == pytest.approx(current_j / 1000)
+    assert decision.verdict == status
+
+
+def test_exactly_at_the_limit_is_within_it() -> None:
+    rules = Rules(limits_pct={"energy_j": Level(fail=5.0)})
+    decision = evaluate(summary([100.0]), baseline(energy_j=100.0 / 1.05), rules)
+    assert decision.checks[0].change_pct == pytest.approx(5.0)
+    assert decision.verdict == "pass"
+
+
+@pytest.mark.parametrize(
+    ("policy", "status", "verdict"), [("pass", "skip", "pass"), ("warn", "warn", "warn"), ("fail", "fail", "fail")]
+)
+def test_missing_baseline_follows_policy(policy: str, status: str, verdict: str) -> None:
+    decision = evaluate(summary([100.0]), None, LIMITS, missing_baseline=policy)  # type: ignore[arg-type]
+    assert decision.checks[0].status == status
+    assert decision.verdict == verdict
+    assert decision.notes == (f"No baseline yet: relative limits not applied (missing_baseline: {policy}).",)
+
+
+def test_baseline_without_the_metric_is_skipped_not_failed() -> None:
+    decision = evaluate(summary([100.0]), baseline(energy_j=1.0), LIMITS)
+    assert decision.checks[0].status == "skip"
+    assert decision.checks[0].reason == "baseline run lacks this metric"
+    assert decision.verdict == "pass"
+
+
+def test_absolute_budget() -> None:
+    rules = Rules(budgets={"energy_j": Level(warn=50.0, fail=100.0, line=3)})
+    assert evaluate(summary([40.0]), None, rules).verdict == "pass"
+    warned = evaluate(summary([60.0]), None, rules)
+    assert warned.verdict == "warn"
+    assert warned.checks[0].reason == "60 J is over the warning level of 50 J"
+    failed = evaluate(summary([120.0]), None, rules)
+    assert failed.verdict == "fail" and failed.checks[0].limit == "warn > 50 J, fail > 100 J"
+
+
+def test_quality_floor_and_ceiling() -> None:
+    rules = Rules(quality_min={"accuracy": (0.9, 4)}, quality_max={"loss": (0.5, 5)})
+    ok = evaluate(summary([1.0], quality={"accuracy": 0.95, "loss": 0.2}), None, rules)
+    assert ok.verdict == "pass"
+    bad = evaluate(summary([1.0], quality={"accuracy": 0.85, "loss": 0.2}), None, rules)
+    assert bad.verdict == "fail"
+    assert [c.reason for c in bad.checks if c.status == "fail"] == ["0.85 is below the floor of 0.9"]
+
+
+def test_worst_status_wins_over_several_rules() -> None:
+    rules = Rules(
+        limits_pct={"energy_per_prediction_j": Level(warn=2.0, fail=5.0)},
+        budgets={"energy_j": Level(fail=1000.0)},
+        quality_min={"accuracy": (0.5, None)},
+    )
+    decision = evaluate(summary([103.0], quality={"accuracy": 0.9}), baseline(energy_per_prediction_j=0.1), rules)
+    assert [c.status for c in decision.checks] == ["warn", "pass", "pass"]
+    assert decision.verdict == "warn"
+
+
+def test_missing_inputs_name_what_the_benchmark_did_not_report() -> None:
+    rules = Rules(
+        limits_pct={"energy_per_prediction_j": Level(fail=5.0)},
+        budgets={"emissions_g": Level(fail=1.0)},
+        quality_min={"accuracy": (0.9, None)},
+    )
+    problems = missing_inputs(rules, summary([1.0], predictions=None))
+    assert len(problems) == 3
+    assert "no 'predictions'" in problems[1]
+    assert "emissions_g but names no carbon intensity" in problems[0]
+    assert "'accuracy'" in problems[2]
+    assert missing_inputs(Rules(), summary([1.0])) == []
+
+
+def test_outage_policy_can_only_make_the_verdict_worse() -> None:
+    passed = evaluate(summary([100.0]), baseline(energy_per_prediction_j=0.1), LIMITS)
+    assert apply_outage(passed, "warn", "MLflow down").verdict == "warn"
+    assert apply_outage(passed, "pass", "MLflow down").verdict == "pass"
+    failed = evaluate(summary([200.0]), baseline(energy_per_prediction_j=0.1), LIMITS)
+    assert apply_outage(failed, "pass", "MLflow down").verdict == "fail"
+    assert apply_outage(failed, "pass", "MLflow down").notes[-1] == "MLflow down"
+
+
+def test_helpers() -> None:
+    assert change_pct(110.0, 100.0) == pytest.approx(10.0)
+    assert change_pct(1.0, 0.0) is None
+    assert worst(["pass", "warn", "pass"]) == "warn"
+    assert worst([]) == "pass"
+    assert worst(["fail", "error"]) == "error"
+
+
+# --- relative limits on repeats (issue 4) -----------------------------------------------------
+
+BASE_J = [100.0, 101.0, 99.5, 100.3, 99.8]  # energy per run; 1000 predictions each
+
+
+def with_repeats(energies_j: list[float], *, paired: bool = False) -> Baseline:
+    """A baseline that carries per-repeat values, as MLflow's repeat.<metric> histories give them."""
+    base = summary(energies_j)
+    return replace(baseline(**base.metrics), per_repeat=base.per_repeat, paired=paired)
+
+
+@pytest.mark.parametrize(
+    ("energies_j", "status", "reason"),
+    [
+        # +6.1%, interval [+5.2%, +6.9%]: significantly beyond +5%
+        ([106.1, 107.0, 105.5, 106.4, 105.9], "fail", "+6.1% ± 0.9% (95% CI) exceeds the fail limit of +5%"),
+        # +5.9% but noisy: the interval reaches below +5%, so only a warning
+        (
+            [101.0, 111.0, 106.0, 103.0, 109.0],
+            "warn",
+            "+5.8% ± 5.1% (95% CI) is above the fail limit of +5% but not significantly (the interval starts at "
+            "+0.8%): could be noise",
+        ),
+        ([103.0, 103.4, 102.8, 103.1, 102.9], "warn", "+2.9% ± 0.7% (95% CI) exceeds the warn limit of +2%"),
+        (
+            [101.0, 104.5, 103.0, 101.5, 102.0],
+            "warn",
+            "+2.3% ± 1.7% (95% CI) is above the warn limit of +2%, within noise",
+        ),
+        ([100.2, 99.9, 100.4, 100.0, 99.7], "pass", "-0.1% ± 0.7% (95% CI) is within the limit"),
+    ],
+)
+def test_relative_limit_on_repeats_needs_the_interval_beyond_it(
+    energies_j: list[float], status: str, reason: str
+) -> None:
+    decision = evaluate(summary(energies_j), with_repeats(BASE_J), LIMITS)
+    (check,) = decision.checks
+    assert (check.status, check.reason, check.method, check.confidence) == (status, reason, "welch-log", 0.95)
+    assert check.interval_pct is not None
+    low, high = check.interval_pct
+    assert check.change_pct is not None and low < check.change_pct < high
+
+
+def test_single_repeat_run_falls_back_to_the_point_comparison_and_says_so() -> None:
+    decision = evaluate(summary([106.1]), with_repeats(BASE_J), LIMITS)
+    (check,) = decision.checks
+    assert check.status == "fail" and check.method == "point" and check.interval_pct is None
+    assert check.reason.endswith("(point comparison of medians: this run has 1 repeat)")
+
+
+def test_paired_baseline_uses_the_paired_interval() -> None:
+    # A drift shared by both sides (each pair 1% warmer than the last) widens Welch's interval, not the paired one.
+    drift = [1.00, 1.01, 1.02, 1.03, 1.04]
+    base = [100.0 * d for d in drift]
+    cand = [102.6 * d for d in drift]
+    paired = evaluate(summary(cand), with_repeats(base, paired=True), LIMITS).checks[0]
+    independent = evaluate(summary(cand), with_repeats(base), LIMITS).checks[0]
+    assert paired.method == "paired-log" and independent.method == "welch-log"
+    assert paired.reason.endswith("exceeds the warn limit of +2%")  # significantly beyond +2%
+    assert independent.reason.endswith("is above the warn limit of +2%, within noise")  # the drift hides it
+    assert paired.interval_pct and independent.interval_pct
+    assert paired.interval_pct[1] - paired.interval_pct[0] < independent.interval_pct[1] - independent.interval_pct[0]
+
+
+def test_outliers_are_reported_and_dropped_only_when_asked() -> None:
+    spiky = [100.1, 100.0, 99.9, 100.2, 130.0]  # a repeat disturbed by a neighbour
+    kept = evaluate(summary(spiky), with_repeats(BASE_J), LIMITS)
+    assert kept.notes == (
+        "energy_per_prediction_j: outlier(s) in this run beyond 3.5 x MAD of the median: repeat 5 (0.13 J); "
+        "kept (comparison.outliers: keep).",
+    )
+    dropped = evaluate(summary(spiky), with_repeats(BASE_J), LIMITS, comparison=ComparisonSpec(outliers="drop"))
+    assert dropped.notes[0].endswith("left out (comparison.outliers: drop).")
+    assert kept.checks[0].status == "warn"  # +5.3% ± 15.4%: the spike makes it uncertain
+    assert dropped.checks[0].status == "pass"  # the four clean repeats: no change
+    assert dropped.checks[0].interval_pct is not None and kept.checks[0].interval_pct is not None
+
+
+def test_confidence_level_comes_from_the_budget() -> None:
+    cand = [103.0, 103.3, 102.9, 103.2, 103.1]
+    at_95 = evaluate(summary(cand), with_repeats(BASE_J), LIMITS).checks[0]
+    at_999 = evaluate(summary(cand), with_repeats(BASE_J), LIMITS, comparison=ComparisonSpec(confidence=0.999)).checks[
+        0
+    ]
+    assert at_95.reason.endswith("exceeds the warn limit of +2%")
+    assert at_999.reason.endswith("is above the warn limit of +2%, within noise")
+    assert at_999.reason.startswith("+3.0% ± 2.0%") and "(99.9% CI)" in at_999.reason
+
+
+@pytest.mark.parametrize(
+    ("policy", "status", "verdict"), [("pass", "skip", "pass"), ("warn", "warn", "warn"), ("fail", "fail", "fail")]
+)
+def test_other_hardware_is_not_comparable_never_a_pass_or_fail_on_numbers(
+    policy: str, status: str, verdict: str
+) -> None:
+    differences = ("GPU power limit: 700 W vs 400 W",)
+    decision = evaluate(
+        summary([300.0]),  # +200%: would fail if compared
+        with_repeats(BASE_J),
+        LIMITS,
+        hardware_differences=differences,
+        not_comparable=policy,  # type: ignore[arg-type]
+    )
+    (check,) = decision.checks
+    assert (check.status, check.change_pct) == (status, None)
+    assert check.reason == "not comparable: baseline on other hardware (GPU power limit: 700 W vs 400 W)"
+    assert decision.verdict == verdict
+    assert decision.notes[0].startswith("Not comparable: the baseline ran on other hardware (GPU power limit")

@@ -1,0 +1,151 @@
+"""Phase marks: the helper a benchmark imports, parsing, attribution, and a real two-process run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from gate.energy.phases import PhaseWindow, attribute, parse_phases
+from gate.errors import BenchmarkError
+from gate.phase import PHASES_ENV, phase
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def mark(event: str, name: str, t: float, **extra: object) -> str:
+    return json.dumps({"v": 1, "event": event, "phase": name, "t": t, "pid": 1, **extra})
+
+
+def test_helper_writes_start_and_end_marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "phases.jsonl"
+    monkeypatch.setenv(PHASES_ENV, str(path))
+    before = time.monotonic()
+    with phase("inference") as p:
+        p.items = 64
+    (window,) = parse_phases(path.read_text())
+    assert window.name == "inference" and window.items == 64
+    assert before <= window.t0_s <= window.t1_s <= time.monotonic()
+
+
+def test_helper_is_silent_without_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PHASES_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with phase("inference", items=3):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_helper_marks_the_end_even_when_the_block_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "phases.jsonl"
+    monkeypatch.setenv(PHASES_ENV, str(path))
+    with pytest.raises(RuntimeError), phase("train"):
+        raise RuntimeError("diverged")
+    assert json.loads(path.read_text().splitlines()[-1])["ok"] is False
+
+
+def test_helper_imports_nothing_of_the_gate() -> None:
+    code = "import sys, gate.phase; print(sorted(m for m in sys.modules if m.startswith('gate')))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['gate', 'gate.phase']"
+
+
+def test_parse_pairs_nested_and_repeated_phases() -> None:
+    text = "\n".join(
+        [
+            mark("start", "load", 1.0),
+            mark("end", "load", 2.0),
+            mark("start", "inference", 3.0),
+            mark("start", "batch", 3.5),
+            mark("end", "batch", 4.0, items=8),
+            mark("end", "inference", 5.0, items=100),
+            "",
+        ]
+    )
+    assert parse_phases(text) == (
+        PhaseWindow("load", 1.0, 2.0, None, 1),
+        PhaseWindow("inference", 3.0, 5.0, 100, 1),
+        PhaseWindow("batch", 3.5, 4.0, 8, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "line 1 is not JSON"),
+        (json.dumps({"v": 2, "event": "start", "phase": "x", "t": 1}), "not a phase mark of format 1"),
+        (json.dumps({"v": 1, "event": "begin", "phase": "x", "t": 1}), "needs event start|end"),
+        (mark("end", "x", 1.0), "phase 'x' ends without having started"),
+        (mark("start", "x", 1.0), "line 1: phase 'x' started but never ended"),
+        (mark("start", "x", 2.0) + "\n" + mark("end", "x", 1.0), "ends before it starts"),
+        (mark("start", "x", 1.0) + "\n" + mark("end", "x", 2.0, items=-3), "has items=-3"),
+    ],
+)
+def test_bad_marks_are_benchmark_errors_naming_the_line(text: str, message: str) -> None:
+    with pytest.raises(BenchmarkError, match=message):
+        parse_phases(text)
+
+
+def test_without_phases_the_whole_run_is_the_window() -> None:
+    result = attribute((), 10.0, 20.0)
+    assert result.windows == ((10.0, 20.0),) and result.items is None
+    assert result.describe() == "the whole run (the benchmark marked no phase)"
+
+
+def test_selected_phases_are_clipped_merged_and_their_items_summed() -> None:
+    phases = (
+        PhaseWindow("warmup", 9.0, 11.0, 5),
+        PhaseWindow("inference", 11.0, 14.0, 100, pid=1),
+        PhaseWindow("inference", 13.0, 15.0, 50, pid=2),
+        PhaseWindow("inference", 19.0, 25.0, 10),
+    )
+    result = attribute(phases, 10.0, 20.0, selected=("inference",))
+    assert result.windows == ((11.0, 15.0), (19.0, 20.0))
+    assert result.duration_s == 5.0
+    assert result.items == 160
+    assert result.describe() == "phase 'inference' (2 windows)"
+    everything = attribute(phases, 10.0, 20.0)
+    assert everything.windows == ((10.0, 15.0), (19.0, 20.0)) and everything.phases == ("warmup", "inference")
+
+
+def test_items_are_unknown_when_a_measured_phase_lacks_them() -> None:
+    phases = (PhaseWindow("a", 1.0, 2.0, 5), PhaseWindow("a", 3.0, 4.0, None))
+    assert attribute(phases, 0.0, 5.0).items is None
+
+
+def test_selecting_a_phase_the_benchmark_did_not_mark_is_an_error() -> None:
+    with pytest.raises(BenchmarkError, match="measures phase\\(s\\) inference but the benchmark marked only load"):
+        attribute((PhaseWindow("load", 1.0, 2.0),), 0.0, 5.0, selected=("inference",))
+    with pytest.raises(BenchmarkError, match="marked no phase"):
+        attribute((), 0.0, 5.0, selected=("inference",))
+    with pytest.raises(BenchmarkError, match="outside the measured run"):
+        attribute((PhaseWindow("a", 10.0, 12.0),), 0.0, 5.0)
+
+
+def test_phases_written_by_a_child_process_line_up_with_the_parent_clock(tmp_path: Path) -> None:
+    path = tmp_path / "phases.jsonl"
+    child = textwrap.dedent(
+        """
+        import time
+        from gate.phase import phase
+        time.sleep(0.2)  # "model load": not measured
+        with phase("inference", items=32):
+            time.sleep(0.3)
+        time.sleep(0.1)
+        """
+    )
+    t_start = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-c", child], cwd=ROOT, env={"PYTHONPATH": str(ROOT), PHASES_ENV: str(path)}, check=True
+    )
+    t_stop = time.monotonic()
+    result = attribute(parse_phases(path.read_text()), t_start, t_stop)
+    ((t0, t1),) = result.windows
+    assert t_start + 0.2 <= t0 < t1 <= t_stop - 0.1  # the child's marks sit inside the parent's run, in order
+    assert 0.3 <= t1 - t0 < 0.3 + 0.25
+    assert result.items == 32 and result.phases == ("inference",)

@@ -1,0 +1,125 @@
+"""The sampler on a fake reader: what it records, how it treats errors, and that it runs as a thread."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gate.devices.gpu import GpuInfo, GpuLostError, GpuPermissionError
+from gate.energy.sampler import Sampler, SamplerConfig
+from gate.energy.timeline import METHOD_COMBINED, METHOD_POWER, window_energy
+from tests.fakes.traces import PowerProfile, Trace, TraceReader
+
+
+def drive(sampler: Sampler, reader: TraceReader, duration_s: float, power_hz: float) -> None:
+    end = reader.now_s + duration_s
+    while reader.now_s < end:
+        sampler.step()
+        reader.now_s += 1 / power_hz
+
+
+def test_records_counter_at_its_rate_and_power_at_its_rate() -> None:
+    reader = TraceReader((Trace(PowerProfile.steady(250.0)), Trace(PowerProfile.steady(500.0))))
+    sampler = Sampler(reader, SamplerConfig(power_hz=100, counter_hz=10), clock=reader.clock)
+    drive(sampler, reader, 20.0, 100)
+    first, second = sampler.timelines()
+    assert len(first.power_t_s) == pytest.approx(2000, abs=2)
+    assert len(first.counter_t_s) == pytest.approx(200, abs=2)
+    assert window_energy(first, 5.03, 6.03).energy_j == pytest.approx(250.0, rel=3e-3)
+    assert window_energy(second, 5.03, 6.03).energy_j == pytest.approx(500.0, rel=3e-3)
+    assert sampler.power_now_w() == pytest.approx(750.0)
+    assert sampler.energy_so_far_j() == pytest.approx(750.0 * 20.0, rel=2e-3)
+
+
+def test_counter_latency_is_timestamped_at_the_middle_of_the_read() -> None:
+    reader = TraceReader((Trace(PowerProfile.steady(300.0)),), counter_read_cost_s=0.004)
+    sampler = Sampler(reader, SamplerConfig(power_hz=100, counter_hz=10), clock=reader.clock)
+    sampler.step()
+    timeline = sampler.timelines()[0]
+    assert timeline.counter_t_s[0] == pytest.approx(0.002)
+    assert timeline.power_t_s[0] == pytest.approx(0.004)
+
+
+def test_gpu_without_counter_is_integrated_from_power() -> None:
+    reader = TraceReader((Trace(PowerProfile.steady(300.0)),), has_counter=False)
+    sampler = Sampler(reader, clock=reader.clock)
+    drive(sampler, reader, 3.0, 100)
+    assert sampler.notes == ["GPU 0 (Fake GPU 0) has no energy counter: its power samples are integrated"]
+    assert reader.reads["energy"] == 0  # asked once, then never again
+    result = window_energy(sampler.timelines()[0], 1.0, 2.0)
+    assert result.method == METHOD_POWER and result.energy_j == pytest.approx(300.0)
+
+
+class FailingReader(TraceReader):
+    error: Exception = GpuLostError("gone")
+
+    def power_w(self, position: int) -> float:
+        raise self.error
+
+
+def test_a_lost_gpu_stops_the_sampler_with_the_reason() -> None:
+    reader = FailingReader((Trace(PowerProfile.steady(300.0)),))
+    sampler = Sampler(reader, clock=reader.clock)
+    sampler.start()
+    deadline = time.monotonic() + 5
+    while sampler.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not sampler.running
+    assert sampler.errors == ["GPU 0 (Fake GPU 0): reading power failed: gone"]
+
+
+def test_a_refused_reading_is_dropped_for_that_gpu_and_the_counter_goes_on() -> None:
+    reader = FailingReader((Trace(PowerProfile.steady(300.0)),))
+    reader.error = GpuPermissionError("denied")
+    sampler = Sampler(reader, clock=reader.clock)
+    drive(sampler, reader, 3.0, 100)
+    assert sampler.errors == ["GPU 0 (Fake GPU 0): reading power failed: denied"]
+    timeline = sampler.timelines()[0]
+    assert len(timeline.power_t_s) == 0 and len(timeline.counter_t_s) > 20
+
+
+def test_hooks_run_at_their_period_and_a_failing_hook_is_dropped() -> None:
+    reader = TraceReader((Trace(PowerProfile.steady(300.0)),))
+    seen: list[float] = []
+
+    def broken(now: float) -> None:
+        raise RuntimeError("boom")
+
+    sampler = Sampler(reader, SamplerConfig(hook_period_s=0.5), clock=reader.clock, hooks=(seen.append, broken))
+    drive(sampler, reader, 2.0, 100)
+    assert len(seen) == 4
+    assert len(sampler.errors) == 1 and "boom" in sampler.errors[0]
+
+
+def test_real_thread_records_and_stops() -> None:
+    reader = TraceReader((Trace(PowerProfile.steady(100.0)),))
+    sampler = Sampler(reader, SamplerConfig(power_hz=200, counter_hz=10), clock=time.monotonic)
+    sampler.start()
+    time.sleep(0.5)
+    sampler.stop()
+    timeline = sampler.timelines()[0]
+    assert len(timeline.power_t_s) >= 20  # a loaded 2-core CI box still gets well past this
+    assert not sampler.running and sampler.wall_s > 0.4
+    assert 0 <= sampler.cpu_fraction < 1
+
+
+def test_config_is_checked() -> None:
+    with pytest.raises(ValueError):
+        SamplerConfig(power_hz=5, counter_hz=10)
+
+
+def test_combined_method_is_what_the_sampler_feeds() -> None:
+    reader = TraceReader((Trace(PowerProfile.steady(420.0), power_gain=1.02),))
+    sampler = Sampler(reader, clock=reader.clock)
+    drive(sampler, reader, 30.0, 100)
+    result = window_energy(sampler.timelines()[0], 10.0, 11.0)
+    assert result.method == METHOD_COMBINED
+    assert result.energy_j == pytest.approx(420.0, rel=3e-3)
+
+
+def test_devices_come_from_the_reader() -> None:
+    reader = TraceReader((Trace(PowerProfile.steady(1.0)),))
+    assert Sampler(reader).devices == (
+        GpuInfo("Fake GPU 0", "GPU-fake-0", "0.0", index=0, power_limit_w=700.0, mig_mode=False),
+    )

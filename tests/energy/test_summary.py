@@ -1,0 +1,40 @@
+"""From repeats to reported figures: units, medians, J/prediction, gCO2eq."""
+
+from __future__ import annotations
+
+import pytest
+
+from gate.carbon.model import Intensity
+from gate.units import J_PER_KWH, emissions_g, j_to_kwh, kwh_to_j
+from tests.helpers import summary
+
+
+def test_units_convert_both_ways() -> None:
+    assert j_to_kwh(3_600_000.0) == 1.0
+    assert kwh_to_j(j_to_kwh(123.4)) == pytest.approx(123.4)
+    assert emissions_g(2.0, intensity_g_per_kwh=50.0, pue=1.2) == pytest.approx(120.0)
+
+
+def test_summary_takes_medians_per_metric() -> None:
+    intensity = Intensity(400.0, "fixed", pue=1.5)
+    result = summary([90.0, 130.0, 100.0], predictions=500, quality={"accuracy": 0.9}, intensity=intensity)
+    assert result.repeats == 3
+    assert result.metrics["energy_j"] == 100.0
+    assert result.metrics["energy_per_prediction_j"] == pytest.approx(0.2)
+    assert result.metrics["energy_kwh"] == pytest.approx(100.0 / J_PER_KWH)
+    assert result.metrics["emissions_g"] == pytest.approx(100.0 / J_PER_KWH * 1.5 * 400.0)
+    assert result.metrics["mean_power_w"] == pytest.approx(50.0)  # 100 J over 2 s
+    assert result.per_repeat["energy_j"] == (90.0, 130.0, 100.0)
+    assert result.quality == {"accuracy": 0.9}
+    assert [(s.scope, s.energy_j, s.provenance) for s in result.scopes] == [
+        ("cpu", 25.0, "estimated"),
+        ("ram", 75.0, "estimated"),
+    ]
+    assert result.provenance == "estimated"
+
+
+def test_no_predictions_no_energy_per_prediction_and_no_intensity_no_emissions() -> None:
+    result = summary([10.0, 12.0], predictions=None)
+    assert "energy_per_prediction_j" not in result.metrics
+    assert "emissions_g" not in result.metrics
+    assert result.metrics["energy_j"] == 11.0

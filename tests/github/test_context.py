@@ -1,0 +1,80 @@
+"""Where a run comes from, read from GitHub's real event payloads or from git."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from gate.github.context import detect
+
+EVENTS = Path(__file__).resolve().parents[1] / "data" / "events"
+
+
+def github_env(event: str, name: str, **extra: str) -> dict[str, str]:
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(EVENTS / name),
+        "GITHUB_REPOSITORY": "Codertocat/Hello-World",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_RUN_ID": "42",
+        **extra,
+    }
+
+
+def test_pull_request_uses_head_commit_and_base_branch(tmp_path: Path) -> None:
+    payload = json.loads((EVENTS / "pull_request.opened.json").read_text())
+    env = github_env(
+        "pull_request", "pull_request.opened.json", GITHUB_SHA="merge-commit-sha", GITHUB_REF_NAME="2/merge"
+    )
+    ctx = detect(env, tmp_path)
+    assert ctx.is_pull_request and ctx.pr_number == payload["pull_request"]["number"] == 2
+    assert ctx.commit == payload["pull_request"]["head"]["sha"] != "merge-commit-sha"
+    assert (ctx.branch, ctx.base_branch) == ("changes", "master")
+    assert ctx.base_commit == payload["pull_request"]["base"]["sha"]  # what paired mode checks out
+    assert ctx.run_url == "https://github.com/Codertocat/Hello-World/actions/runs/42"
+
+
+def test_synchronize_event_is_a_pull_request_too(tmp_path: Path) -> None:
+    ctx = detect(github_env("pull_request", "pull_request.synchronize.json"), tmp_path)
+    assert ctx.pr_number == 2 and ctx.base_branch == "master"
+
+
+def test_push_to_default_branch(tmp_path: Path) -> None:
+    payload = json.loads((EVENTS / "push.default-branch.json").read_text())
+    env = github_env(
+        "push",
+        "push.default-branch.json",
+        GITHUB_SHA=payload["after"],
+        GITHUB_REF_NAME="master",
+        GITHUB_REF_TYPE="branch",
+    )
+    ctx = detect(env, tmp_path)
+    assert not ctx.is_pull_request
+    assert (ctx.commit, ctx.branch, ctx.base_branch) == (payload["after"], "master", None)
+
+
+def test_tag_push_has_no_branch(tmp_path: Path) -> None:
+    env = github_env(
+        "push", "push.default-branch.json", GITHUB_SHA="abc", GITHUB_REF_NAME="v1.0", GITHUB_REF_TYPE="tag"
+    )
+    assert detect(env, tmp_path).branch is None
+
+
+def test_outside_ci_reads_git(tmp_path: Path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q", "-b", "feature/x")
+    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "--allow-empty", "-m", "init")
+    ctx = detect({}, tmp_path)
+    assert ctx.branch == "feature/x" and ctx.commit == git("rev-parse", "HEAD")
+    assert ctx.pr_number is None and ctx.repository is None
+    git("checkout", "-q", "--detach")
+    assert detect({}, tmp_path).branch is None
+
+
+def test_outside_a_repository(tmp_path: Path) -> None:
+    ctx = detect({}, tmp_path)
+    assert ctx.commit is None and ctx.branch is None

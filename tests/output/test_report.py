@@ -1,0 +1,193 @@
+"""The Markdown report, pinned by golden files (UPDATE_GOLDEN=1 rewrites them after a deliberate change)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.carbon.model import Intensity
+from gate.compare.model import Baseline, Verdict
+from gate.compare.verdict import evaluate
+from gate.config.budget import Level, Rules
+from gate.output.report import fence, md, quantity, render, table_rows
+from gate.output.result import BenchmarkOutcome, build_document
+from tests.helpers import summary
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+RULES = Rules(
+    limits_pct={"energy_per_prediction_j": Level(warn=2.0, fail=5.0, line=12)},
+    budgets={"energy_kwh": Level(warn=0.0005, fail=0.001, line=16)},
+    quality_min={"accuracy": (0.95, 20)},
+)
+INTENSITY = Intensity(
+    369.5,
+    "codecarbon offline data, United States annual average (2023)",
+    "USA",
+    1.0,
+    provider="codecarbon",
+    basis="annual_average",
+    timestamp="2023",
+)
+LIVE_AFTER_FALLBACK = Intensity(
+    302.0,
+    "Electricity Maps latest value for DE, lifecycle, estimated",
+    "DE",
+    1.2,
+    provider="electricitymaps",
+    basis="live",
+    timestamp="2026-11-23T11:00:00.000Z",
+    fallback=("electricitymaps zone DE-X: Electricity Maps: the token was refused (HTTP 401: Invalid | token)",),
+)
+HARDWARE = {
+    "cpu_model": "AMD EPYC",
+    "cpu_count": 2,
+    "gpu_models": [],
+    "fingerprint": "ff2ecbfdf6e1",
+    "description": "AMD EPYC (2 CPUs), no GPU",
+}
+CONTEXT = {
+    "commit": "9f2c4e1d0b7a",
+    "branch": "feature/faster",
+    "base_branch": "main",
+    "pr_number": 7,
+    "repository": "acme/models",
+    "event_name": "pull_request",
+    "run_url": None,
+}
+
+
+def document(outcome: BenchmarkOutcome, verdict: Verdict, notes: list[str] | None = None) -> dict[str, Any]:
+    doc = build_document(
+        verdict=verdict,
+        exit_code=0,
+        budget_file="green-budget.yml",
+        tracking_uri="http://mlflow",
+        context=CONTEXT,
+        hardware=HARDWARE,
+        outcomes=[outcome],
+        notes=notes or [],
+    )
+    doc["created_at"] = "2026-11-23T12:00:00Z"
+    return doc
+
+
+def outcome(**kwargs: Any) -> BenchmarkOutcome:
+    return BenchmarkOutcome(
+        name="digits-svc-inference",
+        kind="inference",
+        command="python bench.py",
+        repeats=3,
+        warmup=1,
+        baseline_branch="main",
+        **kwargs,
+    )
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1 once and review it"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_regression_against_baseline() -> None:
+    current = summary(
+        [91.9, 99.2, 99.0], predictions=107880, quality={"accuracy": 0.9689}, intensity=INTENSITY, power_w=21.8
+    )
+    base = Baseline(
+        run_id="bd84bbff" + "0" * 24,
+        metrics={
+            "energy_per_prediction_j": 0.0007673,
+            "energy_j": 82.77,
+            "energy_kwh": 2.299e-05,
+            "duration_s": 3.782,
+            "mean_power_w": 21.89,
+            "emissions_g": 0.008495,
+        },
+        commit="4b1e0c2aa",
+        branch="main",
+        start_time_ms=0,
+        url="http://mlflow/#/experiments/1/runs/bd84bbff",
+    )
+    result = outcome(summary=current, baseline=base, decision=evaluate(current, base, RULES))
+    check_golden("report_fail.md", render(document(result, "fail")))
+
+
+def test_first_run_records_a_baseline() -> None:
+    current = summary([82.77], predictions=107880, quality={"accuracy": 0.9689}, intensity=None, power_w=21.89)
+    result = outcome(summary=current, decision=evaluate(current, None, RULES))
+    check_golden(
+        "report_first_run.md",
+        render(document(result, "pass", ["No carbon source in the budget file: gCO2eq not computed."])),
+    )
+
+
+def test_benchmark_failure_shows_the_output_tail() -> None:
+    result = outcome(
+        error="benchmark 'digits-svc-inference' exited with status 1 (repeat 1/3)",
+        output_tail=("Traceback (most recent call last):", "ValueError: bad | input <b>", "``` and ````"),
+    )
+    check_golden("report_error.md", render(document(result, "error")))
+
+
+def test_fence_outgrows_backticks_in_output() -> None:
+    assert fence(["plain"]) == "```"
+    assert fence(["a ```` b", "``"]) == "`````"
+
+
+def test_untrusted_text_stays_inert_in_table_cells() -> None:
+    assert md("a|b\nc <script> `x` @octocat") == "a\\|b c &lt;script> 'x' @\u200boctocat"
+    current = summary([1.0], quality={"acc|uracy": 0.5})
+    rows = table_rows(
+        document(outcome(summary=current, decision=evaluate(current, None, Rules())), "pass")["benchmarks"][0]
+    )
+    assert rows[-1]["metric"] == "acc\\|uracy"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (0.0007673, "J", "767.3 µJ"),
+        (82.77, "J", "82.77 J"),
+        (1500.0, "J", "1.5 kJ"),
+        (2.299e-05, "kWh", "2.299e-05 kWh"),
+        (0.5, "kWh", "0.5 kWh"),
+        (None, "J", "—"),
+        (0.0, "W", "0 W"),
+        (0.5, "s", "500 ms"),
+        (0.99996, "s", "1 s"),
+    ],
+)
+def test_quantities_are_readable(value: float | None, unit: str, text: str) -> None:
+    assert quantity(value, unit) == text
+
+
+def test_live_intensity_states_zone_time_and_the_fallback_chain() -> None:
+    current = summary([82.77], predictions=107880, quality={"accuracy": 0.9689}, intensity=LIVE_AFTER_FALLBACK)
+    rules = Rules(budgets={"grid_intensity_g_per_kwh": Level(warn=250.0, line=30)})
+    result = outcome(summary=current, decision=evaluate(current, None, rules))
+    check_golden("report_live_intensity.md", render(document(result, "warn")))
+
+
+def test_regression_decided_on_repeats_states_the_interval() -> None:
+    current = summary(
+        [99.0, 99.4, 98.7, 99.9, 98.8], predictions=107880, quality={"accuracy": 0.9689}, intensity=INTENSITY
+    )
+    base_summary = summary([82.9, 82.5, 83.1, 82.7, 82.8], predictions=107880, intensity=INTENSITY)
+    base = Baseline(
+        run_id="bd84bbff" + "0" * 24,
+        metrics=dict(base_summary.metrics),
+        commit="4b1e0c2aa",
+        branch="main",
+        start_time_ms=0,
+        per_repeat=dict(base_summary.per_repeat),
+    )
+    result = replace(outcome(summary=current, baseline=base, decision=evaluate(current, base, RULES)), repeats=5)
+    text = render(document(result, "fail"))
+    assert "| +19.8% ± 0.7% |" in text
+    check_golden("report_fail_repeats.md", text)

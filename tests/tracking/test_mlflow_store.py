@@ -1,0 +1,246 @@
+"""The MLflow boundary against real servers: sqlite-backed and PostgreSQL-backed `mlflow server`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from gate.errors import ConfigError, TrackingError
+from gate.tracking import mlflow_store, schema
+from gate.tracking.history import HistoryRow
+from gate.tracking.mlflow_store import MlflowStore, RetryPolicy
+from gate.tracking.schema import Pin, RunFacts, RunIdentity, RunRecord
+from tests.conftest import MlflowServer, free_port
+from tests.helpers import summary
+
+pytestmark = pytest.mark.slow
+HW = "hw-aaaaaaaaaa"
+
+
+def record(
+    experiment: str,
+    *,
+    branch: str = "main",
+    commit: str = "a" * 40,
+    pr: int | None = None,
+    verdict: str = "pass",
+    eligible: bool = True,
+    hardware_id: str = HW,
+    energies_j: tuple[float, ...] = (10.0, 11.0, 12.0),
+    start_time_ms: int = 1_700_000_000_000,
+) -> RunRecord:
+    return schema.build_run_record(
+        result_id=uuid.uuid4().hex,
+        experiment=experiment,
+        identity=RunIdentity("bench", "acme/models", commit, branch, pr_number=pr),
+        facts=RunFacts(
+            verdict=verdict,
+            baseline_eligible=eligible,
+            hardware={"cpu_model": "test", "fingerprint": hardware_id},
+            command="python bench.py",
+            kind="inference",
+            repeats=len(energies_j),
+            warmup=0,
+            timeout_s=60,
+            budget_file="green-budget.yml",
+            budget_sha256="0" * 64,
+            gate_version="test",
+        ),
+        summary=summary(list(energies_j)),
+        start_time_ms=start_time_ms,
+        end_time_ms=start_time_ms + 1000,
+    )
+
+
+def experiment_name() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}/bench"
+
+
+def search(server: MlflowServer, experiment: str, filter_string: str = "") -> list[dict[str, Any]]:
+    """Read back through MLflow's REST API, independently of the gate's client."""
+    experiment_id = requests.get(
+        f"{server.url}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": experiment}, timeout=10
+    ).json()["experiment"]["experiment_id"]
+    response = requests.post(
+        f"{server.url}/api/2.0/mlflow/runs/search",
+        json={"experiment_ids": [experiment_id], "filter": filter_string, "max_results": 1000},
+        timeout=10,
+    )
+    response.raise_for_status()
+    runs: list[dict[str, Any]] = response.json().get("runs", [])
+    return runs
+
+
+def test_a_record_becomes_one_run_with_the_schema_and_is_never_logged_twice(tracking_server: MlflowServer) -> None:
+    store = MlflowStore(tracking_server.url)
+    exp = experiment_name()
+    rec = record(exp)
+    run_id, url, created = store.log_record(rec)
+    again_id, _, again_created = store.log_record(rec)
+    assert created and not again_created and again_id == run_id
+    assert url is not None and url.startswith(f"{tracking_server.url}/#/experiments/") and url.endswith(run_id)
+    (run,) = search(tracking_server, exp)
+    tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+    assert tags["mlflow.source.git.commit"] == "a" * 40
+    assert tags["mlflow.source.git.branch"] == "main"
+    assert tags["mlflow.source.name"] == "acme/models"
+    assert tags["mlflow.runName"] == "aaaaaaa main bench"
+    assert tags[schema.TAG_RESULT_ID] == rec.result_id
+    assert schema.decode_context(tags)["budget_sha256"] == "0" * 64
+    assert run["info"]["status"] == "FINISHED" and int(run["info"]["start_time"]) == rec.start_time_ms
+    history = requests.get(
+        f"{tracking_server.url}/api/2.0/mlflow/metrics/get-history",
+        params={"run_id": run_id, "metric_key": "repeat.energy_j"},
+        timeout=10,
+    ).json()["metrics"]
+    assert [(m["step"], m["value"]) for m in sorted(history, key=lambda m: m["step"])] == [
+        (0, 10.0),
+        (1, 11.0),
+        (2, 12.0),
+    ]
+
+
+def test_an_upload_interrupted_half_way_is_replaced_not_duplicated(tracking_server: MlflowServer) -> None:
+    from mlflow.tracking import MlflowClient
+
+    store = MlflowStore(tracking_server.url)
+    exp = experiment_name()
+    rec = record(exp)
+    experiment_id = store.experiment_id(exp, create=True)
+    assert experiment_id is not None
+    # What a crash after create_run leaves behind: a RUNNING run with the result id and no metrics.
+    orphan = MlflowClient(tracking_server.url).create_run(experiment_id, tags={schema.TAG_RESULT_ID: rec.result_id})
+    run_id, _, created = store.log_record(rec)
+    assert created and run_id != orphan.info.run_id
+    (run,) = search(tracking_server, exp)
+    assert run["info"]["run_id"] == run_id and run["info"]["status"] == "FINISHED"
+
+
+def test_baseline_is_the_latest_eligible_run_of_the_branch_on_this_hardware(tracking_server: MlflowServer) -> None:
+    store = MlflowStore(tracking_server.url)
+    exp = experiment_name()
+    t0 = 1_700_000_000_000
+    good, _, _ = store.log_record(record(exp, start_time_ms=t0))
+    store.log_record(record(exp, start_time_ms=t0 + 1, verdict="fail", eligible=False))
+    store.log_record(record(exp, start_time_ms=t0 + 2, branch="feature/x", pr=7, eligible=False))
+    store.log_record(record(exp, start_time_ms=t0 + 3, hardware_id="hw-other"))
+    store.log_record(record(exp, start_time_ms=t0 + 4, branch="dev"))
+
+    choice, baseline = store.choose_baseline(exp, branch="main", hardware_id=HW)
+    assert baseline is not None and baseline.run_id == good
+    assert choice.source == "latest"
+    assert baseline.reason == f"{choice.reason} [{HW}]"
+    assert baseline.per_repeat["energy_j"] == (10.0, 11.0, 12.0)
+    assert "repeat.energy_j" not in baseline.metrics and baseline.metrics["energy_j"] == 11.0
+    assert store.find_baseline(exp, branch="release/1", hardware_id=HW) is None
+    assert store.find_baseline(experiment_name(), branch="main", hardware_id=HW) is None  # no experiment yet
+
+
+def test_pins_override_the_latest_run_and_budget_and_command_line_override_pins(
+    tracking_server: MlflowServer,
+) -> None:
+    store = MlflowStore(tracking_server.url)
+    exp = experiment_name()
+    old, _, _ = store.log_record(record(exp, start_time_ms=1_700_000_000_000, energies_j=(5.0,)))
+    latest, _, _ = store.log_record(record(exp, start_time_ms=1_700_000_001_000))
+    experiment_id = store.experiment_id(exp, create=False)
+    assert experiment_id is not None
+
+    store.set_pin(experiment_id, "main", Pin(old, pinned_by="rm", note="v1.4"))
+    choice, baseline = store.choose_baseline(exp, branch="main", hardware_id=HW)
+    assert (choice.source, baseline.run_id if baseline else None) == ("pin", old)
+    assert choice.reason == "pinned for `main` with `green-gate baseline pin` by rm (v1.4)"
+    assert baseline is not None and baseline.per_repeat["energy_j"] == (5.0,)
+
+    choice, baseline = store.choose_baseline(exp, branch="main", hardware_id=HW, budget_run_id=latest)
+    assert choice.source == "budget file" and choice.ignored_pin == Pin(old, pinned_by="rm", note="v1.4")
+    _, baseline = store.choose_baseline(exp, branch="main", hardware_id="hw-other", cli_run_id=latest)
+    assert baseline is not None and baseline.reason == f"pinned by --baseline-run-id; measured on other hardware [{HW}]"
+
+    assert store.remove_pin(experiment_id, "main") == Pin(old, pinned_by="rm", note="v1.4")
+    assert store.remove_pin(experiment_id, "main") is None
+    assert store.find_baseline(exp, branch="main", hardware_id=HW).run_id == latest  # type: ignore[union-attr]
+
+
+def test_a_pinned_run_that_does_not_exist_is_a_configuration_error(tracking_server: MlflowServer) -> None:
+    store = MlflowStore(tracking_server.url)
+    with pytest.raises(ConfigError, match="does not exist"):
+        store.find_baseline(experiment_name(), branch="main", hardware_id=HW, pinned_run_id="f" * 32)
+
+
+def test_history_pages_filters_by_branch_and_time_newest_first(tracking_server: MlflowServer) -> None:
+    store = MlflowStore(tracking_server.url)
+    exp = experiment_name()
+    t0 = 1_700_000_000_000
+    for i in range(5):
+        store.log_record(record(exp, start_time_ms=t0 + i * 1000, commit=f"{i:040d}"))
+    store.log_record(record(exp, start_time_ms=t0 + 9000, branch="dev"))
+    rows = store.history(exp, branch="main")
+    assert [r.commit for r in rows] == [f"{i:040d}" for i in (4, 3, 2, 1, 0)]
+    assert rows[0].metrics["energy_j"] == 11.0 and rows[0].verdict == "pass" and rows[0].baseline_eligible
+    assert len(store.history(exp)) == 6
+    assert [r.commit for r in store.history(exp, branch="main", since_ms=t0 + 3000)] == [f"{i:040d}" for i in (4, 3)]
+    assert len(store.history(exp, max_runs=2)) == 2
+
+
+def test_history_reads_the_same_rows_over_rest_pages_as_through_mlflow_entities(
+    tracking_server: MlflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a server, history reads MLflow's REST JSON; against a local store, MLflow's entities."""
+    monkeypatch.setattr(mlflow_store, "SEARCH_PAGE_SIZE", 2)  # several pages, tokens followed
+    remote = MlflowStore(tracking_server.url)
+    local = MlflowStore(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = experiment_name()
+    t0 = 1_700_000_000_000
+    records = [record(exp, start_time_ms=t0 + i * 1000, commit=f"{i:040d}") for i in range(4)]
+    records.append(record(exp, start_time_ms=t0 + 5000, branch="feat/x", pr=7, verdict="fail", eligible=False))
+    records.append(replace(record(exp, start_time_ms=t0 + 6000), failed=True))
+    for rec in records:
+        remote.log_record(rec)
+        local.log_record(rec)
+
+    def comparable(rows: list[HistoryRow]) -> list[HistoryRow]:
+        return [replace(r, run_id="") for r in rows]
+
+    over_rest = remote.history(exp)
+    assert comparable(over_rest) == comparable(local.history(exp))
+    assert [r.start_time_ms for r in over_rest] == [t0 + i * 1000 for i in (6, 5, 3, 2, 1, 0)]
+    assert len({r.run_id for r in over_rest}) == 6
+    assert (over_rest[0].status, over_rest[1].pr_number, over_rest[1].verdict) == ("FAILED", 7, "fail")
+    assert over_rest[1].branch == "feat/x" and not over_rest[1].baseline_eligible
+    assert over_rest[2].metrics == {k: pytest.approx(v) for k, v in records[3].metrics.items()}
+    assert comparable(remote.history(exp, max_runs=3)) == comparable(over_rest[:3])
+
+
+def test_history_over_rest_retries_then_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    store = MlflowStore(
+        f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(attempts=2, base_delay_s=0.01), sleep=slept.append
+    )
+    monkeypatch.setattr(store, "experiment_id", lambda name, create: "1")
+    with pytest.raises(TrackingError, match="failed while reading the history \\(after 2 attempts\\)"):
+        store.history("any")
+    assert slept == [0.01]
+
+
+def test_outage_retries_with_backoff_then_fails_without_leaking_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "s3cr3t-token-value")
+    slept: list[float] = []
+    store = MlflowStore(
+        f"http://alice:hunter2@127.0.0.1:{free_port()}",
+        retry=RetryPolicy(attempts=3, base_delay_s=0.01),
+        sleep=slept.append,
+    )
+    with pytest.raises(TrackingError) as caught:
+        store.log_record(record(experiment_name()))
+    assert slept == [0.01, 0.02]
+    text = caught.value.render()
+    assert "after 3 attempts" in text and "http://***@127.0.0.1" in text
+    assert "hunter2" not in text and "alice" not in text and "s3cr3t" not in text
