@@ -27,11 +27,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+# The budget's own defaults, so a call that leaves them out decides as a default budget does.
+from gate.config.budget import DEFAULT_CONFIDENCE, DEFAULT_OUTLIER_K
+
 Method = Literal["welch-log", "paired-log"]
 Judgement = Literal["beyond", "uncertain", "within"]
 # 1.4826 x MAD estimates the standard deviation of normal data.
 MAD_TO_SD = 1.4826
-DEFAULT_OUTLIER_K = 3.5
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Comparison:
 
 
 def compare_independent(
-    candidate: Sequence[float], baseline: Sequence[float], *, confidence: float = 0.95
+    candidate: Sequence[float], baseline: Sequence[float], *, confidence: float = DEFAULT_CONFIDENCE
 ) -> Comparison:
     """Welch's t interval for the ratio of geometric means of two independent samples (≥ 2 each)."""
     _check_confidence(confidence)
@@ -99,7 +101,9 @@ def compare_independent(
     return _interval(diff, se, dof, confidence, "welch-log", n_c, n_b)
 
 
-def compare_paired(candidate: Sequence[float], baseline: Sequence[float], *, confidence: float = 0.95) -> Comparison:
+def compare_paired(
+    candidate: Sequence[float], baseline: Sequence[float], *, confidence: float = DEFAULT_CONFIDENCE
+) -> Comparison:
     """t interval for the mean log ratio of pairs (candidate[i], baseline[i]); ≥ 2 pairs."""
     _check_confidence(confidence)
     log_c, log_b = _logs(candidate, "candidate"), _logs(baseline, "baseline")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gate.config.budget import Level, SourceSpec, load_budget, parse_budget
+from gate.config.budget import Level, SourceSpec
+from gate.config.load import load_budget, parse_budget
 from gate.errors import ConfigError, ExitCode
 
 MINIMAL = """\
@@ -260,7 +261,7 @@ def test_electricitymaps_defaults() -> None:
         ("{intensity_g_per_kwh: 56}", SourceSpec("fixed", intensity_g_per_kwh=56.0, line=5)),
     ],
 )
-def test_short_forms_of_the_first_schema_are_one_source_chains(carbon: str, source: SourceSpec) -> None:
+def test_short_forms_are_one_source_chains(carbon: str, source: SourceSpec) -> None:
     budget = parse(MINIMAL + f"carbon: {carbon}\n")
     assert budget.carbon.sources == (source,)  # type: ignore[attr-defined]
 
@@ -315,7 +316,7 @@ def test_token_env_must_be_a_variable_name() -> None:
     assert "carbon.sources[0].token_env" in error.message
 
 
-# --- comparison and measurement-hygiene keys (issue 4) ----------------------------------------
+# --- comparison and measurement-hygiene keys --------------------------------------------------
 
 
 def test_comparison_defaults_are_history_95_percent_keep_outliers() -> None:

@@ -1,0 +1,260 @@
+"""Load `green-budget.yml` (version 1): read it, keep its line numbers, validate it, build the model.
+
+Validation and its messages are gate.config.validation; the model is gate.config.budget. The
+builders pass only the keys a file sets, so every default comes from the model's field defaults.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gate.config.budget import (
+    BaselineSpec,
+    BenchmarkSpec,
+    BranchRule,
+    Budget,
+    CarbonSpec,
+    ComparisonSpec,
+    EnergySpec,
+    KeyPath,
+    Level,
+    Policy,
+    Rules,
+    SourceSpec,
+)
+from gate.config.validation import dotted, number, validate
+from gate.errors import ConfigError
+
+SCHEMA_RESOURCE = "green-budget.v1.schema.json"
+
+
+def load_schema() -> dict[str, Any]:
+    """The budget file's JSON Schema, as shipped in this package."""
+    text = resources.files("gate.config").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def load_budget(path: str | Path) -> Budget:
+    """Read, validate and resolve a budget file. Raises ConfigError with file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"budget file {str(path)!r} not found",
+            hint="pass --budget PATH, or run from the folder holding green-budget.yml",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read budget file {str(path)!r}: {exc}") from None
+    return parse_budget(text, path)
+
+
+def parse_budget(text: str, path: Path) -> Budget:
+    """Validate and resolve budget text; `path` names it in errors and anchors working_directory."""
+    data, lines = _parse_yaml(text, str(path))
+    warnings = validate(data, lines, str(path), load_schema())
+    return _build(data, lines, path, tuple(warnings))
+
+
+# --- YAML with line numbers -------------------------------------------------------------------
+
+
+def _parse_yaml(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(
+            f"not valid YAML: {exc.problem or exc}",
+            hint="check indentation and quoting near that line (a YAML linter shows the spot)",
+            file=file,
+            line=line,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {exc}", file=file) from None
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _record_lines(node, (), lines, file)
+    return data, lines
+
+
+def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise ConfigError(
+                    f"key {dotted(path + (key,))!r} appears twice",
+                    hint="keep one of the two; YAML would silently use the last",
+                    file=file,
+                    line=key_node.start_mark.line + 1,
+                )
+            seen.add(key)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, path + (key,), lines, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, path + (index,), lines, file)
+
+
+# --- building the frozen model -----------------------------------------------------------------
+
+
+def _given(raw: Mapping[str, Any], **convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """The keys named in `convert` that `raw` sets, converted: the model's defaults fill in the rest."""
+    return {key: to_value(raw[key]) for key, to_value in convert.items() if key in raw}
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings: tuple[str, ...]) -> Budget:
+    base_dir = path.parent
+    top_rules = _rules_from(data, (), lines)
+    benchmarks = []
+    for index, raw in enumerate(data["benchmarks"]):
+        prefix: KeyPath = ("benchmarks", index)
+        command = raw["command"]
+        benchmarks.append(
+            BenchmarkSpec(
+                name=raw["name"],
+                argv=tuple(command) if isinstance(command, list) else None,
+                shell_command=command if isinstance(command, str) else None,
+                # A relative path, so its default (the budget file's folder) cannot be a field default.
+                working_directory=(base_dir / raw.get("working_directory", ".")).resolve(),
+                env={str(k): _env_value(v) for k, v in (raw.get("env") or {}).items()},
+                rules=top_rules.overridden_by(_rules_from(raw, prefix, lines)),
+                line=lines.get(prefix),
+                **_given(
+                    raw,
+                    kind=_as_is,
+                    repeats=int,
+                    warmup=int,
+                    timeout_s=float,
+                    requires_gpu=bool,
+                    cooldown_s=float,
+                    max_start_temperature_c=float,
+                ),
+            )
+        )
+    branch_rules = tuple(
+        BranchRule(
+            pattern=rule["match"],
+            rules=_rules_from(rule, ("branches", index), lines),
+            baseline=_baseline_from(rule["baseline"]) if "baseline" in rule else None,
+        )
+        for index, rule in enumerate(data.get("branches") or [])
+    )
+    policy = data.get("policy") or {}
+    comparison = data.get("comparison") or {}
+    mlflow = data.get("mlflow") or {}
+    return Budget(
+        path=path,
+        benchmarks=tuple(benchmarks),
+        carbon=_carbon_from(data.get("carbon") or {}, lines),
+        baseline=_baseline_from(data.get("baseline") or {}),
+        policy=Policy(**_given(policy, missing_baseline=_as_is, mlflow_unavailable=_as_is, not_comparable=_as_is)),
+        comparison=ComparisonSpec(
+            **_given(comparison, mode=_as_is, confidence=float, outliers=_as_is, outlier_k=float, base_ref=_as_is)
+        ),
+        branch_rules=branch_rules,
+        warnings=warnings,
+        _lines=lines,
+        energy=_energy_from(data.get("energy") or {}, lines, str(path)),
+        **({"experiment_template": mlflow["experiment"]} if "experiment" in mlflow else {}),
+    )
+
+
+def _energy_from(raw: dict[str, Any], lines: dict[KeyPath, int], file: str) -> EnergySpec:
+    spec = EnergySpec(
+        line=lines.get(("energy",)),
+        **_given(raw, scopes=tuple, basis=_as_is, idle_s=float, phases=tuple, sample_hz=float),
+    )
+    if spec.basis == "active" and spec.idle_s <= 0:
+        raise ConfigError(
+            "energy.basis 'active' needs idle power, but energy.idle_s is 0",
+            hint="set energy.idle_s (e.g. 3) or use basis: total",
+            file=file,
+            line=lines.get(("energy", "idle_s")),
+        )
+    return spec
+
+
+def _carbon_from(carbon: dict[str, Any], lines: dict[KeyPath, int]) -> CarbonSpec:
+    pue = _given(carbon, pue=float)
+    # The short forms are one-source chains.
+    if "intensity_g_per_kwh" in carbon:
+        line = lines.get(("carbon", "intensity_g_per_kwh"))
+        return CarbonSpec((SourceSpec("fixed", float(carbon["intensity_g_per_kwh"]), line=line),), **pue)
+    if "country" in carbon:
+        line = lines.get(("carbon", "country"))
+        return CarbonSpec((SourceSpec("codecarbon", country=carbon["country"].upper(), line=line),), **pue)
+    sources = []
+    for index, raw in enumerate(carbon.get("sources") or []):
+        sources.append(
+            SourceSpec(
+                provider=raw["provider"],
+                line=lines.get(("carbon", "sources", index)),
+                **_given(
+                    raw,
+                    intensity_g_per_kwh=float,
+                    country=str.upper,
+                    region=str,
+                    cloud=_as_is,
+                    zone=_as_is,
+                    token_env=_as_is,
+                    timeout_s=float,
+                    cache_ttl_s=float,
+                ),
+            )
+        )
+    return CarbonSpec(tuple(sources), **pue)
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _baseline_from(raw: dict[str, Any]) -> BaselineSpec:
+    return BaselineSpec(**_given(raw, branch=_as_is, run_id=_as_is))
+
+
+def _rules_from(holder: dict[str, Any], prefix: KeyPath, lines: dict[KeyPath, int]) -> Rules:
+    """The rules `holder` itself sets (its limits, budgets and quality), with their lines."""
+    limits = {}
+    for metric, levels in (holder.get("limits") or {}).items():
+        limits[metric] = Level(
+            warn=number(levels["warn"]) if "warn" in levels else None,
+            fail=number(levels["fail"]) if "fail" in levels else None,
+            line=lines.get(prefix + ("limits", metric)),
+        )
+    budgets = {}
+    for metric, levels in (holder.get("budgets") or {}).items():
+        line = lines.get(prefix + ("budgets", metric))
+        if isinstance(levels, dict):
+            budgets[metric] = Level(warn=levels.get("warn"), fail=levels.get("fail"), line=line)
+        else:
+            budgets[metric] = Level(fail=float(levels), line=line)
+    quality_min = {}
+    quality_max = {}
+    for metric, bounds in (holder.get("quality") or {}).items():
+        line = lines.get(prefix + ("quality", metric))
+        if "min" in bounds:
+            quality_min[metric] = (float(bounds["min"]), line)
+        if "max" in bounds:
+            quality_max[metric] = (float(bounds["max"]), line)
+    return Rules(limits_pct=limits, budgets=budgets, quality_min=quality_min, quality_max=quality_max)

@@ -1,0 +1,210 @@
+"""Check a parsed budget file against its JSON Schema, and for what a schema cannot say.
+
+Each problem names the key path and the line, and says how to fix it; unknown keys are warnings,
+not errors, so a newer budget file still runs on an older gate. Pure: the caller reads the file,
+its line numbers and the schema (gate.config.load).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from gate.config.budget import DEFAULT_TOKEN_ENV, SOURCE_KEYS, KeyPath, nearest_line
+from gate.errors import ConfigError
+
+_ALL_SOURCE_KEYS = {key for keys in SOURCE_KEYS.values() for key in keys}
+
+
+def validate(data: Any, lines: dict[KeyPath, int], file: str, schema: dict[str, Any]) -> list[str]:
+    """The warnings (unknown keys) for a parsed budget file; ConfigError for its first problem."""
+    import jsonschema  # lazily: only commands that read a budget pay for it
+
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "the budget file must be a mapping with 'version: 1' and 'benchmarks:'",
+            hint="start from the example in README.md (Budget reference)",
+            file=file,
+            line=1,
+        )
+    if data.get("version") != 1:
+        raise ConfigError(
+            f"unsupported budget file version {data.get('version')!r}",
+            hint="this gate reads 'version: 1'; add that line at the top of the file",
+            file=file,
+            line=lines.get(("version",), 1),
+        )
+    validator = jsonschema.Draft202012Validator(schema)
+    warnings: list[tuple[int, str]] = []
+    problems: list[tuple[int, str, str]] = []
+    for error in validator.iter_errors(data):
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":  # only `false` in this schema: unknown keys
+            known = list(error.schema.get("properties", {}))
+            for key in (k for k in error.instance if k not in known):
+                line = lines.get(path + (key,)) or nearest_line(lines, path) or 0
+                close = difflib.get_close_matches(key, known, n=1)
+                suggestion = f"; did you mean {close[0]!r}?" if close else ""
+                warnings.append((line, f"{file}:{line}: unknown key {dotted(path + (key,))!r} is ignored{suggestion}"))
+            continue
+        if "propertyNames" in error.relative_schema_path:  # the offending key itself is the instance
+            path = path + (error.instance,)
+        problems.append((nearest_line(lines, path) or 0, dotted(path), _describe(error, schema)))
+    problems.sort()
+    if problems:
+        line, where, what = problems[0]
+        more = f" (and {len(problems) - 1} more problem(s): {_summary(problems[1:])})" if len(problems) > 1 else ""
+        raise ConfigError(
+            f"at {where}: {what}{more}",
+            hint="see the Budget reference in README.md; `green-gate validate` rechecks the file",
+            file=file,
+            line=line or None,
+        )
+    _semantic_checks(data, lines, file)
+    return [text for _, text in sorted(warnings)]
+
+
+def _summary(problems: list[tuple[int, str, str]]) -> str:
+    return "; ".join(f"line {line}: {where}" for line, where, _ in problems[:3])
+
+
+def _describe(error: Any, schema: dict[str, Any]) -> str:
+    kind = error.validator
+    value = error.instance
+    if kind == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        return f"missing required key {missing[0]!r}" if missing else error.message
+    if kind == "type":
+        return f"expected {_type_words(error.validator_value)}, got {type(value).__name__} {value!r}"
+    if kind == "enum":
+        options = ", ".join(map(str, error.validator_value))
+        return f"{value!r} is not one of: {options}"
+    if kind == "const":
+        return f"expected {error.validator_value!r}, got {value!r}"
+    if kind == "oneOf" and "percent" in str(error.schema.get("description", "")):
+        return f"{value!r} is not a percentage; write it like '+5%'"
+    if kind == "oneOf" and "argv" in str(error.schema.get("description", "")):
+        return f"{value!r} is not a command; give a string or a list of strings"
+    if kind == "oneOf":
+        return f"{value!r} does not match any allowed form ({error.schema.get('description', 'see the reference')})"
+    if kind == "propertyNames":
+        return f"{value!r} is not a known name here ({_describe_names(error.validator_value, schema)})"
+    if kind in ("minimum", "exclusiveMinimum", "maximum"):
+        return f"{value!r} is out of range ({error.message})"
+    if kind == "pattern":
+        return f"{value!r} has the wrong form (expected to match {error.validator_value})"
+    return str(error.message)
+
+
+def _describe_names(names: Any, schema: dict[str, Any]) -> str:
+    if isinstance(names, dict) and "$ref" in names and names["$ref"].endswith("/metric"):
+        return "use one of: " + ", ".join(schema["$defs"]["metric"]["enum"])
+    return "see the reference"
+
+
+def _type_words(expected: Any) -> str:
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "text",
+        "number": "a number",
+        "integer": "a whole number",
+        "boolean": "true or false",
+    }
+    if isinstance(expected, list):
+        return " or ".join(words.get(str(e), str(e)) for e in expected)
+    return words.get(expected, str(expected))
+
+
+def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str) -> None:
+    names: dict[str, int] = {}
+    for index, bench in enumerate(data["benchmarks"]):
+        line = lines.get(("benchmarks", index, "name"))
+        if bench["name"] in names:
+            raise ConfigError(
+                f"benchmark name {bench['name']!r} is used twice",
+                hint="benchmark names identify their history in MLflow; make them unique",
+                file=file,
+                line=line,
+            )
+        names[bench["name"]] = index
+    for path, levels in _level_blocks(data):
+        warn, fail = levels.get("warn"), levels.get("fail")
+        if warn is not None and fail is not None and number(warn) > number(fail):
+            raise ConfigError(
+                f"at {dotted(path)}: warn ({warn}) is above fail ({fail})",
+                hint="warn is the earlier, smaller threshold; swap the two values",
+                file=file,
+                line=nearest_line(lines, path),
+            )
+    _carbon_checks(data.get("carbon") or {}, lines, file)
+
+
+def _carbon_checks(carbon: dict[str, Any], lines: dict[KeyPath, int], file: str) -> None:
+    if "country" in carbon and "intensity_g_per_kwh" in carbon:
+        raise ConfigError(
+            "carbon: both 'country' and 'intensity_g_per_kwh' are set",
+            hint="keep one: a fixed intensity, or a country whose average intensity is looked up",
+            file=file,
+            line=lines.get(("carbon",)),
+        )
+    short = [key for key in ("country", "intensity_g_per_kwh") if key in carbon]
+    if short and "sources" in carbon:
+        raise ConfigError(
+            f"carbon: both 'sources' and the short form '{short[0]}' are set",
+            hint=f"move '{short[0]}' into carbon.sources as its own entry, or drop 'sources'",
+            file=file,
+            line=lines.get(("carbon", short[0])),
+        )
+    for index, source in enumerate(carbon.get("sources") or []):
+        path: KeyPath = ("carbon", "sources", index)
+        if "token" in source:
+            raise ConfigError(
+                f"at {dotted(path)}: an API token must never be written in the budget file",
+                hint="store it as a CI secret, expose it as an environment variable and name that variable "
+                f"in 'token_env' (default {DEFAULT_TOKEN_ENV}); then revoke the token that was committed",
+                file=file,
+                line=lines.get(path + ("token",)),
+            )
+        allowed = SOURCE_KEYS[source["provider"]]
+        for key in source:
+            if key != "provider" and key in _ALL_SOURCE_KEYS and key not in allowed:
+                raise ConfigError(
+                    f"at {dotted(path)}: '{key}' does not apply to provider {source['provider']!r}",
+                    hint=f"provider {source['provider']!r} takes: {', '.join(allowed)}",
+                    file=file,
+                    line=lines.get(path + (key,)),
+                )
+
+
+def _level_blocks(data: dict[str, Any]) -> list[tuple[KeyPath, dict[str, Any]]]:
+    blocks: list[tuple[KeyPath, dict[str, Any]]] = []
+
+    def collect(holder: dict[str, Any], prefix: KeyPath) -> None:
+        for section in ("limits", "budgets"):
+            for metric, levels in (holder.get(section) or {}).items():
+                if isinstance(levels, dict):
+                    blocks.append((prefix + (section, metric), levels))
+
+    collect(data, ())
+    for index, bench in enumerate(data.get("benchmarks", [])):
+        collect(bench, ("benchmarks", index))
+    for index, rule in enumerate(data.get("branches", []) or []):
+        collect(rule, ("branches", index))
+    return blocks
+
+
+def number(value: Any) -> float:
+    """A schema-valid percent ('+5%', '5 %', 5) or plain number as a float."""
+    if isinstance(value, str):
+        return float(value.strip().rstrip("%").strip().lstrip("+"))
+    return float(value)
+
+
+def dotted(path: KeyPath) -> str:
+    """A key path as the reader writes it: benchmarks[0].limits.energy_j."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
