@@ -21,9 +21,11 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from gate.errors import ExitCode
+from gate import console
+from gate.config.budget import ComparisonMode
+from gate.errors import ConfigError, ExitCode
 from gate.github.actions import annotation
 
 Target = Literal["option", "options", "on_switch", "off_switch", "env", "secret_env", "entrypoint"]
@@ -69,22 +71,22 @@ INPUTS: tuple[Input, ...] = (
     Input("github_token", "${{ github.token }}", "secret_env", "GITHUB_TOKEN"),
     Input("working_directory", ".", "entrypoint", "directory the check runs in, relative to the workspace"),
     Input("setup_command", "", "entrypoint", "shell command run first, e.g. to install the benchmark's deps"),
-    Input("mode", "history", "entrypoint", "comparison mode; only 'history' exists in this version"),
+    Input("mode", "", "option", "--comparison-mode"),
     Input("comment", "false", "on_switch", "--comment"),
     Input("comment_template", "", "option", "--comment-template"),
     Input("check_run", "false", "on_switch", "--check-run"),
     Input("gpus", "all", "entrypoint", "NVIDIA_VISIBLE_DEVICES for the NVIDIA container runtime (action.yml)"),
 )
 
-MODES = ("history",)
+MODES: tuple[str, ...] = get_args(ComparisonMode)
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
 # Messages: cause, fix, where to read more.
 BAD_BOOLEAN = "input {name!r} is {value!r}, which is not a boolean. Fix: write true or false. See {docs}."
 BAD_MODE = (
-    "input 'mode' is {value!r}; this version of green-gate compares with the recorded history only. "
-    "Fix: remove the input or set it to 'history' (paired A/B runs are planned). See {docs}."
+    "input 'mode' is {value!r}, which is not a comparison mode. Fix: write one of {modes}, or leave it "
+    "empty to use the budget's comparison.mode. See {docs}."
 )
 NO_DIRECTORY = (
     "input 'working_directory' is {value!r}, which is not a directory in the workspace ({cwd}). "
@@ -102,8 +104,8 @@ SETUP_FAILED = (
 )
 
 
-class ActionInputError(Exception):
-    """An input that cannot be turned into a command line; exit 2."""
+class ActionInputError(ConfigError):
+    """An input that cannot be turned into a command line."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,6 @@ class Plan:
     working_directory: str = "."
     setup_command: str | None = None
     gpus: str | None = None  # what NVIDIA_VISIBLE_DEVICES should be (set by action.yml's runs.env)
-    warnings: tuple[str, ...] = ()
 
     def command_line(self) -> str:
         """The equivalent local command (environment variables named, secret values never shown)."""
@@ -154,7 +155,6 @@ def plan(read: Callable[[str], str | None]) -> Plan:
     argv: list[str] = []
     env: dict[str, str] = {}
     masks: list[str] = []
-    warnings: list[str] = []
     values: dict[str, str | None] = {}
     for spec in INPUTS:
         value = read(spec.name)
@@ -180,7 +180,8 @@ def plan(read: Callable[[str], str | None]) -> Plan:
                 masks.append(value)
     mode = values["mode"]
     if mode is not None and mode.lower() not in MODES:
-        raise ActionInputError(BAD_MODE.format(value=mode, docs=DOCS))
+        # Refused here rather than by the CLI, so the job summary says why before anything starts.
+        raise ActionInputError(BAD_MODE.format(value=mode, modes=", ".join(MODES), docs=DOCS))
     uri_secret = _userinfo(env.get("MLFLOW_TRACKING_URI"))
     if uri_secret:
         masks.append(uri_secret)
@@ -191,7 +192,6 @@ def plan(read: Callable[[str], str | None]) -> Plan:
         working_directory=values["working_directory"] or ".",
         setup_command=values["setup_command"],
         gpus=values["gpus"],
-        warnings=tuple(warnings),
     )
 
 
@@ -245,15 +245,13 @@ def run(
     err: Callable[[str], None] | None = None,
 ) -> int:
     """The entrypoint's work with its outside world passed in; returns the exit code."""
-    err = err or _stderr
+    err = err or console.line
     try:
         the_plan = plan(lambda name: read_input(env, name))
     except ActionInputError as exc:
-        return die(env, str(exc), ExitCode.USAGE, err)
+        return die(env, exc.message, exc.exit_code, err)
     for secret in the_plan.masks:
         err(f"::add-mask::{secret}")
-    for warning in the_plan.warnings:
-        err(annotation("warning", warning, title="green-gate"))
     workdir = (cwd / the_plan.working_directory).resolve()
     if not workdir.is_dir():
         message = NO_DIRECTORY.format(value=the_plan.working_directory, cwd=cwd, docs=DOCS)
@@ -280,11 +278,6 @@ def die(env: Mapping[str, str], message: str, code: ExitCode, err: Callable[[str
             handle.write(f"## 💥 green-gate could not start (exit {int(code)})\n\n{message}\n")
     err(annotation("error", message, title="green-gate"))
     return int(code)
-
-
-def _stderr(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
 
 
 def main() -> None:

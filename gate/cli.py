@@ -7,11 +7,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import cast, get_args
 
 import click
 
-from gate import __version__
+from gate import __version__, paths
+from gate.config.budget import ComparisonMode
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -50,7 +51,7 @@ def main() -> None:
 @click.option(
     "--report-file",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the Markdown report here. Default: .green-gate/report.md",
+    help=f"Write the Markdown report here. Default: {paths.report_file(Path()).as_posix()}",
 )
 @click.option("--branch", help="Branch of this run. Default: from GitHub's env, else git.")
 @click.option("--base-branch", help="Branch whose runs are baselines. Default: the PR's base, else this branch.")
@@ -58,6 +59,12 @@ def main() -> None:
 @click.option("--baseline-run-id", help="Compare with this MLflow run instead of searching for one.")
 @click.option("--repeats", type=click.IntRange(min=1), help="Override the budget's repeats.")
 @click.option("--warmup", type=click.IntRange(min=0), help="Override the budget's warm-up runs.")
+@click.option(
+    "--comparison-mode",
+    type=click.Choice(get_args(ComparisonMode), case_sensitive=False),
+    help="Override the budget's comparison.mode: history (a recorded baseline run), paired (run the base "
+    "commit here too), auto (paired only when history cannot decide).",
+)
 @click.option("--no-record", is_flag=True, help="Do not log this run to MLflow (compare only).")
 @click.option(
     "--comment", is_flag=True, help="Post the sticky PR comment (needs GITHUB_TOKEN; or GREEN_GATE_COMMENT=true)."
@@ -81,6 +88,7 @@ def check(
     baseline_run_id: str | None,
     repeats: int | None,
     warmup: int | None,
+    comparison_mode: str | None,
     no_record: bool,
     comment: bool,
     comment_template: Path | None,
@@ -100,6 +108,7 @@ def check(
         baseline_run_id=baseline_run_id,
         repeats=repeats,
         warmup=warmup,
+        comparison_mode=cast(ComparisonMode | None, comparison_mode),  # click.Choice allows only these
         record=not no_record,
         comment=comment,
         comment_template=comment_template,
@@ -358,7 +367,10 @@ def history(
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.option(
-    "--spool", "spool_dir", type=click.Path(path_type=Path, file_okay=False), help="Default: .green-gate/spool"
+    "--spool",
+    "spool_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help=f"Default: {paths.spool_dir(Path()).as_posix()}",
 )
 def upload(spool_dir: Path | None) -> None:
     """Log results spooled while MLflow was unavailable (never twice)."""

@@ -1,4 +1,21 @@
-"""Error families and the exit codes they map to (see README "Exit codes")."""
+"""Error families, one per area, and the exit code each maps to (see README "Exit codes").
+
+This is the one place an error's exit code is chosen: a module raises its area's family, or a
+subclass of it that refines the title or carries data, never one that sets its own code.
+
+    family                   exit  area
+    ConfigError              2     the budget file, command-line options, action inputs, user
+                                   templates; a GPU the budget requires but the job lacks
+                                   (GpuUnavailableError); paired mode that cannot start
+    BenchmarkError           3     the benchmark: its process, its metrics and phase files
+    MeasurementError         4     the energy readers: NVML, RAPL, codecarbon
+    TrackingError            4     MLflow
+    CarbonSourceUnavailable  4     carbon-intensity sources (Electricity Maps, codecarbon's data)
+    GitHubError              4     the GitHub REST API
+
+GateError itself (exit 4) is the root, not raised by itself. The CLI turns any other exception
+into exit 4 with its traceback: a bug, not a known failure.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Unit conversions, in one place."""
+"""Unit conversions and SI prefixes, in one place. Pure."""
 
 from __future__ import annotations
 
@@ -16,3 +16,21 @@ def kwh_to_j(energy_kwh: float) -> float:
 def emissions_g(energy_kwh: float, intensity_g_per_kwh: float, pue: float = 1.0) -> float:
     """Grams of CO2-equivalent for `energy_kwh` drawn at the IT load, scaled by the site PUE."""
     return energy_kwh * pue * intensity_g_per_kwh
+
+
+# Units the report writes with an SI prefix (kWh has its own scale and stays as it is).
+SI_PREFIXED_UNITS = frozenset({"J", "W", "g", "s"})
+_SI_PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"))
+
+
+def si_prefix(value: float) -> tuple[float, str] | None:
+    """(scale, prefix) of the largest SI prefix whose scale `value` reaches: 0.01234 -> (1e-3, 'm').
+
+    Within 0.05%, so that a value shown to 4 significant digits reads 1 k rather than 1000 (999.96).
+    None for 0 and below nano.
+    """
+    magnitude = abs(value)
+    for scale, prefix in _SI_PREFIXES:
+        if magnitude >= scale * 0.9995:
+            return scale, prefix
+    return None

@@ -13,8 +13,9 @@ from typing import Any
 import click
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from gate import action
+from gate import action, cli
 from gate.cli import check as check_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,9 @@ def test_read_input(env: dict[str, str], name: str, expected: str | None) -> Non
         ({"record": "False"}, ("--no-record",)),
         ({"record": "no"}, ("--no-record",)),
         ({"mlflow_tracking_uri": "http://127.0.0.1:5000"}, ()),
-        ({"working_directory": "examples/digits", "setup_command": "pip install x", "mode": "history"}, ()),
+        ({"working_directory": "examples/digits", "setup_command": "pip install x", "gpus": "0"}, ()),
+        ({"mode": "paired"}, ("--comparison-mode", "paired")),
+        ({"mode": ""}, ()),  # empty: the budget's comparison.mode
         ({"budget": "", "branch": "", "record": ""}, ()),  # empty inputs: the CLI's defaults
     ],
 )
@@ -98,22 +101,39 @@ def test_plan_entrypoint_inputs() -> None:
         "0",
     )
     defaults = plan_of({})
-    assert (defaults.working_directory, defaults.setup_command, defaults.gpus, defaults.warnings) == (
-        ".",
-        None,
-        "all",
-        (),
-    )
+    assert (defaults.working_directory, defaults.setup_command, defaults.gpus) == (".", None, "all")
 
 
 def test_command_line_quotes_like_a_shell() -> None:
     assert plan_of({"budget": "my budget.yml"}).command_line() == "green-gate check --budget 'my budget.yml'"
 
 
-@pytest.mark.parametrize("value", ["paired", "PAIRED", "ab"])
-def test_mode_other_than_history_is_refused(value: str) -> None:
-    with pytest.raises(action.ActionInputError, match=r"only.*'history'"):
+@pytest.mark.parametrize("value", ["ab", "pair", "history,paired"])
+def test_mode_other_than_a_comparison_mode_is_refused(value: str) -> None:
+    with pytest.raises(action.ActionInputError, match=r"not a comparison mode.*one of history, paired, auto"):
         plan_of({"mode": value})
+
+
+@pytest.mark.parametrize("value", ["history", "paired", "auto", "Auto"])
+def test_mode_reaches_the_check_as_comparison_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    recorder, lines = Recorder(), list[str]()
+    assert action.run({"INPUT_MODE": value}, cwd=tmp_path, cli=recorder.cli, err=lines.append) == 0
+    argv = recorder.calls[0][0]
+    assert argv == ("--comparison-mode", value)
+    assert lines[-1].endswith(f"green-gate check --comparison-mode {value}")
+    # The same argv through the real command line: the check gets it as CheckOptions.comparison_mode.
+    from gate.commands import check as check_module
+
+    seen: list[Any] = []
+
+    def check(options: Any, **_: Any) -> int:
+        seen.append(options)
+        return 0
+
+    monkeypatch.setattr(check_module, "run", check)
+    result = CliRunner().invoke(cli.main, ["check", *argv])
+    assert result.exit_code == 0, result.output
+    assert [options.comparison_mode for options in seen] == [value.lower()]
 
 
 @pytest.mark.parametrize("name", ["record", "comment", "check_run"])
@@ -126,7 +146,6 @@ def test_comment_and_check_run_switch_on_their_options() -> None:
     assert "--comment" not in plan_of({"comment": "false"}).argv
     assert plan_of({"comment": "true", "check_run": "true"}).argv[-2:] == ("--comment", "--check-run")
     assert plan_of({"comment_template": "ci/comment.md.j2"}).argv == ("--comment-template", "ci/comment.md.j2")
-    assert plan_of({"comment": "true"}).warnings == ()
 
 
 def test_action_yml_declares_exactly_the_table_with_its_defaults() -> None:
@@ -246,7 +265,7 @@ def test_run_setup_failure_stops_with_exit_3(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"INPUT_MODE": "paired"}, "input 'mode' is 'paired'"),
+        ({"INPUT_MODE": "ab"}, "input 'mode' is 'ab'"),
         ({"INPUT_RECORD": "sometimes"}, "input 'record' is 'sometimes'"),
         ({"INPUT_WORKING_DIRECTORY": "missing"}, "input 'working_directory' is 'missing'"),
     ],

@@ -25,18 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from gate.carbon.cache import TtlCache
+from gate.carbon.model import ForecastPoint
+from gate.errors import CarbonSourceUnavailable
 
 DEFAULT_BASE_URL = "https://api.electricitymaps.com/v3"
 BASE_URL_ENV = "GREEN_GATE_ELECTRICITYMAPS_URL"  # tests and proxies; the token goes wherever this points
 FORECAST_HORIZONS_H = (6, 24, 48, 72)
 
 
-class ApiError(Exception):
+class ApiError(CarbonSourceUnavailable):
     """The API did not give a usable answer. `status` is the HTTP status when there was one."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.status = status
 
 
@@ -48,12 +49,6 @@ class Reading:
     is_estimated: bool | None = None
     emission_factor_type: str | None = None
     cache_age_s: float | None = None  # None: fetched now
-
-
-@dataclass(frozen=True)
-class ForecastPoint:
-    at: datetime  # UTC
-    g_per_kwh: float
 
 
 @dataclass(frozen=True)

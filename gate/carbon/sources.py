@@ -14,12 +14,12 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from gate import paths
 from gate.carbon import intensity as carbon
 from gate.carbon.model import Intensity
 from gate.config.budget import SourceSpec
 from gate.errors import CarbonSourceUnavailable, ConfigError
 
-CACHE_DIR = Path(".green-gate") / "cache" / "electricitymaps"
 REGION_OVERRIDE_ENV = "GREEN_GATE_CLOUD_REGION"
 # Where each cloud's runners (or its SDKs' configuration) say which region they are in, in order.
 CLOUD_REGION_ENV: dict[str, tuple[str, ...]] = {
@@ -43,12 +43,12 @@ def providers(env: Mapping[str, str], cwd: Path) -> dict[str, carbon.Provider]:
 
 
 def codecarbon_source(source: SourceSpec) -> Intensity:
-    from gate.energy import codecarbon as energy_codecarbon
+    from gate.carbon import codecarbon as codecarbon_data
 
     assert source.country is not None  # the schema requires it
     if source.region:
-        return energy_codecarbon.region_intensity(source.country, source.region)
-    return energy_codecarbon.country_average(source.country)
+        return codecarbon_data.region_intensity(source.country, source.region)
+    return codecarbon_data.country_average(source.country)
 
 
 def cloud_region(cloud: str, env: Mapping[str, str]) -> tuple[str, str] | None:
@@ -66,7 +66,7 @@ def cloud_region(cloud: str, env: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 def cloud_source(source: SourceSpec, env: Mapping[str, str]) -> Intensity:
-    from gate.energy import codecarbon as energy_codecarbon
+    from gate.carbon import codecarbon as codecarbon_data
 
     cloud = source.cloud or ""
     if source.region:
@@ -78,9 +78,9 @@ def cloud_source(source: SourceSpec, env: Mapping[str, str]) -> Intensity:
             raise CarbonSourceUnavailable(f"no {cloud} region in the environment (looked at {names})")
         region, name = found
         origin = f"${name}"
-    regions = energy_codecarbon.cloud_regions(cloud)
+    regions = codecarbon_data.cloud_regions(cloud)
     if not regions:
-        have = ", ".join(energy_codecarbon.cloud_providers()) or "none"
+        have = ", ".join(codecarbon_data.cloud_providers()) or "none"
         raise CarbonSourceUnavailable(f"codecarbon's cloud data has no {cloud} regions (it has: {have})")
     if region not in regions:
         message = f"{cloud} region {region!r} (from {origin}) is not in codecarbon's cloud data"
@@ -100,7 +100,7 @@ def electricitymaps_source(source: SourceSpec, env: Mapping[str, str], cwd: Path
         token,
         base_url=env.get(electricitymaps.BASE_URL_ENV) or electricitymaps.DEFAULT_BASE_URL,
         timeout_s=source.timeout_s,
-        cache_dir=cwd / CACHE_DIR,
+        cache_dir=paths.cache_dir(cwd, "electricitymaps"),
         cache_ttl_s=source.cache_ttl_s,
     )
     assert source.zone is not None  # the schema requires it

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.compare import baseline_rules
-from gate.config.budget import BaselineSpec, BenchmarkSpec, Budget, load_budget
+from gate.config.budget import BaselineSpec, BenchmarkSpec, Budget
+from gate.config.load import load_budget
 from gate.errors import ConfigError
 from gate.github import context as ci
 from gate.tracking import schema

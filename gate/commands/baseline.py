@@ -159,9 +159,9 @@ def unpin(
 
 
 def _store(env: Mapping[str, str], cwd: Path) -> MlflowStore:
-    from gate.tracking import mlflow_store
+    from gate.tracking import credentials, mlflow_store
 
-    return mlflow_store.MlflowStore(mlflow_store.resolve_tracking_uri(env, cwd))
+    return mlflow_store.MlflowStore(credentials.resolve_tracking_uri(env, cwd))
 
 
 def _utc(ms: int) -> str:

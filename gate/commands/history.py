@@ -48,9 +48,9 @@ def run(
             commits = [sha for sha, _ in found]
             # A run starts after its commit exists: search no further back than the oldest commit.
             since_ms = min((t for _, t in found), default=0) * 1000
-        from gate.tracking import mlflow_store
+        from gate.tracking import credentials, mlflow_store
 
-        store = mlflow_store.MlflowStore(mlflow_store.resolve_tracking_uri(env, cwd))
+        store = mlflow_store.MlflowStore(credentials.resolve_tracking_uri(env, cwd))
         rows = (
             []
             if commits == []

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from gate import __version__
+from gate import __version__, paths
 from gate.errors import ExitCode
+from gate.git import output as git_output
 
 ACTION_REPOSITORY = "green-gate/green-gate"
 DEFAULT_WORKFLOW = Path(".github") / "workflows" / "green-gate.yml"
 BENCHMARK_CANDIDATES = ("bench.py", "benchmark.py", "benchmarks/bench.py", "benchmarks/benchmark.py")
 REQUIREMENTS_CANDIDATES = ("requirements-bench.txt", "requirements/bench.txt", "requirements.txt")
 PLACEHOLDER_COMMAND = "python bench.py"
-STORE_PATH = ".green-gate/mlflow.db"
+STORE_PATH = paths.mlflow_db(Path()).as_posix()  # relative: the workflow caches it in the checkout
 
 Kind = Literal["inference", "training"]
 
@@ -55,7 +55,7 @@ class Inferred:
 
 
 def infer(opts: InitOptions, git: Callable[..., str | None] | None = None) -> Inferred:
-    git = git or (lambda *args: _git(opts.root, *args))
+    git = git or (lambda *args: git_output(opts.root, *args))
     if opts.command:
         command, source = opts.command, "--command"
     else:
@@ -76,7 +76,7 @@ def render(opts: InitOptions, inferred: Inferred) -> dict[Path, str]:
     """The files to write, relative to the root, with their text."""
     import jinja2
 
-    from gate.config.budget import load_schema
+    from gate.config.load import load_schema
     from gate.output.report import template_dir
 
     env = jinja2.Environment(
@@ -135,7 +135,7 @@ def run(opts: InitOptions, *, out: Callable[[str], None], err: Callable[[str], N
 
 def _check_budget(text: str, path: Path) -> None:
     """The starter file must load; if not, that is a bug in init (exit 4), not the user's doing."""
-    from gate.config.budget import parse_budget
+    from gate.config.load import parse_budget
 
     parse_budget(text, path)
 
@@ -153,15 +153,6 @@ def _default_branch(git: Callable[..., str | None]) -> tuple[str, str]:
     if current:
         return current, "the current branch (no origin/HEAD)"
     return "main", "assumed: no git branch found"
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    text = done.stdout.strip()
-    return text if done.returncode == 0 and text else None
 
 
 _YAML_WORDS = frozenset({"true", "false", "null", "yes", "no", "on", "off", "~"})

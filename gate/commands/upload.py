@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from gate import paths
 from gate.errors import ExitCode, GateError, TrackingError
 from gate.tracking import spool
 
@@ -16,19 +17,19 @@ from gate.tracking import spool
 def run(
     spool_dir: Path | None, *, env: Mapping[str, str], cwd: Path, out: Callable[[str], None], err: Callable[[str], None]
 ) -> int:
-    directory = spool_dir or spool.spool_dir(cwd)
+    directory = spool_dir or paths.spool_dir(cwd)
     items = spool.pending(directory)
     if not items:
         out(f"nothing to upload: {directory} holds no spooled results")
         return int(ExitCode.OK)
-    from gate.tracking import mlflow_store
+    from gate.tracking import credentials, mlflow_store
 
     uploaded = already = 0
     broken = [s for s in items if s.record is None]
     for item in broken:
         err(f"error: cannot read {item.path}: {item.problem} (left in place)")
     try:
-        store = mlflow_store.MlflowStore(mlflow_store.resolve_tracking_uri(env, cwd))
+        store = mlflow_store.MlflowStore(credentials.resolve_tracking_uri(env, cwd))
         for item in items:
             if item.record is None:
                 continue

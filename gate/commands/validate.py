@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from gate.config.budget import load_budget
+from gate.config.load import load_budget
 from gate.errors import ConfigError, ExitCode
 
 

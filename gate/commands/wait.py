@@ -15,9 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from gate import console
 from gate.carbon import wait as carbon_wait
-from gate.config.budget import DEFAULT_TOKEN_ENV, load_budget
-from gate.errors import ConfigError, ExitCode, GateError
+from gate.carbon.model import ForecastPoint
+from gate.config.budget import DEFAULT_TOKEN_ENV
+from gate.config.load import load_budget
+from gate.errors import CarbonSourceUnavailable, ConfigError, ExitCode, GateError
 from gate.github import actions
 
 Clock = Callable[[], datetime]
@@ -46,7 +49,7 @@ def run(
     sleep: Sleep = time.sleep,
     log: Callable[[str], None] | None = None,
 ) -> int:
-    log = log or _stderr
+    log = log or console.log
     clock = clock or (lambda: datetime.now(UTC))
     try:
         return _wait(opts, env, cwd, clock, sleep, log)
@@ -85,7 +88,7 @@ def _wait(
     if not token:
         return _unavailable(opts, env, outputs, f"${token_env} is not set, so there is no API token", log)
 
-    forecast: tuple[electricitymaps.ForecastPoint, ...] = ()
+    forecast: tuple[ForecastPoint, ...] = ()
     if opts.use_forecast:
         try:
             horizon = electricitymaps.horizon_for(opts.max_wait_s)
@@ -158,7 +161,7 @@ def _unavailable(
     opts: WaitOptions, env: Mapping[str, str], outputs: dict[str, str], why: str, log: Callable[[str], None]
 ) -> int:
     if opts.on_unavailable == "fail":
-        raise GateError(
+        raise CarbonSourceUnavailable(
             f"cannot read the grid's carbon intensity: {why}",
             hint="fix the token or zone, or use --on-unavailable proceed to go on without waiting",
         )
@@ -183,8 +186,3 @@ def _delta(seconds: float) -> timedelta:
 
 def _hhmm(start: datetime, plus_s: float) -> str:
     return (start + _delta(plus_s)).strftime("%Y-%m-%dT%H:%MZ")
-
-
-def _stderr(message: str) -> None:
-    sys.stderr.write(f"green-gate: {message}\n")
-    sys.stderr.flush()

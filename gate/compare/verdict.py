@@ -136,7 +136,7 @@ def _relative(
     return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line, method="point")
 
 
-# --- relative limits on repeats (issue 4: noise-aware verdicts) -------------------------------
+# --- relative limits on repeats: noise-aware verdicts ------------------------------------------
 
 
 def _relative_on_repeats(

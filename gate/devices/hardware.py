@@ -93,7 +93,7 @@ def _cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 
 def _comparable(cpu_model: object, cpu_count: object, gpu_models: list[Any], gpus: list[Any]) -> dict[str, Any]:
     canonical: dict[str, Any] = {"cpu_model": cpu_model, "cpu_count": cpu_count, "gpu_models": gpu_models}
-    if gpus:  # without GPUs the id stays what it was before power limits and MIG were recorded
+    if gpus:  # GPU-only fields: a CPU-only machine's id must not change with them (its recorded runs match)
         canonical["gpu_power_limits_w"] = [g.get("power_limit_w") for g in gpus if isinstance(g, dict)]
         canonical["gpu_mig_modes"] = [g.get("mig_mode") for g in gpus if isinstance(g, dict)]
     return canonical

@@ -8,13 +8,13 @@ error names the fix. Cloud VMs usually have no powercap at all: then CPU and RAM
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from gate.errors import MeasurementError
+from gate.series import interpolate
 
 POWERCAP = Path("/sys/class/powercap")
 Scope = Literal["cpu", "ram"]
@@ -114,10 +114,4 @@ class RaplRecorder:
         times, values = self.t_s, self.energy_j[scope]
         if len(times) < 2 or t0_s < times[0] or t1_s > times[-1]:
             raise MeasurementError(f"RAPL polls do not cover [{t0_s:.3f} s, {t1_s:.3f} s]")
-        return _at(times, values, t1_s) - _at(times, values, t0_s)
-
-
-def _at(times: Sequence[float], values: Sequence[float], t: float) -> float:
-    i = min(max(bisect_left(times, t), 1), len(times) - 1)
-    t_a, t_b = times[i - 1], times[i]
-    return values[i] if t_b == t_a else values[i - 1] + (values[i] - values[i - 1]) * (t - t_a) / (t_b - t_a)
+        return interpolate(times, values, t1_s) - interpolate(times, values, t0_s)

@@ -1,7 +1,7 @@
 """Choose the energy meter for this machine: the NVML engine when GPUs are visible, codecarbon otherwise.
 
-Without a GPU nothing changes: codecarbon measures CPU/RAM as before (with the budget's
-`energy.scopes` applied when it names them). With GPUs, the NVML engine measures them; CPU comes
+Without a GPU, codecarbon measures CPU/RAM (with the budget's `energy.scopes` applied when it
+names them). With GPUs, the NVML engine measures them; CPU comes
 from RAPL where readable, otherwise codecarbon's estimate, labelled `estimated`.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 import atexit
 from collections.abc import Callable, Mapping
 
-from gate.bench.runner import EnergyMeter
 from gate.config.budget import EnergySpec
 from gate.devices import nvml
 from gate.devices import rapl as cpu_rapl
+from gate.energy.meter import EnergyMeter
 from gate.energy.scopes import ScopedMeter
 from gate.errors import ConfigError
 

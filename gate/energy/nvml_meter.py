@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from gate.bench.runner import EnergyMeter
 from gate.config.budget import EnergySpec
 from gate.devices.gpu import GpuReader
 from gate.devices.rapl import RaplRecorder
+from gate.energy.meter import EnergyMeter
 from gate.energy.model import EnergyReading, ScopeEnergy
 from gate.energy.phases import Attribution, attribute, parse_phases
 from gate.energy.progress import Progress

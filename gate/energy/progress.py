@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from gate.output.report import quantity
+from gate.output.markdown import quantity
 
 TTY_EVERY_S = 0.5
 PLAIN_EVERY_S = 15.0

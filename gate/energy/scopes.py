@@ -2,7 +2,7 @@
 
 Default: when a GPU is measured, only the GPU scope is gated and CPU/RAM (often estimates) are
 reported beside it, so a flat CPU estimate cannot dilute a GPU regression. Without a GPU, every
-scope measured is gated, as before.
+scope measured is gated: there is no better-measured scope to prefer.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from gate.bench.runner import EnergyMeter
+from gate.energy.meter import EnergyMeter
 from gate.energy.model import EnergyReading
 from gate.errors import ConfigError
 

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gate.devices.gpu import NoEnergyDataError
+from gate.series import interpolate
 
 COUNTER_WRAP_MJ = 2**64  # nvmlDeviceGetTotalEnergyConsumption returns an unsigned long long
 TICK_S = 0.1  # how often the counter updates (measured on an H100, see docs/measurement.md)
@@ -67,11 +68,6 @@ class Timeline:
             self.tick_s,
             self.wrap_mj,
         )
-
-    @property
-    def start_s(self) -> float | None:
-        starts = [s[0] for s in (self.counter_t_s, self.power_t_s) if len(s)]
-        return min(starts) if starts else None
 
 
 @dataclass(frozen=True)
@@ -163,14 +159,6 @@ def _counter_curve(timeline: Timeline) -> tuple[list[float], list[float]]:
     return times, energy
 
 
-def _interpolate(times: Sequence[float], values: Sequence[float], t: float) -> float:
-    i = min(max(bisect_left(times, t), 1), len(times) - 1)
-    t_a, t_b = times[i - 1], times[i]
-    if t_b == t_a:
-        return values[i]
-    return values[i - 1] + (values[i] - values[i - 1]) * (t - t_a) / (t_b - t_a)
-
-
 def window_energy(
     timeline: Timeline,
     t0_s: float,
@@ -197,7 +185,7 @@ def window_energy(
         times, energy = _counter_curve(timeline)
         if times[0] - timeline.tick_s <= t0_s and t1_s <= times[-1] + timeline.tick_s:
             return WindowEnergy(
-                _interpolate(times, energy, t1_s) - _interpolate(times, energy, t0_s), duration_s, METHOD_COUNTER
+                interpolate(times, energy, t1_s) - interpolate(times, energy, t0_s), duration_s, METHOD_COUNTER
             )
     if power is not None:
         return WindowEnergy(power.between(t0_s, t1_s), duration_s, METHOD_POWER)

@@ -5,11 +5,12 @@ Diagnostics go to stderr; stdout carries results only.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+
+from gate import console
 
 Level = Literal["error", "warning", "notice"]
 
@@ -44,7 +45,7 @@ def annotation(
 def annotate(
     level: Level, message: str, *, file: str | None = None, line: int | None = None, title: str | None = None
 ) -> None:
-    print(annotation(level, message, file=file, line=line, title=title), file=sys.stderr, flush=True)
+    console.line(annotation(level, message, file=file, line=line, title=title))
 
 
 def append_step_summary(env: Mapping[str, str], markdown: str) -> bool:
@@ -73,4 +74,4 @@ def set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> bool:
 def add_mask(value: str) -> None:
     """Ask the runner to replace `value` with *** in every later log line."""
     if value:
-        print(f"::add-mask::{_escape_data(value)}", file=sys.stderr, flush=True)
+        console.line(f"::add-mask::{_escape_data(value)}")

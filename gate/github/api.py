@@ -2,7 +2,7 @@
 
 Uses `requests`. Honours `GITHUB_API_URL` (GitHub Enterprise: `https://HOST/api/v3`). Retries with
 backoff on 5xx and on primary/secondary rate limits (`Retry-After`, `x-ratelimit-remaining` /
-`x-ratelimit-reset`), but never waits longer than `RetryPolicy.max_wait_s` for one retry: a CI job
+`x-ratelimit-reset`), but never waits longer than `MAX_WAIT_S` for one retry: a CI job
 should fail with a clear message rather than hang for an hour. Every failure leaves as a typed
 `GitHubError` (see `PermissionDenied`, `RateLimited`, `NotFound`).
 """
@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import requests
 
 from gate import __version__
 from gate.errors import GitHubError
+from gate.retry import RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -26,6 +27,10 @@ COMMENT_LIMIT_CHARS = 65536  # GitHub refuses longer issue comments (and check-r
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 PAGE_SIZE = 100
 MAX_PAGES = 100  # 10,000 comments: a bound on a loop driven by the server's Link headers
+# Backoff after a 5xx or a network error: 1, 2, 4, 8 s.
+RETRY = RetryPolicy(attempts=5, backoff_s=1.0)
+SECONDARY_WAIT_S = 60.0  # GitHub: "wait for at least one minute" when it gives no header
+MAX_WAIT_S = 120.0  # a server asking for longer than this is not waited for
 
 
 class PermissionDenied(GitHubError):
@@ -43,14 +48,6 @@ class RateLimited(GitHubError):
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    backoff_s: float = 1.0  # first wait after a 5xx or a network error; doubles each time
-    secondary_wait_s: float = 60.0  # GitHub: "wait for at least one minute" when it gives no header
-    max_wait_s: float = 120.0  # a server asking for longer than this is not waited for
-
-
-@dataclass(frozen=True)
 class Comment:
     id: int
     body: str
@@ -59,7 +56,7 @@ class Comment:
 
 @dataclass(frozen=True)
 class Upsert:
-    action: str  # "created" | "updated"
+    action: Literal["created", "updated"]
     comment: Comment
 
 
@@ -80,7 +77,7 @@ def retry_wait_s(
 
     Pure: the decision table GitHub documents for 5xx, primary and secondary rate limits.
     """
-    backoff = policy.backoff_s * 2.0 ** (attempt - 1)
+    backoff = policy.backoff_after_s(attempt)
     retry_after = _number(headers.get("retry-after"))
     if status is None or status in RETRY_STATUSES:
         return retry_after if retry_after is not None else backoff
@@ -92,7 +89,7 @@ def retry_wait_s(
     if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
         return max(0.0, reset - now_s) + 1.0  # primary limit: until the window resets
     if status == 429 or "secondary rate limit" in message.lower():
-        return max(policy.secondary_wait_s, backoff)
+        return max(SECONDARY_WAIT_S, backoff)
     return None  # a plain 403: a permission problem, retrying will not help
 
 
@@ -105,7 +102,7 @@ class GitHubApi:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = RETRY,
         timeout_s: float = 20.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -190,7 +187,7 @@ class GitHubApi:
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         policy = self._retry
-        for attempt in range(1, policy.max_attempts + 1):
+        for attempt in range(1, policy.attempts + 1):
             try:
                 response = self._session.request(method, url, timeout=self._timeout_s, **kwargs)
             except requests.RequestException as exc:
@@ -205,13 +202,13 @@ class GitHubApi:
             wait_s = retry_wait_s(status, headers, message, attempt=attempt, now_s=self._clock(), policy=policy)
             if wait_s is None:
                 raise failure
-            if wait_s > policy.max_wait_s:
+            if wait_s > MAX_WAIT_S:
                 raise RateLimited(
-                    f"{method} {url}: GitHub asks to wait {wait_s:.0f} s (more than {policy.max_wait_s:.0f} s)",
+                    f"{method} {url}: GitHub asks to wait {wait_s:.0f} s (more than {MAX_WAIT_S:.0f} s)",
                     status=status,
                     hint="the token's rate limit is spent; re-run the job later",
                 )
-            if attempt == policy.max_attempts:
+            if attempt == policy.attempts:
                 raise failure
             self._sleep(wait_s)
         raise AssertionError("unreachable")  # the loop returns or raises

@@ -7,11 +7,12 @@ PR checkout), so the gate works these out itself.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from gate.git import output as git_output
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def detect(env: Mapping[str, str], cwd: Path) -> CiContext:
     if env.get("GITHUB_ACTIONS") == "true":
         return _from_github(env, cwd)
     return CiContext(
-        commit=_git(cwd, "rev-parse", "HEAD"),
+        commit=git_output(cwd, "rev-parse", "HEAD"),
         branch=_git_branch(cwd),
         base_branch=None,
         pr_number=None,
@@ -67,7 +68,7 @@ def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
             base_commit=_dig(pull, "base", "sha"),
         )
     return CiContext(
-        commit=env.get("GITHUB_SHA") or _git(cwd, "rev-parse", "HEAD"),
+        commit=env.get("GITHUB_SHA") or git_output(cwd, "rev-parse", "HEAD"),
         branch=env.get("GITHUB_REF_NAME") if env.get("GITHUB_REF_TYPE", "branch") == "branch" else None,
         base_branch=None,
         pr_number=None,
@@ -96,18 +97,8 @@ def _dig(data: dict[str, Any], *keys: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _git(cwd: Path, *args: str) -> str | None:
-    try:
-        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    text = out.stdout.strip()
-    return text if out.returncode == 0 and text else None
-
-
 def _git_branch(cwd: Path) -> str | None:
-    name = _git(cwd, "symbolic-ref", "--short", "-q", "HEAD")
-    return name  # None on a detached HEAD or outside a repository
+    return git_output(cwd, "symbolic-ref", "--short", "-q", "HEAD")  # None on a detached HEAD or outside a repository
 
 
 def event_payload(env: Mapping[str, str]) -> dict[str, Any]:
@@ -117,7 +108,7 @@ def event_payload(env: Mapping[str, str]) -> dict[str, Any]:
 
 def remote_url(cwd: Path) -> str | None:
     """The `origin` remote's URL (may carry credentials: parse it, never print it)."""
-    return _git(cwd, "remote", "get-url", "origin")
+    return git_output(cwd, "remote", "get-url", "origin")
 
 
 def commits_in_range(cwd: Path, revision_range: str) -> list[tuple[str, int]] | None:
@@ -125,9 +116,9 @@ def commits_in_range(cwd: Path, revision_range: str) -> list[tuple[str, int]] | 
     if revision_range.startswith("-"):
         return None  # never let a range be read as an option
     ends = [part for part in revision_range.replace("...", "..").split("..") if part] or ["HEAD"]
-    if any(_git(cwd, "rev-parse", "--verify", "-q", f"{end}^{{commit}}") is None for end in ends):
+    if any(git_output(cwd, "rev-parse", "--verify", "-q", f"{end}^{{commit}}") is None for end in ends):
         return None
-    out = _git(cwd, "log", "--format=%H %ct", revision_range, "--")
+    out = git_output(cwd, "log", "--format=%H %ct", revision_range, "--")
     if out is None:
         return []
     commits = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from gate.output.report import fence_opening
+from gate.output.markdown import fence_opening
 
 MARKER_PREFIX = "<!-- green-gate:sticky "
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9._/+=-]")

@@ -10,6 +10,8 @@ from typing import Any
 from gate.carbon.model import BASIS_WORDS
 from gate.energy.model import METRICS
 from gate.errors import ConfigError
+from gate.output import markdown
+from gate.units import SI_PREFIXED_UNITS, si_prefix
 
 DEFAULT_TEMPLATE = "report.md.j2"
 HEADLINE = {
@@ -22,84 +24,11 @@ STATUS_ICON = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "s
 _SEVERITY = {"skip": 0, "pass": 1, "warn": 2, "fail": 3}
 # The intensity has its own line under the table; it takes a row only when a budget rule is on it.
 _ROWS_ONLY_WHEN_CHECKED = {"grid_intensity_g_per_kwh"}
-_SI = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")]
 
 
 def template_dir() -> Path:
     """The packaged templates (they ship inside the package, in a wheel and in a source checkout)."""
     return Path(__file__).resolve().parent / "templates"
-
-
-def quantity(value: float | None, unit: str) -> str:
-    """A number with an SI prefix and 3-4 significant digits: 0.01234 J -> '12.34 mJ'."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    if unit in ("J", "W", "g", "s") and value != 0:
-        for scale, prefix in _SI:
-            if abs(value) >= scale * 0.9995:
-                return f"{value / scale:.4g} {prefix}{unit}"
-        return f"{value:.3e} {unit}"
-    if unit == "kWh" and value != 0 and abs(value) < 1e-3:
-        return f"{value:.3e} kWh"
-    return f"{value:.4g} {unit}".rstrip()
-
-
-def percent(change: float | None) -> str:
-    return "—" if change is None else f"{change:+.1f}%"
-
-
-_MD_ESCAPES = {
-    "\\": "\\\\",
-    "|": "\\|",  # no new table cells
-    "*": "\\*",  # no emphasis (`_` stays: intraword in names, and GitHub ignores it there)
-    "~": "\\~",
-    "[": "\\[",  # no links or images
-    "]": "\\]",
-    "&": "&amp;",  # no entities (`&#64;` would be an @)
-    "<": "&lt;",  # no HTML: no tags, no `<!--` that swallows the rest, no `<details>`
-    "`": "'",  # no code spans
-    "@": "@\u200b",  # no @-mentions (a zero-width space breaks them)
-    "#": "#\u200b",  # no issue cross-references (#123) from untrusted text
-    "\r": " ",
-    "\n": " ",  # one line: no headings, lists or block quotes
-}
-_MD_TABLE = str.maketrans(_MD_ESCAPES)
-_SAFE_URL = re.compile(r"https?://[^\s()<>\[\]`\"'\\]+")
-
-
-def md(text: Any) -> str:
-    """Make untrusted text inert in Markdown (a table cell, a list item, a sentence)."""
-    return str(text).translate(_MD_TABLE)
-
-
-def code(text: Any) -> str:
-    """Untrusted text as an inline code span: it shows literally (no mentions, links or HTML there)."""
-    cleaned = str(text).replace("`", "'").replace("\r", " ").replace("\n", " ").replace("|", "\\|")
-    cleaned = cleaned.replace("@", "@\u200b")  # GitHub ignores mentions in code, but be sure
-    return f"`{cleaned}`"
-
-
-def url(text: Any) -> str:
-    """`text` when it is a plain http(s) URL that cannot break out of `(...)`, else '' (render no link)."""
-    value = str(text or "")
-    return value if _SAFE_URL.fullmatch(value) else ""
-
-
-def fence_opening(line: str) -> str | None:
-    """The backtick run that opens a code fence on this (stripped) line, if it opens one."""
-    run = len(line) - len(line.lstrip("`"))
-    return line[:run] if run >= 3 else None
-
-
-def fence(lines: list[str]) -> str:
-    """A code fence longer than any backtick run in `lines`, so output cannot close it."""
-    longest = 0
-    for line in lines:
-        run = 0
-        for char in line:
-            run = run + 1 if char == "`" else 0
-            longest = max(longest, run)
-    return "`" * max(3, longest + 1)
 
 
 def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
@@ -120,8 +49,8 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
         rows.append(
             _row(
                 f"{info.label} ({info.unit})",
-                quantity(base, info.unit),
-                quantity(current, info.unit),
+                markdown.quantity(base, info.unit),
+                markdown.quantity(current, info.unit),
                 change_text(change, checks_by_metric.get(name, [])),
                 checks_by_metric.get(name, []),
             )
@@ -130,14 +59,20 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
     for name in quality_names:
         current = bench["quality"].get(name)
         rows.append(
-            _row(md(name), "—", "—" if current is None else f"{current:.4g}", "—", checks_by_metric.get(name, []))
+            _row(
+                markdown.md(name),
+                "—",
+                "—" if current is None else f"{current:.4g}",
+                "—",
+                checks_by_metric.get(name, []),
+            )
         )
     return rows
 
 
 def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:
     """The change, with its uncertainty when a relative check decided on repeats (see gate.compare.stats)."""
-    return _change_with_interval(checks) or percent(change_pct)
+    return _change_with_interval(checks) or markdown.percent(change_pct)
 
 
 def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
@@ -158,13 +93,13 @@ def _row(label: str, base: str, current: str, change: str, checks: list[dict[str
         worst = max(active, key=lambda c: _SEVERITY[c["status"]])
         status = STATUS_ICON[worst["status"]]
         if worst["status"] in ("warn", "fail", "skip") and worst["reason"]:
-            status += f" ({md(worst['reason'])})"
+            status += f" ({markdown.md(worst['reason'])})"
     return {
         "metric": label,
         "baseline": base,
         "current": current,
         "change": change,
-        "limit": md(limit),
+        "limit": markdown.md(limit),
         "status": status,
     }
 
@@ -230,12 +165,14 @@ def _environment(cls: Any, loader: Any) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=md, code=code, url=url, quantity=quantity, percent=percent)
+    env.filters.update(
+        md=markdown.md, code=markdown.code, url=markdown.url, quantity=markdown.quantity, percent=markdown.percent
+    )
     env.globals.update(
         status_icon=STATUS_ICON,
         headline=HEADLINE,
         table_rows=table_rows,
-        fence=fence,
+        fence=markdown.fence,
         basis_words=BASIS_WORDS,
         trend_chart=trend_chart,
         metric_info={name: {"label": i.label, "unit": i.unit} for name, i in METRICS.items()},
@@ -293,8 +230,6 @@ def _short_sha(commit: Any) -> str:
 
 
 def _prefix(value: float, unit: str) -> tuple[float, str]:
-    if unit in ("J", "W", "g", "s") and value != 0:
-        for scale, prefix in _SI:
-            if value >= scale * 0.9995:
-                return scale, prefix
-    return 1.0, ""
+    """(scale, prefix) for a chart axis reaching `value`; unscaled for other units and below nano."""
+    prefixed = si_prefix(value) if unit in SI_PREFIXED_UNITS and value != 0 else None
+    return prefixed or (1.0, "")

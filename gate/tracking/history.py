@@ -1,4 +1,5 @@
-"""A benchmark's history as plain rows, and its renderings: table, CSV, JSON. Pure."""
+"""A benchmark's history as plain rows (read from MLflow's run entities or its REST JSON), and its
+renderings: table, CSV, JSON. Pure."""
 
 from __future__ import annotations
 
@@ -58,6 +59,33 @@ class HistoryRow:
             hardware_id=tags.get(schema.TAG_HARDWARE),
             metrics={k: float(v) for k, v in metrics.items() if not k.startswith(schema.SERIES_PREFIX)},
         )
+
+
+def row_from_run(run: Any) -> HistoryRow:
+    """A row from an MLflow `Run` entity (`info`, `data.tags`, `data.metrics`)."""
+    return HistoryRow.from_run(
+        run_id=str(run.info.run_id),
+        run_name=str(run.info.run_name or ""),
+        start_time_ms=int(run.info.start_time or 0),
+        status=str(run.info.status),
+        tags=run.data.tags,
+        metrics=run.data.metrics,
+    )
+
+
+def row_from_rest(run: Mapping[str, Any]) -> HistoryRow:
+    """A run as MLflow's REST API returns it: `info`, and `data` with lists of key/value pairs."""
+    info = run.get("info", {})
+    data = run.get("data", {})
+    tags = {str(t["key"]): str(t.get("value", "")) for t in data.get("tags", [])}
+    return HistoryRow.from_run(
+        run_id=str(info.get("run_id") or info.get("run_uuid", "")),
+        run_name=str(info.get("run_name") or tags.get("mlflow.runName", "")),
+        start_time_ms=int(info.get("start_time") or 0),
+        status=str(info.get("status", "")),
+        tags=tags,
+        metrics={str(m["key"]): m.get("value", 0.0) for m in data.get("metrics", [])},
+    )
 
 
 def only_commits(rows: Iterable[HistoryRow], commits: Sequence[str]) -> list[HistoryRow]:

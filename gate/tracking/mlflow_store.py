@@ -1,146 +1,36 @@
 """The MLflow boundary: log runs, find baselines, pins and history. The only module importing mlflow.
 
-Without MLFLOW_TRACKING_URI the store is embedded: sqlite at `.green-gate/mlflow.db` in the working
-directory. mlflow is imported lazily (it costs ~1-2 s). Credentials come from MLflow's own env vars
-(MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD) and never appear in messages.
+Which store (MLFLOW_TRACKING_URI, else the embedded sqlite one) and how to name it without its
+credentials: gate.tracking.credentials. mlflow is imported lazily (it costs ~1-2 s).
 
 Every call is retried a bounded number of times with exponential backoff (GREEN_GATE_MLFLOW_ATTEMPTS,
 default 3; GREEN_GATE_MLFLOW_BACKOFF_S, default 0.5 s, doubling up to 8 s); MLflow's own HTTP retries
 are off by default so an outage costs seconds, not minutes. Errors that retrying cannot fix (bad
-request, missing run, permission) are not retried.
+request, missing run, permission) are not retried; see gate.tracking.mlflow_errors.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from gate.compare import baseline_rules
 from gate.compare.model import Baseline
 from gate.errors import ConfigError, TrackingError
-from gate.tracking import schema
-from gate.tracking.history import HistoryRow
+from gate.retry import RetryPolicy
+from gate.tracking import filters, mlflow_errors, schema
+from gate.tracking.credentials import describe_uri
+from gate.tracking.history import HistoryRow, row_from_rest, row_from_run
 from gate.tracking.schema import Pin, RunRecord
 
-EMBEDDED_STORE = Path(".green-gate") / "mlflow.db"
-MAX_BATCH_METRICS = schema.MAX_BATCH_METRICS
-MAX_BATCH_PARAMS_TAGS = schema.MAX_BATCH_PARAMS_TAGS
 SEARCH_PAGE_SIZE = 1000
-
 SEARCH_ENDPOINT = "/api/2.0/mlflow/runs/search"
 
-SECRET_ENV_VARS = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_CLIENT_CERT_PATH")
-# MLflow error codes that another attempt cannot fix.
-_PERMANENT_ERRORS = frozenset(
-    {
-        "INVALID_PARAMETER_VALUE",
-        "RESOURCE_DOES_NOT_EXIST",
-        "RESOURCE_ALREADY_EXISTS",
-        "BAD_REQUEST",
-        "PERMISSION_DENIED",
-        "UNAUTHENTICATED",
-        "INVALID_STATE",
-        "ENDPOINT_NOT_FOUND",
-        "FEATURE_DISABLED",
-    }
-)
-_CREDENTIAL_ERRORS = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
-_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
-_SECRET_FIELD = re.compile(r"(?i)\b(token|password|secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+")
-
 T = TypeVar("T")
-
-
-def resolve_tracking_uri(env: Mapping[str, str], cwd: Path) -> str:
-    uri = env.get("MLFLOW_TRACKING_URI")
-    if uri:
-        return uri
-    path = (cwd / EMBEDDED_STORE).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
-
-
-def describe_uri(uri: str) -> str:
-    """The URI without credentials, for logs and reports."""
-    return _URL_CREDENTIALS.sub(r"\g<scheme>***@", uri)
-
-
-def redact(text: str, env: Mapping[str, str] | None = None) -> str:
-    """`text` without credentials: user:password in URLs, bearer tokens, and MLflow's secret env values."""
-    env = os.environ if env is None else env
-    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
-    text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} ***", text)
-    text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    for name in SECRET_ENV_VARS:
-        secret = env.get(name)
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 3
-    base_delay_s: float = 0.5
-    max_delay_s: float = 8.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RetryPolicy:
-        try:
-            attempts = int(env.get("GREEN_GATE_MLFLOW_ATTEMPTS", "3"))
-            base = float(env.get("GREEN_GATE_MLFLOW_BACKOFF_S", "0.5"))
-        except ValueError:
-            raise ConfigError(
-                "GREEN_GATE_MLFLOW_ATTEMPTS must be a whole number and GREEN_GATE_MLFLOW_BACKOFF_S a number",
-                hint="unset them for the defaults (3 attempts, 0.5 s backoff)",
-            ) from None
-        return cls(attempts=max(1, min(attempts, 10)), base_delay_s=max(0.0, min(base, 30.0)))
-
-    def delays_s(self) -> tuple[float, ...]:
-        """Sleeps between attempts: base, 2*base, 4*base, ... capped at max_delay_s."""
-        return tuple(min(self.base_delay_s * 2**i, self.max_delay_s) for i in range(self.attempts - 1))
-
-
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, (TrackingError, ConfigError)):
-        return False
-    return getattr(exc, "error_code", None) not in _PERMANENT_ERRORS
-
-
-@contextmanager
-def _mlflow_errors(action: str, uri: str) -> Iterator[None]:
-    try:
-        yield
-    except (TrackingError, ConfigError):
-        raise
-    except Exception as exc:  # MLflow raises many types (MlflowException, requests, sqlalchemy)
-        raise _translate(exc, action, uri) from exc
-
-
-def _translate(exc: BaseException, action: str, uri: str, attempts: int = 1) -> TrackingError:
-    text = str(exc).strip()
-    first_line = text.splitlines()[0] if text else type(exc).__name__
-    tried = f" (after {attempts} attempts)" if attempts > 1 else ""
-    if getattr(exc, "error_code", None) in _CREDENTIAL_ERRORS:
-        check = (
-            "check the credentials: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or "
-            "MLFLOW_TRACKING_TOKEN (a user needs EDIT on the experiment to log runs)"
-        )
-    else:
-        check = "check MLFLOW_TRACKING_URI and that the server is up"
-    return TrackingError(
-        redact(f"MLflow at {describe_uri(uri)} failed while {action}{tried}: {first_line[:300]}"),
-        hint=f"{check}; the measured result is kept in .green-gate/results/ and spooled in .green-gate/spool/ "
-        "for `green-gate upload`",
-    )
 
 
 @dataclass(frozen=True)
@@ -165,7 +55,7 @@ class MlflowStore:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.uri = uri
-        self.retry = retry or RetryPolicy.from_env(os.environ)
+        self.retry = retry or mlflow_errors.retry_policy(os.environ)
         self._sleep = sleep
         # The gate retries whole operations itself (bounded, with backoff); MLflow's own HTTP retries
         # would multiply that into minutes. Users' own settings win.
@@ -173,7 +63,7 @@ class MlflowStore:
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
         # stdout carries the report only; the gate logs the run's URL to stderr itself.
         os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
-        with _mlflow_errors("connecting", uri):
+        with mlflow_errors.translated("connecting", uri):
             from mlflow.tracking import MlflowClient
 
             for name in ("alembic", "mlflow"):  # after the import: mlflow configures its loggers then
@@ -191,8 +81,8 @@ class MlflowStore:
             except (TrackingError, ConfigError):
                 raise
             except Exception as exc:
-                if not is_retryable(exc) or attempt == len(delays):
-                    raise _translate(exc, action, self.uri, attempt + 1) from exc
+                if not mlflow_errors.is_retryable(exc) or attempt == len(delays):
+                    raise mlflow_errors.translate(exc, action, self.uri, attempt + 1) from exc
                 self._sleep(delays[attempt])
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -272,7 +162,7 @@ class MlflowStore:
             return choice, baseline
         if experiment_id is None:
             return choice, None
-        filter_string = schema.baseline_filter(branch, hardware_id)
+        filter_string = filters.baseline_filter(branch, hardware_id)
         runs = self._call(
             "searching for the baseline run",
             lambda: self._client.search_runs(
@@ -384,7 +274,7 @@ class MlflowStore:
         from mlflow.entities import Metric, Param, RunStatus, RunTag
 
         done = {RunStatus.to_string(RunStatus.FINISHED), RunStatus.to_string(RunStatus.FAILED)}
-        for run in self._client.search_runs([experiment_id], filter_string=schema.result_filter(record.result_id)):
+        for run in self._client.search_runs([experiment_id], filter_string=filters.result_filter(record.result_id)):
             if run.info.status in done:
                 return str(run.info.run_id), False
             self._client.delete_run(run.info.run_id)  # an upload interrupted half way
@@ -413,14 +303,14 @@ class MlflowStore:
         experiment_id = self.experiment_id(experiment, create=False)
         if experiment_id is None:
             return []
-        filter_string = schema.baseline_filter(branch, hardware_id)
+        filter_string = filters.baseline_filter(branch, hardware_id)
         runs = self._call(
             "reading the baseline trend",
             lambda: self._client.search_runs(
                 [experiment_id], filter_string=filter_string, order_by=["attributes.start_time DESC"], max_results=limit
             ),
         )
-        rows = [_history_row(run) for run in reversed(runs)]
+        rows = [row_from_run(run) for run in reversed(runs)]
         return [
             {"run_id": r.run_id, "commit": r.commit, "start_time_ms": r.start_time_ms, "metrics": r.metrics}
             for r in rows
@@ -445,7 +335,7 @@ class MlflowStore:
         experiment_id = self.experiment_id(experiment, create=False)
         if experiment_id is None:
             return []
-        filter_string = schema.history_filter(branch=branch, hardware_id=hardware_id, since_ms=since_ms)
+        filter_string = filters.history_filter(branch=branch, hardware_id=hardware_id, since_ms=since_ms)
         read_page = self._rest_page if self._is_http else self._client_page
         rows: list[HistoryRow] = []
         token: str | None = None
@@ -476,7 +366,7 @@ class MlflowStore:
             max_results=page_size,
             page_token=token,
         )
-        return [_history_row(run) for run in page], page.token
+        return [row_from_run(run) for run in page], page.token
 
     def _rest_page(
         self, experiment_id: str, filter_string: str, page_size: int, token: str | None
@@ -497,31 +387,5 @@ class MlflowStore:
             body["page_token"] = token
         response = rest.http_request(creds, SEARCH_ENDPOINT, "POST", json=body)
         data = rest.verify_rest_response(response, SEARCH_ENDPOINT).json()
-        rows = [_history_row_from_json(run) for run in data.get("runs", [])]
+        rows = [row_from_rest(run) for run in data.get("runs", [])]
         return rows, data.get("next_page_token") or None
-
-
-def _history_row(run: Any) -> HistoryRow:
-    return HistoryRow.from_run(
-        run_id=str(run.info.run_id),
-        run_name=str(run.info.run_name or ""),
-        start_time_ms=int(run.info.start_time or 0),
-        status=str(run.info.status),
-        tags=run.data.tags,
-        metrics=run.data.metrics,
-    )
-
-
-def _history_row_from_json(run: Mapping[str, Any]) -> HistoryRow:
-    """A run as MLflow's REST API returns it: `info`, and `data` with lists of key/value pairs."""
-    info = run.get("info", {})
-    data = run.get("data", {})
-    tags = {str(t["key"]): str(t.get("value", "")) for t in data.get("tags", [])}
-    return HistoryRow.from_run(
-        run_id=str(info.get("run_id") or info.get("run_uuid", "")),
-        run_name=str(info.get("run_name") or tags.get("mlflow.runName", "")),
-        start_time_ms=int(info.get("start_time") or 0),
-        status=str(info.get("status", "")),
-        tags=tags,
-        metrics={str(m["key"]): m.get("value", 0.0) for m in data.get("metrics", [])},
-    )

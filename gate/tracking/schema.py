@@ -378,34 +378,6 @@ def batches(record: RunRecord) -> list[Batch]:
     return out
 
 
-def quote(value: str) -> str:
-    """A string literal for MLflow's search filter grammar."""
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def baseline_filter(branch: str, hardware_id: str) -> str:
-    """Runs that may become the baseline automatically: same branch and hardware, eligible, finished."""
-    return (
-        f"tags.`{TAG_GIT_BRANCH}` = '{quote(branch)}' AND tags.`{TAG_HARDWARE}` = '{quote(hardware_id)}' "
-        f"AND tags.`{TAG_ELIGIBLE}` = 'true' AND attributes.status = 'FINISHED'"
-    )
-
-
-def history_filter(*, branch: str | None, hardware_id: str | None = None, since_ms: int | None = None) -> str:
-    parts = []
-    if branch:
-        parts.append(f"tags.`{TAG_GIT_BRANCH}` = '{quote(branch)}'")
-    if hardware_id:
-        parts.append(f"tags.`{TAG_HARDWARE}` = '{quote(hardware_id)}'")
-    if since_ms is not None:
-        parts.append(f"attributes.start_time >= {int(since_ms)}")
-    return " AND ".join(parts)
-
-
-def result_filter(result_id: str) -> str:
-    return f"tags.`{TAG_RESULT_ID}` = '{quote(result_id)}'"
-
-
 def pin_tag_key(branch: str) -> str:
     """The experiment tag holding the pin for `branch` (characters MLflow refuses in keys become `_`)."""
     return PIN_TAG_PREFIX + _TAG_KEY_UNSAFE.sub("_", branch)

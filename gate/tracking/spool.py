@@ -14,18 +14,12 @@ from pathlib import Path
 from gate.output.result import write_json
 from gate.tracking.schema import RunRecord
 
-SPOOL_DIR = Path(".green-gate") / "spool"
-
 
 @dataclass(frozen=True)
 class Spooled:
     path: Path
     record: RunRecord | None  # None: the file could not be read (see `problem`)
     problem: str | None = None
-
-
-def spool_dir(cwd: Path) -> Path:
-    return cwd / SPOOL_DIR
 
 
 def put(directory: Path, record: RunRecord, *, reason: str) -> Path:

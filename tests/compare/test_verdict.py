@@ -119,7 +119,7 @@ def test_helpers() -> None:
     assert worst(["fail", "error"]) == "error"
 
 
-# --- relative limits on repeats (issue 4) -----------------------------------------------------
+# --- relative limits on repeats -----------------------------------------------------------------
 
 BASE_J = [100.0, 101.0, 99.5, 100.3, 99.8]  # energy per run; 1000 predictions each
 

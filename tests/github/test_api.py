@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gate.github.api import GitHubApi, PermissionDenied, RateLimited, RetryPolicy, retry_wait_s
+from gate.github.api import GitHubApi, PermissionDenied, RateLimited, retry_wait_s
 from gate.output.comment import marker
+from gate.retry import RetryPolicy
 from tests.fakes.github_server import FakeGitHub, Fault
 
 REPO = "Codertocat/Hello-World"
@@ -93,7 +94,7 @@ def test_check_run_is_created_completed(github: FakeGitHub) -> None:
 
 
 def test_gives_up_after_max_attempts() -> None:
-    policy = RetryPolicy(max_attempts=2)
+    policy = RetryPolicy(attempts=2, backoff_s=1.0)
     assert retry_wait_s(500, {}, "", attempt=1, now_s=0, policy=policy) == 1.0
     assert retry_wait_s(404, {}, "", attempt=1, now_s=0, policy=policy) is None
     assert retry_wait_s(403, {}, "Resource not accessible", attempt=1, now_s=0, policy=policy) is None

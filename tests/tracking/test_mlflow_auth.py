@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from gate.errors import TrackingError
-from gate.tracking.mlflow_store import MlflowStore, RetryPolicy
-from tests.conftest import MlflowServer, start_mlflow_server, stop_mlflow_server
-from tests.tracking.test_mlflow_store import HW, experiment_name, record
+from gate.retry import RetryPolicy
+from gate.tracking.mlflow_store import MlflowStore
+from tests.support.mlflow import HW, MlflowServer, experiment_name, record, start_mlflow_server, stop_mlflow_server
 
 pytestmark = pytest.mark.slow
 ADMIN_PASSWORD = f"pw-{uuid.uuid4().hex}"
@@ -68,7 +68,7 @@ def test_a_wrong_password_is_a_clear_error_that_never_shows_it(
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong-secret-value")
     slept: list[float] = []
-    store = MlflowStore(auth_server.url, retry=RetryPolicy(attempts=3, base_delay_s=0.01), sleep=slept.append)
+    store = MlflowStore(auth_server.url, retry=RetryPolicy(attempts=3, backoff_s=0.01), sleep=slept.append)
     for read in (lambda: store.history("any/bench"), lambda: store.log_record(record(experiment_name()))):
         with pytest.raises(TrackingError) as caught:
             read()
@@ -101,7 +101,7 @@ def test_a_read_only_user_reads_history_but_cannot_log_and_is_told_why(
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "release-manager")
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", reader_password)
     slept: list[float] = []
-    store = MlflowStore(auth_server.url, retry=RetryPolicy(attempts=3, base_delay_s=0.01), sleep=slept.append)
+    store = MlflowStore(auth_server.url, retry=RetryPolicy(attempts=3, backoff_s=0.01), sleep=slept.append)
     assert [row.run_id for row in store.history(exp)] == [run_id]  # default permission: READ
     with pytest.raises(TrackingError) as caught:
         store.log_record(record(exp))

@@ -2,78 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from gate.errors import ConfigError, TrackingError
+from gate.retry import RetryPolicy
 from gate.tracking import mlflow_store, schema
 from gate.tracking.history import HistoryRow
-from gate.tracking.mlflow_store import MlflowStore, RetryPolicy
-from gate.tracking.schema import Pin, RunFacts, RunIdentity, RunRecord
-from tests.conftest import MlflowServer, free_port
-from tests.helpers import summary
+from gate.tracking.mlflow_store import MlflowStore
+from gate.tracking.schema import Pin
+from tests.support.mlflow import (
+    HW,
+    MlflowServer,
+    experiment_name,
+    free_port,
+    metric_history,
+    record,
+    search_runs,
+    tags_of,
+)
 
 pytestmark = pytest.mark.slow
-HW = "hw-aaaaaaaaaa"
-
-
-def record(
-    experiment: str,
-    *,
-    branch: str = "main",
-    commit: str = "a" * 40,
-    pr: int | None = None,
-    verdict: str = "pass",
-    eligible: bool = True,
-    hardware_id: str = HW,
-    energies_j: tuple[float, ...] = (10.0, 11.0, 12.0),
-    start_time_ms: int = 1_700_000_000_000,
-) -> RunRecord:
-    return schema.build_run_record(
-        result_id=uuid.uuid4().hex,
-        experiment=experiment,
-        identity=RunIdentity("bench", "acme/models", commit, branch, pr_number=pr),
-        facts=RunFacts(
-            verdict=verdict,
-            baseline_eligible=eligible,
-            hardware={"cpu_model": "test", "fingerprint": hardware_id},
-            command="python bench.py",
-            kind="inference",
-            repeats=len(energies_j),
-            warmup=0,
-            timeout_s=60,
-            budget_file="green-budget.yml",
-            budget_sha256="0" * 64,
-            gate_version="test",
-        ),
-        summary=summary(list(energies_j)),
-        start_time_ms=start_time_ms,
-        end_time_ms=start_time_ms + 1000,
-    )
-
-
-def experiment_name() -> str:
-    return f"test-{uuid.uuid4().hex[:10]}/bench"
-
-
-def search(server: MlflowServer, experiment: str, filter_string: str = "") -> list[dict[str, Any]]:
-    """Read back through MLflow's REST API, independently of the gate's client."""
-    experiment_id = requests.get(
-        f"{server.url}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": experiment}, timeout=10
-    ).json()["experiment"]["experiment_id"]
-    response = requests.post(
-        f"{server.url}/api/2.0/mlflow/runs/search",
-        json={"experiment_ids": [experiment_id], "filter": filter_string, "max_results": 1000},
-        timeout=10,
-    )
-    response.raise_for_status()
-    runs: list[dict[str, Any]] = response.json().get("runs", [])
-    return runs
 
 
 def test_a_record_becomes_one_run_with_the_schema_and_is_never_logged_twice(tracking_server: MlflowServer) -> None:
@@ -84,8 +35,8 @@ def test_a_record_becomes_one_run_with_the_schema_and_is_never_logged_twice(trac
     again_id, _, again_created = store.log_record(rec)
     assert created and not again_created and again_id == run_id
     assert url is not None and url.startswith(f"{tracking_server.url}/#/experiments/") and url.endswith(run_id)
-    (run,) = search(tracking_server, exp)
-    tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+    (run,) = search_runs(tracking_server, exp)
+    tags = tags_of(run)
     assert tags["mlflow.source.git.commit"] == "a" * 40
     assert tags["mlflow.source.git.branch"] == "main"
     assert tags["mlflow.source.name"] == "acme/models"
@@ -93,16 +44,7 @@ def test_a_record_becomes_one_run_with_the_schema_and_is_never_logged_twice(trac
     assert tags[schema.TAG_RESULT_ID] == rec.result_id
     assert schema.decode_context(tags)["budget_sha256"] == "0" * 64
     assert run["info"]["status"] == "FINISHED" and int(run["info"]["start_time"]) == rec.start_time_ms
-    history = requests.get(
-        f"{tracking_server.url}/api/2.0/mlflow/metrics/get-history",
-        params={"run_id": run_id, "metric_key": "repeat.energy_j"},
-        timeout=10,
-    ).json()["metrics"]
-    assert [(m["step"], m["value"]) for m in sorted(history, key=lambda m: m["step"])] == [
-        (0, 10.0),
-        (1, 11.0),
-        (2, 12.0),
-    ]
+    assert metric_history(tracking_server, run_id, "repeat.energy_j") == [(0, 10.0), (1, 11.0), (2, 12.0)]
 
 
 def test_an_upload_interrupted_half_way_is_replaced_not_duplicated(tracking_server: MlflowServer) -> None:
@@ -117,7 +59,7 @@ def test_an_upload_interrupted_half_way_is_replaced_not_duplicated(tracking_serv
     orphan = MlflowClient(tracking_server.url).create_run(experiment_id, tags={schema.TAG_RESULT_ID: rec.result_id})
     run_id, _, created = store.log_record(rec)
     assert created and run_id != orphan.info.run_id
-    (run,) = search(tracking_server, exp)
+    (run,) = search_runs(tracking_server, exp)
     assert run["info"]["run_id"] == run_id and run["info"]["status"] == "FINISHED"
 
 
@@ -220,7 +162,7 @@ def test_history_reads_the_same_rows_over_rest_pages_as_through_mlflow_entities(
 def test_history_over_rest_retries_then_fails_cleanly(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     store = MlflowStore(
-        f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(attempts=2, base_delay_s=0.01), sleep=slept.append
+        f"http://127.0.0.1:{free_port()}", retry=RetryPolicy(attempts=2, backoff_s=0.01), sleep=slept.append
     )
     monkeypatch.setattr(store, "experiment_id", lambda name, create: "1")
     with pytest.raises(TrackingError, match="failed while reading the history \\(after 2 attempts\\)"):
@@ -235,7 +177,7 @@ def test_outage_retries_with_backoff_then_fails_without_leaking_credentials(
     slept: list[float] = []
     store = MlflowStore(
         f"http://alice:hunter2@127.0.0.1:{free_port()}",
-        retry=RetryPolicy(attempts=3, base_delay_s=0.01),
+        retry=RetryPolicy(attempts=3, backoff_s=0.01),
         sleep=slept.append,
     )
     with pytest.raises(TrackingError) as caught:

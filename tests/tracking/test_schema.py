@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from gate.carbon.model import Intensity
 from gate.compare import baseline_rules
 from gate.energy.model import ScopeSummary
-from gate.tracking import schema
+from gate.retry import RetryPolicy
+from gate.tracking import filters, schema
+from gate.tracking.credentials import describe_uri, redact
 from gate.tracking.history import HistoryRow, only_commits, render_csv, render_json, render_table
-from gate.tracking.mlflow_store import RetryPolicy, describe_uri, redact
+from gate.tracking.mlflow_errors import retry_policy
 from gate.tracking.schema import Pin, RunFacts, RunIdentity, RunRecord
 from tests.helpers import summary
-
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+from tests.support.golden import check_golden
 
 
 def facts(**overrides: object) -> RunFacts:
@@ -206,13 +205,13 @@ def test_experiment_names_filters_and_pin_keys() -> None:
         schema.experiment_name("green-gate/{repository}/{benchmark}", "digits", "acme/m") == "green-gate/acme/m/digits"
     )
     assert schema.experiment_name("green-gate/{repository}/{benchmark}", "digits", None) == "green-gate/local/digits"
-    assert schema.baseline_filter("it's", "hw") == (
+    assert filters.baseline_filter("it's", "hw") == (
         "tags.`mlflow.source.git.branch` = 'it\\'s' AND tags.`green_gate.hardware_id` = 'hw' "
         "AND tags.`green_gate.baseline_eligible` = 'true' AND attributes.status = 'FINISHED'"
     )
-    assert schema.history_filter(branch=None) == ""
+    assert filters.history_filter(branch=None) == ""
     assert (
-        schema.history_filter(branch="main", since_ms=5)
+        filters.history_filter(branch="main", since_ms=5)
         == "tags.`mlflow.source.git.branch` = 'main' AND attributes.start_time >= 5"
     )
     assert schema.pin_tag_key("release/1.4") == "green_gate.pin.release/1.4"
@@ -265,9 +264,9 @@ def test_credentials_never_appear_in_messages() -> None:
 
 
 def test_retry_policy_backs_off_exponentially_and_is_bounded() -> None:
-    assert RetryPolicy(attempts=4, base_delay_s=0.5, max_delay_s=1.5).delays_s() == (0.5, 1.0, 1.5)
-    assert RetryPolicy.from_env({"GREEN_GATE_MLFLOW_ATTEMPTS": "99"}).attempts == 10
-    assert RetryPolicy.from_env({}).delays_s() == (0.5, 1.0)
+    assert RetryPolicy(attempts=4, backoff_s=0.5, max_backoff_s=1.5).delays_s() == (0.5, 1.0, 1.5)
+    assert retry_policy({"GREEN_GATE_MLFLOW_ATTEMPTS": "99"}).attempts == 10
+    assert retry_policy({}).delays_s() == (0.5, 1.0)
 
 
 ROWS = [
@@ -287,11 +286,7 @@ ROWS = [
     [("history_table.txt", render_table), ("history.csv", render_csv), ("history.json", render_json)],
 )
 def test_history_renderings_match_golden_files(name: str, render: object) -> None:
-    text = render(ROWS)  # type: ignore[operator]
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+    check_golden(name, render(ROWS))  # type: ignore[operator]
 
 
 def test_history_by_commit_prefix() -> None:

@@ -1,0 +1,93 @@
+"""What MLflow's failures mean to the gate: how often to try again, which failures another try
+cannot fix, and the TrackingError a person reads (credentials redacted, the next step named).
+
+MLflow raises many types (MlflowException, requests', sqlalchemy's); they are told apart by the
+`error_code` MLflow sets, so this module needs no MLflow import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from gate import paths
+from gate.errors import ConfigError, TrackingError
+from gate.retry import RetryPolicy
+from gate.tracking.credentials import describe_uri, redact
+
+ATTEMPTS_ENV = "GREEN_GATE_MLFLOW_ATTEMPTS"
+BACKOFF_ENV = "GREEN_GATE_MLFLOW_BACKOFF_S"
+DEFAULT_ATTEMPTS = 3
+DEFAULT_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 8.0  # with MLflow's own HTTP retries off, an outage then costs seconds, not minutes
+
+# MLflow error codes that another attempt cannot fix.
+PERMANENT_ERRORS = frozenset(
+    {
+        "INVALID_PARAMETER_VALUE",
+        "RESOURCE_DOES_NOT_EXIST",
+        "RESOURCE_ALREADY_EXISTS",
+        "BAD_REQUEST",
+        "PERMISSION_DENIED",
+        "UNAUTHENTICATED",
+        "INVALID_STATE",
+        "ENDPOINT_NOT_FOUND",
+        "FEATURE_DISABLED",
+    }
+)
+CREDENTIAL_ERRORS = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
+_KEPT = (
+    f"the measured result is kept in {paths.results_dir(Path()).as_posix()}/ and spooled in "
+    f"{paths.spool_dir(Path()).as_posix()}/ for `green-gate upload`"
+)
+
+
+def retry_policy(env: Mapping[str, str]) -> RetryPolicy:
+    """GREEN_GATE_MLFLOW_ATTEMPTS (1-10, default 3) tries, backing off from GREEN_GATE_MLFLOW_BACKOFF_S
+    (0-30 s, default 0.5 s), doubling up to 8 s."""
+    try:
+        attempts = int(env.get(ATTEMPTS_ENV, str(DEFAULT_ATTEMPTS)))
+        backoff_s = float(env.get(BACKOFF_ENV, str(DEFAULT_BACKOFF_S)))
+    except ValueError:
+        raise ConfigError(
+            f"{ATTEMPTS_ENV} must be a whole number and {BACKOFF_ENV} a number",
+            hint=f"unset them for the defaults ({DEFAULT_ATTEMPTS} attempts, {DEFAULT_BACKOFF_S:g} s backoff)",
+        ) from None
+    return RetryPolicy(
+        attempts=max(1, min(attempts, 10)), backoff_s=max(0.0, min(backoff_s, 30.0)), max_backoff_s=MAX_BACKOFF_S
+    )
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, (TrackingError, ConfigError)):
+        return False
+    return getattr(exc, "error_code", None) not in PERMANENT_ERRORS
+
+
+@contextmanager
+def translated(action: str, uri: str) -> Iterator[None]:
+    """Whatever MLflow raises inside leaves as a TrackingError; the gate's own errors pass through."""
+    try:
+        yield
+    except (TrackingError, ConfigError):
+        raise
+    except Exception as exc:  # MLflow raises many types (MlflowException, requests, sqlalchemy)
+        raise translate(exc, action, uri) from exc
+
+
+def translate(exc: BaseException, action: str, uri: str, attempts: int = 1) -> TrackingError:
+    text = str(exc).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+    if getattr(exc, "error_code", None) in CREDENTIAL_ERRORS:
+        check = (
+            "check the credentials: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or "
+            "MLFLOW_TRACKING_TOKEN (a user needs EDIT on the experiment to log runs)"
+        )
+    else:
+        check = "check MLFLOW_TRACKING_URI and that the server is up"
+    return TrackingError(
+        redact(f"MLflow at {describe_uri(uri)} failed while {action}{tried}: {first_line[:300]}"),
+        hint=f"{check}; {_KEPT}",
+    )
