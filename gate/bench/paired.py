@@ -10,29 +10,28 @@ Repeat i of the PR pairs with repeat i of the base, and the verdict uses the pai
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from gate.bench.runner import BenchmarkFailed, EnergyMeter, run_benchmark
+from gate import git
+from gate.bench.runner import BenchmarkFailed, run_benchmark
 from gate.bench.thermal import ThermalControl
 from gate.carbon.model import Intensity
-from gate.compare.model import Baseline, Decision
-from gate.config.budget import BenchmarkSpec, ComparisonSpec, Rules, load_budget
+from gate.config.budget import BenchmarkSpec, ComparisonSpec
+from gate.config.load import load_budget
+from gate.energy.meter import EnergyMeter
 from gate.energy.model import RepeatResult, RunSummary
 from gate.energy.summary import summarise
-from gate.errors import ConfigError, ExitCode, GateError
+from gate.errors import ConfigError
 
-GIT_TIMEOUT_S = 120
 Side = str  # "base" or "candidate"
 
 
-class PairedError(GateError):
-    """Paired mode cannot start: no git, no base commit in the clone."""
+class PairedError(ConfigError):
+    """Paired mode cannot start: no git, no base commit in the clone (the job is set up wrong)."""
 
-    exit_code = ExitCode.USAGE
     title = "paired comparison unavailable"
 
 
@@ -40,7 +39,6 @@ class PairedError(GateError):
 class PairedResult:
     candidate: RunSummary
     base: RunSummary
-    baseline: Baseline  # `base` as the verdict reads it (paired=True)
     order: tuple[Side, ...]  # what ran, in order (measured runs only)
 
 
@@ -49,38 +47,11 @@ def schedule(repeats: int) -> list[tuple[Side, Side]]:
     return [("base", "candidate") if i % 2 == 0 else ("candidate", "base") for i in range(repeats)]
 
 
-def auto_reason(
-    baseline: Baseline | None, decision: Decision | None, rules: Rules, hardware_differences: tuple[str, ...]
-) -> str | None:
-    """Why `mode: auto` should measure paired after the history comparison; None when history settled it."""
-    if not rules.limits_pct:
-        return None
-    if baseline is None:
-        return "no baseline run in history"
-    if hardware_differences:
-        return "the baseline ran on other hardware (" + "; ".join(hardware_differences) + ")"
-    if decision is None:
-        return None
-    for check in decision.checks:
-        if check.rule != "relative":
-            continue
-        if check.method == "point":
-            return "the baseline run has no per-repeat values"
-        level = rules.limits_pct.get(check.metric)
-        if check.interval_pct is None or level is None:
-            continue
-        low, high = check.interval_pct
-        for limit in (level.warn, level.fail):
-            if limit is not None and low <= limit < high:
-                return f"{check.metric}: the interval [{low:+.1f}%, {high:+.1f}%] straddles the +{limit:g}% limit"
-    return None
-
-
 def resolve_base_commit(repo: Path, comparison: ComparisonSpec, base_commit: str | None, base_branch: str) -> str:
     """The base as a full SHA: comparison.base_ref, else the PR's base SHA, else origin/<branch>, else <branch>."""
     candidates = [comparison.base_ref] if comparison.base_ref else [base_commit, f"origin/{base_branch}", base_branch]
     for ref in (c for c in candidates if c):
-        sha = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        sha = git.output(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         if sha:
             return sha
     tried = ", ".join(c for c in candidates if c)
@@ -91,7 +62,7 @@ def resolve_base_commit(repo: Path, comparison: ComparisonSpec, base_commit: str
 
 
 def repository_root(path: Path) -> Path:
-    root = _git(path, "rev-parse", "--show-toplevel", check=False)
+    root = git.output(path, "rev-parse", "--show-toplevel")
     if not root:
         raise PairedError(
             f"paired comparison needs a git checkout, and {path} is not in one",
@@ -109,8 +80,8 @@ def base_worktree(repo: Path, commit: str) -> Iterator[Path]:
         try:
             yield path
         finally:
-            _git(repo, "worktree", "remove", "--force", str(path), check=False)
-            _git(repo, "worktree", "prune", check=False)
+            git.run(repo, "worktree", "remove", "--force", str(path))
+            git.run(repo, "worktree", "prune")
 
 
 def base_spec(spec: BenchmarkSpec, repo: Path, worktree: Path, budget_path: Path) -> tuple[BenchmarkSpec, str | None]:
@@ -150,9 +121,6 @@ def measure(
     intensity: Intensity | None,
     *,
     base_commit: str,
-    base_branch: str,
-    hardware_id: str,
-    hardware: dict[str, object],
     echo: Callable[[str], None],
     log: Callable[[str], None],
     thermal: ThermalControl | None = None,
@@ -161,72 +129,44 @@ def measure(
     sides = {"base": base, "candidate": spec}
     results: dict[Side, list[RepeatResult]] = {"base": [], "candidate": []}
     order: list[Side] = []
+
+    def run(side: Side, one: BenchmarkSpec) -> list[RepeatResult]:
+        try:
+            return run_benchmark(one, meter, echo=echo, log=log, thermal=thermal).repeats
+        except BenchmarkFailed as exc:
+            if side == "candidate":
+                raise BenchmarkFailed(
+                    exc.message, completed=results["candidate"], tail=exc.tail, hint=exc.hint
+                ) from None
+            raise BenchmarkFailed(
+                f"the base commit {base_commit[:12]} (paired mode): {exc.message}",
+                completed=results["candidate"],
+                tail=exc.tail,
+                hint="the base itself fails to run; fix the base branch or use comparison.mode: history",
+            ) from None
+
     for side in ("base", "candidate"):
         if spec.warmup:
-            _run(replace(sides[side], repeats=0), side, base_commit, meter, echo, log, thermal, results)
+            run(side, replace(sides[side], repeats=0))
     for pair, sides_in_order in enumerate(schedule(spec.repeats)):
         for side in sides_in_order:
             log(f"[{spec.name}] paired {pair + 1}/{spec.repeats}: {side}")
-            one = replace(sides[side], repeats=1, warmup=0)
-            results[side].append(_run(one, side, base_commit, meter, echo, log, thermal, results)[0])
+            results[side].append(run(side, replace(sides[side], repeats=1, warmup=0))[0])
             order.append(side)
     base_summary = summarise(_reindexed(results["base"]), intensity)
-    baseline = Baseline(
-        run_id=f"paired:{base_commit[:12]}",
-        metrics=dict(base_summary.metrics),
-        commit=base_commit,
-        branch=base_branch,
-        start_time_ms=0,
-        per_repeat=dict(base_summary.per_repeat),
-        paired=True,
-        hardware_id=hardware_id,
-        hardware=hardware,
-    )
     candidate = summarise(_reindexed(results["candidate"]), intensity)
-    return PairedResult(candidate, base_summary, baseline, tuple(order))
-
-
-def _run(
-    spec: BenchmarkSpec,
-    side: Side,
-    base_commit: str,
-    meter: EnergyMeter,
-    echo: Callable[[str], None],
-    log: Callable[[str], None],
-    thermal: ThermalControl | None,
-    results: dict[Side, list[RepeatResult]],
-) -> list[RepeatResult]:
-    try:
-        return run_benchmark(spec, meter, echo=echo, log=log, thermal=thermal).repeats
-    except BenchmarkFailed as exc:
-        if side == "candidate":
-            raise BenchmarkFailed(exc.message, completed=results["candidate"], tail=exc.tail, hint=exc.hint) from None
-        raise BenchmarkFailed(
-            f"the base commit {base_commit[:12]} (paired mode): {exc.message}",
-            completed=results["candidate"],
-            tail=exc.tail,
-            hint="the base itself fails to run; fix the base branch or use comparison.mode: history",
-        ) from None
+    return PairedResult(candidate, base_summary, tuple(order))
 
 
 def _reindexed(repeats: Sequence[RepeatResult]) -> list[RepeatResult]:
     return [replace(r, index=i) for i, r in enumerate(repeats)]
 
 
-def _git(cwd: Path, *args: str, check: bool = True) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        if not check:
-            return None
-        raise PairedError(f"paired comparison: git {args[0]} failed: {exc}", hint="install git") from None
-    if done.returncode != 0:
-        if not check:
-            return None
+def _git(cwd: Path, *args: str) -> str:
+    result = git.run(cwd, *args)
+    if not result.ok:
         raise PairedError(
-            f"paired comparison: `git {' '.join(args)}` failed: {done.stderr.strip()[:300]}",
-            hint="check that the clone holds the base commit (fetch-depth: 0)",
+            f"paired comparison: `git {' '.join(args)}` failed: {result.stderr[:300]}",
+            hint="check that git is installed and that the clone holds the base commit (fetch-depth: 0)",
         )
-    return done.stdout.strip()
+    return result.stdout

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
 
 from gate.bench import process
 from gate.bench.thermal import ThermalControl
 from gate.config.budget import BenchmarkSpec
 from gate.devices import nvml
-from gate.energy.model import METRICS, EnergyReading, RepeatResult
+from gate.energy.meter import ChildEnvMeter, EnergyMeter
+from gate.energy.model import METRICS, RepeatResult
 from gate.errors import BenchmarkError, GpuUnavailableError
-
-
-class EnergyMeter(Protocol):
-    def start(self) -> None: ...
-
-    def stop(self) -> EnergyReading: ...
-
-
-@runtime_checkable
-class ChildEnvMeter(Protocol):
-    """A meter that gives the benchmark environment variables (e.g. where to write phase marks)."""
-
-    def child_env(self) -> dict[str, str]: ...
 
 
 class BenchmarkFailed(BenchmarkError):
@@ -40,7 +27,6 @@ class BenchmarkFailed(BenchmarkError):
 class BenchmarkRun:
     spec: BenchmarkSpec
     repeats: list[RepeatResult] = field(default_factory=list)
-    tail: tuple[str, ...] = ()
 
 
 GPU_HELP = "docs/action.md, section 'GPUs'"
@@ -92,7 +78,6 @@ def run_benchmark(
             echo=echo,
         )
         reading = None if warm else meter.stop()
-        run.tail = execution.tail
         if execution.failed:
             raise BenchmarkFailed(
                 f"benchmark {spec.name!r} {process.describe_failure(execution, spec.timeout_s)} ({label})",

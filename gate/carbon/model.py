@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 IntensityBasis = Literal["fixed", "annual_average", "live"]
@@ -25,3 +26,11 @@ class Intensity:
     basis: IntensityBasis = "fixed"  # a value the user set, a yearly average, or a live reading
     timestamp: str | None = None  # ISO 8601: a live reading's datetime, an average's year
     fallback: tuple[str, ...] = ()  # "provider: why it was not used", for each source tried first
+
+
+@dataclass(frozen=True)
+class ForecastPoint:
+    """One point of a zone's intensity forecast."""
+
+    at: datetime  # UTC
+    g_per_kwh: float

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from gate.carbon.electricitymaps import ForecastPoint
+from gate.carbon.model import ForecastPoint
 
 Reason = Literal["below_threshold", "forecast_window", "max_wait", "unavailable"]
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")

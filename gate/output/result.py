@@ -8,22 +8,23 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gate import __version__
+from gate import __version__, paths
 from gate.compare.model import Baseline, Decision, Verdict
 from gate.energy.model import RunSummary
 
 FORMAT_VERSION = 1
-RESULTS_DIR = Path(".green-gate") / "results"
 RESULT_SCHEMA = "result.v1.schema.json"
 
 
-@dataclass
+@dataclass(frozen=True)
 class BenchmarkOutcome:
+    """One benchmark's part of the result, assembled once from the check's stages."""
+
     name: str
     kind: str
     command: str
@@ -37,10 +38,9 @@ class BenchmarkOutcome:
     output_tail: tuple[str, ...] = ()
     mlflow_run_id: str | None = None
     mlflow_run_url: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
     # Recent baseline runs, oldest first: {run_id, commit, start_time_ms, metrics} (for the trend chart).
-    history: list[dict[str, Any]] = field(default_factory=list)
-
+    history: tuple[dict[str, Any], ...] = ()
     paired_base: RunSummary | None = None  # paired mode: the base commit's repeats in this job
 
     @property
@@ -72,7 +72,7 @@ class BenchmarkOutcome:
             "output_tail": list(self.output_tail),
             "mlflow_run_id": self.mlflow_run_id,
             "mlflow_run_url": self.mlflow_run_url,
-            "history": self.history,
+            "history": list(self.history),
         }
 
 
@@ -144,4 +144,4 @@ def load_document(path: Path) -> dict[str, Any]:
 
 def local_result_path(cwd: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return cwd / RESULTS_DIR / f"check-{stamp}.json"
+    return paths.results_dir(cwd) / f"check-{stamp}.json"

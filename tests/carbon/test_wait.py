@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.carbon.electricitymaps import ForecastPoint
+from gate.carbon.model import ForecastPoint
 from gate.carbon.wait import parse_duration_s, plan, span, step
 from gate.commands.wait import WaitOptions, run
 from tests.fakes.em_server import TOKEN, FakeElectricityMaps, forecast_body, latest_body

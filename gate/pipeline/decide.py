@@ -1,0 +1,56 @@
+"""Decide stage: the budget's rules applied to a measurement and its baseline. Pure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gate.compare import verdict
+from gate.compare.model import Baseline, Decision
+from gate.config.budget import Budget, Outcome, Rules
+from gate.devices import hardware as hardware_rules
+from gate.devices.hardware import Hardware
+from gate.errors import TrackingError
+from gate.pipeline.measure import Measurement
+
+
+def decide(
+    measurement: Measurement,
+    baseline: Baseline | None,
+    rules: Rules,
+    budget: Budget,
+    hardware: Hardware,
+    outage: TrackingError | None,
+) -> Decision | None:
+    """None when there is nothing to decide on: the benchmark failed or measured nothing."""
+    if measurement.error is not None or measurement.summary is None:
+        return None
+    # Without MLflow there is no baseline either; the outage policy then speaks for it.
+    missing: Outcome = "pass" if outage is not None else budget.policy.missing_baseline
+    return verdict.evaluate(
+        measurement.summary,
+        baseline,
+        rules,
+        missing_baseline=missing,
+        comparison=budget.comparison,
+        hardware_differences=hardware_differences(baseline, hardware),
+        not_comparable=budget.policy.not_comparable,
+    )
+
+
+def hardware_differences(baseline: Baseline | None, hardware: Hardware) -> tuple[str, ...]:
+    return () if baseline is None else hardware_rules.differences(baseline.hardware, baseline.hardware_id, hardware)
+
+
+def with_outage(
+    decision: Decision | None, budget: Budget, outage: TrackingError | None, kept_in: Path
+) -> Decision | None:
+    """MLflow failed at some point: the budget's mlflow_unavailable policy decides what that costs."""
+    if outage is None or decision is None:
+        return decision
+    policy = budget.policy.mlflow_unavailable
+    return verdict.apply_outage(
+        decision,
+        policy,
+        f"MLflow unavailable ({outage.message}); policy mlflow_unavailable: {policy} decided. "
+        f"The result is kept in {kept_in}.",
+    )

@@ -1,0 +1,65 @@
+"""Measure stage: run one benchmark's warm-up and repeats and summarise them.
+
+A failed benchmark is a value here, not an exception: what it measured before it failed is kept,
+with its output tail, so that the result file holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gate import console
+from gate.bench.runner import BenchmarkFailed, run_benchmark
+from gate.bench.thermal import ThermalControl
+from gate.compare import verdict
+from gate.compare.model import Baseline
+from gate.config.budget import BenchmarkSpec, Rules
+from gate.energy.meter import EnergyMeter
+from gate.energy.model import RunSummary
+from gate.energy.summary import summarise
+from gate.pipeline.plan import Job
+
+
+@dataclass(frozen=True)
+class Measurement:
+    summary: RunSummary | None  # None when no repeat completed
+    error: str | None = None  # the benchmark failed, or did not report what the rules need
+    output_tail: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    # Paired comparisons only: the base commit measured in this job, as the verdict reads it and as run.
+    baseline: Baseline | None = None
+    base: RunSummary | None = None
+
+    @property
+    def paired(self) -> bool:
+        return self.baseline is not None and self.baseline.paired
+
+
+def measure(job: Job, meter: EnergyMeter, log: Callable[[str], None]) -> Measurement:
+    spec = job.spec
+    thermal = thermal_control(spec)
+    error: str | None = None
+    tail: tuple[str, ...] = ()
+    try:
+        repeats = run_benchmark(spec, meter, echo=console.echo, log=log, thermal=thermal).repeats
+    except BenchmarkFailed as exc:
+        error, tail, repeats = exc.render(), exc.tail, exc.completed
+    summary = summarise(repeats, job.plan.intensity) if repeats else None
+    notes = tuple(thermal.notes) if thermal else ()
+    if error is None and summary is not None:
+        error = missing_inputs(job.rules, summary)
+    return Measurement(summary, error, tail, notes)
+
+
+def missing_inputs(rules: Rules, summary: RunSummary) -> str | None:
+    """The rules this run cannot be judged on, as one error; None when every rule has its input."""
+    missing = verdict.missing_inputs(rules, summary)
+    return "; ".join(missing) if missing else None
+
+
+def thermal_control(spec: BenchmarkSpec) -> ThermalControl | None:
+    from gate.devices import nvml
+
+    control = ThermalControl(spec.cooldown_s, spec.max_start_temperature_c, nvml.temperatures_c)
+    return control if control.active else None

@@ -1,0 +1,140 @@
+"""Paired and auto comparison modes in a check.
+
+`paired`: the base commit and this one run alternately in this job (gate.bench.paired), and the
+verdict compares the two. `auto`: the history comparison first; when it cannot settle the
+question (no baseline, other hardware, medians only, an interval straddling a limit), the same
+paired measurement, whose verdict then replaces the history one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from gate import console
+from gate.bench import paired as alternate
+from gate.bench.runner import BenchmarkFailed
+from gate.compare.model import Baseline, Decision
+from gate.config.budget import Rules
+from gate.energy.meter import EnergyMeter
+from gate.pipeline.baseline import Lookup
+from gate.pipeline.decide import decide, hardware_differences
+from gate.pipeline.measure import Measurement, missing_inputs, thermal_control
+from gate.pipeline.plan import Job
+
+
+@dataclass(frozen=True)
+class NotPaired:
+    """Auto mode could not pair: the history comparison stands, with these notes."""
+
+    notes: tuple[str, ...]
+
+
+def auto_reason(
+    baseline: Baseline | None, decision: Decision | None, rules: Rules, hardware_differences: tuple[str, ...]
+) -> str | None:
+    """Why `mode: auto` should measure paired after the history comparison; None when history settled it."""
+    if not rules.limits_pct:
+        return None
+    if baseline is None:
+        return "no baseline run in history"
+    if hardware_differences:
+        return "the baseline ran on other hardware (" + "; ".join(hardware_differences) + ")"
+    if decision is None:
+        return None
+    for check in decision.checks:
+        if check.rule != "relative":
+            continue
+        if check.method == "point":
+            return "the baseline run has no per-repeat values"
+        level = rules.limits_pct.get(check.metric)
+        if check.interval_pct is None or level is None:
+            continue
+        low, high = check.interval_pct
+        for limit in (level.warn, level.fail):
+            if limit is not None and low <= limit < high:
+                return f"{check.metric}: the interval [{low:+.1f}%, {high:+.1f}%] straddles the +{limit:g}% limit"
+    return None
+
+
+def measure_paired(job: Job, meter: EnergyMeter, log: Callable[[str], None]) -> Measurement:
+    """`mode: paired`: a base that cannot be paired is the check's error (PairedError, exit 2)."""
+    measured = _measure(job, meter, log, why="comparison.mode: paired")
+    assert isinstance(measured, Measurement)  # only auto mode gives up on pairing
+    return measured
+
+
+def auto(
+    job: Job, meter: EnergyMeter, measured: Measurement, lookup: Lookup, decision: Decision, log: Callable[[str], None]
+) -> tuple[Measurement, Decision]:
+    """`mode: auto`, after the history decision: pair when history cannot settle it, and decide on that."""
+    hw = job.plan.hardware
+    why = auto_reason(lookup.baseline, decision, job.rules, hardware_differences(lookup.baseline, hw))
+    if why is None:
+        return measured, decision
+    result = _measure(job, meter, log, why=f"comparison.mode: auto, {why}")
+    if isinstance(result, NotPaired):
+        return replace(measured, notes=(*measured.notes, *result.notes)), decision
+    combined = replace(result, notes=(*measured.notes, *result.notes))
+    redecided = decide(combined, combined.baseline, job.rules, job.plan.budget, hw, lookup.outage)
+    return combined, redecided or decision
+
+
+def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: str) -> Measurement | NotPaired:
+    """Base and PR alternately. In auto mode, a base that cannot be paired (or that fails to run) is
+    NotPaired; in paired mode it is the check's error (no base to pair) or the measurement's."""
+    plan, spec = job.plan, job.spec
+    auto = plan.budget.comparison.mode == "auto"
+    try:
+        repo = alternate.repository_root(spec.working_directory)
+        base_commit = alternate.resolve_base_commit(
+            repo, plan.budget.comparison, plan.context.base_commit, job.baseline_branch
+        )
+    except alternate.PairedError as exc:
+        if not auto:
+            raise
+        return NotPaired((f"Paired comparison not run ({why}): {exc.message}.",))
+    if auto and plan.context.commit and base_commit.startswith(plan.context.commit):
+        return NotPaired((f"Paired comparison not run ({why}): the base is this commit.",))
+    log(f"[{spec.name}] paired with base {base_commit[:12]} ({why})")
+    thermal = thermal_control(spec)
+    notes: list[str] = []
+    with alternate.base_worktree(repo, base_commit) as tree:
+        base_spec, fallback = alternate.base_spec(spec, repo, tree, plan.options.budget_path)
+        if fallback:
+            notes.append(f"Paired comparison: {fallback}.")
+        try:
+            result = alternate.measure(
+                spec,
+                base_spec,
+                meter,
+                plan.intensity,
+                base_commit=base_commit,
+                echo=console.echo,
+                log=log,
+                thermal=thermal,
+            )
+        except BenchmarkFailed as exc:
+            if auto:
+                notes.append(f"Paired comparison failed ({why}): {exc.message}. The history comparison stands.")
+                return NotPaired((*notes, *(thermal.notes if thermal else ())))
+            return Measurement(None, exc.render(), exc.tail, (*notes, *(thermal.notes if thermal else ())))
+    notes.extend(thermal.notes if thermal else ())
+    notes.append(
+        f"Paired comparison ({why}): base {base_commit[:7]} and this commit ran alternately on this machine, "
+        f"{spec.repeats} pairs in the order {' '.join('B' if s == 'base' else 'P' for s in result.order)} "
+        "(B base, P this PR)."
+    )
+    baseline = Baseline(  # the base as the verdict reads it: repeat i pairs with this run's repeat i
+        run_id=f"paired:{base_commit[:12]}",
+        metrics=dict(result.base.metrics),
+        commit=base_commit,
+        branch=job.baseline_branch,
+        start_time_ms=0,
+        per_repeat=dict(result.base.per_repeat),
+        paired=True,
+        hardware_id=plan.hardware.fingerprint,
+        hardware=plan.hardware.to_dict(),
+    )
+    error = missing_inputs(job.rules, result.candidate)
+    return Measurement(result.candidate, error, (), tuple(notes), baseline=baseline, base=result.base)

@@ -1,0 +1,144 @@
+"""Plan stage: what this check will do, and where, decided before anything runs.
+
+`survey` reads the budget and the surroundings (CI context, hardware); `complete` adds what needs
+outside sources (carbon intensity, the tracking URI). Two steps, so that a carbon source that fails
+still leaves the context and hardware in the error's result document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gate.carbon.model import Intensity
+from gate.compare import baseline_rules
+from gate.config.budget import BaselineSpec, BenchmarkSpec, Budget, ComparisonMode, Rules
+from gate.config.load import load_budget
+from gate.devices import hardware as hardware_detection
+from gate.devices.hardware import Hardware
+from gate.github import context as ci
+from gate.github.context import CiContext
+from gate.output.result import local_result_path
+from gate.tracking import schema
+
+NO_CARBON_SOURCE = "No carbon source in the budget file: gCO2eq not computed."
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What the command line asked for."""
+
+    budget_path: Path
+    benchmarks: tuple[str, ...] = ()
+    json_path: Path | None = None
+    report_path: Path | None = None
+    branch: str | None = None
+    base_branch: str | None = None
+    commit: str | None = None
+    baseline_run_id: str | None = None
+    repeats: int | None = None
+    warmup: int | None = None
+    comparison_mode: ComparisonMode | None = None  # overrides the budget's comparison.mode
+    record: bool = True
+    comment: bool = False  # post the sticky PR comment (also GREEN_GATE_COMMENT=true)
+    comment_template: Path | None = None
+    check_run: bool = False
+
+
+@dataclass(frozen=True)
+class Survey:
+    options: CheckOptions
+    budget: Budget  # with the command line's overrides applied
+    benchmarks: tuple[BenchmarkSpec, ...]
+    context: CiContext
+    hardware: Hardware
+    notes: tuple[str, ...]  # for the whole check (other processes on the GPU, GPU selection)
+
+
+@dataclass(frozen=True)
+class Plan:
+    survey: Survey
+    intensity: Intensity | None  # None: the budget names no carbon source
+    tracking_uri: str
+    repository: str | None  # owner/name, for experiment names
+    result_path: Path  # the local result file, written after each measurement
+    notes: tuple[str, ...]
+    cwd: Path
+    server_url: str  # GitHub's, for links in MLflow
+
+    @property
+    def options(self) -> CheckOptions:
+        return self.survey.options
+
+    @property
+    def budget(self) -> Budget:
+        return self.survey.budget
+
+    @property
+    def context(self) -> CiContext:
+        return self.survey.context
+
+    @property
+    def hardware(self) -> Hardware:
+        return self.survey.hardware
+
+    @property
+    def benchmarks(self) -> tuple[BenchmarkSpec, ...]:
+        return self.survey.benchmarks
+
+
+@dataclass(frozen=True)
+class Job:
+    """One benchmark of the plan: its rules on this branch and the branch its baseline comes from."""
+
+    plan: Plan
+    spec: BenchmarkSpec
+    rules: Rules
+    baseline_rule: BaselineSpec
+    baseline_branch: str
+
+
+def job(the_plan: Plan, spec: BenchmarkSpec) -> Job:
+    ctx = the_plan.context
+    rules, rule = the_plan.budget.for_branch(spec, ctx.branch)
+    return Job(the_plan, spec, rules, rule, baseline_rules.baseline_branch(rule.branch, ctx.base_branch, ctx.branch))
+
+
+def survey(opts: CheckOptions, *, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> Survey:
+    budget = load_budget(opts.budget_path)
+    for warning in budget.warnings:
+        log(f"warning: {warning}")
+    if opts.comparison_mode is not None:
+        budget = replace(budget, comparison=replace(budget.comparison, mode=opts.comparison_mode))
+    chosen = [budget.benchmark(name) for name in opts.benchmarks] if opts.benchmarks else list(budget.benchmarks)
+    detected = ci.detect(env, cwd)
+    context = replace(
+        detected,
+        branch=opts.branch or detected.branch,
+        base_branch=opts.base_branch or detected.base_branch,
+        commit=opts.commit or detected.commit,
+    )
+    hw = hardware_detection.detect()
+    return Survey(opts, budget, tuple(_override(spec, opts) for spec in chosen), context, hw, tuple(hw.warnings()))
+
+
+def complete(found: Survey, *, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> Plan:
+    from gate.carbon import intensity as carbon
+    from gate.carbon import sources  # heavy boundaries, imported on use
+    from gate.tracking import credentials
+
+    intensity = carbon.resolve(found.budget.carbon, sources.providers(env, cwd), log)
+    notes = found.notes if intensity is not None else (*found.notes, NO_CARBON_SOURCE)
+    repository = found.context.repository or schema.repository_from_remote(ci.remote_url(cwd))
+    uri = credentials.resolve_tracking_uri(env, cwd)
+    server_url = env.get("GITHUB_SERVER_URL", "https://github.com")
+    return Plan(found, intensity, uri, repository, local_result_path(cwd), notes, cwd, server_url)
+
+
+def _override(spec: BenchmarkSpec, opts: CheckOptions) -> BenchmarkSpec:
+    return replace(
+        spec,
+        repeats=opts.repeats if opts.repeats is not None else spec.repeats,
+        warmup=opts.warmup if opts.warmup is not None else spec.warmup,
+    )

@@ -1,0 +1,194 @@
+"""Publish stage: the result document and every output made from it.
+
+The result file, `--json`, the report file and stdout, the job summary, the step outputs,
+annotations and the PR comment. Each is written independently of the others; posting the comment
+never changes what the check decided (only a broken user template does: exit 2).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from gate import paths
+from gate.compare import verdict
+from gate.compare.model import Verdict
+from gate.devices.hardware import Hardware
+from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError
+from gate.github import actions
+from gate.github.context import CiContext
+from gate.output import report
+from gate.output.result import BenchmarkOutcome, build_document, write_json
+from gate.pipeline.plan import CheckOptions, Plan, Survey
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the check knows so far: enough for a result document at any point, a failure included.
+
+    Replaced, never changed, as the stages complete."""
+
+    options: CheckOptions
+    context: CiContext | None = None
+    hardware: Hardware | None = None
+    notes: tuple[str, ...] = ()
+    tracking_uri: str | None = None
+    result_path: Path | None = None
+    outcomes: tuple[BenchmarkOutcome, ...] = ()
+
+    def surveyed(self, survey: Survey) -> Snapshot:
+        return replace(self, context=survey.context, hardware=survey.hardware, notes=survey.notes)
+
+    def planned(self, plan: Plan) -> Snapshot:
+        return replace(self, notes=plan.notes, tracking_uri=plan.tracking_uri)
+
+    def adding(self, outcome: BenchmarkOutcome) -> Snapshot:
+        return replace(self, outcomes=(*self.outcomes, outcome))
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict.worst([o.verdict for o in self.outcomes])
+
+    def document(self, verdict_: Verdict, exit_code: int | None, error: GateError | None = None) -> dict[str, Any]:
+        hw = self.hardware
+        return build_document(
+            verdict=verdict_,
+            exit_code=exit_code,
+            budget_file=str(self.options.budget_path),
+            tracking_uri=self.tracking_uri,
+            context=self.context.to_dict() if self.context else {},
+            hardware={**hw.to_dict(), "description": hw.describe()}
+            if hw
+            else {"description": "not detected", "fingerprint": "-"},
+            outcomes=list(self.outcomes),
+            notes=list(self.notes),
+            error={"title": error.title, "message": error.render(), "hint": None} if error else None,
+        )
+
+
+def save(seen: Snapshot) -> None:
+    """The partial result, after each measurement: nothing measured is lost, whatever happens next."""
+    if seen.result_path is not None:
+        write_json(seen.result_path, seen.document(seen.verdict, None))
+
+
+def saver(seen: Snapshot) -> Callable[[BenchmarkOutcome], None]:
+    """Saves the partial result with one more benchmark's outcome than `seen` has."""
+    return lambda outcome: save(seen.adding(outcome))
+
+
+def finish(seen: Snapshot, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> int:
+    overall = seen.verdict
+    if overall == "error":
+        exit_code = ExitCode.BENCHMARK_FAILED
+    elif overall == "fail":
+        exit_code = ExitCode.BUDGET_EXCEEDED
+    else:
+        exit_code = ExitCode.OK
+    document = seen.document(overall, int(exit_code))
+    _outputs(seen, document, env, cwd, log)
+    for outcome in seen.outcomes:
+        _annotate_checks(seen.options, outcome, env)
+    comment_exit = _comment(seen.options, document, env, log)
+    return int(exit_code) if comment_exit is None else comment_exit
+
+
+def failure(seen: Snapshot, exc: GateError, env: Mapping[str, str], log: Callable[[str], None]) -> int:
+    log(f"error: {exc.render()}")
+    _annotate_error(exc, env)
+    document = seen.document("error", int(exc.exit_code), exc)
+    if seen.result_path is not None:
+        write_json(seen.result_path, document)
+    if seen.options.json_path is not None:
+        write_json(seen.options.json_path, document)
+    if isinstance(exc, BenchmarkError) or seen.outcomes:
+        actions.append_step_summary(env, report.render(document))
+    actions.set_outputs(env, {"verdict": "error"})
+    return int(exc.exit_code)
+
+
+def _outputs(
+    seen: Snapshot, document: dict[str, Any], env: Mapping[str, str], cwd: Path, log: Callable[[str], None]
+) -> None:
+    opts = seen.options
+    if seen.result_path is not None:
+        write_json(seen.result_path, document)
+    if opts.json_path is not None:
+        write_json(opts.json_path, document)
+    markdown = report.render(document)
+    report_path = opts.report_path or paths.report_file(cwd)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(markdown, encoding="utf-8")
+    sys.stdout.write(markdown)
+    sys.stdout.flush()
+    actions.append_step_summary(env, markdown)
+    outputs = {"verdict": document["verdict"], "report_path": str(report_path)}
+    if seen.result_path is not None:
+        outputs["result_path"] = str(seen.result_path)
+    outputs.update(_headline_outputs(document))
+    actions.set_outputs(env, outputs)
+    log(f"verdict: {document['verdict']} (report: {report_path})")
+
+
+def _headline_outputs(document: dict[str, Any]) -> dict[str, str]:
+    """The first benchmark's energy per prediction and its change, for workflow steps that follow."""
+    first = document["benchmarks"][0] if document["benchmarks"] else None
+    if not first:
+        return {}
+    outputs = {}
+    if "energy_per_prediction_j" in first["metrics"]:
+        outputs["energy_per_prediction_j"] = f"{first['metrics']['energy_per_prediction_j']:.6g}"
+    changes = [
+        c["change_pct"]
+        for c in first["checks"]
+        if c["metric"] == "energy_per_prediction_j" and c["change_pct"] is not None
+    ]
+    if changes:
+        outputs["change_pct"] = f"{changes[0]:.2f}"
+    return outputs
+
+
+def _annotate_checks(opts: CheckOptions, outcome: BenchmarkOutcome, env: Mapping[str, str]) -> None:
+    if not actions.in_actions(env) or outcome.decision is None:
+        return
+    for check in outcome.decision.checks:
+        if check.status in ("warn", "fail"):
+            actions.annotate(
+                "error" if check.status == "fail" else "warning",
+                f"{outcome.name}: {check.metric} {check.reason} ({check.limit})",
+                file=str(opts.budget_path),
+                line=check.source_line,
+                title=f"green-gate {check.status}",
+            )
+
+
+def _annotate_error(exc: GateError, env: Mapping[str, str]) -> None:
+    if actions.in_actions(env):
+        actions.annotate("error", exc.message, file=exc.file, line=exc.line, title=exc.title)
+
+
+def _comment(
+    opts: CheckOptions, document: dict[str, Any], env: Mapping[str, str], log: Callable[[str], None]
+) -> int | None:
+    """The PR comment, after every output is written: only a broken user template changes the exit code."""
+    from gate.github import publish
+
+    if not publish.enabled(env, opts.comment):
+        return None
+    try:
+        publish.post(
+            document,
+            env,
+            template_path=opts.comment_template,
+            check_run=opts.check_run or publish.enabled_check_run(env),
+            log=log,
+            summary_has_report=True,
+        )
+    except ConfigError as exc:
+        log(f"error: {exc.render()}")
+        _annotate_error(exc, env)
+        return int(exc.exit_code)
+    return None
