@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gate.config.budget import parse_budget
+from gate.config.load import parse_budget
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from gate.config.budget import load_budget, load_schema
+from gate.config.load import load_budget, load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {".git", ".tools", ".venv", "venv", "node_modules", ".green-gate"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gate.bench import runner
-from gate.config.budget import parse_budget
+from gate.config.load import parse_budget
 from gate.devices.nvml import GpuInfo
 from gate.energy.model import EnergyReading
 from gate.errors import ConfigError, ExitCode, GpuUnavailableError

@@ -3,88 +3,28 @@
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
-from tests.conftest import EXAMPLE_DIR, MlflowServer, free_port, run_cli
+from tests.fakes.github_server import EVENTS
+from tests.support.cli import busy_project, example_project, run_cli
+from tests.support.mlflow import MlflowServer, free_port, metric_history, metrics_of, search_runs, tags_of
 
 pytestmark = pytest.mark.slow
 
-BUSY = """\
-import json, os, sys
-n = int(os.environ.get("BUSY_ITERATIONS", "300000"))
-total = 0
-for i in range(n):
-    total += i * i
-print(f"busy loop of {n} iterations done")
-if os.environ.get("BUSY_FAIL"):
-    print("about to fail", file=sys.stderr)
-    sys.exit(int(os.environ["BUSY_FAIL"]))
-json.dump({"predictions": 1000, "accuracy": 0.99}, open(os.environ["GREEN_GATE_METRICS"], "w"))
-"""
+
+# A third of the example's default passes (a run takes 3.4 s here instead of 5.3 s), so that the
+# regressed check, 5x the work per prediction, costs about what a check of the example as shipped does.
+EXAMPLE_PASSES = "40"
+EXTRA_WORK = "4.0"
 
 
-def busy_project(tmp_path: Path, extra: str = "") -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "busy.py").write_text(BUSY)
-    (tmp_path / "green-budget.yml").write_text(
-        "version: 1\n"
-        "benchmarks:\n"
-        "  - name: busy\n"
-        "    command: python busy.py\n"
-        "    repeats: 1\n"
-        "    warmup: 0\n"
-        "    timeout_s: 60\n"
-        "limits:\n"
-        "  energy_per_prediction_j: {warn: +2%, fail: +5%}\n"
-        "carbon:\n"
-        "  intensity_g_per_kwh: 100\n" + extra
-    )
-    return tmp_path
-
-
-def example_project(tmp_path: Path) -> Path:
-    """The bundled example, with its own experiment so tests sharing a server stay apart."""
-    project = tmp_path / "digits"
-    shutil.copytree(EXAMPLE_DIR, project)
-    budget = project / "green-budget.yml"
-    budget.write_text(budget.read_text() + f"\nmlflow:\n  experiment: e2e-{uuid.uuid4().hex[:8]}/{{benchmark}}\n")
-    return project
-
-
-def search_runs(server: MlflowServer, experiment_name: str) -> list[dict[str, Any]]:
-    """Read back what the gate logged, through MLflow's REST API."""
-    experiment = requests.get(
-        f"{server.url}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": experiment_name}, timeout=10
-    ).json()["experiment"]
-    response = requests.post(
-        f"{server.url}/api/2.0/mlflow/runs/search",
-        json={"experiment_ids": [experiment["experiment_id"]], "order_by": ["attributes.start_time ASC"]},
-        timeout=10,
-    )
-    response.raise_for_status()
-    runs: list[dict[str, Any]] = response.json()["runs"]
-    return runs
-
-
-def tags_of(run: dict[str, Any]) -> dict[str, str]:
-    return {t["key"]: t["value"] for t in run["data"].get("tags", [])}
-
-
-def metrics_of(run: dict[str, Any]) -> dict[str, float]:
-    return {m["key"]: m["value"] for m in run["data"].get("metrics", [])}
-
-
-def test_example_records_baseline_then_fails_a_30_percent_regression(
+def test_example_records_a_baseline_then_fails_when_each_prediction_costs_five_times_the_work(
     tmp_path: Path, mlflow_server: MlflowServer, cli_env: dict[str, str]
 ) -> None:
-    project = example_project(tmp_path)
-    env = {**cli_env, "MLFLOW_TRACKING_URI": mlflow_server.url}
+    project, experiment = example_project(tmp_path)
+    env = {**cli_env, "MLFLOW_TRACKING_URI": mlflow_server.url, "GREEN_GATE_EXAMPLE_PASSES": EXAMPLE_PASSES}
     args = ("check", "--branch", "main", "--commit", "a" * 40)  # the example's own 1 warm-up + 5 repeats
 
     first = run_cli(*args, "--json", "first.json", cwd=project, env=env)
@@ -99,6 +39,10 @@ def test_example_records_baseline_then_fails_a_30_percent_regression(
     assert {s["scope"]: s["provenance"] for s in bench["scopes"]}["ram"] == "estimated"
     assert "First run on `main`" in first.stdout
 
+    # The CPU and RAM figures are wall-time models: on a shared 2-core machine other processes stretch
+    # single repeats by up to 1.4x, so a +30% regression (it measures +12..+34%) can end in a warning.
+    # 5x the work per prediction measures about +95%, its 95% interval starting near +60%: only every
+    # baseline repeat slowed by 1.5x, and none of these, would bring it down to the +5% limit.
     regressed = run_cli(
         *args,
         "--commit",
@@ -106,10 +50,7 @@ def test_example_records_baseline_then_fails_a_30_percent_regression(
         "--json",
         "second.json",
         cwd=project,
-        env={**env, "GREEN_GATE_EXAMPLE_EXTRA_WORK": "0.3"},
-        # +30% work per prediction. On a quiet machine this measures about +20% energy, ±4% (95% CI); on a
-        # heavily shared runner the interval can widen past the limit and the gate rightly only warns
-        # (docs/statistics.md).
+        env={**env, "GREEN_GATE_EXAMPLE_EXTRA_WORK": EXTRA_WORK},
     )
     assert regressed.returncode == 1, regressed.stderr
     doc2 = json.loads((project / "second.json").read_text())
@@ -125,9 +66,7 @@ def test_example_records_baseline_then_fails_a_30_percent_regression(
     assert "Energy per prediction" in regressed.stdout
 
     assert bench["mlflow_run_url"].startswith(mlflow_server.url)
-    budget_text = (project / "green-budget.yml").read_text()
-    name = budget_text.split("experiment: ")[1].split("/")[0] + "/digits-svc-inference"
-    runs = search_runs(mlflow_server, name)
+    runs = search_runs(mlflow_server, experiment)
     assert [tags_of(r)["green_gate.verdict"] for r in runs] == ["pass", "fail"]
     assert [tags_of(r)["green_gate.baseline_eligible"] for r in runs] == ["true", "false"]
     first_run = runs[0]
@@ -136,12 +75,8 @@ def test_example_records_baseline_then_fails_a_30_percent_regression(
     assert metrics_of(first_run)["energy_per_prediction_j"] == pytest.approx(
         bench["metrics"]["energy_per_prediction_j"]
     )
-    history = requests.get(
-        f"{mlflow_server.url}/api/2.0/mlflow/metrics/get-history",
-        params={"run_id": first_run["info"]["run_id"], "metric_key": "repeat.energy_j"},
-        timeout=10,
-    ).json()
-    assert sorted(m["step"] for m in history["metrics"]) == [0, 1, 2, 3, 4]
+    history = metric_history(mlflow_server, first_run["info"]["run_id"], "repeat.energy_j")
+    assert [step for step, _ in history] == [0, 1, 2, 3, 4]
 
 
 def test_malformed_budget_exits_2_with_the_line(tmp_path: Path, cli_env: dict[str, str]) -> None:
@@ -211,19 +146,31 @@ def test_embedded_store_by_default_and_github_actions_outputs(tmp_path: Path, cl
 
 def test_second_run_on_embedded_store_finds_the_baseline(tmp_path: Path, cli_env: dict[str, str]) -> None:
     project = busy_project(tmp_path)
-    assert run_cli("check", "--branch", "main", "--json", "1.json", cwd=project, env=cli_env).returncode in (0, 1)
-    run_cli("check", "--branch", "main", "--json", "2.json", cwd=project, env=cli_env)
-    first = json.loads((project / "1.json").read_text())["benchmarks"][0]
-    second = json.loads((project / "2.json").read_text())["benchmarks"][0]
-    assert second["baseline"]["run_id"] == first["mlflow_run_id"]
-    # A PR run compares with its base branch and never becomes a baseline itself.
+    budget = project / "green-budget.yml"
+    # Warn only: a loop this short varies by more than 5% from run to run, and a failed run would not
+    # become the baseline the PR run is checked against. Warned runs are baselines like passed ones.
+    budget.write_text(budget.read_text().replace("{warn: +2%, fail: +5%}", "{warn: +2%}"))
+    first = run_cli("check", "--branch", "main", "--json", "1.json", cwd=project, env=cli_env)
+    assert first.returncode == 0, first.stderr  # no baseline yet: policy missing_baseline: pass
+    second = run_cli("check", "--branch", "main", "--json", "2.json", cwd=project, env=cli_env)
+    assert second.returncode == 0, second.stderr
+    first_doc = json.loads((project / "1.json").read_text())["benchmarks"][0]
+    second_doc = json.loads((project / "2.json").read_text())["benchmarks"][0]
+    assert first_doc["baseline"] is None
+    assert second_doc["baseline"]["run_id"] == first_doc["mlflow_run_id"]
+    # A PR run compares with its base branch's latest baseline and never becomes a baseline itself.
     pr_env = {
         **cli_env,
         "GITHUB_ACTIONS": "true",
         "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(Path(__file__).resolve().parents[1] / "data" / "events" / "pull_request.opened.json"),
+        "GITHUB_EVENT_PATH": str(EVENTS / "pull_request.opened.json"),
     }
-    run_cli("check", "--base-branch", "main", "--json", "pr.json", cwd=project, env=pr_env)
+    pr_run = run_cli("check", "--base-branch", "main", "--json", "pr.json", cwd=project, env=pr_env)
+    assert pr_run.returncode == 0, pr_run.stderr
     pr = json.loads((project / "pr.json").read_text())
     assert pr["context"]["pr_number"] == 2
-    assert pr["benchmarks"][0]["baseline"]["run_id"] in (first["mlflow_run_id"], second["mlflow_run_id"])
+    assert pr["benchmarks"][0]["baseline"]["run_id"] == second_doc["mlflow_run_id"]
+    again = run_cli("check", "--base-branch", "main", "--json", "pr2.json", cwd=project, env=pr_env)
+    assert again.returncode == 0, again.stderr
+    pr2 = json.loads((project / "pr2.json").read_text())
+    assert pr2["benchmarks"][0]["baseline"]["run_id"] == second_doc["mlflow_run_id"]

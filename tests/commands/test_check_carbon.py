@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.test_check import busy_project, search_runs
-from tests.conftest import MlflowServer, run_cli
 from tests.fakes.em_server import TOKEN, FakeElectricityMaps, latest_body
+from tests.support.cli import busy_project, run_cli
+from tests.support.mlflow import MlflowServer, search_runs
 
 pytestmark = pytest.mark.slow
 

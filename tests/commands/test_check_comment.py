@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.test_check import busy_project
-from tests.commands.test_comment import REPO, fork_event
-from tests.conftest import run_cli
 from tests.fakes.github_server import EVENTS, FakeGitHub
+from tests.support.cli import busy_project, run_cli
+from tests.support.github import REPO, fork_event
 
 pytestmark = pytest.mark.slow
 

@@ -1,55 +1,84 @@
-"""Paired mode through the real CLI: base and PR commits of a real git repository, run alternately,
-decided on the paired interval, both sides logged to a real `mlflow server`."""
+"""Paired and auto comparison through the real CLI: base and PR commits of a real git repository, run
+alternately when history cannot decide, both sides logged to a real `mlflow server`."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.commands.test_check import busy_project, search_runs, tags_of
-from tests.conftest import MlflowServer, run_cli
+from tests.support.cli import busy_project, commit_all, git, run_cli, set_busy_iterations
+from tests.support.mlflow import MlflowServer, search_runs, tags_of
 
 pytestmark = pytest.mark.slow
 
+# On a shared 2-core machine single runs of a fraction of a second vary by up to 1.7x, and 3 pairs
+# leave 2 degrees of freedom: at 3x the work the paired interval can reach down to +0.5%, under the
+# +5% fail limit. At 10x (about 0.15 s against 1 s a run) it starts near +300%.
+BASE_ITERATIONS = 1_000_000
+PR_ITERATIONS = 10 * BASE_ITERATIONS
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+
+def pr_repository(tmp_path: Path, mode: str, experiment: str) -> Path:
+    """A git repository whose `main` holds the busy benchmark; the caller commits the PR on top."""
+    project = busy_project(
+        tmp_path / "repo",
+        f"comparison:\n  mode: {mode}\nmlflow:\n  experiment: {experiment}/{{benchmark}}\n",
+        repeats=3,
+        iterations=BASE_ITERATIONS,
+    )
+    commit_all(project, "base")
+    return project
+
+
+def commit_pr_with_10x_work(project: Path) -> None:
+    git(project, "checkout", "-qb", "pr")
+    set_busy_iterations(project, PR_ITERATIONS)
+    commit_all(project, "pr: 10x work")
+
+
+def energy_limit(bench: dict[str, Any]) -> dict[str, Any]:
+    (limit,) = [c for c in bench["checks"] if c["metric"] == "energy_per_prediction_j"]
+    checked: dict[str, Any] = limit
+    return checked
+
+
+def worktrees(project: Path) -> list[str]:
+    listing = git(project, "worktree", "list", "--porcelain")
+    return [line for line in listing.splitlines() if line.startswith("worktree ")]
 
 
 def test_paired_mode_runs_base_and_pr_alternately_and_logs_both(
     tmp_path: Path, mlflow_server: MlflowServer, cli_env: dict[str, str]
 ) -> None:
     experiment = f"paired-{uuid.uuid4().hex[:8]}"
-    project = busy_project(
-        tmp_path / "repo",
-        f"comparison:\n  mode: paired\nmlflow:\n  experiment: {experiment}/{{benchmark}}\n",
-    )
-    budget = project / "green-budget.yml"
-    budget.write_text(budget.read_text().replace("repeats: 1", "repeats: 3"))
-    git(project, "init", "-q", "-b", "main")
-    git(project, "config", "user.email", "test@example.invalid")
-    git(project, "config", "user.name", "test")
-    git(project, "add", ".")
-    git(project, "commit", "-qm", "base")
-    git(project, "checkout", "-qb", "pr")
-    script = project / "busy.py"
-    script.write_text(script.read_text().replace('"300000"', '"900000"'))  # the PR does 3x the work
-    git(project, "commit", "-qam", "pr: 3x work")
+    project = pr_repository(tmp_path, "paired", experiment)
+    commit_pr_with_10x_work(project)
 
     env = {**cli_env, "MLFLOW_TRACKING_URI": mlflow_server.url}
     result = run_cli("check", "--base-branch", "main", "--json", "out.json", cwd=project, env=env)
-    assert result.returncode in (0, 1), result.stderr
-    (bench,) = json.loads((project / "out.json").read_text())["benchmarks"]
+    assert result.returncode == 1, result.stderr  # 10x the work is beyond the fail limit: exit 1
+    doc = json.loads((project / "out.json").read_text())
+    assert doc["verdict"] == "fail" and doc["exit_code"] == 1
+    (bench,) = doc["benchmarks"]
     assert bench["baseline"]["paired"] is True
     assert len(bench["baseline"]["per_repeat"]["energy_j"]) == len(bench["per_repeat"]["energy_j"]) == 3
-    (limit,) = [c for c in bench["checks"] if c["metric"] == "energy_per_prediction_j"]
-    assert limit["method"] == "paired-log" and "(95% CI)" in limit["reason"]
+    limit = energy_limit(bench)
+    assert limit["status"] == "fail" and limit["method"] == "paired-log"
+    assert "(95% CI) exceeds the fail limit of +5%" in limit["reason"]
     assert any("in the order B P P B B P" in note for note in bench["notes"])
-    assert "busy loop of 900000 iterations" in result.stderr and "busy loop of 300000 iterations" in result.stderr
+    assert f"busy loop of {PR_ITERATIONS} iterations" in result.stderr
+    assert f"busy loop of {BASE_ITERATIONS} iterations" in result.stderr
+
+    # What the check leaves in the project: the report and the local result, and no base worktree.
+    state = project / ".green-gate"
+    assert (state / "report.md").read_text() == result.stdout
+    (local,) = (state / "results").glob("check-*.json")
+    assert json.loads(local.read_text())["benchmarks"][0]["baseline"] == bench["baseline"]
+    assert worktrees(project) == [f"worktree {project.resolve()}"]
 
     runs = search_runs(mlflow_server, f"{experiment}/busy")
     by_role = {tags_of(r)["green_gate.comparison"]: tags_of(r) for r in runs}
@@ -57,7 +86,62 @@ def test_paired_mode_runs_base_and_pr_alternately_and_logs_both(
     assert by_role["paired-base"]["green_gate.baseline_eligible"] == "false"
     assert by_role["paired-base"]["mlflow.source.git.branch"] == "main"
     assert by_role["paired"]["green_gate.baseline_run_id"] == bench["baseline"]["run_id"]
-    assert not (tmp_path / "repo.base").exists()
+
+
+def test_auto_mode_keeps_a_history_comparison_that_settles_the_verdict(
+    tmp_path: Path, mlflow_server: MlflowServer, cli_env: dict[str, str]
+) -> None:
+    experiment = f"auto-history-{uuid.uuid4().hex[:8]}"
+    project = pr_repository(tmp_path, "auto", experiment)
+    env = {**cli_env, "MLFLOW_TRACKING_URI": mlflow_server.url}
+    on_main = run_cli("check", "--json", "main.json", cwd=project, env=env)
+    assert on_main.returncode == 0, on_main.stderr  # no baseline yet: policy missing_baseline: pass
+    (first,) = json.loads((project / "main.json").read_text())["benchmarks"]
+    assert first["baseline"] is None and first["mlflow_run_id"]
+    assert any("Paired comparison not run" in n and "the base is this commit" in n for n in first["notes"])
+
+    commit_pr_with_10x_work(project)
+    result = run_cli("check", "--base-branch", "main", "--json", "out.json", cwd=project, env=env)
+    assert result.returncode == 1, result.stderr
+    (bench,) = json.loads((project / "out.json").read_text())["benchmarks"]
+    assert bench["baseline"]["run_id"] == first["mlflow_run_id"] and bench["baseline"]["paired"] is False
+    limit = energy_limit(bench)
+    assert limit["status"] == "fail" and limit["method"] == "welch-log"
+    assert limit["interval_pct"][0] > 5.0  # the whole interval beyond the limit: nothing for pairs to settle
+    assert not any("Paired comparison" in note for note in bench["notes"])
+    assert f"busy loop of {BASE_ITERATIONS} iterations" not in result.stderr  # the base never ran
+    assert "paired with base" not in result.stderr
+
+    runs = search_runs(mlflow_server, f"{experiment}/busy")
+    assert [tags_of(r).get("green_gate.comparison") for r in runs] == [None, "history"]
+    assert tags_of(runs[1])["green_gate.baseline_run_id"] == first["mlflow_run_id"]
+
+
+def test_auto_mode_measures_the_base_paired_when_history_has_no_baseline(
+    tmp_path: Path, mlflow_server: MlflowServer, cli_env: dict[str, str]
+) -> None:
+    experiment = f"auto-paired-{uuid.uuid4().hex[:8]}"
+    project = pr_repository(tmp_path, "auto", experiment)
+    commit_pr_with_10x_work(project)
+    env = {**cli_env, "MLFLOW_TRACKING_URI": mlflow_server.url}
+    result = run_cli("check", "--base-branch", "main", "--json", "out.json", cwd=project, env=env)
+    assert result.returncode == 1, result.stderr
+    (bench,) = json.loads((project / "out.json").read_text())["benchmarks"]
+    assert bench["baseline"]["paired"] is True
+    assert bench["baseline"]["commit"] == git(project, "rev-parse", "main")
+    limit = energy_limit(bench)
+    assert limit["status"] == "fail" and limit["method"] == "paired-log"
+    assert any(
+        n.startswith("Paired comparison (comparison.mode: auto, no baseline run in history)") for n in bench["notes"]
+    )
+    assert f"busy loop of {BASE_ITERATIONS} iterations" in result.stderr
+    assert worktrees(project) == [f"worktree {project.resolve()}"]
+
+    runs = search_runs(mlflow_server, f"{experiment}/busy")
+    by_role = {tags_of(r)["green_gate.comparison"]: r for r in runs}
+    assert set(by_role) == {"paired", "paired-base"}
+    assert by_role["paired-base"]["info"]["run_id"] == bench["baseline"]["run_id"]
+    assert tags_of(by_role["paired-base"])["mlflow.source.git.commit"] == bench["baseline"]["commit"]
 
 
 def test_pinned_baseline_from_other_hardware_is_not_comparable(

@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gate.commands.comment import CommentOptions, render_body, run
+from gate.commands.comment import CommentOptions, run
 from gate.compare.model import Baseline
 from gate.compare.verdict import evaluate
+from gate.github.publish import render_body
 from gate.output.comment import fit, marker_of
 from gate.output.report import render, trend_chart
 from gate.output.result import write_json
 from tests.fakes.github_server import EVENTS, FakeGitHub
 from tests.helpers import summary
-from tests.output.test_report import INTENSITY, RULES, check_golden, document, outcome
-
-REPO = "Codertocat/Hello-World"  # the repository of the octokit/webhooks example payloads
-HEAD_SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"  # pull_request.opened.json: pull_request.head.sha
+from tests.support.documents import INTENSITY, RULES, document, outcome
+from tests.support.github import HEAD_SHA, REPO, fork_event
+from tests.support.golden import check_golden
 
 
 def fail_document() -> dict[str, Any]:
@@ -37,10 +38,11 @@ def fail_document() -> dict[str, Any]:
         url="http://mlflow/#/experiments/1/runs/bd84bbff",
     )
     result = outcome(summary=current, baseline=base, decision=evaluate(current, base, RULES))
-    result.history = [
+    history = tuple(
         {"run_id": f"r{i}", "commit": sha, "start_time_ms": i, "metrics": {"energy_per_prediction_j": value}}
         for i, (sha, value) in enumerate([("1a2b3c4d", 0.0007702), ("5e6f7a8b", 0.0007655), ("4b1e0c2a", 0.0007673)])
-    ]
+    )
+    result = replace(result, history=history)
     doc: dict[str, Any] = json.loads(json.dumps(document(result, "fail")))  # a copy: tests change it freely
     doc["context"] = {**doc["context"], "commit": HEAD_SHA, "pr_number": 2, "repository": REPO}
     doc["context"]["run_url"] = "https://github.com/Codertocat/Hello-World/actions/runs/42"
@@ -66,13 +68,6 @@ def saved(tmp_path: Path, doc: dict[str, Any]) -> Path:
     path = tmp_path / "green-gate.json"
     write_json(path, doc)
     return path
-
-
-def fork_event() -> dict[str, Any]:
-    """octokit/webhooks has no fork example: the opened payload with the head in another repository."""
-    event: dict[str, Any] = json.loads((EVENTS / "pull_request.opened.json").read_text())
-    event["pull_request"]["head"]["repo"]["full_name"] = "forker/Hello-World"
-    return event
 
 
 def test_pr_comment_golden() -> None:
@@ -135,11 +130,14 @@ def test_github_down_is_exit_4_for_the_comment_command(tmp_path: Path) -> None:
         "GITHUB_REPOSITORY": REPO,
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
     }
-    from gate.commands import comment as module
-    from gate.github.api import GitHubApi, RetryPolicy
+    from gate.github import publish
+    from gate.github.api import GitHubApi
+    from gate.retry import RetryPolicy
 
-    api = GitHubApi("t", base_url=env["GITHUB_API_URL"], sleep=lambda s: None, retry=RetryPolicy(max_attempts=2))
-    result = module.publish(fail_document(), env, template_path=None, check_run=False, log=lambda m: None, api=api)
+    api = GitHubApi(
+        "t", base_url=env["GITHUB_API_URL"], sleep=lambda s: None, retry=RetryPolicy(attempts=2, backoff_s=1.0)
+    )
+    result = publish.post(fail_document(), env, template_path=None, check_run=False, log=lambda m: None, api=api)
     assert result.status == "failed" and "could not comment on PR #2" in (tmp_path / "summary.md").read_text()
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from gate.cli import main
 from gate.commands import init
-from gate.config.budget import load_budget, load_schema
+from gate.config.load import load_budget, load_schema
 
 WORKFLOW = Path(".github/workflows/green-gate.yml")
 

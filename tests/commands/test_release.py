@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from gate.tracking.mlflow_store import MlflowStore
-from tests.conftest import MlflowServer, run_cli
-from tests.tracking.test_mlflow_store import HW, record
+from tests.support.cli import run_cli
+from tests.support.mlflow import HW, MlflowServer, record
 
 pytestmark = pytest.mark.slow
 

@@ -1,15 +1,19 @@
-"""Hardware fingerprint (CPU everywhere) and the NVML boundary (GPU tests skip without a GPU)."""
+"""Hardware fingerprint and detection (GPUs from a stand-in NVIDIA driver, tests/fakes/nvml.py)."""
 
 from __future__ import annotations
 
 import json
+import os
+import platform
 from dataclasses import replace
 from pathlib import Path
 
+import pynvml
 import pytest
 
 from gate.devices import nvml
 from gate.devices.hardware import Hardware, _cpu_model, detect, differences
+from tests.fakes.nvml import FakeDriver, Proc, h100, installed
 
 
 def test_fingerprint_is_stable_and_changes_with_what_decides_energy() -> None:
@@ -26,28 +30,47 @@ def test_description_reads_well() -> None:
     assert Hardware("Xeon", 4, ("H100", "H100")).describe() == "2 x H100; Xeon (4 CPUs)"
 
 
-def test_cpu_model_from_cpuinfo(tmp_path: Path) -> None:
+def test_cpu_model_from_cpuinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n")
     assert _cpu_model(info) == "AMD EPYC 7B13"
-    assert _cpu_model(tmp_path / "missing")  # falls back to platform facts, never empty
+    # Without /proc/cpuinfo (macOS, some containers): the platform's facts, and a name even without them.
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    assert _cpu_model(tmp_path / "missing") == "aarch64"
+    monkeypatch.setattr(platform, "machine", lambda: "")
+    assert _cpu_model(tmp_path / "missing") == "unknown CPU"
 
 
-def test_detect_on_this_machine() -> None:
-    hw = detect()
-    assert hw.cpu_count >= 1 and hw.cpu_model
+def test_detect_reports_the_gpus_the_driver_lists_with_their_details(monkeypatch: pytest.MonkeyPatch) -> None:
+    installed(
+        monkeypatch,
+        FakeDriver([h100("GPU-aaaa", compute=[Proc(4242)]), h100("GPU-bbbb", limit_mw=400_000)], driver="580.65.06"),
+    )
+    hw = detect({})
+    assert hw.cpu_count == os.cpu_count() and hw.cpu_model == _cpu_model()
+    assert hw.gpu_models == ("NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3")
+    assert [(g.uuid, g.power_limit_w, g.other_pids) for g in hw.gpus] == [
+        ("GPU-aaaa", 700.0, (4242,)),
+        ("GPU-bbbb", 400.0, ()),
+    ]
+    assert hw.describe().startswith("2 x NVIDIA H100 80GB HBM3 (power limit 400 W, 700 W), driver 580.65.06; ")
+    assert hw.warnings()[0].startswith("Other processes were using GPU 0 (NVIDIA H100 80GB HBM3)")
+
+    only_second = detect({"CUDA_VISIBLE_DEVICES": "1,9"})  # what the benchmark may use is what is recorded
+    assert [g.uuid for g in only_second.gpus] == ["GPU-bbbb"]
+    assert only_second.notes == (
+        "CUDA_VISIBLE_DEVICES: '9' matches no visible GPU; it and the entries after it are ignored",
+    )
+    assert only_second.fingerprint != hw.fingerprint  # one GPU to compare with, not two
 
 
-def _gpus() -> tuple[nvml.GpuInfo, ...]:
-    return nvml.visible_gpus()
-
-
-@pytest.mark.gpu
-@pytest.mark.skipif(not _gpus(), reason="no NVIDIA GPU visible through NVML (no driver or no device)")
-def test_nvml_lists_the_gpus() -> None:
-    gpus = _gpus()
-    assert all(g.name and g.uuid.startswith(("GPU-", "MIG-")) and g.driver for g in gpus)
-    assert detect().gpu_models == tuple(g.name for g in gpus)
+def test_detect_without_a_driver_is_a_machine_without_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    installed(monkeypatch, FakeDriver([h100("GPU-aaaa")], init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND))
+    hw = detect({})
+    assert (hw.gpu_models, hw.gpus, hw.notes) == ((), (), ())
+    assert hw.describe().endswith(", no GPU")
+    assert hw.fingerprint == Hardware(hw.cpu_model, hw.cpu_count, ()).fingerprint
 
 
 H100 = nvml.GpuInfo("NVIDIA H100 80GB HBM3", "GPU-aaaa", "580.65.06", index=0, power_limit_w=700.0, mig_mode=False)

@@ -19,6 +19,7 @@ from gate.devices.gpu import (
 )
 from gate.energy.sampler import Sampler, SamplerConfig
 from gate.energy.timeline import METHOD_COMBINED, window_energy
+from tests.fakes.nvml import FakeDriver, Proc, h100, installed, nvml_error
 
 A = GpuInfo("NVIDIA H100", "GPU-aaaa-1111", "580", index=0)
 B = GpuInfo("NVIDIA H100", "GPU-bbbb-2222", "580", index=1, mig_mode=True, mig_uuids=("MIG-cccc-3333",))
@@ -92,13 +93,6 @@ HAS_GPU = bool(_gpus())
 NO_GPU = "no NVIDIA GPU visible through NVML (no driver or no device)"
 
 
-@pytest.mark.skipif(HAS_GPU, reason="this machine has a GPU: the no-driver path cannot be seen here")
-def test_without_a_driver_inspect_raises_a_typed_error_and_visible_gpus_is_empty() -> None:
-    with pytest.raises(GpuUnreachableError):
-        gpu_nvml.inspect({})
-    assert gpu_nvml.visible_gpus({}) == ()
-
-
 @pytest.mark.gpu
 @pytest.mark.skipif(not HAS_GPU, reason=NO_GPU)
 def test_real_gpu_details() -> None:
@@ -141,103 +135,7 @@ def test_real_sampler_and_engine_on_an_idle_gpu() -> None:
         reader.close()
 
 
-# --- the boundary's logic against a stand-in driver ------------------------------------------------
-# pynvml's own error type, codes and field-value struct; only the C library is replaced. This is how
-# the boundary behaves on the driver versions and GPUs this machine does not have.
-
-
-class FakeDriver:
-    """NVML as pynvml exposes it, for GPUs described by `gpus` (name, uuid, readings or error codes)."""
-
-    NVMLError = pynvml.NVMLError
-
-    def __init__(self, gpus: list[dict[str, object]], driver: str = "470.256.02") -> None:
-        self.gpus = gpus
-        self.driver = driver
-        self.field_calls = 0
-        for name in dir(pynvml):
-            if name.startswith(("NVML_ERROR_", "NVML_FI_", "NVML_SUCCESS")):
-                setattr(self, name, getattr(pynvml, name))
-
-    def _get(self, handle: int, key: str) -> object:
-        value = self.gpus[handle].get(key)
-        if isinstance(value, Exception):
-            raise value
-        return value
-
-    def nvmlSystemGetDriverVersion(self) -> str:
-        return self.driver
-
-    def nvmlDeviceGetCount(self) -> int:
-        return len(self.gpus)
-
-    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
-        return index
-
-    def nvmlDeviceGetName(self, handle: int) -> object:
-        return self._get(handle, "name")
-
-    def nvmlDeviceGetUUID(self, handle: int | str) -> object:
-        if isinstance(handle, str):  # a MIG handle
-            return handle
-        return self._get(handle, "uuid")
-
-    def nvmlDeviceGetEnforcedPowerLimit(self, handle: int) -> object:
-        return self._get(handle, "limit_mw")
-
-    def nvmlDeviceGetMigMode(self, handle: int) -> object:
-        return self._get(handle, "mig")
-
-    def nvmlDeviceGetMaxMigDeviceCount(self, handle: int) -> int:
-        return len(self._get(handle, "mig_slots"))  # type: ignore[arg-type]
-
-    def nvmlDeviceGetMigDeviceHandleByIndex(self, handle: int, slot: int) -> str:
-        uuid = self._get(handle, "mig_slots")[slot]  # type: ignore[index]
-        if uuid is None:
-            raise pynvml.NVMLError(pynvml.NVML_ERROR_NOT_FOUND)
-        return str(uuid)
-
-    def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> object:
-        return self._get(handle, "compute")
-
-    def nvmlDeviceGetGraphicsRunningProcesses(self, handle: int) -> object:
-        return self._get(handle, "graphics")
-
-    def nvmlDeviceGetTotalEnergyConsumption(self, handle: int) -> object:
-        return self._get(handle, "energy_mj")
-
-    def nvmlDeviceGetPowerUsage(self, handle: int) -> object:
-        return self._get(handle, "average_mw")
-
-    def nvmlDeviceGetFieldValues(self, handle: int, field_ids: list[int]) -> object:
-        self.field_calls += 1
-        instant = self._get(handle, "instant")
-        values = (pynvml.c_nvmlFieldValue_t * len(field_ids))()
-        values[0].fieldId = field_ids[0]
-        if isinstance(instant, int) and instant >= 0:
-            values[0].nvmlReturn = pynvml.NVML_SUCCESS
-            values[0].value.uiVal = instant
-        else:
-            values[0].nvmlReturn = pynvml.NVML_ERROR_NOT_SUPPORTED
-        return values
-
-
-def nvml_error(code: int) -> pynvml.NVMLError:
-    return pynvml.NVMLError(code)
-
-
-class Proc:
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-
-
-def h100(uuid: str, **overrides: object) -> dict[str, object]:
-    gpu: dict[str, object] = {
-        "name": "NVIDIA H100 80GB HBM3", "uuid": uuid, "limit_mw": 700_000, "mig": [0, 0], "mig_slots": [],
-        "compute": [], "graphics": [], "energy_mj": 1_000_000, "average_mw": 120_500, "instant": 130_250,
-    }  # fmt: skip
-    gpu.update(overrides)
-    return gpu
+# --- the boundary's logic against a stand-in driver (tests/fakes/nvml.py) ---------------------------
 
 
 def test_an_old_driver_without_newer_entry_points_still_measures() -> None:
@@ -299,3 +197,35 @@ def test_counter_errors_reach_the_sampler_typed(code: int, kind: type[GpuReadErr
 def test_a_gpu_lost_while_inspecting_is_an_error_not_a_missing_detail() -> None:
     with pytest.raises(GpuLostError):
         gpu_nvml.NvmlReader({}, nvml=FakeDriver([h100("GPU-a", compute=nvml_error(pynvml.NVML_ERROR_GPU_IS_LOST))]))
+
+
+@pytest.mark.parametrize("code", [pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, pynvml.NVML_ERROR_DRIVER_NOT_LOADED])
+def test_without_a_driver_inspect_raises_a_typed_error_and_visible_gpus_is_empty(
+    code: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CPU runner, a laptop, a container started without the GPU: nvmlInit fails, and every caller
+    sees one typed error (inspect) or no GPU at all (visible_gpus, temperatures_c), never pynvml's."""
+    installed(monkeypatch, FakeDriver([h100("GPU-a")], init_error=code))
+    with pytest.raises(GpuUnreachableError) as caught:
+        gpu_nvml.inspect({})
+    assert caught.value.message.startswith("NVML could not initialise: ")
+    assert caught.value.hint == gpu_nvml.DRIVER_HINT
+    assert isinstance(caught.value.__cause__, pynvml.NVMLError)
+    assert gpu_nvml.visible_gpus({}) == ()
+    assert gpu_nvml.temperatures_c() == ()
+
+
+def test_inspect_lists_the_visible_gpus_and_closes_its_nvml_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    driver = installed(
+        monkeypatch,
+        FakeDriver([h100("GPU-aaaa"), h100("GPU-bbbb", limit_mw=400_000, temperature_c=77)], driver="580.65.06"),
+    )
+    selection = gpu_nvml.inspect({"CUDA_VISIBLE_DEVICES": "GPU-bbbb"})
+    assert selection.gpus == (
+        GpuInfo("NVIDIA H100 80GB HBM3", "GPU-bbbb", "580.65.06", index=1, power_limit_w=400.0, mig_mode=False),
+    )
+    assert gpu_nvml.visible_gpus({"CUDA_VISIBLE_DEVICES": "0"}) == (
+        GpuInfo("NVIDIA H100 80GB HBM3", "GPU-aaaa", "580.65.06", index=0, power_limit_w=700.0, mig_mode=False),
+    )
+    assert gpu_nvml.temperatures_c() == (41.0, 77.0)
+    assert driver.sessions == 0  # every nvmlInit was shut down again

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from gate.bench import runner
-from gate.config.budget import EnergySpec, parse_budget
+from gate.config.budget import EnergySpec
+from gate.config.load import parse_budget
 from gate.energy.model import EnergyReading, ScopeEnergy
 from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter
 from tests.fakes.traces import PowerProfile, RealTimeTraceReader, Trace

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gate.config.budget import EnergySpec, parse_budget
+from gate.config.budget import EnergySpec
+from gate.config.load import parse_budget
 from gate.energy.model import EnergyReading, RepeatResult, ScopeEnergy
 from gate.energy.scopes import ScopedMeter, active_energy_j, apply_scopes, gated_scopes
 from gate.energy.summary import summarise

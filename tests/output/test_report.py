@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gate.carbon.model import Intensity
-from gate.compare.model import Baseline, Verdict
+from gate.compare.model import Baseline
 from gate.compare.verdict import evaluate
 from gate.config.budget import Level, Rules
-from gate.output.report import fence, md, quantity, render, table_rows
-from gate.output.result import BenchmarkOutcome, build_document
+from gate.output.markdown import fence, md, quantity
+from gate.output.report import render, table_rows
 from tests.helpers import summary
+from tests.support.documents import INTENSITY, RULES, document, outcome
+from tests.support.golden import check_golden
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-RULES = Rules(
-    limits_pct={"energy_per_prediction_j": Level(warn=2.0, fail=5.0, line=12)},
-    budgets={"energy_kwh": Level(warn=0.0005, fail=0.001, line=16)},
-    quality_min={"accuracy": (0.95, 20)},
-)
-INTENSITY = Intensity(
-    369.5,
-    "codecarbon offline data, United States annual average (2023)",
-    "USA",
-    1.0,
-    provider="codecarbon",
-    basis="annual_average",
-    timestamp="2023",
-)
 LIVE_AFTER_FALLBACK = Intensity(
     302.0,
     "Electricity Maps latest value for DE, lifecycle, estimated",
@@ -42,57 +26,6 @@ LIVE_AFTER_FALLBACK = Intensity(
     timestamp="2026-11-23T11:00:00.000Z",
     fallback=("electricitymaps zone DE-X: Electricity Maps: the token was refused (HTTP 401: Invalid | token)",),
 )
-HARDWARE = {
-    "cpu_model": "AMD EPYC",
-    "cpu_count": 2,
-    "gpu_models": [],
-    "fingerprint": "ff2ecbfdf6e1",
-    "description": "AMD EPYC (2 CPUs), no GPU",
-}
-CONTEXT = {
-    "commit": "9f2c4e1d0b7a",
-    "branch": "feature/faster",
-    "base_branch": "main",
-    "pr_number": 7,
-    "repository": "acme/models",
-    "event_name": "pull_request",
-    "run_url": None,
-}
-
-
-def document(outcome: BenchmarkOutcome, verdict: Verdict, notes: list[str] | None = None) -> dict[str, Any]:
-    doc = build_document(
-        verdict=verdict,
-        exit_code=0,
-        budget_file="green-budget.yml",
-        tracking_uri="http://mlflow",
-        context=CONTEXT,
-        hardware=HARDWARE,
-        outcomes=[outcome],
-        notes=notes or [],
-    )
-    doc["created_at"] = "2026-11-23T12:00:00Z"
-    return doc
-
-
-def outcome(**kwargs: Any) -> BenchmarkOutcome:
-    return BenchmarkOutcome(
-        name="digits-svc-inference",
-        kind="inference",
-        command="python bench.py",
-        repeats=3,
-        warmup=1,
-        baseline_branch="main",
-        **kwargs,
-    )
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1 once and review it"
-    assert text == path.read_text(encoding="utf-8")
 
 
 def test_regression_against_baseline() -> None:

@@ -1,0 +1,249 @@
+"""A real `mlflow server` on 127.0.0.1 (sqlite or PostgreSQL behind it), read back through MLflow's REST
+API independently of the gate's client, and run records to log into it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from gate.tracking import schema
+from gate.tracking.schema import RunFacts, RunIdentity, RunRecord
+from tests.helpers import summary
+
+SERVER_START_TIMEOUT_S = 90
+HW = "hw-aaaaaaaaaa"  # the hardware fingerprint of the records below
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class MlflowServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+
+def _mlflow_executable() -> str:
+    candidate = Path(sys.executable).with_name("mlflow")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("mlflow")
+    if not found:
+        pytest.fail("the `mlflow` command is missing: install the test extra (pip install -e '.[test]')")
+    return found
+
+
+def start_mlflow_server(
+    workdir: Path,
+    backend_uri: str | None = None,
+    port: int | None = None,
+    *,
+    extra_args: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
+) -> MlflowServer:
+    """`mlflow server` on 127.0.0.1 (a free port unless given), sqlite in `workdir` unless `backend_uri`."""
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "server.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [
+            _mlflow_executable(),
+            "server",
+            "--backend-store-uri",
+            backend_uri or f"sqlite:///{workdir / 'mlflow.db'}",
+            "--default-artifact-root",
+            str(workdir / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            *extra_args,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        # No GenAI job runner: its huey consumers keep both cores busy for ~10 s after /health answers,
+        # and the CPU energy estimate of the benchmarks under test counts the whole machine's load.
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(extra_env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"mlflow server exited early:\n{log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return MlflowServer(url, process, log_path)
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    stop_mlflow_server(MlflowServer(url, process, log_path))
+    pytest.fail(f"mlflow server did not answer /health within {SERVER_START_TIMEOUT_S} s")
+
+
+def stop_mlflow_server(server: MlflowServer) -> None:
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, 15)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, 9)
+            server.process.wait()
+
+
+# --- PostgreSQL-backed server (the deployment teams run). `.ci/postgres.sh` starts the database. ---
+
+POSTGRES_URL_ENV = "GREEN_GATE_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql://green_gate:green_gate@127.0.0.1:5432/postgres"
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL
+
+
+def create_postgres_database() -> str:
+    """A fresh, empty database on the test PostgreSQL; skips (with the reason) when there is none."""
+    try:
+        import psycopg2
+    except ImportError:
+        pytest.skip("psycopg2 is not installed (pip install -e '.[test]'): no PostgreSQL-backed MLflow server")
+    admin = postgres_admin_url()
+    name = f"gg_test_{uuid.uuid4().hex[:12]}"
+    try:
+        conn = psycopg2.connect(admin, connect_timeout=3)
+    except psycopg2.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        pytest.skip(
+            f"no PostgreSQL at {_hide_password(admin)} ({first}); `bash .ci/postgres.sh` starts one "
+            f"(or set {POSTGRES_URL_ENV})"
+        )
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The database URL naming the psycopg2 driver (SQLAlchemy 2.1 would pick psycopg 3 otherwise)."""
+    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+def drop_postgres_database(url: str) -> None:
+    import psycopg2
+
+    name = url.rsplit("/", 1)[1]
+    conn = psycopg2.connect(postgres_admin_url(), connect_timeout=3)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", url)
+
+
+# --- reading back what the gate logged ------------------------------------------------------------
+
+
+def search_runs(server: MlflowServer, experiment: str, filter_string: str = "") -> list[dict[str, Any]]:
+    """The experiment's runs, oldest first, through MLflow's REST API (not the gate's client)."""
+    response = requests.get(
+        f"{server.url}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": experiment}, timeout=10
+    )
+    response.raise_for_status()
+    experiment_id = response.json()["experiment"]["experiment_id"]
+    response = requests.post(
+        f"{server.url}/api/2.0/mlflow/runs/search",
+        json={
+            "experiment_ids": [experiment_id],
+            "filter": filter_string,
+            "order_by": ["attributes.start_time ASC"],
+            "max_results": 1000,
+        },
+        timeout=10,
+    )
+    response.raise_for_status()
+    runs: list[dict[str, Any]] = response.json().get("runs", [])
+    return runs
+
+
+def metric_history(server: MlflowServer, run_id: str, key: str) -> list[tuple[int, float]]:
+    """(step, value) of one metric of one run, by step."""
+    response = requests.get(
+        f"{server.url}/api/2.0/mlflow/metrics/get-history", params={"run_id": run_id, "metric_key": key}, timeout=10
+    )
+    response.raise_for_status()
+    return sorted((int(m["step"]), float(m["value"])) for m in response.json().get("metrics", []))
+
+
+def tags_of(run: dict[str, Any]) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in run["data"].get("tags", [])}
+
+
+def metrics_of(run: dict[str, Any]) -> dict[str, float]:
+    return {m["key"]: m["value"] for m in run["data"].get("metrics", [])}
+
+
+# --- run records to log -----------------------------------------------------------------------------
+
+
+def experiment_name() -> str:
+    """A fresh experiment, so tests sharing a server stay apart."""
+    return f"test-{uuid.uuid4().hex[:10]}/bench"
+
+
+def record(
+    experiment: str,
+    *,
+    branch: str = "main",
+    commit: str = "a" * 40,
+    pr: int | None = None,
+    verdict: str = "pass",
+    eligible: bool = True,
+    hardware_id: str = HW,
+    energies_j: tuple[float, ...] = (10.0, 11.0, 12.0),
+    start_time_ms: int = 1_700_000_000_000,
+) -> RunRecord:
+    return schema.build_run_record(
+        result_id=uuid.uuid4().hex,
+        experiment=experiment,
+        identity=RunIdentity("bench", "acme/models", commit, branch, pr_number=pr),
+        facts=RunFacts(
+            verdict=verdict,
+            baseline_eligible=eligible,
+            hardware={"cpu_model": "test", "fingerprint": hardware_id},
+            command="python bench.py",
+            kind="inference",
+            repeats=len(energies_j),
+            warmup=0,
+            timeout_s=60,
+            budget_file="green-budget.yml",
+            budget_sha256="0" * 64,
+            gate_version="test",
+        ),
+        summary=summary(list(energies_j)),
+        start_time_ms=start_time_ms,
+        end_time_ms=start_time_ms + 1000,
+    )
