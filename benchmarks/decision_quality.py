@@ -4,9 +4,9 @@ For each noise model, number of repeats and true change (0% = A/A, +5%, +10%) it
 checks and counts how often the verdict is `fail`, and how often it is flagged (`warn` or `fail`),
 for four rules on the same budget (warn > +2%, fail > +5%):
 
-- naive:   one measured run on each side, point ratio (fail > 1.05, flag > 1.02) — the walking gate
-           with repeats: 1, and github-action-benchmark style thresholds;
-- median:  medians of n repeats, point ratio (the walking gate with repeats: n);
+- naive:   one measured run on each side, point ratio (fail > 1.05, flag > 1.02) — a gate without
+           intervals at repeats: 1, and github-action-benchmark style thresholds;
+- median:  medians of n repeats, point ratio (a gate without intervals at repeats: n);
 - history: gate.compare.verdict.evaluate on n repeats per side, baseline from another job (Welch on logs);
 - paired:  gate.compare.verdict.evaluate on n pairs measured alternately in one job (paired t on logs).
 
@@ -69,9 +69,9 @@ class NoiseModel:
 
 
 MODELS = [
-    NoiseModel("H100 quiet, 10 s windows", 0.005, 0.01, 0.005, 10.0, source="DESIGN.md: CV 0.5%, drift 1%"),
-    NoiseModel("H100 noisy, 10 s windows", 0.02, 0.03, 0.01, 10.0, source="DESIGN.md: CV 2%, drift 3%"),
-    NoiseModel("H100 noisy, 1 s windows", 0.02, 0.03, 0.01, 1.0, source="DESIGN.md: 1 s window CV 5%"),
+    NoiseModel("H100 quiet, 10 s windows", 0.005, 0.01, 0.005, 10.0, source="H100 measurements: CV 0.5%, drift 1%"),
+    NoiseModel("H100 noisy, 10 s windows", 0.02, 0.03, 0.01, 10.0, source="H100 measurements: CV 2%, drift 3%"),
+    NoiseModel("H100 noisy, 1 s windows", 0.02, 0.03, 0.01, 1.0, source="H100 measurements: 1 s window CV 5%"),
 ]
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Decision quality on a GPU through the real CLI (issue 4, part 5b): A/A and +5%-work A/B checks of
+# Decision quality on a GPU through the real CLI: A/A and +5%-work A/B checks of
 # benchmarks/gpu_matmul, in history and paired mode, 5 repeats of ≥ 10 s windows each.
 # Needs: an NVIDIA GPU with a driver, torch with CUDA, this package's dependencies, git.
 # Takes roughly (1 + 2 x TRIALS) x 6 x 12 s for history and 2 x TRIALS x 12 x 12 s for paired:

@@ -7,8 +7,8 @@ given), seeds one experiment, and times the gate's own calls over HTTP:
 
 Seeding: a sample of runs goes through the gate's real HTTP path (`log_record`, idempotent) to give
 the HTTP seeding rate; the rest is bulk-inserted into the server's database with SQLAlchemy, as the
-same rows `log_record` writes (built by `run_schema.build_run_record`), because 10,000 runs over HTTP
-take minutes on a small machine. The figures go in docs/mlflow-schema.md.
+same rows `log_record` writes (built by `gate.tracking.schema.build_run_record`), because 10,000 runs
+over HTTP take minutes on a small machine. The figures go in docs/mlflow-schema.md.
 
     python benchmarks/mlflow_scale.py --runs 10000 \
         --postgres postgresql://green_gate:green_gate@127.0.0.1:5432/postgres

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Accuracy and overhead of the NVML energy engine on a real GPU (issue 3). One command:
+"""Accuracy and overhead of the NVML energy engine on a real GPU. One command:
 
     python benchmarks/nvml_accuracy.py --out nvml_accuracy.md
 
