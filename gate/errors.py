@@ -30,6 +30,23 @@ class ExitCode(IntEnum):
     INTERNAL = 4  # the gate itself could not work (nothing measurable, unexpected error)
 
 
+# A message quotes enough of a user's value or key to find it, never a whole pasted blob.
+QUOTE_CHARS = 200
+
+
+def cut(text: str, limit: int = QUOTE_CHARS) -> str:
+    """`text`, or its first `limit` characters and an ellipsis."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
+    """`value` as a message quotes it (its repr), cut to `limit` characters."""
+    try:
+        return cut(repr(value), limit)
+    except ValueError:  # an int with more digits than Python converts to text
+        return "(a number too long to show)"
+
+
 class GateError(Exception):
     """A known failure: a message for people, where it happened, how to fix it."""
 

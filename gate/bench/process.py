@@ -17,15 +17,24 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from gate.errors import BenchmarkError
+from gate import secrets
+from gate.errors import BenchmarkError, cut, quoted
+from gate.tracking.schema import benchmark_metric_problem, benchmark_metric_rename
 
 METRICS_ENV = "GREEN_GATE_METRICS"
 PREDICTIONS_KEY = "predictions"
+# A metrics file holds a count and a few quality numbers; more than this is a bug in the benchmark,
+# and reading it whole could exhaust the gate's memory.
+MAX_METRICS_BYTES = 1024 * 1024
+MAX_QUALITY_METRICS = 1000
+# More predictions than any one benchmark run makes; past 2^53 a count is no longer exact as a float.
+MAX_PREDICTIONS = 10**15
+_ONE_OBJECT = 'write one JSON object, e.g. {"predictions": 12800, "accuracy": 0.912}'
 TAIL_LINES = 40
 KILL_GRACE_S = 5.0
 
@@ -50,43 +59,99 @@ class BenchmarkMetrics:
 
 
 def parse_metrics(text: str | None, *, reserved: frozenset[str] = frozenset()) -> BenchmarkMetrics:
-    """Validate the benchmark's metrics JSON. Raises BenchmarkError naming the problem."""
+    """Validate the benchmark's metrics JSON. Raises BenchmarkError naming the problem and the key.
+
+    Quality metrics are logged to MLflow under their own names, beside the gate's: a name the gate
+    uses (tracking.schema.benchmark_metric_problem) or one in `reserved` is refused, not overwritten.
+    """
     if text is None or not text.strip():
         return BenchmarkMetrics(predictions=None, quality={})
+    if len(text) > MAX_METRICS_BYTES or len(text.encode("utf-8", errors="replace")) > MAX_METRICS_BYTES:
+        raise BenchmarkError(
+            f"${METRICS_ENV} holds more than 1 MiB, the most the gate reads",
+            hint="write only the prediction count and a few quality metrics, as plain numbers",
+        )
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise BenchmarkError(
+            f"key {quoted(exc.key)} is written twice in ${METRICS_ENV}",
+            hint="write each metric once; JSON readers disagree on which of the two counts",
+        ) from None
     except json.JSONDecodeError as exc:
         raise BenchmarkError(
             f"the benchmark wrote invalid JSON to ${METRICS_ENV}: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            hint='write one JSON object, e.g. {"predictions": 12800, "accuracy": 0.912}',
+            hint=_ONE_OBJECT,
         ) from None
+    except RecursionError:
+        raise BenchmarkError(f"${METRICS_ENV} is nested too deeply to read", hint=_ONE_OBJECT) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python reads
+        raise BenchmarkError(f"${METRICS_ENV} cannot be read: {cut(str(exc))}", hint=_ONE_OBJECT) from None
     if not isinstance(data, dict):
-        raise BenchmarkError(
-            f"${METRICS_ENV} must hold a JSON object, got {type(data).__name__}",
-            hint='write one JSON object, e.g. {"predictions": 12800, "accuracy": 0.912}',
-        )
+        raise BenchmarkError(f"${METRICS_ENV} must hold a JSON object, got {type(data).__name__}", hint=_ONE_OBJECT)
     predictions = data.pop(PREDICTIONS_KEY, None)
-    if predictions is not None:
-        if isinstance(predictions, bool) or not isinstance(predictions, (int, float)) or predictions <= 0:
-            raise BenchmarkError(
-                f"'{PREDICTIONS_KEY}' in ${METRICS_ENV} must be a positive number, got {predictions!r}",
-                hint="report how many predictions (samples, tokens, sentences) the measured run made",
-            )
-        predictions = int(predictions)
+    count = _prediction_count(predictions) if predictions is not None else None
+    if len(data) > MAX_QUALITY_METRICS:
+        raise BenchmarkError(
+            f"${METRICS_ENV} holds {len(data):,} metrics, more than the {MAX_QUALITY_METRICS:,} the gate logs",
+            hint="report the quality metrics the budget gates on, and a few more to watch",
+        )
     quality: dict[str, float] = {}
     for name, value in data.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problem = "is one the gate computes itself" if name in reserved else benchmark_metric_problem(name)
+        if problem is not None:
+            rename = benchmark_metric_rename(name)
             raise BenchmarkError(
-                f"metric {name!r} in ${METRICS_ENV} must be a finite number, got {value!r}",
-                hint="report quality metrics as plain numbers",
+                f"metric name {quoted(name)} in ${METRICS_ENV} {problem}",
+                hint=f"rename it in the benchmark, e.g. to {rename!r}"
+                if rename
+                else "rename it in the benchmark: letters, digits, spaces and _ - . /, at most 250 characters",
             )
-        if name in reserved:
+        number = _finite(value)
+        if number is None:
             raise BenchmarkError(
-                f"metric name {name!r} in ${METRICS_ENV} is one the gate computes itself",
-                hint="rename it in the benchmark (e.g. prefix it with the model name)",
+                f"metric {quoted(name)} in ${METRICS_ENV} must be a finite number, got {quoted(value)}",
+                hint="report quality metrics as plain numbers (no NaN, no Infinity)",
             )
-        quality[name] = float(value)
-    return BenchmarkMetrics(predictions=predictions, quality=quality)
+        quality[name] = number
+    return BenchmarkMetrics(predictions=count, quality=quality)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _finite(value: object) -> float | None:
+    """`value` as a float when it is a finite JSON number (not a bool); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the largest float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _prediction_count(value: object) -> int:
+    number = _finite(value)
+    if number is None or not number.is_integer() or not 1 <= number <= MAX_PREDICTIONS:
+        raise BenchmarkError(
+            f"'{PREDICTIONS_KEY}' in ${METRICS_ENV} must be a positive whole number (at most 10^15), "
+            f"got {quoted(value)}",
+            hint="report how many predictions (samples, tokens, sentences) the measured run made",
+        )
+    return int(number)
 
 
 def execute(
@@ -97,11 +162,16 @@ def execute(
     env: Mapping[str, str],
     timeout_s: float,
     echo: Callable[[str], None],
+    pass_env: Collection[str] = (),
 ) -> Execution:
-    """Run the command once; never leaves a process of its group behind."""
+    """Run the command once; never leaves a process of its group behind.
+
+    The child inherits the gate's environment without the gate's credentials (gate.secrets), except
+    those `pass_env` names; `env` (the budget's) is added on top."""
     with tempfile.TemporaryDirectory(prefix="green-gate-") as tmp:
         metrics_path = Path(tmp) / "metrics.json"
-        child_env = {**os.environ, **env, METRICS_ENV: str(metrics_path), "PYTHONUNBUFFERED": "1"}
+        inherited = secrets.active_secrets().benchmark_env(os.environ, pass_env)
+        child_env = {**inherited, **env, METRICS_ENV: str(metrics_path), "PYTHONUNBUFFERED": "1"}
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         start = time.perf_counter()
         try:
@@ -135,7 +205,7 @@ def execute(
         duration_s = time.perf_counter() - start
         _kill_group(proc)  # stray children left by the benchmark
         reader.join(timeout=KILL_GRACE_S)
-        metrics_text = metrics_path.read_text(encoding="utf-8", errors="replace") if metrics_path.exists() else None
+        metrics_text = _read_metrics(metrics_path)
     return Execution(
         returncode=None if timed_out else proc.returncode,
         duration_s=duration_s,
@@ -143,6 +213,21 @@ def execute(
         tail=tuple(tail),
         metrics_text=metrics_text,
     )
+
+
+def _read_metrics(path: Path) -> str | None:
+    """What the benchmark wrote, at most one byte past the limit: enough for parse_metrics to refuse it."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_METRICS_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # e.g. the benchmark made the path a folder
+        raise BenchmarkError(
+            f"cannot read ${METRICS_ENV}: {exc.strerror or exc}",
+            hint=f"write one JSON file at the path ${METRICS_ENV} names",
+        ) from None
+    return raw.decode("utf-8", errors="replace")
 
 
 def _pump(stream: IO[bytes], tail: deque[str], echo: Callable[[str], None]) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
 from gate.compare import stats
 from gate.compare.model import Baseline, Check, Decision, Status, Verdict
 from gate.config.budget import ComparisonSpec, Level, Outcome, Rules
@@ -52,27 +56,79 @@ def evaluate(
     comparison = comparison or ComparisonSpec()
     checks: list[Check] = []
     notes: list[str] = []
-    if baseline is not None and hardware_differences and rules.limits_pct:
-        differences = "; ".join(hardware_differences)
-        for metric, level in rules.limits_pct.items():
+    # A NaN compares false with every limit and an infinite limit is never exceeded, so a rule fed
+    # either would pass whatever was measured: it is not judged, and the verdict is an error.
+    unjudged = 0
+    differences = "; ".join(hardware_differences) if baseline is not None else ""
+    for metric, level in rules.limits_pct.items():
+        current = summary.metrics.get(metric)
+        figures: dict[str, _Figure] = {**_limit_figures(level), "this run's value": current}
+        if baseline is not None and not differences:
+            figures["the baseline's value"] = baseline.metrics.get(metric)
+            figures["this run's repeats"] = summary.per_repeat.get(metric, ())
+            figures["the baseline's repeats"] = baseline.per_repeat.get(metric, ())
+        problem = _not_finite(figures)
+        if problem is not None:
+            unjudged += 1
+            checks.append(_unjudged(metric, "relative", current, problem, level.line, describe_percent_level(level)))
+        elif differences:
+            assert baseline is not None
             checks.append(_not_comparable(metric, level, summary, baseline, differences, not_comparable))
+        else:
+            checks.append(_relative(metric, level, summary, baseline, missing_baseline, comparison, notes))
+    if differences and rules.limits_pct:
         notes.append(
             f"Not comparable: the baseline ran on other hardware ({differences}). Relative limits not applied "
             f"(policy not_comparable: {not_comparable})."
         )
-    else:
-        for metric, level in rules.limits_pct.items():
-            checks.append(_relative(metric, level, summary, baseline, missing_baseline, comparison, notes))
     for metric, level in rules.budgets.items():
-        checks.append(_absolute(metric, level, summary.metrics.get(metric)))
-    for name, (floor, line) in rules.quality_min.items():
-        checks.append(_bound(name, summary.quality.get(name), floor, line, below=True))
-    for name, (ceiling, line) in rules.quality_max.items():
-        checks.append(_bound(name, summary.quality.get(name), ceiling, line, below=False))
+        current = summary.metrics.get(metric)
+        problem = _not_finite({**_limit_figures(level), "this run's value": current})
+        if problem is not None:
+            unjudged += 1
+            checks.append(_unjudged(metric, "absolute", current, problem, level.line))
+        else:
+            checks.append(_absolute(metric, level, current))
+    for bounds, below in ((rules.quality_min, True), (rules.quality_max, False)):
+        for name, (bound, line) in bounds.items():
+            current = summary.quality.get(name)
+            problem = _not_finite({"the floor" if below else "the ceiling": bound, "this run's value": current})
+            if problem is not None:
+                unjudged += 1
+                checks.append(_unjudged(name, "quality", current, problem, line))
+            else:
+                checks.append(_bound(name, current, bound, line, below=below))
     if baseline is None and rules.limits_pct:
         notes.append(f"No baseline yet: relative limits not applied (missing_baseline: {missing_baseline}).")
     verdict = worst([c.status for c in checks if c.status != "skip"])
+    if unjudged:
+        verdict = "error"
+        notes.append(f"{unjudged} rule(s) could not be judged: a limit or a figure is not a finite number.")
     return Decision(verdict=verdict, checks=tuple(checks), notes=tuple(notes))
+
+
+_Figure = float | Sequence[float] | None
+Rule = Literal["relative", "absolute", "quality"]
+
+
+def _limit_figures(level: Level) -> dict[str, _Figure]:
+    return {"the warn level": level.warn, "the fail level": level.fail}
+
+
+def _not_finite(figures: Mapping[str, _Figure]) -> str | None:
+    """Why the rule cannot be judged (the first figure that is NaN or infinite); None when it can."""
+    for name, figure in figures.items():
+        values: Sequence[float | None] = figure if isinstance(figure, Sequence) else (figure,)
+        for value in values:
+            if value is not None and not math.isfinite(value):
+                return f"{name} is {value!r}, not a finite number: the rule cannot be judged"
+    return None
+
+
+def _unjudged(metric: str, rule: Rule, current: float | None, problem: str, line: int | None, limit: str = "") -> Check:
+    """A rule that cannot be judged: shown as failed; its figure left out when it is not a number JSON can hold."""
+    shown = current if current is not None and math.isfinite(current) else None
+    return Check(metric, rule, "fail", shown, limit=limit, reason=problem, source_line=line)
 
 
 def apply_outage(decision: Decision, outcome: Outcome, note: str) -> Decision:
@@ -122,7 +178,9 @@ def _relative(
         return Check(metric, "relative", "skip", current, base_value, None, limit, "baseline is zero", level.line)
     candidate_series = summary.per_repeat.get(metric, ())
     baseline_series = baseline.per_repeat.get(metric, ())
-    if len(candidate_series) >= 2 and len(baseline_series) >= 2:
+    # The interval is computed on logarithms: a repeat of 0 or less has none.
+    positive = all(v > 0 for v in (*candidate_series, *baseline_series))
+    if len(candidate_series) >= 2 and len(baseline_series) >= 2 and positive:
         return _relative_on_repeats(
             metric, level, current, base_value, candidate_series, baseline_series, baseline.paired, comparison, notes
         )
@@ -131,7 +189,12 @@ def _relative(
         status, reason = "fail", f"{_signed(change)} exceeds the fail limit of +{level.fail:g}%"
     elif level.warn is not None and change > level.warn + _AT_LIMIT_TOLERANCE_PCT:
         status, reason = "warn", f"{_signed(change)} exceeds the warn limit of +{level.warn:g}%"
-    why = "the baseline run has no per-repeat values" if len(baseline_series) < 2 else "this run has 1 repeat"
+    if len(baseline_series) < 2:
+        why = "the baseline run has no per-repeat values"
+    elif len(candidate_series) < 2:
+        why = "this run has 1 repeat"
+    else:
+        why = "a repeat is 0 or less, so there is no interval on logarithms"
     reason += f" (point comparison of medians: {why})"
     return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line, method="point")
 

@@ -29,9 +29,26 @@ from gate.config.budget import (
     SourceSpec,
 )
 from gate.config.validation import dotted, number, validate
-from gate.errors import ConfigError
+from gate.errors import ConfigError, cut, quoted
 
 SCHEMA_RESOURCE = "green-budget.v1.schema.json"
+
+# A budget file is a few dozen keys. These bounds are far above any real one and far below what makes
+# reading, validating or walking it slow: aliases repeat whole nodes, so 433 bytes of nested anchors
+# (a "billion laughs") expand to 10^8 values.
+MAX_BUDGET_BYTES = 1024 * 1024
+MAX_ALIASES = 100
+MAX_NODES = 20_000  # counted with every alias expanded
+MAX_DEPTH = 50
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TAG_WORDS = {
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true/false",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a date",
+}
 
 
 def load_schema() -> dict[str, Any]:
@@ -58,6 +75,12 @@ def load_budget(path: str | Path) -> Budget:
 
 def parse_budget(text: str, path: Path) -> Budget:
     """Validate and resolve budget text; `path` names it in errors and anchors working_directory."""
+    if len(text) > MAX_BUDGET_BYTES:
+        raise ConfigError(
+            f"the budget file is {len(text):,} characters long, over the limit of {MAX_BUDGET_BYTES:,}",
+            hint="a budget file is a few dozen keys; check that the right file is passed with --budget",
+            file=str(path),
+        )
     data, lines = _parse_yaml(text, str(path))
     warnings = validate(data, lines, str(path), load_schema())
     return _build(data, lines, path, tuple(warnings))
@@ -66,24 +89,115 @@ def parse_budget(text: str, path: Path) -> Budget:
 # --- YAML with line numbers -------------------------------------------------------------------
 
 
+class _Refused(Exception):
+    """What the bounded loader refuses, and where; _parse_yaml turns it into a ConfigError."""
+
+    def __init__(self, message: str, hint: str, mark: Any) -> None:  # a yaml Mark (pure or C), or None
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.line = mark.line + 1 if mark else None
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with bounds on aliases, expanded size and nesting, checked while
+    composing (which is linear in the text), before anything walks the expanded document."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.alias_count = 0
+        self.depth = 0
+        self.expanded: dict[int, int] = {}  # id(node) -> its node count with aliases expanded
+
+    # `index` is a mapping value's key node, or a sequence item's position.
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                raise _Refused(
+                    f"more than {MAX_ALIASES} YAML aliases (*name)",
+                    "write the values out; a budget file needs few anchors and aliases, if any",
+                    event.start_mark,
+                )
+            target = self.anchors.get(event.anchor)
+            if target is not None and id(target) not in self.expanded:
+                raise _Refused(
+                    f"the YAML alias *{cut(str(event.anchor))} repeats the node it is part of",
+                    "an alias may only repeat a node that is complete where the alias stands",
+                    event.start_mark,
+                )
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(
+                f"values nested more than {MAX_DEPTH} levels deep",
+                "a budget file is a few levels deep; check the brackets and indentation",
+                event.start_mark,
+            )
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if node is None:
+            return None
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        size = 1 + sum(self.expanded[id(child)] for child in children)
+        if size > MAX_NODES and self.alias_count:
+            raise _Refused(
+                f"the YAML aliases (*name) expand this value to more than {MAX_NODES:,} values",
+                "write the values out; a budget file needs few anchors and aliases, if any",
+                node.start_mark,
+            )
+        if size > MAX_NODES:
+            raise _Refused(
+                f"this value holds more than {MAX_NODES:,} values",
+                "a budget file is a few dozen keys; check that the right file is passed with --budget",
+                node.start_mark,
+            )
+        self.expanded[id(node)] = size
+        return node
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:  # e.g. a date 2024-13-45, an int of 5000 digits
+            what = quoted(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            raise _Refused(
+                f"not valid YAML: cannot read {what} ({cut(str(exc))})",
+                "quote the value to keep it as text",
+                node.start_mark,
+            ) from None
+
+
 def _parse_yaml(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]:
+    loader = _BoundedLoader(text)
+    lines: dict[KeyPath, int] = {}
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            # Before constructing: merge keys (<<) rewrite the nodes they sit in.
+            _record_lines(node, (), lines, file)
+        data = loader.construct_document(node) if node is not None else None
+    except _Refused as exc:
+        raise ConfigError(exc.message, hint=exc.hint, file=file, line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise ConfigError(
-            f"not valid YAML: {exc.problem or exc}",
+            f"not valid YAML: {cut(str(exc.problem or exc))}",
             hint="check indentation and quoting near that line (a YAML linter shows the spot)",
             file=file,
             line=line,
         ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", file=file) from None
-    lines: dict[KeyPath, int] = {}
-    if node is not None:
-        _record_lines(node, (), lines, file)
+        raise ConfigError(f"not valid YAML: {cut(str(exc))}", file=file) from None
+    finally:
+        loader.dispose()
     return data, lines
 
 
@@ -92,6 +206,7 @@ def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], fil
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
+            _check_key(key_node, path, file)
             key = str(key_node.value)
             if key in seen:
                 raise ConfigError(
@@ -106,6 +221,23 @@ def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], fil
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _record_lines(item, path + (index,), lines, file)
+
+
+def _check_key(key_node: yaml.Node, path: KeyPath, file: str) -> None:
+    """Keys are text. YAML reads some bare words as other types (`1`, `true`, `on`, `null`, dates),
+    which would silently become other keys, or no key at all."""
+    if isinstance(key_node, yaml.ScalarNode) and key_node.tag in (_STR_TAG, _MERGE_TAG):
+        return
+    if isinstance(key_node, yaml.ScalarNode):
+        what = f"key {quoted(key_node.value)} is read as {_TAG_WORDS.get(key_node.tag, key_node.tag)}, not as text"
+    else:
+        what = "a list or mapping is used as a key"
+    raise ConfigError(
+        f"at {dotted(path)}: {what}",
+        hint="quote the key, e.g. '1': or 'on':",
+        file=file,
+        line=key_node.start_mark.line + 1,
+    )
 
 
 # --- building the frozen model -----------------------------------------------------------------
@@ -146,6 +278,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                     requires_gpu=bool,
                     cooldown_s=float,
                     max_start_temperature_c=float,
+                    pass_env=tuple,
                 ),
             )
         )

@@ -8,11 +8,12 @@ its line numbers and the schema (gate.config.load).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Any
 
 from gate.config.budget import DEFAULT_TOKEN_ENV, SOURCE_KEYS, KeyPath, nearest_line
-from gate.errors import ConfigError
+from gate.errors import QUOTE_CHARS, ConfigError, cut, quoted
 
 _ALL_SOURCE_KEYS = {key for keys in SOURCE_KEYS.values() for key in keys}
 
@@ -30,11 +31,12 @@ def validate(data: Any, lines: dict[KeyPath, int], file: str, schema: dict[str, 
         )
     if data.get("version") != 1:
         raise ConfigError(
-            f"unsupported budget file version {data.get('version')!r}",
+            f"unsupported budget file version {quoted(data.get('version'))}",
             hint="this gate reads 'version: 1'; add that line at the top of the file",
             file=file,
             line=lines.get(("version",), 1),
         )
+    _finite_numbers(data, lines, file)
     validator = jsonschema.Draft202012Validator(schema)
     warnings: list[tuple[int, str]] = []
     problems: list[tuple[int, str, str]] = []
@@ -44,7 +46,7 @@ def validate(data: Any, lines: dict[KeyPath, int], file: str, schema: dict[str, 
             known = list(error.schema.get("properties", {}))
             for key in (k for k in error.instance if k not in known):
                 line = lines.get(path + (key,)) or nearest_line(lines, path) or 0
-                close = difflib.get_close_matches(key, known, n=1)
+                close = difflib.get_close_matches(str(key), known, n=1)
                 suggestion = f"; did you mean {close[0]!r}?" if close else ""
                 warnings.append((line, f"{file}:{line}: unknown key {dotted(path + (key,))!r} is ignored{suggestion}"))
             continue
@@ -76,25 +78,27 @@ def _describe(error: Any, schema: dict[str, Any]) -> str:
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         return f"missing required key {missing[0]!r}" if missing else error.message
     if kind == "type":
-        return f"expected {_type_words(error.validator_value)}, got {type(value).__name__} {value!r}"
+        return f"expected {_type_words(error.validator_value)}, got {type(value).__name__} {quoted(value)}"
     if kind == "enum":
         options = ", ".join(map(str, error.validator_value))
-        return f"{value!r} is not one of: {options}"
+        return f"{quoted(value)} is not one of: {options}"
     if kind == "const":
-        return f"expected {error.validator_value!r}, got {value!r}"
+        return f"expected {error.validator_value!r}, got {quoted(value)}"
     if kind == "oneOf" and "percent" in str(error.schema.get("description", "")):
-        return f"{value!r} is not a percentage; write it like '+5%'"
+        return f"{quoted(value)} is not a percentage; write it like '+5%'"
     if kind == "oneOf" and "argv" in str(error.schema.get("description", "")):
-        return f"{value!r} is not a command; give a string or a list of strings"
+        return f"{quoted(value)} is not a command; give a string or a list of strings"
     if kind == "oneOf":
-        return f"{value!r} does not match any allowed form ({error.schema.get('description', 'see the reference')})"
+        forms = error.schema.get("description", "see the reference")
+        return f"{quoted(value)} does not match any allowed form ({forms})"
     if kind == "propertyNames":
-        return f"{value!r} is not a known name here ({_describe_names(error.validator_value, schema)})"
+        return f"{quoted(value)} is not a known name here ({_describe_names(error.validator_value, schema)})"
     if kind in ("minimum", "exclusiveMinimum", "maximum"):
-        return f"{value!r} is out of range ({error.message})"
+        return f"{quoted(value)} is out of range ({cut(str(error.message))})"
     if kind == "pattern":
-        return f"{value!r} has the wrong form (expected to match {error.validator_value})"
-    return str(error.message)
+        return f"{quoted(value)} has the wrong form (expected to match {error.validator_value})"
+    # jsonschema's own words quote the whole instance.
+    return cut(str(error.message))
 
 
 def _describe_names(names: Any, schema: dict[str, Any]) -> str:
@@ -123,17 +127,26 @@ def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str)
         line = lines.get(("benchmarks", index, "name"))
         if bench["name"] in names:
             raise ConfigError(
-                f"benchmark name {bench['name']!r} is used twice",
+                f"benchmark name {quoted(bench['name'])} is used twice",
                 hint="benchmark names identify their history in MLflow; make them unique",
                 file=file,
                 line=line,
             )
         names[bench["name"]] = index
     for path, levels in _level_blocks(data):
+        for level in ("warn", "fail"):
+            # A percentage string of hundreds of digits reads as infinity: a limit nothing exceeds.
+            if level in levels and not math.isfinite(number(levels[level])):
+                raise ConfigError(
+                    f"at {dotted(path + (level,))}: {quoted(levels[level])} is not a finite number (too large)",
+                    hint=_FINITE_HINT,
+                    file=file,
+                    line=nearest_line(lines, path + (level,)),
+                )
         warn, fail = levels.get("warn"), levels.get("fail")
         if warn is not None and fail is not None and number(warn) > number(fail):
             raise ConfigError(
-                f"at {dotted(path)}: warn ({warn}) is above fail ({fail})",
+                f"at {dotted(path)}: warn ({cut(str(warn))}) is above fail ({cut(str(fail))})",
                 hint="warn is the earlier, smaller threshold; swap the two values",
                 file=file,
                 line=nearest_line(lines, path),
@@ -195,6 +208,44 @@ def _level_blocks(data: dict[str, Any]) -> list[tuple[KeyPath, dict[str, Any]]]:
     return blocks
 
 
+_FINITE_HINT = "write a plain number such as 5 or 0.25; .nan and .inf would switch the rule off, so they are refused"
+
+
+def _finite_numbers(data: Any, lines: dict[KeyPath, int], file: str) -> None:
+    """Refuse NaN, ±infinity and integers too large for a float anywhere in the file: each would
+    pass the schema's range checks (NaN compares false with every bound) and then silently switch
+    its rule off, or crash where the number is used."""
+    stack: list[tuple[KeyPath, Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((path + (key,), item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((path + (index,), item) for index, item in reversed(list(enumerate(value))))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and not _is_finite(value):
+            env_value = len(path) == 4 and path[0] == "benchmarks" and path[2] == "env"
+            raise ConfigError(
+                f"at {dotted(path)}: {_not_finite_words(value)}",
+                hint="quote it to pass the text to the benchmark, e.g. '.inf'" if env_value else _FINITE_HINT,
+                file=file,
+                line=nearest_line(lines, path),
+            )
+
+
+def _is_finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the largest float
+        return False
+
+
+def _not_finite_words(value: int | float) -> str:
+    if isinstance(value, int):
+        return "the number is too large (beyond ±1.8e308), not a finite number a rule can use"
+    spelling = ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")  # as YAML writes them
+    return f"{spelling} is not a finite number"
+
+
 def number(value: Any) -> float:
     """A schema-valid percent ('+5%', '5 %', 5) or plain number as a float."""
     if isinstance(value, str):
@@ -206,5 +257,5 @@ def dotted(path: KeyPath) -> str:
     """A key path as the reader writes it: benchmarks[0].limits.energy_j."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+        out += f"[{part}]" if isinstance(part, int) else (f".{cut(str(part))}" if out else cut(str(part)))
+    return cut(out, 2 * QUOTE_CHARS) or "(top level)"

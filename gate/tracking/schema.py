@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from gate.carbon.intensity import intensity_provenance
-from gate.energy.model import RunSummary
+from gate.config.budget import EnergyScope
+from gate.energy.model import METRICS, RunSummary
 
 RECORD_FORMAT = 1
 
@@ -23,6 +25,7 @@ MAX_BATCH_METRICS = 1000
 MAX_BATCH_PARAMS_TAGS = 100
 MAX_PARAM_VALUE_CHARS = 6000
 MAX_TAG_VALUE_CHARS = 8000
+MAX_METRIC_KEY_CHARS = 250
 
 # Standard MLflow tags (the UI shows them in the run's header and source columns). Branch and commit
 # live here only: the gate's searches filter on `mlflow.source.git.branch`.
@@ -61,6 +64,52 @@ DERIVED_SERIES = frozenset({*PROPORTIONAL_TO_ENERGY, "mean_power_w", "grid_inten
 CONTEXT_FORMAT = 1
 
 _TAG_KEY_UNSAFE = re.compile(r"[^\w./\- ]")
+# What MLflow takes in a metric key on every platform its server runs on (Windows refuses ':').
+_METRIC_KEY_UNSAFE = _TAG_KEY_UNSAFE
+# Benchmark-reported metrics are logged beside the gate's own, unprefixed: they may not take a name
+# the gate logs, or one that would pass for a per-repeat series when the run becomes a baseline.
+BENCHMARK_RENAME_PREFIX = "bench_"
+
+
+def scope_metric(scope: str) -> str:
+    """The metric holding one energy scope's median energy: energy_gpu_j, energy_cpu_j, energy_ram_j."""
+    return f"energy_{scope}_j"
+
+
+SCOPE_METRICS = frozenset(scope_metric(scope) for scope in get_args(EnergyScope))
+
+
+def benchmark_metric_problem(name: str) -> str | None:
+    """Why a metric the benchmark reports cannot be logged as `name`, in words that follow the
+    quoted name; None when it can."""
+    if name in METRICS:
+        return "is one of the metrics the gate computes itself"
+    if name in SCOPE_METRICS:
+        return "is a scope's energy, which the gate logs itself"
+    if name.startswith(SERIES_PREFIX):
+        return f"starts with {SERIES_PREFIX!r}, the prefix of the gate's per-repeat series"
+    if not name:
+        return "is empty"
+    if len(name) > MAX_METRIC_KEY_CHARS:
+        return f"is longer than the {MAX_METRIC_KEY_CHARS} characters MLflow allows"
+    if _METRIC_KEY_UNSAFE.search(name):
+        return "has characters MLflow refuses (it takes letters, digits, spaces and _ - . /)"
+    normal = posixpath.normpath(name)
+    if normal != name or normal == "." or normal.startswith(("..", "/")):
+        return "is not a plain path, which MLflow requires (no leading '/', '//', '.' or '..' parts, trailing '/')"
+    return None
+
+
+def benchmark_metric_rename(name: str) -> str | None:
+    """A name close to `name` that benchmark_metric_problem() accepts; None when there is none."""
+    if name in METRICS or name in SCOPE_METRICS:
+        name = BENCHMARK_RENAME_PREFIX + name
+    elif name.startswith(SERIES_PREFIX):
+        name = SERIES_PREFIX.rstrip(".") + "_" + name[len(SERIES_PREFIX) :]
+    name = _METRIC_KEY_UNSAFE.sub("_", name)
+    name = "/".join(part for part in name.split("/") if part not in ("", ".", ".."))
+    name = name[:MAX_METRIC_KEY_CHARS].rstrip("/")
+    return name if name and benchmark_metric_problem(name) is None else None
 
 
 @dataclass(frozen=True)
@@ -210,7 +259,7 @@ def build_run_record(
     end_time_ms: int,
 ) -> RunRecord:
     metrics: dict[str, float] = {**summary.metrics, **summary.quality}
-    metrics.update({f"energy_{s.scope}_j": s.energy_j for s in summary.scopes})
+    metrics.update({scope_metric(s.scope): s.energy_j for s in summary.scopes})
     series = {f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.per_repeat.items() if k not in DERIVED_SERIES}
 
     tags: dict[str, str] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
@@ -100,8 +101,8 @@ def test_missing_command_is_reported_as_benchmark_failure(tmp_path: Path) -> Non
     [
         ("{not json", "invalid JSON"),
         ("[1, 2]", "must hold a JSON object"),
-        ('{"predictions": -3}', "must be a positive number"),
-        ('{"predictions": true}', "must be a positive number"),
+        ('{"predictions": -3}', "must be a positive whole number"),
+        ('{"predictions": true}', "must be a positive whole number"),
         ('{"accuracy": "high"}', "'accuracy' in $GREEN_GATE_METRICS must be a finite number"),
         ('{"energy_j": 1.0}', "one the gate computes itself"),
     ],
@@ -117,3 +118,99 @@ def test_metrics_absent_or_empty_mean_no_predictions() -> None:
     assert parse_metrics("  ").quality == {}
     parsed = parse_metrics('{"predictions": 12800, "accuracy": 0.912, "f1": 1}')
     assert parsed.predictions == 12800 and parsed.quality == {"accuracy": 0.912, "f1": 1.0}
+
+
+# --- the metrics file: hostile or broken content ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"predictions": NaN}', "predictions"),
+        ('{"predictions": Infinity}', "predictions"),
+        ('{"predictions": 1e400}', "predictions"),
+        ('{"predictions": ' + "9" * 400 + "}", "predictions"),
+        ('{"predictions": 12.5}', "predictions"),
+        ('{"predictions": 0}', "predictions"),
+        ('{"predictions": -1e3}', "predictions"),
+        ('{"predictions": 1e16}', "predictions"),
+        ('{"predictions": "12800"}', "predictions"),
+        ('{"accuracy": NaN}', "accuracy"),
+        ('{"accuracy": -Infinity}', "accuracy"),
+        ('{"accuracy": 1e400}', "accuracy"),
+        ('{"accuracy": ' + "9" * 400 + "}", "accuracy"),
+        ('{"accuracy": ' + "9" * 5000 + "}", "$GREEN_GATE_METRICS"),
+        ('{"accuracy": [0.9]}', "accuracy"),
+    ],
+)
+def test_absurd_values_are_a_benchmark_error_naming_the_key(text: str, key: str) -> None:
+    with pytest.raises(BenchmarkError) as info:
+        parse_metrics(text)
+    assert info.value.exit_code == 3 and key in info.value.message
+    assert len(info.value.render()) < 1_000
+
+
+def test_a_whole_number_written_as_a_float_is_a_count_of_predictions() -> None:
+    assert parse_metrics('{"predictions": 12800.0}').predictions == 12800
+
+
+@pytest.mark.parametrize(
+    ("name", "rename"),
+    [
+        ("energy_j", "bench_energy_j"),  # one of the gate's metrics
+        ("energy_per_prediction_j", "bench_energy_per_prediction_j"),
+        ("energy_cpu_j", "bench_energy_cpu_j"),  # the gate's per-scope energy
+        ("energy_gpu_j", "bench_energy_gpu_j"),
+        ("energy_ram_j", "bench_energy_ram_j"),
+        ("repeat.energy_per_prediction_j", "repeat_energy_per_prediction_j"),  # the gate's per-repeat series
+        ("repeat.accuracy", "repeat_accuracy"),
+        ("top:1", "top_1"),  # characters MLflow refuses
+        ("acc@k", "acc_k"),
+        ("/abs", "abs"),
+        ("a//b", "a/b"),
+        ("a/", "a"),
+        ("../up", "up"),
+        ("x" * 251, "x" * 250),
+        ("", None),
+        (".", None),
+    ],
+)
+def test_names_in_the_gates_namespace_or_refused_by_mlflow_are_a_benchmark_error(name: str, rename: str | None) -> None:
+    with pytest.raises(BenchmarkError) as info:
+        parse_metrics(json.dumps({name: 1.0}))
+    error = info.value
+    assert error.exit_code == 3 and repr(name)[:100] in error.message and len(error.render()) < 1_000
+    if rename is not None:
+        assert error.hint is not None and repr(rename) in error.hint
+
+
+@pytest.mark.parametrize("name", ["eval/accuracy", "top-1 acc", "f1.macro", "précision", "energy_saved_j", "repeats"])
+def test_names_mlflow_takes_are_kept(name: str) -> None:
+    assert parse_metrics(json.dumps({name: 0.5})).quality == {name: 0.5}
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, '{"a": ' * 100_000 + "1" + "}" * 100_000])
+def test_deeply_nested_json_is_a_benchmark_error_not_a_recursion_error(text: str) -> None:
+    with pytest.raises(BenchmarkError):
+        parse_metrics(text)
+
+
+def test_a_metrics_file_over_the_size_limit_is_refused_and_says_the_limit() -> None:
+    text = json.dumps({"predictions": 10, "padding": 1.0, "x": ["y" * (2 * 1024 * 1024)]})
+    with pytest.raises(BenchmarkError) as info:
+        parse_metrics(text)
+    assert "1 MiB" in info.value.message
+
+
+def test_a_key_written_twice_is_refused() -> None:
+    with pytest.raises(BenchmarkError) as info:
+        parse_metrics('{"accuracy": 0.1, "accuracy": 0.9}')
+    assert "'accuracy'" in info.value.message and "twice" in info.value.message
+
+
+def test_a_huge_metrics_file_is_not_read_whole(tmp_path: Path) -> None:
+    script = "import os\nwith open(os.environ['GREEN_GATE_METRICS'], 'w') as f:\n    f.write('x' * (8 * 1024 * 1024))\n"
+    result, _ = run(script, tmp_path)
+    assert result.metrics_text is not None and len(result.metrics_text) <= 1024 * 1024 + 1
+    with pytest.raises(BenchmarkError):
+        parse_metrics(result.metrics_text)

@@ -227,3 +227,78 @@ def test_other_hardware_is_not_comparable_never_a_pass_or_fail_on_numbers(
     assert check.reason == "not comparable: baseline on other hardware (GPU power limit: 700 W vs 400 W)"
     assert decision.verdict == verdict
     assert decision.notes[0].startswith("Not comparable: the baseline ran on other hardware (GPU power limit")
+
+
+# --- non-finite limits and figures: never a pass ----------------------------------------------
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("limit", [NAN, INF, -INF])
+@pytest.mark.parametrize("repeats", [1, 5], ids=["point", "repeats"])
+def test_a_non_finite_relative_limit_is_an_error_not_a_pass(limit: float, repeats: int) -> None:
+    rules = Rules(limits_pct={"energy_per_prediction_j": Level(warn=limit, fail=limit, line=7)})
+    cand = [258.0, 260.0, 255.0, 262.0, 259.0][:repeats]  # +158%
+    decision = evaluate(summary(cand), with_repeats(BASE_J), rules)
+    (check,) = decision.checks
+    assert decision.verdict == "error" and check.status == "fail" and check.source_line == 7
+    assert "not a finite number" in check.reason and "within" not in check.reason
+
+
+@pytest.mark.parametrize("level", [Level(fail=NAN), Level(warn=INF), Level(warn=NAN, fail=100.0)])
+def test_a_non_finite_absolute_budget_is_an_error_not_a_pass(level: Level) -> None:
+    decision = evaluate(summary([120.0]), None, Rules(budgets={"energy_kwh": level}))
+    assert decision.verdict == "error" and decision.checks[0].status == "fail"
+    assert "not a finite number" in decision.checks[0].reason
+
+
+@pytest.mark.parametrize("bound", [NAN, INF, -INF])
+def test_a_non_finite_quality_bound_is_an_error_not_a_pass(bound: float) -> None:
+    rules = Rules(quality_min={"accuracy": (bound, 4)}, quality_max={"loss": (bound, 5)})
+    decision = evaluate(summary([1.0], quality={"accuracy": 0.95, "loss": 0.2}), None, rules)
+    assert decision.verdict == "error" and [c.status for c in decision.checks] == ["fail", "fail"]
+
+
+@pytest.mark.parametrize("value", [NAN, INF])
+def test_a_non_finite_measurement_is_an_error_for_every_kind_of_rule(value: float) -> None:
+    rules = Rules(
+        limits_pct={"energy_j": Level(fail=5.0)},
+        budgets={"energy_j": Level(fail=1e9)},
+        quality_min={"accuracy": (0.5, None)},
+    )
+    measured = summary([100.0], quality={"accuracy": value})
+    measured = replace(measured, metrics={**measured.metrics, "energy_j": value})
+    decision = evaluate(measured, baseline(energy_j=100.0), rules)
+    assert decision.verdict == "error"
+    assert [c.status for c in decision.checks] == ["fail", "fail", "fail"]
+    assert all("not a finite number" in c.reason for c in decision.checks)
+
+
+def test_a_non_finite_measurement_without_a_baseline_is_still_an_error() -> None:
+    measured = summary([100.0])
+    measured = replace(measured, metrics={**measured.metrics, "energy_j": NAN})
+    decision = evaluate(measured, None, Rules(limits_pct={"energy_j": Level(fail=5.0)}))
+    assert decision.verdict == "error"
+
+
+@pytest.mark.parametrize("where", ["median", "repeats"])
+def test_a_non_finite_baseline_is_an_error_not_a_crash(where: str) -> None:
+    base = with_repeats(BASE_J)
+    if where == "median":
+        base = replace(base, metrics={**base.metrics, "energy_per_prediction_j": NAN})
+    else:
+        series = base.per_repeat["energy_per_prediction_j"]
+        base = replace(base, per_repeat={**base.per_repeat, "energy_per_prediction_j": (*series[:-1], INF)})
+    decision = evaluate(summary([400.0, 401.0, 399.0]), base, LIMITS)
+    assert decision.verdict == "error" and "baseline" in decision.checks[0].reason
+
+
+def test_a_repeat_of_zero_falls_back_to_the_point_comparison_not_a_crash() -> None:
+    base = with_repeats(BASE_J)
+    series = base.per_repeat["energy_per_prediction_j"]
+    base = replace(base, per_repeat={**base.per_repeat, "energy_per_prediction_j": (0.0, *series[1:])})
+    (check,) = evaluate(summary([400.0, 401.0, 399.0]), base, LIMITS).checks
+    assert check.status == "fail" and check.method == "point"
+    assert check.reason.endswith(
+        "(point comparison of medians: a repeat is 0 or less, so there is no interval on logarithms)"
+    )
