@@ -34,6 +34,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError("these tests start an MLflow server but are not marked slow: " + ", ".join(unmarked))
 
 
+@pytest.fixture(autouse=True)
+def _no_check_secrets_active() -> Iterator[None]:
+    """A check run in-process activates its secrets for the process (gate.secrets): not for the next test."""
+    yield
+    from gate import secrets
+
+    secrets.activate(None)
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     server = start_mlflow_server(tmp_path_factory.mktemp("mlflow-server"))

@@ -76,6 +76,7 @@ def run_benchmark(
             env={**spec.env, **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {})},
             timeout_s=spec.timeout_s,
             echo=echo,
+            pass_env=spec.pass_env,
         )
         reading = None if warm else meter.stop()
         if execution.failed:

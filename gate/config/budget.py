@@ -62,6 +62,8 @@ class BenchmarkSpec:
     timeout_s: float = 600.0
     working_directory: Path
     env: dict[str, str]
+    # Credentials the gate withholds from benchmarks (gate.secrets) that this one still inherits.
+    pass_env: tuple[str, ...] = ()
     rules: Rules
     line: int | None
     requires_gpu: bool = False  # stop with a clear error when no NVIDIA GPU is visible

@@ -1,16 +1,18 @@
 """The GitHub Actions runtime: step summary, outputs and annotations (workflow commands).
 
-Diagnostics go to stderr; stdout carries results only.
+Diagnostics go to stderr; stdout carries results only. Everything written here is redacted
+(gate.secrets): the job summary and outputs are not masked by the runner, only its log is.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
-from gate import console
+from gate import console, secrets
+from gate.secrets import MIN_SECRET_CHARS
 
 Level = Literal["error", "warning", "notice"]
 
@@ -30,7 +32,11 @@ def _escape_property(text: str) -> str:
 def annotation(
     level: Level, message: str, *, file: str | None = None, line: int | None = None, title: str | None = None
 ) -> str:
-    """The `::error file=…,line=…::message` command text (see GitHub's workflow-commands docs)."""
+    """The `::error file=…,line=…::message` command text (see GitHub's workflow-commands docs).
+
+    Redacted before escaping: an escaped secret (`%2C` for a comma) would no longer match."""
+    redact = secrets.active_secrets().redact
+    message, file, title = redact(message), redact(file) if file else file, redact(title) if title else title
     props = []
     if file:
         props.append(f"file={_escape_property(file)}")
@@ -53,7 +59,7 @@ def append_step_summary(env: Mapping[str, str], markdown: str) -> bool:
     if not path:
         return False
     with Path(path).open("a", encoding="utf-8") as handle:
-        handle.write(markdown.rstrip("\n") + "\n")
+        handle.write(secrets.redact(markdown).rstrip("\n") + "\n")
     return True
 
 
@@ -61,6 +67,7 @@ def set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> bool:
     path = env.get("GITHUB_OUTPUT")
     if not path:
         return False
+    outputs = secrets.active_secrets().redact_data(dict(outputs))
     with Path(path).open("a", encoding="utf-8") as handle:
         for name, value in outputs.items():
             if "\n" in value:
@@ -72,6 +79,14 @@ def set_outputs(env: Mapping[str, str], outputs: Mapping[str, str]) -> bool:
 
 
 def add_mask(value: str) -> None:
-    """Ask the runner to replace `value` with *** in every later log line."""
-    if value:
-        console.line(f"::add-mask::{_escape_data(value)}")
+    """Ask the runner to replace `value` with *** in every later log line: one command per line of it,
+    since the runner masks line by line (lines too short to be secrets, see gate.secrets, are left)."""
+    add_masks(value.splitlines())
+
+
+def add_masks(values: Iterable[str]) -> None:
+    """`::add-mask::` for each of `values` (single lines; see Secrets.mask_values)."""
+    for value in values:
+        value = value.strip()
+        if len(value) >= MIN_SECRET_CHARS:
+            console.line(f"{console.MASK_COMMAND}{_escape_data(value)}")

@@ -4,7 +4,8 @@ Uses `requests`. Honours `GITHUB_API_URL` (GitHub Enterprise: `https://HOST/api/
 backoff on 5xx and on primary/secondary rate limits (`Retry-After`, `x-ratelimit-remaining` /
 `x-ratelimit-reset`), but never waits longer than `MAX_WAIT_S` for one retry: a CI job
 should fail with a clear message rather than hang for an hour. Every failure leaves as a typed
-`GitHubError` (see `PermissionDenied`, `RateLimited`, `NotFound`).
+`GitHubError` (see `PermissionDenied`, `RateLimited`, `NotFound`). Request bodies are redacted
+(gate.secrets) on their way out: GitHub masks the job's log, not a comment.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import quote
 
 import requests
 
-from gate import __version__
+from gate import __version__, secrets
 from gate.errors import GitHubError
 from gate.retry import RetryPolicy
 
@@ -186,6 +187,8 @@ class GitHubApi:
         return f"{self.base_url}/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        if "json" in kwargs:
+            kwargs["json"] = secrets.active_secrets().redact_data(kwargs["json"])
         policy = self._retry
         for attempt in range(1, policy.attempts + 1):
             try:

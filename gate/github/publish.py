@@ -6,6 +6,9 @@ The rule, in one place: posting never changes what the check decided. The result
 written before anything here runs; a read-only token (fork PRs) degrades to the job summary with a
 notice and exit 0; GitHub being down is a warning for `check` and exit 4 for `comment` (whose only
 job is posting). A broken user template is a configuration error (exit 2) for both.
+
+The comment is rendered from the result with its secrets redacted (gate.secrets): the body is public
+on the PR, and Markdown escaping would hide a value from redacting the rendered text.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from gate.github import actions
 from gate.github import context as ci
 from gate.output import comment as pr_comment
 from gate.output import markdown, report
+from gate.secrets import Secrets
 
 if TYPE_CHECKING:
     from gate.github.api import GitHubApi  # requests, imported on use
@@ -77,16 +81,21 @@ def post(
     log: Callable[[str], None],
     summary_has_report: bool = False,
     api: GitHubApi | None = None,
+    secrets: Secrets | None = None,
 ) -> Published:
     """Post (create or edit) the sticky comment for `document`; never raises for GitHub trouble.
 
     When it cannot post, a notice goes to the job summary, followed by the comment unless
-    `summary_has_report` (the `check` hook: the report is already there).
+    `summary_has_report` (the `check` hook: the report is already there). `secrets`: the check's
+    (None: those of `env`, which are then masked in the log first).
     """
+    if secrets is None:
+        secrets = Secrets.from_env(env)
+        if actions.in_actions(env):
+            actions.add_masks(secrets.mask_values())
+    document = secrets.redact_data(document)
     body = render_body(document, template_path)  # ConfigError on a broken user template: the caller's exit 2
     token = env.get("GITHUB_TOKEN", "")
-    if token and actions.in_actions(env):
-        actions.add_mask(token)
     event = ci.event_payload(env)
     event_name = env.get("GITHUB_EVENT_NAME", "")
     repository = env.get("GITHUB_REPOSITORY") or document["context"].get("repository")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gate import __version__, paths
+from gate import __version__, paths, secrets
 from gate.compare.model import Baseline, Decision, Verdict
 from gate.energy.model import RunSummary
 
@@ -106,7 +106,10 @@ def build_document(
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write atomically: a reader never sees half a result."""
+    """Write atomically: a reader never sees half a result. Redacted (gate.secrets) before it is
+    serialised, as JSON escaping could hide a value: every result, spooled run and `--json` file
+    passes here."""
+    document = secrets.active_secrets().redact_data(document)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

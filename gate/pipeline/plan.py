@@ -3,6 +3,9 @@
 `survey` reads the budget and the surroundings (CI context, hardware); `complete` adds what needs
 outside sources (carbon intensity, the tracking URI). Two steps, so that a carbon source that fails
 still leaves the context and hardware in the error's result document.
+
+`survey` also settles the check's secrets (gate.secrets) as soon as the budget names its carbon
+tokens: from then on the benchmark inherits none of them and every output is redacted with them.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from gate.config.budget import BaselineSpec, BenchmarkSpec, Budget, ComparisonMo
 from gate.config.load import load_budget
 from gate.devices import hardware as hardware_detection
 from gate.devices.hardware import Hardware
+from gate.github import actions
 from gate.github import context as ci
 from gate.github.context import CiContext
 from gate.output.result import local_result_path
+from gate.secrets import Secrets, activate
 from gate.tracking import schema
 
 NO_CARBON_SOURCE = "No carbon source in the budget file: gCO2eq not computed."
@@ -54,6 +59,7 @@ class Survey:
     context: CiContext
     hardware: Hardware
     notes: tuple[str, ...]  # for the whole check (other processes on the GPU, GPU selection)
+    secrets: Secrets  # the credentials in the environment, the budget's carbon tokens among them
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,10 @@ class Plan:
     def benchmarks(self) -> tuple[BenchmarkSpec, ...]:
         return self.survey.benchmarks
 
+    @property
+    def secrets(self) -> Secrets:
+        return self.survey.secrets
+
 
 @dataclass(frozen=True)
 class Job:
@@ -107,6 +117,7 @@ def job(the_plan: Plan, spec: BenchmarkSpec) -> Job:
 
 def survey(opts: CheckOptions, *, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> Survey:
     budget = load_budget(opts.budget_path)
+    found = check_secrets(budget, env)
     for warning in budget.warnings:
         log(f"warning: {warning}")
     if opts.comparison_mode is not None:
@@ -120,7 +131,18 @@ def survey(opts: CheckOptions, *, env: Mapping[str, str], cwd: Path, log: Callab
         commit=opts.commit or detected.commit,
     )
     hw = hardware_detection.detect()
-    return Survey(opts, budget, tuple(_override(spec, opts) for spec in chosen), context, hw, tuple(hw.warnings()))
+    specs = tuple(_override(spec, opts) for spec in chosen)
+    return Survey(opts, budget, specs, context, hw, tuple(hw.warnings()), found)
+
+
+def check_secrets(budget: Budget, env: Mapping[str, str]) -> Secrets:
+    """The check's secrets, activated for this process; in GitHub Actions also masked in the log, before
+    anything (the benchmark's output above all) could print one."""
+    found = Secrets.from_env(env, [source.token_env for source in budget.carbon.sources])
+    activate(found)
+    if actions.in_actions(env):
+        actions.add_masks(found.mask_values())
+    return found
 
 
 def complete(found: Survey, *, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> Plan:

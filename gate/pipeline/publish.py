@@ -3,6 +3,9 @@
 The result file, `--json`, the report file and stdout, the job summary, the step outputs,
 annotations and the PR comment. Each is written independently of the others; posting the comment
 never changes what the check decided (only a broken user template does: exit 2).
+
+They are all made from one result document, redacted with the check's secrets (gate.secrets) when it
+is built, so that no rendering (Markdown or JSON escaping) can carry a secret past the redaction.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from gate.github.context import CiContext
 from gate.output import report
 from gate.output.result import BenchmarkOutcome, build_document, write_json
 from gate.pipeline.plan import CheckOptions, Plan, Survey
+from gate.secrets import Secrets, active_secrets, describe_uri
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,12 @@ class Snapshot:
     tracking_uri: str | None = None
     result_path: Path | None = None
     outcomes: tuple[BenchmarkOutcome, ...] = ()
+    secrets: Secrets | None = None  # None until the budget is read: the gate's own environment's
 
     def surveyed(self, survey: Survey) -> Snapshot:
-        return replace(self, context=survey.context, hardware=survey.hardware, notes=survey.notes)
+        return replace(
+            self, context=survey.context, hardware=survey.hardware, notes=survey.notes, secrets=survey.secrets
+        )
 
     def planned(self, plan: Plan) -> Snapshot:
         return replace(self, notes=plan.notes, tracking_uri=plan.tracking_uri)
@@ -54,11 +61,11 @@ class Snapshot:
 
     def document(self, verdict_: Verdict, exit_code: int | None, error: GateError | None = None) -> dict[str, Any]:
         hw = self.hardware
-        return build_document(
+        document = build_document(
             verdict=verdict_,
             exit_code=exit_code,
             budget_file=str(self.options.budget_path),
-            tracking_uri=self.tracking_uri,
+            tracking_uri=describe_uri(self.tracking_uri) if self.tracking_uri else None,
             context=self.context.to_dict() if self.context else {},
             hardware={**hw.to_dict(), "description": hw.describe()}
             if hw
@@ -67,6 +74,11 @@ class Snapshot:
             notes=list(self.notes),
             error={"title": error.title, "message": error.render(), "hint": None} if error else None,
         )
+        return self.redactor.redact_data(document)
+
+    @property
+    def redactor(self) -> Secrets:
+        return self.secrets or active_secrets()
 
 
 def save(seen: Snapshot) -> None:
@@ -92,11 +104,12 @@ def finish(seen: Snapshot, env: Mapping[str, str], cwd: Path, log: Callable[[str
     _outputs(seen, document, env, cwd, log)
     for outcome in seen.outcomes:
         _annotate_checks(seen.options, outcome, env)
-    comment_exit = _comment(seen.options, document, env, log)
+    comment_exit = _comment(seen.options, document, env, log, seen.redactor)
     return int(exit_code) if comment_exit is None else comment_exit
 
 
 def failure(seen: Snapshot, exc: GateError, env: Mapping[str, str], log: Callable[[str], None]) -> int:
+    seen = seen if seen.secrets is not None else replace(seen, secrets=Secrets.from_env(env))
     log(f"error: {exc.render()}")
     _annotate_error(exc, env)
     document = seen.document("error", int(exc.exit_code), exc)
@@ -118,7 +131,7 @@ def _outputs(
         write_json(seen.result_path, document)
     if opts.json_path is not None:
         write_json(opts.json_path, document)
-    markdown = report.render(document)
+    markdown = seen.redactor.redact(report.render(document))
     report_path = opts.report_path or paths.report_file(cwd)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(markdown, encoding="utf-8")
@@ -171,7 +184,11 @@ def _annotate_error(exc: GateError, env: Mapping[str, str]) -> None:
 
 
 def _comment(
-    opts: CheckOptions, document: dict[str, Any], env: Mapping[str, str], log: Callable[[str], None]
+    opts: CheckOptions,
+    document: dict[str, Any],
+    env: Mapping[str, str],
+    log: Callable[[str], None],
+    redactor: Secrets,
 ) -> int | None:
     """The PR comment, after every output is written: only a broken user template changes the exit code."""
     from gate.github import publish
@@ -186,6 +203,7 @@ def _comment(
             check_run=opts.check_run or publish.enabled_check_run(env),
             log=log,
             summary_has_report=True,
+            secrets=redactor,
         )
     except ConfigError as exc:
         log(f"error: {exc.render()}")

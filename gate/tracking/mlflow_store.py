@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
 
+from gate import secrets
 from gate.compare import baseline_rules
 from gate.compare.model import Baseline
 from gate.errors import ConfigError, TrackingError
@@ -263,8 +264,16 @@ class MlflowStore:
         """Log `record` as one run, idempotently: (run id, URL, whether this call created it).
 
         A finished run with the record's result id means it was logged before: nothing is written. A
-        run left unfinished by an interrupted upload is deleted and the record logged afresh.
+        run left unfinished by an interrupted upload is deleted and the record logged afresh. Its tags
+        and params are redacted (gate.secrets): MLflow's readers are not the job's.
         """
+        active = secrets.active_secrets()
+        record = replace(
+            record,
+            run_name=active.redact(record.run_name),
+            params=active.redact_data(record.params),
+            tags=active.redact_data(record.tags),
+        )
         experiment_id = self.experiment_id(record.experiment, create=True)
         assert experiment_id is not None
         run_id, created = self._call("logging the run", lambda: self._log_record_once(experiment_id, record))

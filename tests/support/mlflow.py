@@ -101,6 +101,32 @@ def start_mlflow_server(
     pytest.fail(f"mlflow server did not answer /health within {SERVER_START_TIMEOUT_S} s")
 
 
+def start_basic_auth_server(
+    workdir: Path, *, admin_username: str = "admin", admin_password: str, default_permission: str = "READ"
+) -> MlflowServer:
+    """`mlflow server --app-name basic-auth`: every request needs a user; `default_permission` for all."""
+    pytest.importorskip("flask_wtf", reason="the basic-auth app needs mlflow[auth] (the test extra installs it)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "basic_auth.ini"
+    config.write_text(
+        "[mlflow]\n"
+        f"default_permission = {default_permission}\n"
+        f"database_uri = sqlite:///{workdir / 'users.db'}\n"
+        f"admin_username = {admin_username}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+        encoding="utf-8",
+    )
+    return start_mlflow_server(
+        workdir,
+        extra_args=("--app-name", "basic-auth"),
+        extra_env={
+            "MLFLOW_AUTH_CONFIG_PATH": str(config),
+            "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password,
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": uuid.uuid4().hex,
+        },
+    )
+
+
 def stop_mlflow_server(server: MlflowServer) -> None:
     if server.process.poll() is None:
         os.killpg(server.process.pid, 15)
@@ -167,10 +193,16 @@ def _hide_password(url: str) -> str:
 # --- reading back what the gate logged ------------------------------------------------------------
 
 
-def search_runs(server: MlflowServer, experiment: str, filter_string: str = "") -> list[dict[str, Any]]:
-    """The experiment's runs, oldest first, through MLflow's REST API (not the gate's client)."""
+def search_runs(
+    server: MlflowServer, experiment: str, filter_string: str = "", *, auth: tuple[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The experiment's runs, oldest first, through MLflow's REST API (not the gate's client); `auth`:
+    a basic-auth server's user and password."""
     response = requests.get(
-        f"{server.url}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": experiment}, timeout=10
+        f"{server.url}/api/2.0/mlflow/experiments/get-by-name",
+        params={"experiment_name": experiment},
+        auth=auth,
+        timeout=10,
     )
     response.raise_for_status()
     experiment_id = response.json()["experiment"]["experiment_id"]
@@ -182,6 +214,7 @@ def search_runs(server: MlflowServer, experiment: str, filter_string: str = "") 
             "order_by": ["attributes.start_time ASC"],
             "max_results": 1000,
         },
+        auth=auth,
         timeout=10,
     )
     response.raise_for_status()

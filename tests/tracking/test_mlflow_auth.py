@@ -10,7 +10,14 @@ import pytest
 from gate.errors import TrackingError
 from gate.retry import RetryPolicy
 from gate.tracking.mlflow_store import MlflowStore
-from tests.support.mlflow import HW, MlflowServer, experiment_name, record, start_mlflow_server, stop_mlflow_server
+from tests.support.mlflow import (
+    HW,
+    MlflowServer,
+    experiment_name,
+    record,
+    start_basic_auth_server,
+    stop_mlflow_server,
+)
 
 pytestmark = pytest.mark.slow
 ADMIN_PASSWORD = f"pw-{uuid.uuid4().hex}"
@@ -18,26 +25,7 @@ ADMIN_PASSWORD = f"pw-{uuid.uuid4().hex}"
 
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    pytest.importorskip("flask_wtf", reason="the basic-auth app needs mlflow[auth] (the test extra installs it)")
-    workdir = tmp_path_factory.mktemp("mlflow-auth")
-    config = workdir / "basic_auth.ini"
-    config.write_text(
-        "[mlflow]\n"
-        "default_permission = READ\n"
-        f"database_uri = sqlite:///{workdir / 'users.db'}\n"
-        "admin_username = admin\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
-        encoding="utf-8",
-    )
-    server = start_mlflow_server(
-        workdir,
-        extra_args=("--app-name", "basic-auth"),
-        extra_env={
-            "MLFLOW_AUTH_CONFIG_PATH": str(config),
-            "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "MLFLOW_FLASK_SERVER_SECRET_KEY": uuid.uuid4().hex,
-        },
-    )
+    server = start_basic_auth_server(tmp_path_factory.mktemp("mlflow-auth"), admin_password=ADMIN_PASSWORD)
     yield server
     stop_mlflow_server(server)
 
