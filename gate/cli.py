@@ -13,6 +13,7 @@ import click
 
 from gate import __version__, paths
 from gate.config.budget import ComparisonMode
+from gate.errors import GateError
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -21,6 +22,7 @@ Exit codes:
   2  invalid configuration or usage
   3  the benchmark failed (non-zero exit, timeout, killed, bad metrics file)
   4  the gate itself could not work (e.g. energy could not be measured)
+  129, 130, 143  cancelled by SIGHUP, SIGINT or SIGTERM (what was measured is kept)
 """
 
 
@@ -114,7 +116,12 @@ def check(
         comment_template=comment_template,
         check_run=check_run,
     )
-    _exit(lambda: check_command.run(options, env=os.environ, cwd=Path.cwd()))
+
+    def cancellable_check() -> int:
+        with check_command.cancellable():
+            return check_command.run(options, env=os.environ, cwd=Path.cwd())
+
+    _exit(cancellable_check)
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -389,6 +396,9 @@ def _exit(command: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         click.echo("green-gate: interrupted", err=True)
         code = 130
+    except GateError as exc:  # one the command could not turn into its exit code (a signal as it ended)
+        click.echo(f"green-gate: {exc.render()}", err=True)
+        code = int(exc.exit_code)
     except Exception:  # a bug: show everything, with its own exit code
         traceback.print_exc()
         click.echo("green-gate: internal error (exit 4); please report it with the traceback above", err=True)

@@ -12,6 +12,8 @@ subclass of it that refines the title or carries data, never one that sets its o
     TrackingError            4     MLflow
     CarbonSourceUnavailable  4     carbon-intensity sources (Electricity Maps, codecarbon's data)
     GitHubError              4     the GitHub REST API
+    OutputError              4     writing the result file, `--json`, the report file
+    Cancelled                128+N the check stopped by signal N: 129 SIGHUP, 130 SIGINT, 143 SIGTERM
 
 GateError itself (exit 4) is the root, not raised by itself. The CLI turns any other exception
 into exit 4 with its traceback: a bug, not a known failure.
@@ -28,6 +30,10 @@ class ExitCode(IntEnum):
     USAGE = 2  # invalid configuration or usage
     BENCHMARK_FAILED = 3  # non-zero exit, timeout, killed, unreadable metrics file
     INTERNAL = 4  # the gate itself could not work (nothing measurable, unexpected error)
+    # Cancelled: 128 + the signal's number, what a shell reports for a process a signal ended.
+    HANGUP = 129  # SIGHUP: the terminal or session went away
+    INTERRUPTED = 130  # SIGINT: Ctrl-C
+    TERMINATED = 143  # SIGTERM: the CI job was cancelled or timed out
 
 
 # A message quotes enough of a user's value or key to find it, never a whole pasted blob.
@@ -124,3 +130,31 @@ class GitHubError(GateError):
     def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+
+
+class OutputError(GateError):
+    """An output file could not be written (unwritable folder, disk full); the measurement itself is kept."""
+
+    exit_code = ExitCode.INTERNAL
+    title = "cannot write output"
+
+
+# The signals the check stops on, by number, and the exit code each gives.
+CANCEL_EXIT_CODES = {1: ExitCode.HANGUP, 2: ExitCode.INTERRUPTED, 15: ExitCode.TERMINATED}
+CANCEL_SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 15: "SIGTERM"}
+
+
+class Cancelled(GateError):
+    """The check was stopped by a signal (a cancelled CI job, Ctrl-C); what was measured is kept."""
+
+    title = "cancelled"
+
+    def __init__(self, signum: int) -> None:
+        name = CANCEL_SIGNAL_NAMES.get(signum, f"signal {signum}")
+        super().__init__(
+            f"cancelled by {name}: the benchmark's processes were stopped; the result holds the repeats "
+            "measured before it",
+            hint="run the check again to measure every repeat",
+        )
+        self.signum = signum
+        self.exit_code = CANCEL_EXIT_CODES.get(signum, ExitCode.INTERNAL)

@@ -52,11 +52,13 @@ def run_benchmark(
     log: Callable[[str], None],
     visible_gpus: Callable[[], tuple[nvml.GpuInfo, ...]] = nvml.visible_gpus,
     thermal: ThermalControl | None = None,
+    on_repeat: Callable[[tuple[RepeatResult, ...]], None] | None = None,
 ) -> BenchmarkRun:
     """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure.
 
     Raises GpuUnavailableError (exit 2) before running anything when a GPU is required but absent.
-    `thermal` (cool-down, start temperature) acts before each measured execution.
+    `thermal` (cool-down, start temperature) acts before each measured execution; `on_repeat` gets
+    the repeats so far after each measured one (to save them before the next can be lost).
     """
     require_gpu(spec, visible_gpus)
     run = BenchmarkRun(spec)
@@ -102,4 +104,6 @@ def run_benchmark(
             for note in reading.notes:
                 log(f"[{spec.name}] {label}: {note}")
             log(f"[{spec.name}] {label}: {reading.energy_j:.4g} J in {reading.duration_s:.3g} s")
+            if on_repeat is not None:
+                on_repeat(tuple(run.repeats))
     return run

@@ -2,21 +2,23 @@
 
 plan, then for each benchmark: measure (history or paired), save, find the baseline, decide,
 pair when auto mode needs it, record, apply the outage policy; then publish. Each stage returns
-frozen data; only this module strings them together. The local result file is written as soon as
-a benchmark is measured, before MLflow is asked anything.
+frozen data; only this module strings them together. The local result file is written after each
+measured repeat and again once a benchmark is measured, before MLflow is asked anything.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from gate import console
 from gate.compare.model import Baseline, Decision
 from gate.energy.meter import EnergyMeter
-from gate.errors import GateError
+from gate.errors import CANCEL_EXIT_CODES, Cancelled, GateError
 from gate.output.result import BenchmarkOutcome
 from gate.pipeline import baseline, decide, measure, paired, plan, publish, record
 from gate.pipeline.measure import Measurement
@@ -24,7 +26,33 @@ from gate.pipeline.plan import CheckOptions, Job, Plan
 from gate.pipeline.publish import Snapshot
 from gate.tracking import schema
 
-__all__ = ["CheckOptions", "run"]
+__all__ = ["CheckOptions", "cancellable", "run"]
+
+
+@contextlib.contextmanager
+def cancellable() -> Iterator[None]:
+    """SIGTERM, SIGINT and SIGHUP raise gate.errors.Cancelled in the main thread while the check runs.
+
+    The exception unwinds through the benchmark's `finally` (its process group ended, its temporary
+    folder removed) to the check's error path, which writes the result with what was measured. A
+    second signal while that happens is ignored, so that the cleanup it would cut short completes.
+    """
+    fired = False
+
+    def handler(signum: int, _frame: object) -> None:
+        nonlocal fired
+        if fired:
+            return
+        fired = True
+        raise Cancelled(signum)
+
+    numbers = [n for n in CANCEL_EXIT_CODES if n in {s.value for s in signal.Signals}]
+    previous = {n: signal.signal(n, handler) for n in numbers}
+    try:
+        yield
+    finally:
+        for number, before in previous.items():
+            signal.signal(number, before)
 
 
 def run(
@@ -53,7 +81,14 @@ def run(
             job = plan.job(the_plan, spec)
             before = seen
             seen = before.adding(_outcome(job, Measurement(None)))
-            seen = before.adding(_benchmark(job, meter, tracking, publish.saver(before), log))
+
+            def keep(outcome: BenchmarkOutcome, before: Snapshot = before) -> None:
+                # The latest partial outcome is what the error path writes if the check stops here.
+                nonlocal seen
+                seen = before.adding(outcome)
+                publish.save(seen)
+
+            seen = before.adding(_benchmark(job, meter, tracking, keep, log))
             publish.save(seen)
         return publish.finish(seen, env, cwd, log)
     except GateError as exc:
@@ -74,7 +109,7 @@ def _benchmark(
     if budget.comparison.mode == "paired":
         measured = paired.measure_paired(job, meter, log)
     else:
-        measured = measure.measure(job, meter, log)
+        measured = measure.measure(job, meter, log, on_repeat=lambda partial: save(_outcome(job, partial)))
     save(_outcome(job, measured))  # nothing measured is lost, whatever happens next
 
     store, store_error = tracking.open()

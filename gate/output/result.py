@@ -5,6 +5,7 @@ Format version 1. Top-level `verdict` is one of pass, warn, fail, error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -16,6 +17,7 @@ from typing import Any
 from gate import __version__, paths, secrets
 from gate.compare.model import Baseline, Decision, Verdict
 from gate.energy.model import RunSummary
+from gate.errors import OutputError
 
 FORMAT_VERSION = 1
 RESULT_SCHEMA = "result.v1.schema.json"
@@ -110,12 +112,32 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     serialised, as JSON escaping could hide a value: every result, spooled run and `--json` file
     passes here."""
     document = secrets.active_secrets().redact_data(document)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, sort_keys=False)
-        handle.write("\n")
-    os.replace(tmp, path)
+    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:  # an unwritable or missing folder, a full disk
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise write_error(path, exc) from None
+
+
+def write_error(path: Path, exc: OSError) -> OutputError:
+    """The error for an output file that could not be written: which, why, and what to change."""
+    # mkdir(parents=True) on a path through a regular file says "File exists": name the real problem.
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        reason = "part of its folder path is a file, not a folder"
+    else:
+        reason = exc.strerror or str(exc)
+    return OutputError(
+        f"cannot write {path}: {reason}",
+        hint="free disk space, or make the folder writable, or give another path (--json, --report-file)",
+    )
 
 
 def load_document(path: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from gate.compare import verdict
 from gate.compare.model import Baseline
 from gate.config.budget import BenchmarkSpec, Rules
 from gate.energy.meter import EnergyMeter
-from gate.energy.model import RunSummary
+from gate.energy.model import RepeatResult, RunSummary
 from gate.energy.summary import summarise
 from gate.pipeline.plan import Job
 
@@ -36,13 +36,26 @@ class Measurement:
         return self.baseline is not None and self.baseline.paired
 
 
-def measure(job: Job, meter: EnergyMeter, log: Callable[[str], None]) -> Measurement:
+def measure(
+    job: Job,
+    meter: EnergyMeter,
+    log: Callable[[str], None],
+    *,
+    on_repeat: Callable[[Measurement], None] | None = None,
+) -> Measurement:
+    """`on_repeat` gets the measurement of the repeats so far after each one, as a partial result."""
     spec = job.spec
     thermal = thermal_control(spec)
     error: str | None = None
     tail: tuple[str, ...] = ()
+
+    def partial(repeats: tuple[RepeatResult, ...]) -> None:
+        if on_repeat is not None:
+            notes = tuple(thermal.notes) if thermal else ()
+            on_repeat(Measurement(summarise(list(repeats), job.plan.intensity), notes=notes))
+
     try:
-        repeats = run_benchmark(spec, meter, echo=console.echo, log=log, thermal=thermal).repeats
+        repeats = run_benchmark(spec, meter, echo=console.echo, log=log, thermal=thermal, on_repeat=partial).repeats
     except BenchmarkFailed as exc:
         error, tail, repeats = exc.render(), exc.tail, exc.completed
     summary = summarise(repeats, job.plan.intensity) if repeats else None

@@ -10,21 +10,22 @@ is built, so that no rendering (Markdown or JSON escaping) can carry a secret pa
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gate import paths
+from gate import console, paths
 from gate.compare import verdict
 from gate.compare.model import Verdict
 from gate.devices.hardware import Hardware
-from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError
+from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, OutputError
 from gate.github import actions
 from gate.github.context import CiContext
 from gate.output import report
-from gate.output.result import BenchmarkOutcome, build_document, write_json
+from gate.output.result import BenchmarkOutcome, build_document, write_error, write_json
 from gate.pipeline.plan import CheckOptions, Plan, Survey
 from gate.secrets import Secrets, active_secrets, describe_uri
 
@@ -82,14 +83,15 @@ class Snapshot:
 
 
 def save(seen: Snapshot) -> None:
-    """The partial result, after each measurement: nothing measured is lost, whatever happens next."""
+    """The partial result, after each repeat: nothing measured is lost, whatever happens next.
+
+    A partial save that cannot be written only warns: the check goes on, and its last write reports
+    the failure with the whole result."""
     if seen.result_path is not None:
-        write_json(seen.result_path, seen.document(seen.verdict, None))
-
-
-def saver(seen: Snapshot) -> Callable[[BenchmarkOutcome], None]:
-    """Saves the partial result with one more benchmark's outcome than `seen` has."""
-    return lambda outcome: save(seen.adding(outcome))
+        try:
+            write_json(seen.result_path, seen.document(seen.verdict, None))
+        except OutputError as exc:
+            console.log(f"warning: {exc.render()}")
 
 
 def finish(seen: Snapshot, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> int:
@@ -101,10 +103,13 @@ def finish(seen: Snapshot, env: Mapping[str, str], cwd: Path, log: Callable[[str
     else:
         exit_code = ExitCode.OK
     document = seen.document(overall, int(exit_code))
-    _outputs(seen, document, env, cwd, log)
+    unwritten = _outputs(seen, document, env, cwd, log)
     for outcome in seen.outcomes:
         _annotate_checks(seen.options, outcome, env)
     comment_exit = _comment(seen.options, document, env, log, seen.redactor)
+    if unwritten:
+        _rescue(document, log)
+        return int(unwritten[0].exit_code)
     return int(exit_code) if comment_exit is None else comment_exit
 
 
@@ -113,37 +118,70 @@ def failure(seen: Snapshot, exc: GateError, env: Mapping[str, str], log: Callabl
     log(f"error: {exc.render()}")
     _annotate_error(exc, env)
     document = seen.document("error", int(exc.exit_code), exc)
-    if seen.result_path is not None:
-        write_json(seen.result_path, document)
-    if seen.options.json_path is not None:
-        write_json(seen.options.json_path, document)
+    unwritten: list[OutputError] = []
+    for path in (seen.result_path, seen.options.json_path):
+        if path is not None:
+            _write(path, document, unwritten, env, log)
+    if unwritten:
+        _rescue(document, log)
     if isinstance(exc, BenchmarkError) or seen.outcomes:
         actions.append_step_summary(env, report.render(document))
     actions.set_outputs(env, {"verdict": "error"})
     return int(exc.exit_code)
 
 
+def _write(
+    path: Path,
+    document: dict[str, Any],
+    unwritten: list[OutputError],
+    env: Mapping[str, str],
+    log: Callable[[str], None],
+) -> None:
+    """Write one result file; a failure is logged and kept in `unwritten`, and the other outputs still written."""
+    try:
+        write_json(path, document)
+    except OutputError as exc:
+        log(f"error: {exc.render()}")
+        _annotate_error(exc, env)
+        unwritten.append(exc)
+
+
+def _rescue(document: dict[str, Any], log: Callable[[str], None]) -> None:
+    """The result document on stderr as one JSON line, when a file that should hold it could not be written."""
+    log("the result document follows on one line, as the result file would hold it")
+    sys.stderr.write(json.dumps(document, separators=(",", ":")) + "\n")
+    sys.stderr.flush()
+
+
 def _outputs(
     seen: Snapshot, document: dict[str, Any], env: Mapping[str, str], cwd: Path, log: Callable[[str], None]
-) -> None:
+) -> list[OutputError]:
+    """Every output of a finished check; returns the files that could not be written."""
     opts = seen.options
-    if seen.result_path is not None:
-        write_json(seen.result_path, document)
-    if opts.json_path is not None:
-        write_json(opts.json_path, document)
+    unwritten: list[OutputError] = []
+    for path in (seen.result_path, opts.json_path):
+        if path is not None:
+            _write(path, document, unwritten, env, log)
     markdown = seen.redactor.redact(report.render(document))
     report_path = opts.report_path or paths.report_file(cwd)
-    report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(markdown, encoding="utf-8")
+    try:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(markdown, encoding="utf-8")
+    except OSError as exc:
+        error = write_error(report_path, exc)
+        log(f"error: {error.render()}")
+        _annotate_error(error, env)
+        unwritten.append(error)
     sys.stdout.write(markdown)
     sys.stdout.flush()
-    actions.append_step_summary(env, markdown)
+    actions.append_step_summary(env, markdown, full_at=str(report_path))
     outputs = {"verdict": document["verdict"], "report_path": str(report_path)}
     if seen.result_path is not None:
         outputs["result_path"] = str(seen.result_path)
     outputs.update(_headline_outputs(document))
     actions.set_outputs(env, outputs)
     log(f"verdict: {document['verdict']} (report: {report_path})")
+    return unwritten
 
 
 def _headline_outputs(document: dict[str, Any]) -> dict[str, str]:

@@ -71,6 +71,18 @@ def test_warmups_run_unmeasured_then_repeats_are_measured(tmp_path: Path) -> Non
     assert logged[0].startswith("[t] warm-up 1/2:") and any(line.startswith("[t] repeat 3/3:") for line in logged)
 
 
+def test_on_repeat_gets_the_repeats_so_far_after_each_measured_one(tmp_path: Path) -> None:
+    seen: list[tuple[int | None, ...]] = []
+    run_benchmark(
+        spec(tmp_path, COUNTING, repeats=3, warmup=1),
+        WallClockMeter(),
+        echo=lambda _: None,
+        log=lambda _: None,
+        on_repeat=lambda repeats: seen.append(tuple(r.predictions for r in repeats)),
+    )
+    assert seen == [(200,), (200, 300), (200, 300, 400)]  # nothing for the warm-up
+
+
 def test_failure_in_a_repeat_keeps_the_completed_ones(tmp_path: Path) -> None:
     script = COUNTING + "print('step', n)\nif n == 3: raise SystemExit(2)\n"
     with pytest.raises(BenchmarkFailed) as info:

@@ -21,11 +21,28 @@ class CliResult:
     stderr: str
 
 
+def _child_env(env: dict[str, str] | None) -> dict[str, str]:
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLFLOW_", "GREEN_GATE_"))}
+    child_env.update(env or {})
+    return child_env
+
+
+def start_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start the real CLI as run_cli does, without waiting: for tests that signal it while it runs."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gate", *args],
+        cwd=cwd,
+        env=_child_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout_s: float = 300) -> CliResult:
     """Run the real `green-gate` CLI in a child process; none of this process's GitHub, MLflow or
     green-gate settings leak into it, only `env`."""
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLFLOW_", "GREEN_GATE_"))}
-    child_env.update(env or {})
+    child_env = _child_env(env)
     proc = subprocess.run(
         [sys.executable, "-m", "gate", *args],
         cwd=cwd,
