@@ -48,7 +48,9 @@ URI_ENV_VARS = ("MLFLOW_TRACKING_URI", "INPUT_MLFLOW_TRACKING_URI")
 MIN_SECRET_CHARS = 4
 MASK = "***"
 
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+# A scheme starts where no scheme character precedes it and is at most 32 characters, so a long
+# unbroken line (a benchmark may print megabytes) is scanned in linear time, not quadratic.
+_URL_USERINFO = re.compile(r"(?<![a-zA-Z0-9+.-])(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)[^/@\s]{1,512}@")
 # The scheme is taken whole when present (possessive), so that it is never read as the value.
 _AUTHORIZATION = re.compile(r"(?i)\b(authorization\s*[:=]\s*(?:(?:bearer|basic|token)\s+)?+)[^\s\"',;]{4,}")
 # A bearer/basic value only when it looks like one (8+ token characters with a digit), so that

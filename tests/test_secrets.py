@@ -268,3 +268,14 @@ def test_the_action_entrypoint_still_masks_its_inputs(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "::add-mask::ghs_action_input"
     assert "ghs_action_input" not in "\n".join(err[1:])
+
+
+def test_redaction_of_a_long_unbroken_line_is_linear_not_quadratic() -> None:
+    """A benchmark may print megabytes on one line; each scheme-like pattern must not rescan it."""
+    import time
+
+    secrets_ = Secrets.from_env({"MLFLOW_TRACKING_URI": "https://bob:hunter22@host/x"})
+    started = time.perf_counter()
+    assert secrets_.redact("x" * 2_000_000) == "x" * 2_000_000
+    assert time.perf_counter() - started < 10  # quadratic took over 60 s for 300,000 characters
+    assert secrets_.redact("see https://bob:hunter22@host/x") == "see https://***@host/x"

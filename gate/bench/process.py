@@ -12,12 +12,13 @@ import json
 import math
 import os
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -36,6 +37,10 @@ MAX_QUALITY_METRICS = 1000
 MAX_PREDICTIONS = 10**15
 _ONE_OBJECT = 'write one JSON object, e.g. {"predictions": 12800, "accuracy": 0.912}'
 TAIL_LINES = 40
+# The tail goes into the report, the job summary (1 MiB at most) and the PR comment: one long line
+# (a progress bar redrawn with CR, a dumped array) must not crowd out the lines that explain a failure.
+MAX_TAIL_LINE_CHARS = 2000
+MAX_TAIL_CHARS = 64 * 1024
 KILL_GRACE_S = 5.0
 
 
@@ -195,22 +200,22 @@ def execute(
         reader.start()
         timed_out = False
         try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            duration_s = time.perf_counter() - start
+        finally:
+            # Also stray children left by the benchmark, and the whole group when the gate is cancelled
+            # (gate.errors.Cancelled raised in the wait): an orphan would hold the GPU for the next job.
             _kill_group(proc)
-        except BaseException:  # Ctrl-C or a signal to the gate: take the benchmark down with it
-            _kill_group(proc)
-            raise
-        duration_s = time.perf_counter() - start
-        _kill_group(proc)  # stray children left by the benchmark
         reader.join(timeout=KILL_GRACE_S)
         metrics_text = _read_metrics(metrics_path)
     return Execution(
         returncode=None if timed_out else proc.returncode,
         duration_s=duration_s,
         timed_out=timed_out,
-        tail=tuple(tail),
+        tail=cap_tail(tail),
         metrics_text=metrics_text,
     )
 
@@ -218,8 +223,8 @@ def execute(
 def _read_metrics(path: Path) -> str | None:
     """What the benchmark wrote, at most one byte past the limit: enough for parse_metrics to refuse it."""
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_METRICS_BYTES + 1)
+        # Non-blocking: opening a FIFO for reading would otherwise wait forever for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:  # e.g. the benchmark made the path a folder
@@ -227,15 +232,63 @@ def _read_metrics(path: Path) -> str | None:
             f"cannot read ${METRICS_ENV}: {exc.strerror or exc}",
             hint=f"write one JSON file at the path ${METRICS_ENV} names",
         ) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise BenchmarkError(
+                f"${METRICS_ENV} is {_file_kind(mode)}, not a regular file: the gate reads only a regular file",
+                hint=f"write one JSON file at the path ${METRICS_ENV} names",
+            )
+        with os.fdopen(fd, "rb") as handle:
+            raw = handle.read(MAX_METRICS_BYTES + 1)
+    except OSError as exc:
+        raise BenchmarkError(
+            f"cannot read ${METRICS_ENV}: {exc.strerror or exc}",
+            hint=f"write one JSON file at the path ${METRICS_ENV} names",
+        ) from None
     return raw.decode("utf-8", errors="replace")
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
 
 
 def _pump(stream: IO[bytes], tail: deque[str], echo: Callable[[str], None]) -> None:
     for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        tail.append(line)
+        tail.append(_cap_line(line))
         echo(line)
     stream.close()
+
+
+def _cap_line(line: str) -> str:
+    if len(line) <= MAX_TAIL_LINE_CHARS:
+        return line
+    return f"{line[:MAX_TAIL_LINE_CHARS]}… ({len(line) - MAX_TAIL_LINE_CHARS:,} characters cut)"
+
+
+def cap_tail(lines: Iterable[str]) -> tuple[str, ...]:
+    """The last of `lines` (each already cut to MAX_TAIL_LINE_CHARS) within MAX_TAIL_CHARS in all;
+    the lines left out at the start are counted in a first line of their own."""
+    capped = list(lines)
+    kept: list[str] = []
+    total_chars = 0
+    for line in reversed(capped):
+        # Room for the count line too, so the whole tail stays within the cap.
+        if total_chars + len(line) + 40 > MAX_TAIL_CHARS:
+            break
+        kept.append(line)
+        total_chars += len(line)
+    kept.reverse()
+    cut_lines = len(capped) - len(kept)
+    return (f"… ({cut_lines} earlier lines cut)", *kept) if cut_lines else tuple(kept)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -16,6 +16,10 @@ from gate.secrets import MIN_SECRET_CHARS
 
 Level = Literal["error", "warning", "notice"]
 
+# GitHub refuses a step's summary file past 1 MiB (and shows none of it), so every append shares it.
+MAX_STEP_SUMMARY_BYTES = 1024 * 1024
+_CUT_NOTICE = "\n\n> [!WARNING]\n> The job summary was cut at GitHub's 1 MiB limit; the whole text is in {where}.\n"
+
 
 def in_actions(env: Mapping[str, str]) -> bool:
     return env.get("GITHUB_ACTIONS") == "true"
@@ -54,12 +58,29 @@ def annotate(
     console.line(annotation(level, message, file=file, line=line, title=title))
 
 
-def append_step_summary(env: Mapping[str, str], markdown: str) -> bool:
+def append_step_summary(env: Mapping[str, str], markdown: str, *, full_at: str | None = None) -> bool:
+    """Append `markdown` to the step summary, cut so the file stays within MAX_STEP_SUMMARY_BYTES;
+    a cut ends with a pointer to `full_at` (where the whole text was written), if given."""
     path = env.get("GITHUB_STEP_SUMMARY")
     if not path:
         return False
-    with Path(path).open("a", encoding="utf-8") as handle:
-        handle.write(secrets.redact(markdown).rstrip("\n") + "\n")
+    summary = Path(path)
+    try:
+        used_bytes = summary.stat().st_size
+    except FileNotFoundError:
+        used_bytes = 0
+    data = (secrets.redact(markdown).rstrip("\n") + "\n").encode("utf-8")
+    room_bytes = MAX_STEP_SUMMARY_BYTES - used_bytes
+    if len(data) > room_bytes:
+        where = f"`{full_at}`" if full_at else "the gate's report file"
+        notice = _CUT_NOTICE.format(where=where).encode("utf-8")
+        keep_bytes = room_bytes - len(notice)
+        if keep_bytes < 0:
+            return False
+        # Cut on a character boundary: a split UTF-8 sequence would make the whole file unreadable.
+        data = data[:keep_bytes].decode("utf-8", errors="ignore").encode("utf-8") + notice
+    with summary.open("ab") as handle:
+        handle.write(data)
     return True
 
 

@@ -28,7 +28,15 @@ class CiContext:
 
     @property
     def is_pull_request(self) -> bool:
-        return self.pr_number is not None
+        """A PR, or a PR-like run: one that names the branch it is compared against."""
+        return self.pr_number is not None or self.base_branch is not None
+
+    @property
+    def may_become_baseline(self) -> bool:
+        """A run of a branch itself: never a PR's, nor a deletion push's (its commit is all zeros and it
+        names no branch). A run outside a git checkout has no commit and may still be one."""
+        deletion = self.commit is not None and not self.commit.strip("0")
+        return not self.is_pull_request and bool(self.branch) and not deletion
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

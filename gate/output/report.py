@@ -113,25 +113,75 @@ def render(document: dict[str, Any], template: str = DEFAULT_TEMPLATE) -> str:
     return text
 
 
+# A user template renders text: bounded in size, and in the loops it may run (nested ranges multiply).
+MAX_RENDERED_CHARS = 1024 * 1024
+MAX_RANGE_ITEMS = 10_000
+MAX_RANGE_ITEMS_PER_RENDER = 1_000_000
+
+
+class _TemplateLimit(Exception):
+    """A user template went past a limit or outside its folder: becomes a ConfigError at its line."""
+
+
 def render_user_template(document: dict[str, Any], path: Path) -> str:
     """Render a repository's own template in Jinja's sandbox, with the same context as the packaged ones.
 
-    Any template error becomes a ConfigError naming the file and line (exit code 2).
+    The template sees a copy of the result it cannot modify (the verdict, PR and commit posted come
+    from the gate, never from the template), includes only files inside its own folder (symlinks
+    resolved), and is bounded in its ranges and its rendered size. Any template error becomes a
+    ConfigError naming the file and line (exit code 2).
     """
+    import copy
+
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     path = path.resolve()
-    env = _environment(SandboxedEnvironment, jinja2.FileSystemLoader(str(path.parent)))
+    root = path.parent
+
+    class ConfinedLoader(jinja2.FileSystemLoader):
+        def get_source(self, environment: Any, template: str) -> Any:
+            resolved = (root / template).resolve()
+            if not resolved.is_relative_to(root):
+                raise _TemplateLimit(
+                    f"template {template} resolves to {resolved}, outside the template's folder {root}"
+                )
+            return super().get_source(environment, template)
+
+    env = _environment(ImmutableSandboxedEnvironment, ConfinedLoader(str(root)))
+    range_items = [0]
+
+    def bounded_range(*args: int) -> range:
+        items = range(*args)
+        range_items[0] += len(items)
+        if len(items) > MAX_RANGE_ITEMS or range_items[0] > MAX_RANGE_ITEMS_PER_RENDER:
+            raise _TemplateLimit(
+                f"range() of {len(items):,} items: a template may use ranges of up to {MAX_RANGE_ITEMS:,} items, "
+                f"{MAX_RANGE_ITEMS_PER_RENDER:,} in all"
+            )
+        return items
+
+    env.globals["range"] = bounded_range
     try:
-        text: str = env.get_template(path.name).render(result=document)
-        return text
+        parts: list[str] = []
+        size_chars = 0
+        for part in env.get_template(path.name).generate(result=copy.deepcopy(document)):
+            size_chars += len(part)
+            if size_chars > MAX_RENDERED_CHARS:
+                raise _TemplateLimit(f"the rendered template is over {MAX_RENDERED_CHARS:,} characters")
+            parts.append(part)
+        return "".join(parts)
     except jinja2.TemplateNotFound as exc:
         raise ConfigError(f"template {exc.name} not found", file=str(path), hint="check the template path") from exc
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(
             f"template syntax error: {exc.message}", file=exc.filename or str(path), line=exc.lineno
         ) from exc
+    except _TemplateLimit as exc:
+        file, line = _template_frame(exc, path)
+        raise ConfigError(
+            str(exc), file=file, line=line, hint="keep includes in the template's folder and its output small"
+        ) from None
     except Exception as exc:  # UndefinedError, SecurityError, TypeError, … raised while rendering
         file, line = _template_frame(exc, path)
         raise ConfigError(

@@ -118,7 +118,7 @@ def run_record(
     facts = schema.RunFacts(
         verdict=subject.verdict,
         # Only runs of a branch itself (never a PR's) that stayed within budget become baselines.
-        baseline_eligible=compared and not context.is_pull_request and subject.verdict in ("pass", "warn"),
+        baseline_eligible=compared and context.may_become_baseline and subject.verdict in ("pass", "warn"),
         hardware=plan.hardware.to_dict(),
         command=spec.display_command,
         kind=spec.kind,

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gate import paths
-from gate.errors import ConfigError, TrackingError
+from gate.errors import Cancelled, ConfigError, TrackingError
 from gate.retry import RetryPolicy
 from gate.tracking.credentials import describe_uri, redact
 
@@ -70,7 +70,7 @@ def translated(action: str, uri: str) -> Iterator[None]:
     """Whatever MLflow raises inside leaves as a TrackingError; the gate's own errors pass through."""
     try:
         yield
-    except (TrackingError, ConfigError):
+    except (TrackingError, ConfigError, Cancelled):
         raise
     except Exception as exc:  # MLflow raises many types (MlflowException, requests, sqlalchemy)
         raise translate(exc, action, uri) from exc
@@ -88,6 +88,23 @@ def translate(exc: BaseException, action: str, uri: str, attempts: int = 1) -> T
     else:
         check = "check MLFLOW_TRACKING_URI and that the server is up"
     return TrackingError(
-        redact(f"MLflow at {describe_uri(uri)} failed while {action}{tried}: {first_line[:300]}"),
+        redact(f"MLflow at {describe_uri(uri)} failed while {action}{tried}: {_shorten(first_line)}"),
         hint=f"{check}; {_KEPT}",
     )
+
+
+# The cause of an outage is usually at the end of the message ("… connection refused").
+_HEAD_CHARS = 150
+_TAIL_CHARS = 150
+
+
+def _shorten(text: str) -> str:
+    """`text`, or its start and its end (each cut between words) around an ellipsis."""
+    if len(text) <= _HEAD_CHARS + _TAIL_CHARS:
+        return text
+    head, tail = text[:_HEAD_CHARS], text[-_TAIL_CHARS:]
+    if not text[_HEAD_CHARS].isspace() and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    if not text[-_TAIL_CHARS - 1].isspace() and " " in tail:
+        tail = tail.split(" ", 1)[1]
+    return f"{head.rstrip()} … {tail.lstrip()}"

@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -214,3 +215,33 @@ def test_a_huge_metrics_file_is_not_read_whole(tmp_path: Path) -> None:
     assert result.metrics_text is not None and len(result.metrics_text) <= 1024 * 1024 + 1
     with pytest.raises(BenchmarkError):
         parse_metrics(result.metrics_text)
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        ("os.mkfifo(path)", "a FIFO"),
+        ("os.mkdir(path)", "a folder"),
+        ("os.symlink('/dev/zero', path)", "a device"),
+    ],
+)
+def test_a_metrics_path_that_is_not_a_regular_file_is_refused_without_waiting(
+    tmp_path: Path, make: str, kind: str
+) -> None:
+    script = f"import os\npath = os.environ['GREEN_GATE_METRICS']\n{make}\n"
+    outcome: list[BaseException | Execution] = []
+
+    def target() -> None:
+        try:
+            outcome.append(run(script, tmp_path)[0])
+        except BaseException as exc:  # handed to the test's thread
+            outcome.append(exc)
+
+    # In a thread, so that a read that blocks (a FIFO without a writer) fails the test, not hangs it.
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "the gate waits on the metrics path after the benchmark ended"
+    (error,) = outcome
+    assert isinstance(error, BenchmarkError) and error.exit_code == 3
+    assert error.message == f"$GREEN_GATE_METRICS is {kind}, not a regular file: the gate reads only a regular file"

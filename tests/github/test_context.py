@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from gate.github.context import detect
+from gate.github.context import CiContext, detect
 
 EVENTS = Path(__file__).resolve().parents[1] / "data" / "events"
 
@@ -78,3 +78,30 @@ def test_outside_ci_reads_git(tmp_path: Path) -> None:
 def test_outside_a_repository(tmp_path: Path) -> None:
     ctx = detect({}, tmp_path)
     assert ctx.commit is None and ctx.branch is None
+
+
+def _ctx(**kwargs: object) -> CiContext:
+    base: dict[str, object] = {
+        "commit": "a" * 40,
+        "branch": "main",
+        "base_branch": None,
+        "pr_number": None,
+        "repository": None,
+        "event_name": None,
+        "run_url": None,
+    }
+    return CiContext(**{**base, **kwargs})  # type: ignore[arg-type]
+
+
+def test_a_run_naming_a_base_branch_is_pr_like_and_never_a_baseline() -> None:
+    ctx = _ctx(branch="feature", base_branch="main")  # `--base-branch main` outside Actions
+    assert ctx.is_pull_request
+    assert not ctx.may_become_baseline
+
+
+def test_a_deletion_push_or_a_run_without_a_branch_never_becomes_a_baseline() -> None:
+    assert not _ctx(commit="0" * 40).may_become_baseline  # a branch or tag deleted
+    assert not _ctx(branch=None).may_become_baseline
+    assert not _ctx(commit="0" * 40, branch=None).may_become_baseline
+    assert _ctx(commit=None).may_become_baseline  # outside a git checkout: no commit, still a branch's run
+    assert _ctx().may_become_baseline

@@ -12,6 +12,7 @@ from gate.compare.verdict import evaluate
 from gate.config.budget import Level, Rules
 from gate.output.markdown import fence, md, quantity
 from gate.output.report import render, table_rows
+from gate.output.result import BenchmarkOutcome
 from tests.helpers import summary
 from tests.support.documents import INTENSITY, RULES, document, outcome
 from tests.support.golden import check_golden
@@ -124,3 +125,51 @@ def test_regression_decided_on_repeats_states_the_interval() -> None:
     text = render(document(result, "fail"))
     assert "| +19.8% ± 0.7% |" in text
     check_golden("report_fail_repeats.md", text)
+
+
+def _first_run(**kwargs: object) -> BenchmarkOutcome:
+    current = summary([82.77], predictions=107880, quality={"accuracy": 0.9689}, power_w=21.89)
+    return outcome(summary=current, decision=evaluate(current, None, RULES), **kwargs)
+
+
+def _first_run_sentence(doc: dict[str, object]) -> str:
+    (line,) = [x for x in render(doc).splitlines() if "for this hardware" in x]
+    return line
+
+
+def test_a_pr_run_without_a_baseline_does_not_claim_to_be_recorded_as_one() -> None:
+    import copy
+
+    doc = copy.deepcopy(document(_first_run(mlflow_run_id="r1"), "pass"))
+    assert doc["context"]["pr_number"] is not None
+    sentence = _first_run_sentence(doc)
+    assert "recorded as one" not in sentence.replace("not recorded as one", "")
+    assert "not recorded as a baseline" in sentence
+
+
+def test_a_branch_run_not_in_mlflow_does_not_claim_to_be_recorded() -> None:
+    import copy
+
+    doc = copy.deepcopy(document(_first_run(), "pass"))
+    doc["context"].update(pr_number=None, base_branch=None, branch="main")
+    sentence = _first_run_sentence(doc)
+    assert "not in MLflow" in sentence and "is recorded as one" not in sentence
+
+
+def test_a_branch_run_logged_within_budget_is_recorded_as_the_baseline() -> None:
+    import copy
+
+    doc = copy.deepcopy(document(_first_run(mlflow_run_id="r1"), "pass"))
+    doc["context"].update(pr_number=None, base_branch=None, branch="main")
+    assert "this run is recorded as one" in _first_run_sentence(doc)
+
+
+def test_a_branch_run_over_budget_does_not_claim_to_be_recorded_as_the_baseline() -> None:
+    import copy
+
+    current = summary([1.0, 1.1, 1.0])
+    over = outcome(summary=current, decision=evaluate(current, None, RULES), mlflow_run_id="r1")
+    assert over.verdict == "fail"
+    doc = copy.deepcopy(document(over, "fail"))
+    doc["context"].update(pr_number=None, base_branch=None, branch="main")
+    assert "over budget, this run is not recorded as one" in _first_run_sentence(doc)

@@ -125,7 +125,7 @@ class Project:
             json_path=root / f"{self.step}.json",
             report_path=root / f"{self.step}.md",
             branch=branch,
-            base_branch="main",
+            base_branch=None if branch == "main" else "main",  # a push to main, or a PR into it
             record=record,
         )
         with contextlib.redirect_stdout(io.StringIO()):
