@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import yaml
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from gate.config.load import load_schema
@@ -16,6 +17,17 @@ from gate.energy.model import METRICS
 
 SCHEMA = load_schema()
 DEFS: dict[str, Any] = SCHEMA["$defs"]
+
+
+# 1,000 cases per property, the same ones on every run and machine, and no example database
+# written into the checkout.
+REPRODUCIBLE_THOUSAND = settings(
+    max_examples=1000,
+    deadline=2_000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,
+    database=None,
+)
 
 
 def _schema_keys(node: Any, out: set[str]) -> set[str]:

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from gate.config.budget import Budget
 from gate.config.load import parse_budget
 from gate.errors import ConfigError, ExitCode
-from tests.reliability.strategies import budget_texts
+from tests.reliability.strategies import REPRODUCIBLE_THOUSAND, budget_texts
 
 FILE = "green-budget.yml"
 MAX_MESSAGE_CHARS = 2_000
@@ -39,14 +39,7 @@ def numbers_in(value: Any) -> list[float]:
     return []
 
 
-@settings(
-    max_examples=1000,
-    deadline=2_000,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    # The same cases on every run and machine, and no example database written into the checkout.
-    derandomize=True,
-    database=None,
-)
+@REPRODUCIBLE_THOUSAND
 @given(budget_texts())
 def test_any_budget_text_loads_or_is_a_config_error_with_file_and_line(text: str) -> None:
     try:

@@ -6,24 +6,17 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from gate.bench.process import MAX_PREDICTIONS, METRICS_ENV, parse_metrics
 from gate.errors import BenchmarkError, ExitCode
 from gate.tracking.schema import benchmark_metric_problem
-from tests.reliability.strategies import metrics_texts
+from tests.reliability.strategies import REPRODUCIBLE_THOUSAND, metrics_texts
 
 MAX_MESSAGE_CHARS = 1_000
 
 
-@settings(
-    max_examples=1000,
-    deadline=2_000,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    # The same cases on every run and machine, and no example database written into the checkout.
-    derandomize=True,
-    database=None,
-)
+@REPRODUCIBLE_THOUSAND
 @given(metrics_texts())
 def test_any_metrics_text_parses_or_is_a_benchmark_error_naming_the_key(text: str) -> None:
     try:
