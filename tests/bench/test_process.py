@@ -58,6 +58,7 @@ def test_nonzero_exit_is_a_failure(tmp_path: Path) -> None:
     assert result.tail == ("boom",)
 
 
+@pytest.mark.slow  # waits out a real timeout and the kill grace
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     pid_file = tmp_path / "grandchild.pid"
     script = (
@@ -78,6 +79,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
         os.kill(grandchild, 0)
 
 
+@pytest.mark.slow  # real processes and their reaping
 def test_stray_children_do_not_outlive_a_finished_benchmark(tmp_path: Path) -> None:
     pid_file = tmp_path / "stray.pid"
     script = (

@@ -59,6 +59,7 @@ def run_once(tmp_path: Path, spec: EnergySpec, watts: float = 300.0) -> tuple[ru
     return run, meter
 
 
+@pytest.mark.slow  # a real-time trace and a benchmark process
 def test_energy_is_attributed_to_the_marked_phase_only(tmp_path: Path) -> None:
     run, meter = run_once(tmp_path, EnergySpec(idle_s=0.5))
     (repeat,) = run.repeats
@@ -82,6 +83,7 @@ def test_energy_is_attributed_to_the_marked_phase_only(tmp_path: Path) -> None:
     assert list(meter.idle_power_w) == [pytest.approx(300.0, rel=0.01)]
 
 
+@pytest.mark.slow  # a real-time trace and a benchmark process
 def test_active_basis_subtracts_idle_and_budget_scopes_can_include_cpu(tmp_path: Path) -> None:
     run, _ = run_once(tmp_path, EnergySpec(idle_s=0.5, basis="active", scopes=("gpu", "cpu", "ram")))
     reading = run.repeats[0].reading

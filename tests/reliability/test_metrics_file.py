@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given
 
 from gate.bench.process import MAX_PREDICTIONS, METRICS_ENV, parse_metrics
 from gate.errors import BenchmarkError, ExitCode
 from gate.tracking.schema import benchmark_metric_problem
 from tests.reliability.strategies import REPRODUCIBLE_THOUSAND, metrics_texts
+
+pytestmark = pytest.mark.slow  # 1,000 generated cases take a few seconds
 
 MAX_MESSAGE_CHARS = 1_000
 
