@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 
@@ -101,9 +102,9 @@ def test_identical_repeats_give_a_zero_width_interval() -> None:
         (lambda: compare_independent([1.0, 2.0], [1.0, 2.0], confidence=1.0), "confidence must be"),
     ],
 )
-def test_bad_input_is_refused_with_a_reason(call: object, message: str) -> None:
+def test_bad_input_is_refused_with_a_reason(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        call()  # type: ignore[operator]
+        call()
 
 
 def test_outliers_beyond_k_mad() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -285,8 +286,8 @@ ROWS = [
     ("name", "render"),
     [("history_table.txt", render_table), ("history.csv", render_csv), ("history.json", render_json)],
 )
-def test_history_renderings_match_golden_files(name: str, render: object) -> None:
-    check_golden(name, render(ROWS))  # type: ignore[operator]
+def test_history_renderings_match_golden_files(name: str, render: Callable[[list[HistoryRow]], str]) -> None:
+    check_golden(name, render(ROWS))
 
 
 def test_history_by_commit_prefix() -> None:
