@@ -11,7 +11,7 @@ from typing import cast, get_args
 
 import click
 
-from gate import __version__, paths
+from gate import __version__, paths, secrets
 from gate.config.budget import ComparisonMode
 from gate.errors import GateError
 
@@ -153,7 +153,7 @@ def validate(path: Path) -> None:
     """Check a budget file: exit 0 when valid, 2 when not."""
     from gate.commands import validate as validate_command
 
-    _exit(lambda: validate_command.run(path, out=click.echo, err=lambda m: click.echo(m, err=True)))
+    _exit(lambda: validate_command.run(path, out=_out, err=_err))
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -205,7 +205,7 @@ def init(
         action_ref=action_ref,
         force=force,
     )
-    _exit(lambda: init_command.run(options, out=click.echo, err=lambda m: click.echo(m, err=True)))
+    _exit(lambda: init_command.run(options, out=_out, err=_err))
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -307,7 +307,7 @@ def baseline_show(
     from gate.commands import baseline as command
 
     sel = command.Selection(budget_path, benchmark, branch, base_branch)
-    _exit(lambda: command.show(sel, hardware_id=hardware_id, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))
+    _exit(lambda: command.show(sel, hardware_id=hardware_id, env=os.environ, cwd=Path.cwd(), out=_out, err=_err))
 
 
 @baseline.command("pin", epilog=EXIT_CODES_HELP)
@@ -318,9 +318,7 @@ def baseline_pin(run_id: str, branch: str | None, note: str | None) -> None:
     """Pin RUN_ID as the baseline of its benchmark for a branch."""
     from gate.commands import baseline as command
 
-    _exit(
-        lambda: command.pin(run_id, branch=branch, note=note, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err)
-    )
+    _exit(lambda: command.pin(run_id, branch=branch, note=note, env=os.environ, cwd=Path.cwd(), out=_out, err=_err))
 
 
 @baseline.command("unpin", epilog=EXIT_CODES_HELP)
@@ -332,7 +330,7 @@ def baseline_unpin(budget_path: Path, benchmark: str | None, branch: str | None)
     from gate.commands import baseline as command
 
     sel = command.Selection(budget_path, benchmark, branch, branch)
-    _exit(lambda: command.unpin(sel, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))
+    _exit(lambda: command.unpin(sel, env=os.environ, cwd=Path.cwd(), out=_out, err=_err))
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -369,7 +367,7 @@ def history(
         output_format=cast(command.Format, output_format),  # click.Choice allows only these
         output_path=output_path,
     )
-    _exit(lambda: command.run(opts, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))
+    _exit(lambda: command.run(opts, env=os.environ, cwd=Path.cwd(), out=_out, err=_err))
 
 
 @main.command(epilog=EXIT_CODES_HELP)
@@ -383,11 +381,17 @@ def upload(spool_dir: Path | None) -> None:
     """Log results spooled while MLflow was unavailable (never twice)."""
     from gate.commands import upload as command
 
-    _exit(lambda: command.run(spool_dir, env=os.environ, cwd=Path.cwd(), out=click.echo, err=_err))
+    _exit(lambda: command.run(spool_dir, env=os.environ, cwd=Path.cwd(), out=_out, err=_err))
+
+
+def _out(message: str) -> None:
+    """A command's data on stdout, redacted: MLflow tags, spool files and budget values can hold a
+    credential (a branch named after a token), and stdout ends up in CI logs and files."""
+    click.echo(secrets.redact(message))
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(secrets.redact(message), err=True)
 
 
 def _exit(command: Callable[[], int]) -> None:
@@ -397,10 +401,10 @@ def _exit(command: Callable[[], int]) -> None:
         click.echo("green-gate: interrupted", err=True)
         code = 130
     except GateError as exc:  # one the command could not turn into its exit code (a signal as it ended)
-        click.echo(f"green-gate: {exc.render()}", err=True)
+        _err(f"green-gate: {exc.render()}")
         code = int(exc.exit_code)
-    except Exception:  # a bug: show everything, with its own exit code
-        traceback.print_exc()
+    except Exception:  # a bug: show everything (but the credentials), with its own exit code
+        _err(traceback.format_exc().rstrip("\n"))
         click.echo("green-gate: internal error (exit 4); please report it with the traceback above", err=True)
         code = 4
     sys.exit(code)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from gate import secrets
 from gate.commands import _target
 from gate.errors import ConfigError, ExitCode, GateError
 from gate.github import context
@@ -75,7 +76,8 @@ def run(
         text = history_format.render_table(rows)
     if opts.output_path is not None:
         opts.output_path.parent.mkdir(parents=True, exist_ok=True)
-        opts.output_path.write_text(text, encoding="utf-8")
+        # Redacted like stdout: a run's tags (its branch, its command) are the PR's text.
+        opts.output_path.write_text(secrets.redact(text), encoding="utf-8")
         err(f"wrote {len(rows)} run(s) of {target.experiment} to {opts.output_path}")
     else:
         out(text.rstrip("\n"))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from gate import console
+from gate import console, secrets
 from gate.carbon import wait as carbon_wait
 from gate.carbon.model import ForecastPoint
 from gate.config.budget import DEFAULT_TOKEN_ENV
@@ -58,6 +58,8 @@ def run(
         if actions.in_actions(env):
             actions.annotate("error", exc.message, file=exc.file, line=exc.line, title=exc.title)
         return int(exc.exit_code)
+    finally:
+        secrets.activate(None)
 
 
 def _wait(
@@ -73,6 +75,8 @@ def _wait(
         )
     started = clock()
     outputs = {"zone": zone, "reason": "unavailable", "waited_s": "0"}
+    # The budget may name its own token variable: redact its value too, from every line written.
+    secrets.activate(secrets.Secrets.from_env(env, [token_env]))
     token = env.get(token_env, "")
     client = electricitymaps.Client(
         token,
@@ -176,7 +180,7 @@ def _unavailable(
 
 def _finish(env: Mapping[str, str], outputs: dict[str, str], message: str) -> None:
     actions.set_outputs(env, outputs)
-    sys.stdout.write(f"green-gate wait: {message}\n")
+    sys.stdout.write(secrets.redact(f"green-gate wait: {message}\n"))
     sys.stdout.flush()
 
 
