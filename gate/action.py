@@ -27,6 +27,7 @@ from gate import console
 from gate.config.budget import ComparisonMode
 from gate.errors import ConfigError, ExitCode
 from gate.github.actions import annotation
+from gate.secrets import Secrets
 
 Target = Literal["option", "options", "on_switch", "off_switch", "env", "secret_env", "entrypoint"]
 
@@ -79,6 +80,11 @@ INPUTS: tuple[Input, ...] = (
 )
 
 MODES: tuple[str, ...] = get_args(ComparisonMode)
+# Inputs naming files: relative to working_directory, and confined to the workspace (a PR's workflow
+# must not make the gate read or write elsewhere in the runner's file system).
+PATH_INPUTS: tuple[str, ...] = ("budget", "json_file", "report_file", "comment_template")
+# The budget schema's own bounds: an input cannot ask for more than the budget file could.
+COUNT_INPUTS: dict[str, tuple[int, int]] = {"repeats": (1, 1000), "warmup": (0, 100)}
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
@@ -96,6 +102,14 @@ GPUS_NOT_APPLIED = (
     "input 'gpus' is {value!r} but the container sees NVIDIA_VISIBLE_DEVICES={actual!r}: the input only "
     "takes effect through action.yml (`uses: owner/green-gate@TAG`). Fix: with `uses: docker://...`, set "
     "NVIDIA_VISIBLE_DEVICES in the step's `env:` instead. See {docs}, section 'GPUs'."
+)
+OUTSIDE_WORKSPACE = (
+    "input {name!r} is {value!r}, which resolves to {resolved} outside the workspace ({workspace}), "
+    "symlinks followed. Fix: give a path inside the repository checkout. See {docs}."
+)
+BAD_COUNT = (
+    "input {name!r} is {value!r}, which is not a whole number from {low} to {high}. "
+    "Fix: write a number in that range, or leave it empty to use the budget's. See {docs}."
 )
 SETUP_FAILED = (
     "the setup_command exited with status {status}, so the benchmark cannot run (exit 3). "
@@ -178,6 +192,8 @@ def plan(read: Callable[[str], str | None]) -> Plan:
             env[spec.to] = value
             if spec.target == "secret_env":
                 masks.append(value)
+    for name, (low, high) in COUNT_INPUTS.items():
+        _check_count(name, values.get(name), low, high)
     mode = values["mode"]
     if mode is not None and mode.lower() not in MODES:
         # Refused here rather than by the CLI, so the job summary says why before anything starts.
@@ -193,6 +209,29 @@ def plan(read: Callable[[str], str | None]) -> Plan:
         setup_command=values["setup_command"],
         gpus=values["gpus"],
     )
+
+
+def _check_count(name: str, value: str | None, low: int, high: int) -> None:
+    # Digits only, and few of them, before int(): a 26-digit count is refused, never started.
+    if value is None:
+        return
+    if not (value.isascii() and value.isdigit() and len(value) <= 6 and low <= int(value) <= high):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise ActionInputError(BAD_COUNT.format(name=name, value=shown, low=low, high=high, docs=DOCS))
+
+
+def confine(name: str, value: str, base: Path, workspace: Path) -> str | None:
+    """The message refusing input `name` (a path relative to `base`) when it resolves outside
+    `workspace`, symlinks followed; None when it stays inside."""
+    root = workspace.resolve()
+    try:
+        resolved = (base / value).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+        resolved = Path("(unresolvable)")
+    if resolved == root or root in resolved.parents:
+        return None
+    shown = value if len(value) <= 200 else value[:200] + "…"
+    return OUTSIDE_WORKSPACE.format(name=name, value=shown, resolved=resolved, workspace=root, docs=DOCS)
 
 
 def _userinfo(uri: str | None) -> str | None:
@@ -252,14 +291,23 @@ def run(
         return die(env, exc.message, exc.exit_code, err)
     for secret in the_plan.masks:
         err(f"::add-mask::{secret}")
+    outside = confine("working_directory", the_plan.working_directory, cwd, cwd)
+    if outside is not None:
+        return die(env, outside, ExitCode.USAGE, err)
     workdir = (cwd / the_plan.working_directory).resolve()
     if not workdir.is_dir():
         message = NO_DIRECTORY.format(value=the_plan.working_directory, cwd=cwd, docs=DOCS)
         return die(env, message, ExitCode.USAGE, err)
+    for name in PATH_INPUTS:
+        value = read_input(env, name)
+        outside = confine(name, value, workdir, cwd) if value is not None else None
+        if outside is not None:
+            return die(env, outside, ExitCode.USAGE, err)
     child_env = {**env, **the_plan.env}
     if the_plan.setup_command is not None:
         err(f"green-gate: setup_command: {the_plan.setup_command}")
-        status = shell(the_plan.setup_command, workdir, child_env)
+        # The setup command is the PR's code as much as the benchmark is: it gets no credentials.
+        status = shell(the_plan.setup_command, workdir, Secrets.from_env(child_env).benchmark_env(child_env))
         if status != 0:
             return die(env, SETUP_FAILED.format(status=status, docs=DOCS), ExitCode.BENCHMARK_FAILED, err)
     actual_gpus = env.get("NVIDIA_VISIBLE_DEVICES", "all")

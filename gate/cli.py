@@ -59,8 +59,8 @@ def main() -> None:
 @click.option("--base-branch", help="Branch whose runs are baselines. Default: the PR's base, else this branch.")
 @click.option("--commit", help="Commit of this run. Default: from GitHub's env, else git.")
 @click.option("--baseline-run-id", help="Compare with this MLflow run instead of searching for one.")
-@click.option("--repeats", type=click.IntRange(min=1), help="Override the budget's repeats.")
-@click.option("--warmup", type=click.IntRange(min=0), help="Override the budget's warm-up runs.")
+@click.option("--repeats", type=click.IntRange(min=1, max=1000), help="Override the budget's repeats.")
+@click.option("--warmup", type=click.IntRange(min=0, max=100), help="Override the budget's warm-up runs.")
 @click.option(
     "--comparison-mode",
     type=click.Choice(get_args(ComparisonMode), case_sensitive=False),
