@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass
@@ -112,7 +113,10 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     serialised, as JSON escaping could hide a value: every result, spooled run and `--json` file
     passes here."""
     document = secrets.active_secrets().redact_data(document)
-    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    document, where = finite_data(document)
+    if where and isinstance(document.get("notes"), list):
+        document["notes"] = [*document["notes"], non_finite_note(where)]
+    text = json.dumps(document, indent=2, sort_keys=False, allow_nan=False) + "\n"
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +129,30 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise write_error(path, exc) from None
+
+
+def finite_data(data: Any, at: str = "") -> tuple[Any, list[str]]:
+    """JSON-like data with every NaN and infinity replaced by None, and the key paths where that was
+    done. Bare `NaN`/`Infinity` is not JSON (strict parsers, jq and GitHub's API refuse it); a meter,
+    a carbon source, a metrics file or an MLflow value may still hand one over."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None, [at or "(value)"]
+    if isinstance(data, dict):
+        out: dict[Any, Any] = {}
+        where: list[str] = []
+        for key, value in data.items():
+            out[key], found = finite_data(value, f"{at}.{key}" if at else str(key))
+            where += found
+        return out, where
+    if isinstance(data, (list, tuple)):
+        items = [finite_data(value, f"{at}[{i}]") for i, value in enumerate(data)]
+        return [v for v, _ in items], [w for _, found in items for w in found]
+    return data, []
+
+
+def non_finite_note(where: list[str]) -> str:
+    shown = ", ".join(where[:10]) + (f" and {len(where) - 10} more" if len(where) > 10 else "")
+    return f"not a finite number, written as null: {shown}"
 
 
 def write_error(path: Path, exc: OSError) -> OutputError:

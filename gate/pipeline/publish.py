@@ -25,7 +25,7 @@ from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, Output
 from gate.github import actions
 from gate.github.context import CiContext
 from gate.output import report
-from gate.output.result import BenchmarkOutcome, build_document, write_error, write_json
+from gate.output.result import BenchmarkOutcome, build_document, finite_data, write_error, write_json
 from gate.pipeline.plan import CheckOptions, Plan, Survey
 from gate.secrets import Secrets, active_secrets, describe_uri
 
@@ -149,7 +149,8 @@ def _write(
 def _rescue(document: dict[str, Any], log: Callable[[str], None]) -> None:
     """The result document on stderr as one JSON line, when a file that should hold it could not be written."""
     log("the result document follows on one line, as the result file would hold it")
-    sys.stderr.write(json.dumps(document, separators=(",", ":")) + "\n")
+    document, _ = finite_data(active_secrets().redact_data(document))
+    sys.stderr.write(json.dumps(document, separators=(",", ":"), allow_nan=False) + "\n")
     sys.stderr.flush()
 
 

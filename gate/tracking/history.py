@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gate.output.result import finite_data
 from gate.tracking import schema
 
 # Columns of the table, in order; CSV and JSON carry every metric.
@@ -155,7 +156,9 @@ def render_csv(rows: Sequence[HistoryRow]) -> str:
 
 
 def render_json(rows: Sequence[HistoryRow]) -> str:
-    return json.dumps([{**asdict(r), "start_time_utc": _utc(r.start_time_ms)} for r in rows], indent=2) + "\n"
+    # MLflow stores NaN and infinite metrics as they were logged; JSON has no word for them: null.
+    data, _ = finite_data([{**asdict(r), "start_time_utc": _utc(r.start_time_ms)} for r in rows])
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"
 
 
 def _utc(ms: int) -> str:
