@@ -105,6 +105,13 @@ class TrackingError(GateError):
     title = "MLflow unavailable"
 
 
+class RecordRefused(TrackingError):
+    """MLflow is up but refuses this run's content (a metric or param it rejects): trying the same
+    record again can never succeed, so it is not an outage and is not retried."""
+
+    title = "MLflow refused the run"
+
+
 class GpuUnavailableError(ConfigError):
     """The budget says a benchmark needs a GPU and this process sees none: the job is set up wrong."""
 

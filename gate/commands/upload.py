@@ -1,5 +1,8 @@
 """`green-gate upload`: log the spooled results that MLflow could not take at check time.
 
+A record MLflow refuses (its content, not an outage) is moved to the spool's `refused/` folder with
+the reason: the command fails that once, and no later job tries it again.
+
 Idempotent: each record carries a result id that becomes a tag on its run, so a record that reached
 MLflow before (even if its spool file survived a crash) is never logged twice.
 """
@@ -10,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from gate import paths
-from gate.errors import ExitCode, GateError, TrackingError
+from gate.errors import ExitCode, GateError, RecordRefused, TrackingError
 from gate.tracking import spool
 
 
@@ -24,7 +27,7 @@ def run(
         return int(ExitCode.OK)
     from gate.tracking import credentials, mlflow_store
 
-    uploaded = already = 0
+    uploaded = already = refused = 0
     broken = [s for s in items if s.record is None]
     for item in broken:
         err(f"error: cannot read {item.path}: {item.problem} (left in place)")
@@ -33,7 +36,14 @@ def run(
         for item in items:
             if item.record is None:
                 continue
-            run_id, url, created = store.log_record(item.record)
+            try:
+                run_id, url, created = store.log_record(item.record)
+            except RecordRefused as exc:
+                moved = spool.quarantine(item, exc.message)
+                refused += 1
+                err(f"error: {exc.render()}")
+                err(f"moved {item.path.name} to {moved.parent} (kept there, not tried again)")
+                continue
             spool.mark_uploaded(item, run_id)
             if created:
                 uploaded += 1
@@ -42,7 +52,7 @@ def run(
                 already += 1
                 out(f"already in MLflow as run {url or run_id}: {item.path.name} (not logged twice)")
     except TrackingError as exc:
-        left = len(items) - len(broken) - uploaded - already
+        left = len(items) - len(broken) - uploaded - already - refused
         err(f"error: {exc.render()}")
         err(
             f"{uploaded} uploaded, {already} already there, {left} still spooled in {directory}; run upload again later"
@@ -51,5 +61,6 @@ def run(
     except GateError as exc:
         err(f"error: {exc.render()}")
         return int(exc.exit_code)
-    out(f"{uploaded} uploaded, {already} already in MLflow, {len(broken)} unreadable")
-    return int(ExitCode.INTERNAL if broken else ExitCode.OK)
+    refused_note = f", {refused} refused (moved to {directory / 'refused'})" if refused else ""
+    out(f"{uploaded} uploaded, {already} already in MLflow, {len(broken)} unreadable{refused_note}")
+    return int(ExitCode.INTERNAL if broken or refused else ExitCode.OK)

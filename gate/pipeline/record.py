@@ -16,7 +16,7 @@ from gate import __version__, paths
 from gate.compare.model import Baseline, Verdict
 from gate.config.budget import BenchmarkSpec
 from gate.energy.model import RunSummary
-from gate.errors import TrackingError
+from gate.errors import RecordRefused, TrackingError
 from gate.github.context import CiContext
 from gate.pipeline.plan import Plan
 from gate.tracking import schema, spool
@@ -88,6 +88,14 @@ def log_or_spool(
             run_id, run_url, _ = store.log_record(run)
             log(f"[{name}] logged MLflow run {run_url or run_id}")
             return Recorded(run_id, run_url)
+        except RecordRefused as exc:
+            # Not an outage: spooled, it would fail every later upload. Kept aside, with the reason.
+            kept = spool.put(paths.spool_dir(plan.cwd) / spool.REFUSED, run, reason=exc.message)
+            log(f"[{name}] error: {exc.render()}")
+            log(f"[{name}] run kept in {kept} (not spooled for upload: MLflow would refuse it again)")
+            return Recorded(
+                notes=(f"Not logged to MLflow: it refused the run ({exc.message}); kept in {kept}.",), outage=exc
+            )
         except TrackingError as exc:
             outage = exc
     path = spool.put(paths.spool_dir(plan.cwd), run, reason=outage.message if outage else "MLflow unavailable")

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gate import paths
-from gate.errors import Cancelled, ConfigError, TrackingError
+from gate.errors import Cancelled, ConfigError, RecordRefused, TrackingError
 from gate.retry import RetryPolicy
 from gate.tracking.credentials import describe_uri, redact
 
@@ -37,6 +37,8 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 CREDENTIAL_ERRORS = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
+# What MLflow answers when it is up but the content itself is wrong: the same record never passes.
+CONTENT_ERRORS = frozenset({"INVALID_PARAMETER_VALUE", "BAD_REQUEST"})
 _KEPT = (
     f"the measured result is kept in {paths.results_dir(Path()).as_posix()}/ and spooled in "
     f"{paths.spool_dir(Path()).as_posix()}/ for `green-gate upload`"
@@ -90,6 +92,19 @@ def translate(exc: BaseException, action: str, uri: str, attempts: int = 1) -> T
     return TrackingError(
         redact(f"MLflow at {describe_uri(uri)} failed while {action}{tried}: {_shorten(first_line)}"),
         hint=f"{check}; {_KEPT}",
+    )
+
+
+def refused(exc: BaseException, action: str, uri: str) -> RecordRefused | None:
+    """The RecordRefused for `exc` when MLflow refused the content, else None."""
+    if getattr(exc, "error_code", None) not in CONTENT_ERRORS:
+        return None
+    text = str(exc).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return RecordRefused(
+        redact(f"MLflow at {describe_uri(uri)} refused the run while {action}: {_shorten(first_line)}"),
+        hint="the record itself is wrong (a metric, param or tag MLflow rejects); it is not retried. "
+        "Rename what the message names in the benchmark's metrics file",
     )
 
 

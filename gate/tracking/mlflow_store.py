@@ -11,6 +11,7 @@ request, missing run, permission) are not retried; see gate.tracking.mlflow_erro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -294,13 +295,22 @@ class MlflowStore:
             run_name=record.run_name,
         )
         run_id = str(run.info.run_id)
-        for batch in schema.batches(record):
-            self._client.log_batch(
-                run_id,
-                metrics=[Metric(k, v, ts, step) for k, v, ts, step in batch.metrics],
-                params=[Param(k, v) for k, v in batch.params],
-                tags=[RunTag(k, v) for k, v in batch.tags],
-            )
+        try:
+            for batch in schema.batches(record):
+                self._client.log_batch(
+                    run_id,
+                    metrics=[Metric(k, v, ts, step) for k, v, ts, step in batch.metrics],
+                    params=[Param(k, v) for k, v in batch.params],
+                    tags=[RunTag(k, v) for k, v in batch.tags],
+                )
+        except Exception as exc:
+            refusal = mlflow_errors.refused(exc, "logging the run", self.uri)
+            if refusal is None:
+                raise  # retried; the next attempt replaces the unfinished run
+            # A refused record leaves no RUNNING run behind to pass for a measurement.
+            with contextlib.suppress(Exception):
+                self._client.delete_run(run_id)
+            raise refusal from exc
         self._client.set_terminated(
             run_id, status="FAILED" if record.failed else "FINISHED", end_time=record.end_time_ms
         )

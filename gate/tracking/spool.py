@@ -1,7 +1,9 @@
 """Results that could not be logged to MLflow, kept on disk until `green-gate upload` logs them.
 
 One JSON file per run record, named by its result id, in `.green-gate/spool/`. Uploaded records move
-to `.green-gate/spool/uploaded/` with the run id they got. Uploading is idempotent: the record's result
+to `.green-gate/spool/uploaded/` with the run id they got; records MLflow refuses (their content, not
+an outage) move to `.green-gate/spool/refused/` with the reason, so that no later upload tries them
+again and again. Uploading is idempotent: the record's result
 id is a tag on its run, so a record is never logged twice (see MlflowStore.log_record).
 """
 
@@ -13,6 +15,8 @@ from pathlib import Path
 
 from gate.output.result import write_json
 from gate.tracking.schema import RunRecord
+
+REFUSED = "refused"  # the folder, inside the spool, of records MLflow refused
 
 
 @dataclass(frozen=True)
@@ -43,5 +47,14 @@ def mark_uploaded(spooled: Spooled, run_id: str) -> Path:
     target = spooled.path.parent / "uploaded" / spooled.path.name
     data = json.loads(spooled.path.read_text(encoding="utf-8"))
     write_json(target, {**data, "mlflow_run_id": run_id})
+    spooled.path.unlink()
+    return target
+
+
+def quarantine(spooled: Spooled, reason: str) -> Path:
+    """Move a record MLflow refused to `refused/`, with why; it is kept, never tried again."""
+    target = spooled.path.parent / REFUSED / spooled.path.name
+    data = json.loads(spooled.path.read_text(encoding="utf-8"))
+    write_json(target, {**data, "refused_because": reason})
     spooled.path.unlink()
     return target
