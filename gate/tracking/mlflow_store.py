@@ -15,8 +15,9 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from gate import secrets
@@ -48,6 +49,44 @@ class RunInfo:
     metrics: dict[str, float]
 
 
+SQLITE_LOCK_TIMEOUT_S = 120.0  # a migration takes seconds; past this, something holds the lock for good
+
+
+@contextlib.contextmanager
+def _sqlite_creation_lock(uri: str) -> Iterator[None]:
+    """An exclusive lock on `<database>.lock` beside a local sqlite store, else nothing."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    database = Path(uri[len("sqlite:///") :].split("?", 1)[0])
+    lock_path = database.with_name(database.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a")
+    except OSError:  # a read-only folder: MLflow's own error will say more than ours
+        yield
+        return
+    with handle:
+        deadline = time.monotonic() + SQLITE_LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TrackingError(
+                        f"the MLflow store {database} stayed locked ({lock_path}) for {SQLITE_LOCK_TIMEOUT_S:g} s",
+                        hint="another green-gate process is creating it; if none runs, delete the .lock file",
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class MlflowStore:
     def __init__(
         self,
@@ -70,7 +109,10 @@ class MlflowStore:
 
             for name in ("alembic", "mlflow"):  # after the import: mlflow configures its loggers then
                 logging.getLogger(name).setLevel(logging.WARNING)
-            self._client: Any = MlflowClient(tracking_uri=uri)
+            # Creating the client creates and migrates a fresh sqlite store; two checks at once on
+            # one store would race through the migrations (one fails): one at a time, by file lock.
+            with _sqlite_creation_lock(uri):
+                self._client: Any = MlflowClient(tracking_uri=uri)
 
     # --- plumbing --------------------------------------------------------------------------------
 
