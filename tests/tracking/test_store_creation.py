@@ -46,6 +46,6 @@ def test_processes_opening_a_fresh_store_together_all_get_it(tmp_path: Path) -> 
     ]
     results = [child.communicate(timeout=180) for child in children]
     assert time.time() > start, "the children met after the start instant, so they raced"
-    for child, (stdout, stderr) in zip(children, results, strict=True):
+    for child, (_, stderr) in zip(children, results, strict=True):
         assert child.returncode == 0, stderr[-2000:]
     assert len({stdout.strip() for stdout, _ in results}) == 1  # one experiment, the same id for all
