@@ -77,6 +77,8 @@ INPUTS: tuple[Input, ...] = (
     Input("comment_template", "", "option", "--comment-template"),
     Input("check_run", "false", "on_switch", "--check-run"),
     Input("gpus", "all", "entrypoint", "NVIDIA_VISIBLE_DEVICES for the NVIDIA container runtime (action.yml)"),
+    Input("prometheus_textfile", "", "option", "--prometheus-textfile"),
+    Input("pushgateway", "", "option", "--pushgateway"),
 )
 
 MODES: tuple[str, ...] = get_args(ComparisonMode)

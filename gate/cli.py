@@ -79,6 +79,14 @@ def main() -> None:
 @click.option(
     "--check-run", is_flag=True, help="Also create a check run with the verdict (or GREEN_GATE_CHECK_RUN=true)."
 )
+@click.option(
+    "--prometheus-textfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the gauges in Prometheus' text format here (for node_exporter's textfile collector).",
+)
+@click.option(
+    "--pushgateway", metavar="URL", help="Push the gauges to this Pushgateway (overrides prometheus.pushgateway)."
+)
 def check(
     budget_path: Path,
     benchmarks: tuple[str, ...],
@@ -95,6 +103,8 @@ def check(
     comment: bool,
     comment_template: Path | None,
     check_run: bool,
+    prometheus_textfile: Path | None,
+    pushgateway: str | None,
 ) -> None:
     """Run the benchmarks, measure energy, log to MLflow, compare with the baseline, report."""
     from gate.commands import check as check_command
@@ -115,6 +125,8 @@ def check(
         comment=comment,
         comment_template=comment_template,
         check_run=check_run,
+        prometheus_textfile=prometheus_textfile,
+        pushgateway=pushgateway,
     )
 
     def cancellable_check() -> int:

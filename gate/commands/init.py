@@ -76,7 +76,7 @@ def render(opts: InitOptions, inferred: Inferred) -> dict[Path, str]:
     """The files to write, relative to the root, with their text."""
     import jinja2
 
-    from gate.config.load import load_schema
+    from gate.config import published
     from gate.output.report import template_dir
 
     env = jinja2.Environment(
@@ -91,7 +91,7 @@ def render(opts: InitOptions, inferred: Inferred) -> dict[Path, str]:
         autoescape=False,  # YAML, not HTML; values are quoted by `_yaml` where needed
     )
     values = {
-        "schema_url": load_schema()["$id"],
+        "schema_url": published.schema_url(__version__),
         "name": _yaml(inferred.name),
         "command": _yaml(inferred.command),
         "kind": inferred.kind,

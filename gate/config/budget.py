@@ -184,6 +184,17 @@ class EnergySpec:
     line: int | None = None
 
 
+DEFAULT_PROMETHEUS_JOB = "green_gate"
+
+
+@dataclass(frozen=True)
+class PrometheusSpec:
+    """The `prometheus:` block: where `check` pushes its gauges (docs/action.md). No URL: no push."""
+
+    pushgateway: str | None = None
+    job: str = DEFAULT_PROMETHEUS_JOB
+
+
 @dataclass(frozen=True)
 class Budget:
     path: Path
@@ -197,6 +208,7 @@ class Budget:
     comparison: ComparisonSpec = field(default_factory=ComparisonSpec)
     _lines: dict[KeyPath, int] = field(repr=False, default_factory=dict)
     energy: EnergySpec = field(default_factory=EnergySpec)
+    prometheus: PrometheusSpec = field(default_factory=PrometheusSpec)
 
     def benchmark(self, name: str) -> BenchmarkSpec:
         for spec in self.benchmarks:

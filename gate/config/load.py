@@ -25,6 +25,7 @@ from gate.config.budget import (
     KeyPath,
     Level,
     Policy,
+    PrometheusSpec,
     Rules,
     SourceSpec,
 )
@@ -307,6 +308,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         _lines=lines,
         energy=_energy_from(data.get("energy") or {}, lines, str(path)),
         **({"experiment_template": mlflow["experiment"]} if "experiment" in mlflow else {}),
+        prometheus=PrometheusSpec(**_given(data.get("prometheus") or {}, pushgateway=_as_is, job=_as_is)),
     )
 
 

@@ -49,6 +49,8 @@ class CheckOptions:
     comment: bool = False  # post the sticky PR comment (also GREEN_GATE_COMMENT=true)
     comment_template: Path | None = None
     check_run: bool = False
+    prometheus_textfile: Path | None = None  # the gauges in the text exposition format, written here
+    pushgateway: str | None = None  # overrides the budget's prometheus.pushgateway
 
 
 @dataclass(frozen=True)

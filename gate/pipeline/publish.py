@@ -11,20 +11,23 @@ is built, so that no rendering (Markdown or JSON escaping) can carry a secret pa
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from gate import console, paths
 from gate.compare import verdict
 from gate.compare.model import Verdict
+from gate.config.budget import PrometheusSpec
 from gate.devices.hardware import Hardware
 from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, OutputError
 from gate.github import actions
 from gate.github.context import CiContext
-from gate.output import report
+from gate.output import prometheus, report
 from gate.output.result import BenchmarkOutcome, build_document, finite_data, write_error, write_json
 from gate.pipeline.plan import CheckOptions, Plan, Survey
 from gate.secrets import Secrets, active_secrets, describe_uri
@@ -44,10 +47,16 @@ class Snapshot:
     result_path: Path | None = None
     outcomes: tuple[BenchmarkOutcome, ...] = ()
     secrets: Secrets | None = None  # None until the budget is read: the gate's own environment's
+    prometheus: PrometheusSpec = field(default_factory=PrometheusSpec)
 
     def surveyed(self, survey: Survey) -> Snapshot:
         return replace(
-            self, context=survey.context, hardware=survey.hardware, notes=survey.notes, secrets=survey.secrets
+            self,
+            context=survey.context,
+            hardware=survey.hardware,
+            notes=survey.notes,
+            secrets=survey.secrets,
+            prometheus=survey.budget.prometheus,
         )
 
     def planned(self, plan: Plan) -> Snapshot:
@@ -104,6 +113,7 @@ def finish(seen: Snapshot, env: Mapping[str, str], cwd: Path, log: Callable[[str
         exit_code = ExitCode.OK
     document = seen.document(overall, int(exit_code))
     unwritten = _outputs(seen, document, env, cwd, log)
+    _prometheus(seen, document, unwritten, env, log)
     for outcome in seen.outcomes:
         _annotate_checks(seen.options, outcome, env)
     comment_exit = _comment(seen.options, document, env, log, seen.redactor)
@@ -122,6 +132,8 @@ def failure(seen: Snapshot, exc: GateError, env: Mapping[str, str], log: Callabl
     for path in (seen.result_path, seen.options.json_path):
         if path is not None:
             _write(path, document, unwritten, env, log)
+    if seen.outcomes:
+        _prometheus(seen, document, unwritten, env, log)
     if unwritten:
         _rescue(document, log)
     if isinstance(exc, BenchmarkError) or seen.outcomes:
@@ -144,6 +156,53 @@ def _write(
         log(f"error: {exc.render()}")
         _annotate_error(exc, env)
         unwritten.append(exc)
+
+
+def _prometheus(
+    seen: Snapshot,
+    document: dict[str, Any],
+    unwritten: list[OutputError],
+    env: Mapping[str, str],
+    log: Callable[[str], None],
+) -> None:
+    """The gauges: the textfile (a file that cannot be written is like the report's), then the push
+    (a Pushgateway that does not answer only warns: the result is already written)."""
+    url = seen.options.pushgateway or seen.prometheus.pushgateway
+    if seen.options.prometheus_textfile is None and url is None:
+        return
+    found = prometheus.samples(document)
+    textfile = seen.options.prometheus_textfile
+    if textfile is not None:
+        try:
+            _write_atomically(textfile, prometheus.render(found))
+        except OSError as exc:
+            error = write_error(textfile, exc)
+            log(f"error: {error.render()}")
+            _annotate_error(error, env)
+            unwritten.append(error)
+    if url is not None:
+        from gate.output import pushgateway
+
+        try:
+            pushgateway.push(url, seen.prometheus.job, found)
+        except OutputError as exc:
+            log(f"warning: {seen.redactor.redact(exc.render())}")
+            if actions.in_actions(env):
+                actions.annotate("warning", seen.redactor.redact(exc.message), title="Pushgateway unavailable")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside `path`, then rename: node_exporter never reads a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _rescue(document: dict[str, Any], log: Callable[[str], None]) -> None:

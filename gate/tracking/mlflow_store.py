@@ -144,16 +144,25 @@ class MlflowStore:
     def _experiment_id(self, name: str, create: bool) -> str | None:
         experiment = self._client.get_experiment_by_name(name)
         if experiment is not None:
+            if create:
+                self._add_experiment_tags(str(experiment.experiment_id), experiment.tags or {})
             return str(experiment.experiment_id)
         if not create:
             return None
         try:
-            return str(self._client.create_experiment(name))
+            return str(self._client.create_experiment(name, tags=schema.experiment_tags()))
         except Exception:
             experiment = self._client.get_experiment_by_name(name)  # created concurrently
             if experiment is None:
                 raise
             return str(experiment.experiment_id)
+
+    def _add_experiment_tags(self, experiment_id: str, tags: Mapping[str, str]) -> None:
+        """An experiment made before the gate tagged them gets the tags it lacks; a description the
+        team wrote is kept."""
+        for key, value in schema.experiment_tags().items():
+            if key not in tags:
+                self._client.set_experiment_tag(experiment_id, key, value)
 
     def get_pin(self, experiment_id: str, branch: str) -> Pin | None:
         key = schema.pin_tag_key(branch)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import posixpath
 import re
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Any, get_args
 from gate.carbon.intensity import intensity_provenance
 from gate.config.budget import EnergyScope
 from gate.energy.model import METRICS, RunSummary
+from gate.units import si_prefix
 
 RECORD_FORMAT = 1
 
@@ -237,11 +239,48 @@ def repository_from_remote(url: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def run_name(identity: RunIdentity) -> str:
-    """Short commit first, so the MLflow UI's charts label each bar by commit."""
+def run_name(identity: RunIdentity, verdict: str | None = None, energy_per_prediction_j: float | None = None) -> str:
+    """Short commit first, so the MLflow UI's charts label each bar by commit; then the verdict and the
+    energy per prediction, so the runs table's default Run Name column reads at a glance."""
     short = (identity.commit or "local")[:7]
     where = f"PR#{identity.pr_number}" if identity.pr_number is not None else (identity.branch or "detached")
-    return f"{short} {where} {identity.benchmark}"
+    name = f"{short} {where} {identity.benchmark}"
+    if verdict:
+        name += f" {verdict}"
+    if energy_per_prediction_j is not None and math.isfinite(energy_per_prediction_j):
+        prefix = si_prefix(energy_per_prediction_j)
+        scale, unit = prefix if prefix else (1.0, "")
+        name += f" {energy_per_prediction_j / scale:.3g} {unit}J/pred"
+    return name
+
+
+# The UI opens an experiment of this kind on its runs table (MLflow 3's default for an untagged
+# experiment is the GenAI overview, empty for green-gate's runs).
+TAG_EXPERIMENT_KIND = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+EXPERIMENT_DESCRIPTION = """\
+**green-gate energy runs** for one benchmark: one run per `green-gate check`, each with the median
+of its measured repeats.
+
+Columns worth adding in the runs table (Columns button):
+- metrics `energy_per_prediction_j`, `energy_j`, `emissions_g`, `duration_s`, `mean_power_w`
+  (per repeat as steps of `repeat.*`);
+- tags `green_gate.verdict` (pass, warn, fail, error), `green_gate.baseline_eligible`,
+  `green_gate.provenance` (measured or estimated), `green_gate.hardware_id`,
+  `mlflow.source.git.branch`.
+
+The run name reads `<commit> <branch or PR#n> <benchmark> <verdict> <J per prediction>`.
+
+Baselines: a check compares with the latest finished run of the baseline branch on hardware with
+the same `green_gate.hardware_id` whose `green_gate.baseline_eligible` is `true` (runs from pull
+requests and runs over budget never are). A pin (experiment tag `green_gate.pin.<branch>`, set by
+`green-gate baseline pin`) wins over the latest run.
+"""
+
+
+def experiment_tags() -> dict[str, str]:
+    """The tags every green-gate experiment carries: its kind and its description."""
+    return {TAG_EXPERIMENT_KIND: EXPERIMENT_KIND, TAG_NOTE: EXPERIMENT_DESCRIPTION}
 
 
 def budget_sha256(content: bytes) -> str:
@@ -295,7 +334,7 @@ def build_run_record(
     return RunRecord(
         result_id=result_id,
         experiment=experiment,
-        run_name=run_name(identity),
+        run_name=run_name(identity, facts.verdict, summary.metrics.get("energy_per_prediction_j")),
         start_time_ms=start_time_ms,
         end_time_ms=end_time_ms,
         metrics=metrics,

@@ -362,3 +362,17 @@ def test_bad_comparison_values_are_explained(extra: str, line: int, words: str) 
 def test_negative_cooldown_is_refused() -> None:
     error = error_of(MINIMAL + "    cooldown_s: -1\n")
     assert error.line == 5 and "benchmarks[0].cooldown_s" in error.message
+
+
+def test_prometheus_block_is_read_and_defaults_to_no_push() -> None:
+    assert parse_budget(MINIMAL, Path("green-budget.yml")).prometheus.pushgateway is None
+    budget = parse_budget(
+        MINIMAL + "prometheus:\n  pushgateway: http://pushgateway:9091\n  job: nightly\n", Path("green-budget.yml")
+    )
+    assert (budget.prometheus.pushgateway, budget.prometheus.job) == ("http://pushgateway:9091", "nightly")
+
+
+def test_prometheus_pushgateway_without_a_scheme_names_the_line() -> None:
+    error = error_of(MINIMAL + "prometheus:\n  pushgateway: pushgateway:9091\n")
+    assert error.line == 6
+    assert "prometheus.pushgateway" in error.message

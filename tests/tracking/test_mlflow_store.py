@@ -40,7 +40,7 @@ def test_a_record_becomes_one_run_with_the_schema_and_is_never_logged_twice(trac
     assert tags["mlflow.source.git.commit"] == "a" * 40
     assert tags["mlflow.source.git.branch"] == "main"
     assert tags["mlflow.source.name"] == "acme/models"
-    assert tags["mlflow.runName"] == "aaaaaaa main bench"
+    assert tags["mlflow.runName"] == "aaaaaaa main bench pass 11 mJ/pred"
     assert tags[schema.TAG_RESULT_ID] == rec.result_id
     assert schema.decode_context(tags)["budget_sha256"] == "0" * 64
     assert run["info"]["status"] == "FINISHED" and int(run["info"]["start_time"]) == rec.start_time_ms
@@ -186,3 +186,38 @@ def test_outage_retries_with_backoff_then_fails_without_leaking_credentials(
     text = caught.value.render()
     assert "after 3 attempts" in text and "http://***@127.0.0.1" in text
     assert "hunter2" not in text and "alice" not in text and "s3cr3t" not in text
+
+
+def test_experiments_are_tagged_to_open_on_their_runs_table(tracking_server: MlflowServer) -> None:
+    store = MlflowStore(tracking_server.url)
+    exp = experiment_name()
+    store.log_record(record(exp))
+    tags = _experiment_tags(tracking_server, exp)
+    assert tags[schema.TAG_EXPERIMENT_KIND] == schema.EXPERIMENT_KIND
+    assert tags[schema.TAG_NOTE] == schema.EXPERIMENT_DESCRIPTION
+
+
+def test_an_untagged_experiment_gets_the_tags_and_keeps_its_own_description(tracking_server: MlflowServer) -> None:
+    import requests
+
+    exp = experiment_name()
+    response = requests.post(
+        f"{tracking_server.url}/api/2.0/mlflow/experiments/create",
+        json={"name": exp, "tags": [{"key": schema.TAG_NOTE, "value": "our own words"}]},
+        timeout=10,
+    )
+    response.raise_for_status()
+    MlflowStore(tracking_server.url).log_record(record(exp))
+    tags = _experiment_tags(tracking_server, exp)
+    assert tags[schema.TAG_EXPERIMENT_KIND] == schema.EXPERIMENT_KIND
+    assert tags[schema.TAG_NOTE] == "our own words"
+
+
+def _experiment_tags(server: MlflowServer, name: str) -> dict[str, str]:
+    import requests
+
+    response = requests.get(
+        f"{server.url}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": name}, timeout=10
+    )
+    response.raise_for_status()
+    return {t["key"]: t["value"] for t in response.json()["experiment"].get("tags", [])}

@@ -53,7 +53,7 @@ def build(identity: RunIdentity, **fact_overrides: object) -> RunRecord:
 
 def test_a_branch_run_carries_standard_and_gate_tags() -> None:
     rec = build(RunIdentity("digits", "acme/models", "9f2c4e1d0b7a" + "0" * 28, "main", event_name="push"))
-    assert rec.run_name == "9f2c4e1 main digits"
+    assert rec.run_name == "9f2c4e1 main digits pass 11 mJ/pred"
     assert rec.tags[schema.TAG_GIT_COMMIT] == "9f2c4e1d0b7a" + "0" * 28
     assert rec.tags[schema.TAG_GIT_BRANCH] == "main"
     assert rec.tags[schema.TAG_SOURCE_NAME] == "acme/models"
@@ -152,7 +152,7 @@ def test_a_pr_run_is_named_by_its_pr_and_keeps_its_base_branch() -> None:
         baseline_eligible=False,
         baseline_run_id="b" * 32,
     )
-    assert rec.run_name == "local PR#7 digits"
+    assert rec.run_name == "local PR#7 digits pass 11 mJ/pred"
     assert rec.tags[schema.TAG_PR] == "7" and schema.decode_context(rec.tags)["base_branch"] == "main"
     assert rec.tags[schema.TAG_ELIGIBLE] == "false"
     assert rec.tags[schema.TAG_BASELINE_RUN_ID] == "b" * 32
@@ -293,3 +293,21 @@ def test_history_renderings_match_golden_files(name: str, render: Callable[[list
 def test_history_by_commit_prefix() -> None:
     assert [r.run_id for r in only_commits(ROWS, ["aaaaaaa"])] == ["1" * 32]
     assert only_commits(ROWS, []) == []
+
+
+def test_run_names_read_verdict_and_energy_per_prediction_at_a_glance() -> None:
+    identity = RunIdentity("digits", None, "5935782" + "0" * 33, "feature")
+    assert schema.run_name(identity, "fail", 0.001234) == "5935782 feature digits fail 1.23 mJ/pred"
+    assert schema.run_name(identity, "warn", 2.5) == "5935782 feature digits warn 2.5 J/pred"
+    assert schema.run_name(identity, "pass", None) == "5935782 feature digits pass"
+    assert schema.run_name(identity, "error", float("nan")) == "5935782 feature digits error"
+    assert schema.run_name(identity) == "5935782 feature digits"
+
+
+def test_experiments_open_on_their_runs_and_describe_their_columns_and_baselines() -> None:
+    tags = schema.experiment_tags()
+    assert tags[schema.TAG_EXPERIMENT_KIND] == "custom_model_development"
+    description = tags[schema.TAG_NOTE]
+    for column in ("energy_per_prediction_j", schema.TAG_VERDICT, schema.TAG_ELIGIBLE, schema.TAG_HARDWARE):
+        assert column in description
+    assert "Baselines" in description and schema.PIN_TAG_PREFIX in description
