@@ -69,7 +69,7 @@ def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
             commit=_dig(pull, "head", "sha") or env.get("GITHUB_SHA"),
             branch=_dig(pull, "head", "ref") or env.get("GITHUB_HEAD_REF"),
             base_branch=_dig(pull, "base", "ref") or env.get("GITHUB_BASE_REF"),
-            pr_number=int(pull["number"]) if isinstance(pull.get("number"), int) else None,
+            pr_number=_pr_number(pull.get("number")),
             repository=env.get("GITHUB_REPOSITORY"),
             event_name=event_name,
             run_url=run_url,
@@ -91,9 +91,17 @@ def _read_event(path: str | None) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nesting too deep to parse
         return {}
     return data if isinstance(data, dict) else {}
+
+
+MAX_PR_NUMBER = 2**31 - 1  # GitHub's issue numbers are positive 32-bit integers
+
+
+def _pr_number(value: Any) -> int | None:
+    """A pull request's number, when the payload's is one (a bool, 0, a negative or an absurd number is not)."""
+    return value if type(value) is int and 1 <= value <= MAX_PR_NUMBER else None
 
 
 def _dig(data: dict[str, Any], *keys: str) -> str | None:
