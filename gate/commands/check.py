@@ -157,6 +157,7 @@ def _outcome(
         repeats=spec.repeats,
         warmup=spec.warmup,
         baseline_branch=job.baseline_branch,
+        unit=spec.unit,
         summary=measured.summary,
         baseline=baseline or measured.baseline,
         decision=decision,

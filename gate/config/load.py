@@ -275,6 +275,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                     repeats=int,
                     warmup=int,
                     timeout_s=float,
+                    unit=str,
                     requires_gpu=bool,
                     cooldown_s=float,
                     max_start_temperature_c=float,
@@ -384,10 +385,32 @@ def _rules_from(holder: dict[str, Any], prefix: KeyPath, lines: dict[KeyPath, in
             budgets[metric] = Level(fail=float(levels), line=line)
     quality_min = {}
     quality_max = {}
+    quality_min_ratio: dict[str, tuple[float, int | None]] = {}
+    quality_max_ratio: dict[str, tuple[float, int | None]] = {}
+    efficiency: dict[str, Level] = {}
     for metric, bounds in (holder.get("quality") or {}).items():
         line = lines.get(prefix + ("quality", metric))
         if "min" in bounds:
             quality_min[metric] = (float(bounds["min"]), line)
         if "max" in bounds:
             quality_max[metric] = (float(bounds["max"]), line)
-    return Rules(limits_pct=limits, budgets=budgets, quality_min=quality_min, quality_max=quality_max)
+        if "min_ratio" in bounds:
+            quality_min_ratio[metric] = (float(bounds["min_ratio"]), line)
+        if "max_ratio" in bounds:
+            quality_max_ratio[metric] = (float(bounds["max_ratio"]), line)
+        if "efficiency" in bounds:
+            levels = bounds["efficiency"]
+            efficiency[metric] = Level(
+                warn=number(levels["warn"]) if "warn" in levels else None,
+                fail=number(levels["fail"]) if "fail" in levels else None,
+                line=lines.get(prefix + ("quality", metric, "efficiency")) or line,
+            )
+    return Rules(
+        limits_pct=limits,
+        budgets=budgets,
+        quality_min=quality_min,
+        quality_max=quality_max,
+        quality_min_ratio=quality_min_ratio,
+        quality_max_ratio=quality_max_ratio,
+        efficiency_pct=efficiency,
+    )

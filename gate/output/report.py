@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from gate.carbon.model import BASIS_WORDS
+from gate.compare.quality import EFFICIENCY_PREFIX
 from gate.energy.model import METRICS
 from gate.errors import ConfigError
 from gate.output import markdown
-from gate.units import SI_PREFIXED_UNITS, si_prefix
+from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, si_prefix
 
 DEFAULT_TEMPLATE = "report.md.j2"
 HEADLINE = {
@@ -41,6 +42,7 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
     names = [
         m for m in METRICS if m in checks_by_metric or (m in bench["metrics"] and m not in _ROWS_ONLY_WHEN_CHECKED)
     ]
+    item_unit = item_unit_of(bench)
     for name in names:
         info = METRICS[name]
         current = bench["metrics"].get(name)
@@ -48,7 +50,7 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
         change = (current / base - 1) * 100 if current is not None and base else None
         rows.append(
             _row(
-                f"{info.label} ({info.unit})",
+                f"{metric_label(name, info.label, item_unit)} ({info.unit})",
                 markdown.quantity(base, info.unit),
                 markdown.quantity(current, info.unit),
                 change_text(change, checks_by_metric.get(name, [])),
@@ -56,15 +58,31 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
             )
         )
     quality_names = sorted(set(bench["quality"]) | {c["metric"] for c in bench["checks"] if c["rule"] == "quality"})
+    efficiency = [n for n in quality_names if n.startswith(EFFICIENCY_PREFIX)]
     for name in quality_names:
+        if name in efficiency:
+            continue
         current = bench["quality"].get(name)
+        # The baseline's value and the change show where a rule judged this metric against the baseline.
+        relative = next((c for c in checks_by_metric.get(name, []) if c.get("baseline") is not None), None)
         rows.append(
             _row(
                 markdown.md(name),
-                "—",
+                "—" if relative is None else f"{relative['baseline']:.4g}",
                 "—" if current is None else f"{current:.4g}",
-                "—",
+                "—" if relative is None else markdown.percent(relative["change_pct"]),
                 checks_by_metric.get(name, []),
+            )
+        )
+    for name in efficiency:
+        (check, *_) = checks_by_metric[name]
+        rows.append(
+            _row(
+                f"Energy per {item_unit} per {markdown.md(name[len(EFFICIENCY_PREFIX) :])} point (J)",
+                markdown.quantity(check["baseline"], "J"),
+                markdown.quantity(check["current"], "J"),
+                markdown.percent(check["change_pct"]),
+                checks_by_metric[name],
             )
         )
     return rows
@@ -258,7 +276,7 @@ def trend_chart(bench: dict[str, Any], metric: str | None = None, limit: int = 1
         [
             "```mermaid",
             "xychart-beta",
-            f'    title "{info.label} ({unit})"',
+            f'    title "{metric_label(metric, info.label, item_unit_of(bench))} ({unit})"',
             f"    x-axis [{labels}]",
             f'    y-axis "{unit}"',
             f"    line [{values}]",
@@ -268,6 +286,15 @@ def trend_chart(bench: dict[str, Any], metric: str | None = None, limit: int = 1
 
 
 TREND_METRICS = ("energy_per_prediction_j", "energy_j")
+
+
+def item_unit_of(bench: dict[str, Any]) -> str:
+    """The benchmark's item word; the default for a document that names none or an unusable one.
+
+    The budget schema admits only lower-case words, so nothing else can reach a chart's syntax.
+    """
+    unit = bench.get("unit")
+    return unit if isinstance(unit, str) and re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", unit) else DEFAULT_ITEM_UNIT
 
 
 def _finite(value: Any) -> bool:

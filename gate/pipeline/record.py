@@ -131,6 +131,7 @@ def run_record(
         baseline_run_id=subject.baseline.run_id if subject.baseline else None,
         failed=subject.failed,
         extra_tags=dict(tags),
+        unit=spec.unit,
     )
     return schema.build_run_record(
         result_id=uuid.uuid4().hex,

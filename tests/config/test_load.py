@@ -362,3 +362,31 @@ def test_bad_comparison_values_are_explained(extra: str, line: int, words: str) 
 def test_negative_cooldown_is_refused() -> None:
     error = error_of(MINIMAL + "    cooldown_s: -1\n")
     assert error.line == 5 and "benchmarks[0].cooldown_s" in error.message
+
+
+def test_unit_and_relative_quality_rules_are_read_with_their_lines() -> None:
+    budget = parse(
+        """\
+        version: 1
+        benchmarks:
+          - name: llm
+            command: python bench.py
+            unit: token
+        quality:
+          accuracy: {min: 0.9, min_ratio: 0.99, efficiency: {warn: +2%, fail: 5%}}
+          loss: {max_ratio: 1.02}
+        """
+    )
+    (spec,) = budget.benchmarks  # type: ignore[attr-defined]
+    assert spec.unit == "token"
+    assert spec.rules.quality_min == {"accuracy": (0.9, 7)}
+    assert spec.rules.quality_min_ratio == {"accuracy": (0.99, 7)}
+    assert spec.rules.quality_max_ratio == {"loss": (1.02, 8)}
+    assert spec.rules.efficiency_pct == {"accuracy": Level(warn=2.0, fail=5.0, line=7)}
+    assert parse_budget(MINIMAL, Path("/repo/green-budget.yml")).benchmarks[0].unit == "prediction"
+
+
+@pytest.mark.parametrize("unit", ["Tokens", "two words", "", "x" * 41])
+def test_a_unit_must_be_one_lower_case_word(unit: str) -> None:
+    error = error_of(f"version: 1\nbenchmarks:\n  - name: b\n    command: x\n    unit: '{unit}'\n")
+    assert ":5:" in error.render() and "unit" in error.render()

@@ -293,3 +293,10 @@ def test_history_renderings_match_golden_files(name: str, render: Callable[[list
 def test_history_by_commit_prefix() -> None:
     assert [r.run_id for r in only_commits(ROWS, ["aaaaaaa"])] == ["1" * 32]
     assert only_commits(ROWS, []) == []
+
+
+def test_the_unit_is_a_tag_and_the_per_item_metric_keeps_its_name() -> None:
+    tokens = build(RunIdentity("llm", "acme/models", "9" * 40, "main"), unit="token")
+    default = build(RunIdentity("llm", "acme/models", "9" * 40, "main"))
+    assert tokens.tags[schema.TAG_UNIT] == "token" and default.tags[schema.TAG_UNIT] == "prediction"
+    assert "energy_per_prediction_j" in tokens.metrics and set(tokens.metrics) == set(default.metrics)
