@@ -163,8 +163,7 @@ def _prediction_count(value: object, key: str = PREDICTIONS_KEY) -> int:
     number = _finite(value)
     if number is None or not number.is_integer() or not 1 <= number <= MAX_PREDICTIONS:
         raise BenchmarkError(
-            f"'{key}' in ${METRICS_ENV} must be a positive whole number (at most 10^15), "
-            f"got {quoted(value)}",
+            f"'{key}' in ${METRICS_ENV} must be a positive whole number (at most 10^15), got {quoted(value)}",
             hint="report how many predictions (samples, tokens, sentences) the measured run made",
         )
     return int(number)

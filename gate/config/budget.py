@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import shlex
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -193,6 +194,22 @@ class EnergySpec:
     line: int | None = None
 
 
+PERMISSIONS = ("read", "triage", "write", "maintain", "admin")  # GitHub's repository roles, weakest first
+
+
+@dataclass(frozen=True)
+class WaiverRule:
+    """One entry of the `waivers:` block: which PR label, added by whom, waives which checks, until when."""
+
+    label: str
+    checks: Literal["relative", "all"] = "relative"  # all: relative limits and absolute budgets
+    permission: str | None = None  # the labeller's repository permission, at least this (PERMISSIONS)
+    logins: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()  # org/team-slug
+    expires: date | None = None  # the last day it applies
+    line: int | None = None
+
+
 @dataclass(frozen=True)
 class Budget:
     path: Path
@@ -206,6 +223,7 @@ class Budget:
     comparison: ComparisonSpec = field(default_factory=ComparisonSpec)
     _lines: dict[KeyPath, int] = field(repr=False, default_factory=dict)
     energy: EnergySpec = field(default_factory=EnergySpec)
+    waivers: tuple[WaiverRule, ...] = ()
 
     def benchmark(self, name: str) -> BenchmarkSpec:
         for spec in self.benchmarks:

@@ -105,13 +105,17 @@ def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
 
 def _row(label: str, base: str, current: str, change: str, checks: list[dict[str, Any]]) -> dict[str, str]:
     limit = "; ".join(c["limit"] for c in checks if c["limit"]) or "—"
-    active = [c for c in checks]
+    active = [c for c in checks if not c.get("waived")]
     status = "—"
     if active:
         worst = max(active, key=lambda c: _SEVERITY[c["status"]])
         status = STATUS_ICON[worst["status"]]
         if worst["status"] in ("warn", "fail", "skip") and worst["reason"]:
             status += f" ({markdown.md(worst['reason'])})"
+    waived = [c for c in checks if c.get("waived")]
+    if waived:  # what was waived stays visible: its status, why, and who accepted it
+        text = f"{STATUS_ICON[waived[0]['status']]}, {markdown.md(waived[0]['waived'])}"
+        status = text if status in ("—", STATUS_ICON["pass"]) else f"{status}; {text}"
     return {
         "metric": label,
         "baseline": base,

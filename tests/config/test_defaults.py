@@ -26,6 +26,7 @@ from gate.config.budget import (
     EnergySpec,
     Policy,
     SourceSpec,
+    WaiverRule,
 )
 from gate.config.load import load_schema, parse_budget
 
@@ -37,6 +38,7 @@ MODEL_OF: dict[str, type[Any]] = {
     "#/$defs/energy": EnergySpec,
     "#/$defs/policy": Policy,
     "#/$defs/comparison": ComparisonSpec,
+    "#/$defs/waiver": WaiverRule,
 }
 
 MINIMAL = """\
