@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -272,21 +273,59 @@ def trend_chart(bench: dict[str, Any], metric: str | None = None, limit: int = 1
     if _finite(bench["metrics"].get(metric)):
         points.append(("this run", bench["metrics"][metric]))
     info = METRICS[metric]
-    scale, prefix = _prefix(max(abs(v) for _, v in points), info.unit)
+    fail_at = _fail_line(bench, metric)
+    scale, prefix = _prefix(max([abs(v) for _, v in points] + ([abs(fail_at)] if fail_at else [])), info.unit)
     unit = f"{prefix}{info.unit}"
     labels = ", ".join(f'"{label}"' for label, _ in points)
-    values = ", ".join(f"{v / scale:.4g}" for _, v in points)
+    values = ", ".join(_chart_number(v / scale) for _, v in points)
+    series = [f"    line [{values}]"]
+    if fail_at is not None:  # the fail limit as its own flat series: baseline x (1 + limit)
+        series.append(f"    line [{', '.join([_chart_number(fail_at / scale)] * len(points))}]")
     return "\n".join(
         [
             "```mermaid",
+            CHART_INIT,
             "xychart-beta",
             f'    title "{metric_label(metric, info.label, item_unit_of(bench))} ({unit})"',
             f"    x-axis [{labels}]",
             f'    y-axis "{unit}"',
-            f"    line [{values}]",
+            *series,
             "```",
         ]
     )
+
+
+# Colours that read on GitHub's light (#ffffff) and dark (#0d1117) backgrounds alike: a mid blue for
+# the runs, a mid red for the fail limit, mid grey text; the theme's default line is near-invisible.
+CHART_COLOURS = {"runs": "#2f81f7", "fail_limit": "#e5534b", "text": "#768390"}
+CHART_INIT = (
+    '%%{init: {"theme": "base", "themeVariables": {"xyChart": {'
+    f'"plotColorPalette": "{CHART_COLOURS["runs"]}, {CHART_COLOURS["fail_limit"]}", '
+    '"backgroundColor": "transparent", '
+    f'"titleColor": "{CHART_COLOURS["text"]}", '
+    f'"xAxisLabelColor": "{CHART_COLOURS["text"]}", "xAxisTitleColor": "{CHART_COLOURS["text"]}", '
+    f'"xAxisLineColor": "{CHART_COLOURS["text"]}", "xAxisTickColor": "{CHART_COLOURS["text"]}", '
+    f'"yAxisLabelColor": "{CHART_COLOURS["text"]}", "yAxisTitleColor": "{CHART_COLOURS["text"]}", '
+    f'"yAxisLineColor": "{CHART_COLOURS["text"]}", "yAxisTickColor": "{CHART_COLOURS["text"]}"'
+    "}}}}%%"
+)
+_FAIL_PCT = re.compile(r"fail > \+?(-?\d+(?:\.\d+)?)%")
+
+
+def _chart_number(value: float) -> str:
+    """4 significant digits, never in exponent form: mermaid's chart grammar reads no `7.7e-10`."""
+    return format(Decimal(f"{value:.4g}"), "f")
+
+
+def _fail_line(bench: dict[str, Any], metric: str) -> float | None:
+    """Where the relative fail limit on `metric` lies: the baseline's value x (1 + limit); None without one."""
+    for check in bench["checks"]:
+        if check["metric"] != metric or check["rule"] != "relative" or not _finite(check.get("baseline")):
+            continue
+        match = _FAIL_PCT.search(str(check.get("limit") or ""))
+        if match:
+            return float(check["baseline"]) * (1 + float(match.group(1)) / 100)
+    return None
 
 
 TREND_METRICS = ("energy_per_prediction_j", "energy_j")
