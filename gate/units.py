@@ -34,3 +34,25 @@ def si_prefix(value: float) -> tuple[float, str] | None:
         if magnitude >= scale * 0.9995:
             return scale, prefix
     return None
+
+
+# What a benchmark counts: the word its J-per-item figure is read in ("J per token"). The metric keeps
+# one stable name, energy_per_prediction_j, whatever the word, so a benchmark's history survives a rename.
+DEFAULT_ITEM_UNIT = "prediction"
+PER_ITEM_METRIC = "energy_per_prediction_j"
+
+
+def plural(word: str) -> str:
+    """The English plural of a count noun: token -> tokens, batch -> batches, query -> queries."""
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return f"{word}es"
+    if len(word) > 1 and word.endswith("y") and word[-2] not in "aeiou":
+        return f"{word[:-1]}ies"
+    return f"{word}s"
+
+
+def metric_label(metric: str, label: str, item_unit: str = DEFAULT_ITEM_UNIT) -> str:
+    """The metric's label with the benchmark's item word: 'Energy per prediction' -> 'Energy per token'."""
+    if metric == PER_ITEM_METRIC and item_unit != DEFAULT_ITEM_UNIT:
+        return f"Energy per {item_unit}"
+    return label

@@ -198,7 +198,14 @@ def test_action_yml_structure() -> None:
         "image": "Dockerfile",
         "env": {"NVIDIA_VISIBLE_DEVICES": "${{ inputs.gpus }}"},
     }
-    assert set(meta["outputs"]) == {"verdict", "energy_per_prediction_j", "change_pct", "report_path", "result_path"}
+    assert set(meta["outputs"]) == {
+        "verdict",
+        "energy_per_prediction_j",
+        "unit",
+        "change_pct",
+        "report_path",
+        "result_path",
+    }
     assert all(out["description"] for out in meta["outputs"].values())
     assert meta["branding"] == {"icon": "battery-charging", "color": "green"}
     assert meta["name"] and meta["description"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gate.units import emissions_g, j_to_kwh, kwh_to_j, si_prefix
+from gate.units import emissions_g, j_to_kwh, kwh_to_j, metric_label, plural, si_prefix
 
 
 def test_energy_and_emissions() -> None:
@@ -28,3 +28,17 @@ def test_energy_and_emissions() -> None:
 )
 def test_si_prefix(value: float, expected: tuple[float, str] | None) -> None:
     assert si_prefix(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "count_key"),
+    [("prediction", "predictions"), ("token", "tokens"), ("batch", "batches"), ("query", "queries"), ("day", "days")],
+)
+def test_a_unit_counts_under_its_plural(word: str, count_key: str) -> None:
+    assert plural(word) == count_key
+
+
+def test_the_per_item_label_reads_in_the_benchmarks_unit() -> None:
+    assert metric_label("energy_per_prediction_j", "Energy per prediction", "token") == "Energy per token"
+    assert metric_label("energy_per_prediction_j", "Energy per prediction") == "Energy per prediction"
+    assert metric_label("energy_j", "Energy per run", "token") == "Energy per run"

@@ -63,8 +63,13 @@ class BenchmarkMetrics:
     quality: dict[str, float]
 
 
-def parse_metrics(text: str | None, *, reserved: frozenset[str] = frozenset()) -> BenchmarkMetrics:
+def parse_metrics(
+    text: str | None, *, reserved: frozenset[str] = frozenset(), count_key: str = PREDICTIONS_KEY
+) -> BenchmarkMetrics:
     """Validate the benchmark's metrics JSON. Raises BenchmarkError naming the problem and the key.
+
+    The count is under `count_key`, the plural of the benchmark's unit (`tokens`); `predictions` is
+    read as the count too, so a benchmark that names no unit keeps working when the budget adds one.
 
     Quality metrics are logged to MLflow under their own names, beside the gate's: a name the gate
     uses (tracking.schema.benchmark_metric_problem) or one in `reserved` is refused, not overwritten.
@@ -94,8 +99,14 @@ def parse_metrics(text: str | None, *, reserved: frozenset[str] = frozenset()) -
         raise BenchmarkError(f"${METRICS_ENV} cannot be read: {cut(str(exc))}", hint=_ONE_OBJECT) from None
     if not isinstance(data, dict):
         raise BenchmarkError(f"${METRICS_ENV} must hold a JSON object, got {type(data).__name__}", hint=_ONE_OBJECT)
-    predictions = data.pop(PREDICTIONS_KEY, None)
-    count = _prediction_count(predictions) if predictions is not None else None
+    if count_key != PREDICTIONS_KEY and count_key in data and PREDICTIONS_KEY in data:
+        raise BenchmarkError(
+            f"${METRICS_ENV} holds both {quoted(count_key)} and {quoted(PREDICTIONS_KEY)}",
+            hint=f"report the count once, under {quoted(count_key)} (the plural of the benchmark's unit)",
+        )
+    key = count_key if count_key in data else PREDICTIONS_KEY
+    predictions = data.pop(key, None)
+    count = _prediction_count(predictions, key) if predictions is not None else None
     if len(data) > MAX_QUALITY_METRICS:
         raise BenchmarkError(
             f"${METRICS_ENV} holds {len(data):,} metrics, more than the {MAX_QUALITY_METRICS:,} the gate logs",
@@ -148,12 +159,11 @@ def _finite(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _prediction_count(value: object) -> int:
+def _prediction_count(value: object, key: str = PREDICTIONS_KEY) -> int:
     number = _finite(value)
     if number is None or not number.is_integer() or not 1 <= number <= MAX_PREDICTIONS:
         raise BenchmarkError(
-            f"'{PREDICTIONS_KEY}' in ${METRICS_ENV} must be a positive whole number (at most 10^15), "
-            f"got {quoted(value)}",
+            f"'{key}' in ${METRICS_ENV} must be a positive whole number (at most 10^15), got {quoted(value)}",
             hint="report how many predictions (samples, tokens, sentences) the measured run made",
         )
     return int(number)

@@ -12,6 +12,7 @@ from gate.devices import nvml
 from gate.energy.meter import ChildEnvMeter, EnergyMeter
 from gate.energy.model import METRICS, RepeatResult
 from gate.errors import BenchmarkError, GpuUnavailableError
+from gate.units import plural
 
 
 class BenchmarkFailed(BenchmarkError):
@@ -89,7 +90,9 @@ def run_benchmark(
                 hint="the output tail is in the report; run the command by hand to reproduce",
             )
         try:
-            metrics = process.parse_metrics(execution.metrics_text, reserved=frozenset(METRICS))
+            metrics = process.parse_metrics(
+                execution.metrics_text, reserved=frozenset(METRICS), count_key=plural(spec.unit)
+            )
         except BenchmarkError as exc:
             raise BenchmarkFailed(exc.message, completed=run.repeats, tail=execution.tail, hint=exc.hint) from None
         if reading is not None:

@@ -20,7 +20,7 @@ from gate.compare.model import Baseline, Decision
 from gate.energy.meter import EnergyMeter
 from gate.errors import CANCEL_EXIT_CODES, Cancelled, GateError
 from gate.output.result import BenchmarkOutcome
-from gate.pipeline import baseline, decide, measure, paired, plan, publish, record
+from gate.pipeline import baseline, decide, measure, paired, plan, publish, record, waive
 from gate.pipeline.measure import Measurement
 from gate.pipeline.plan import CheckOptions, Job, Plan
 from gate.pipeline.publish import Snapshot
@@ -77,6 +77,7 @@ def run(
         seen = replace(seen, result_path=the_plan.result_path)
         _announce(the_plan, log)
         tracking = baseline.Tracking(the_plan.tracking_uri)
+        gathered = waive.gather(the_plan, env, log)
         for spec in the_plan.benchmarks:
             job = plan.job(the_plan, spec)
             before = seen
@@ -88,7 +89,7 @@ def run(
                 seen = before.adding(outcome)
                 publish.save(seen)
 
-            seen = before.adding(_benchmark(job, meter, tracking, keep, log))
+            seen = before.adding(_benchmark(job, meter, tracking, keep, log, gathered))
             publish.save(seen)
         return publish.finish(seen, env, cwd, log)
     except GateError as exc:
@@ -101,6 +102,7 @@ def _benchmark(
     tracking: baseline.Tracking,
     save: Callable[[BenchmarkOutcome], None],
     log: Callable[[str], None],
+    gathered: waive.Gathered = waive.NOTHING_GATHERED,
 ) -> BenchmarkOutcome:
     """One benchmark through the stages, from its measurement to its recorded outcome."""
     the_plan, spec = job.plan, job.spec
@@ -122,6 +124,7 @@ def _benchmark(
     if budget.comparison.mode == "auto" and measured.error is None and decision is not None:
         measured, decision = paired.auto(job, meter, measured, lookup, decision, log)
     against = measured.baseline or lookup.baseline
+    decision, applied = waive.waive(decision, the_plan, gathered)
 
     recorded = record.Recorded(outage=lookup.outage)
     if the_plan.options.record and measured.summary is not None:
@@ -129,6 +132,8 @@ def _benchmark(
         subject = record.Subject(
             experiment, spec, measured.summary, draft.verdict, measured.error is not None, against, started_ms
         )
+        if applied is not None:
+            subject = replace(subject, waiver=schema.waiver_tag(applied.label, applied.login, applied.reason))
         if store is not None and lookup.outage is None and measured.base is not None:
             against = record.paired_base(store, the_plan, subject, measured.base, log) or against
             subject = replace(subject, baseline=against)
@@ -157,6 +162,7 @@ def _outcome(
         repeats=spec.repeats,
         warmup=spec.warmup,
         baseline_branch=job.baseline_branch,
+        unit=spec.unit,
         summary=measured.summary,
         baseline=baseline or measured.baseline,
         decision=decision,

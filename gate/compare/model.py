@@ -43,6 +43,7 @@ class Check:
     interval_pct: tuple[float, float] | None = None
     confidence: float | None = None
     method: str | None = None  # "welch-log", "paired-log", or "point" (medians only)
+    waived: str | None = None  # "waived by @user: reason" (gate.compare.waivers); the verdict ignores it
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import shlex
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +40,11 @@ class Rules:
     budgets: dict[str, Level] = field(default_factory=dict)  # metric -> absolute max per run
     quality_min: dict[str, tuple[float, int | None]] = field(default_factory=dict)
     quality_max: dict[str, tuple[float, int | None]] = field(default_factory=dict)
+    # Relative to the baseline's value of the same metric: this run's / the baseline's, at least / at most.
+    quality_min_ratio: dict[str, tuple[float, int | None]] = field(default_factory=dict)
+    quality_max_ratio: dict[str, tuple[float, int | None]] = field(default_factory=dict)
+    # Quality metric -> limit on the change of energy per item per quality point, percent.
+    efficiency_pct: dict[str, Level] = field(default_factory=dict)
 
     def overridden_by(self, override: Rules) -> Rules:
         """These rules with each metric that `override` sets replaced by its entry there."""
@@ -47,6 +53,9 @@ class Rules:
             budgets={**self.budgets, **override.budgets},
             quality_min={**self.quality_min, **override.quality_min},
             quality_max={**self.quality_max, **override.quality_max},
+            quality_min_ratio={**self.quality_min_ratio, **override.quality_min_ratio},
+            quality_max_ratio={**self.quality_max_ratio, **override.quality_max_ratio},
+            efficiency_pct={**self.efficiency_pct, **override.efficiency_pct},
         )
 
 
@@ -60,6 +69,7 @@ class BenchmarkSpec:
     repeats: int = 5
     warmup: int = 1
     timeout_s: float = 600.0
+    unit: str = "prediction"  # what the benchmark counts: J per <unit>, the count reported as its plural
     working_directory: Path
     env: dict[str, str]
     # Credentials the gate withholds from benchmarks (gate.secrets) that this one still inherits.
@@ -195,6 +205,22 @@ class PrometheusSpec:
     job: str = DEFAULT_PROMETHEUS_JOB
 
 
+PERMISSIONS = ("read", "triage", "write", "maintain", "admin")  # GitHub's repository roles, weakest first
+
+
+@dataclass(frozen=True)
+class WaiverRule:
+    """One entry of the `waivers:` block: which PR label, added by whom, waives which checks, until when."""
+
+    label: str
+    checks: Literal["relative", "all"] = "relative"  # all: relative limits and absolute budgets
+    permission: str | None = None  # the labeller's repository permission, at least this (PERMISSIONS)
+    logins: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()  # org/team-slug
+    expires: date | None = None  # the last day it applies
+    line: int | None = None
+
+
 @dataclass(frozen=True)
 class Budget:
     path: Path
@@ -209,6 +235,7 @@ class Budget:
     _lines: dict[KeyPath, int] = field(repr=False, default_factory=dict)
     energy: EnergySpec = field(default_factory=EnergySpec)
     prometheus: PrometheusSpec = field(default_factory=PrometheusSpec)
+    waivers: tuple[WaiverRule, ...] = ()
 
     def benchmark(self, name: str) -> BenchmarkSpec:
         for spec in self.benchmarks:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from gate.config.budget import (
     PrometheusSpec,
     Rules,
     SourceSpec,
+    WaiverRule,
 )
 from gate.config.validation import dotted, number, validate
 from gate.errors import ConfigError, cut, quoted
@@ -83,6 +85,7 @@ def parse_budget(text: str, path: Path) -> Budget:
             file=str(path),
         )
     data, lines = _parse_yaml(text, str(path))
+    _dates_as_text(data)
     warnings = validate(data, lines, str(path), load_schema())
     return _build(data, lines, path, tuple(warnings))
 
@@ -276,6 +279,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                     repeats=int,
                     warmup=int,
                     timeout_s=float,
+                    unit=str,
                     requires_gpu=bool,
                     cooldown_s=float,
                     max_start_temperature_c=float,
@@ -307,9 +311,52 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         warnings=warnings,
         _lines=lines,
         energy=_energy_from(data.get("energy") or {}, lines, str(path)),
+        waivers=_waivers_from(data.get("waivers") or [], lines, str(path)),
         **({"experiment_template": mlflow["experiment"]} if "experiment" in mlflow else {}),
         prometheus=PrometheusSpec(**_given(data.get("prometheus") or {}, pushgateway=_as_is, job=_as_is)),
     )
+
+
+def _dates_as_text(data: Any) -> None:
+    """A waiver's `expires: 2026-12-31` is a YAML date; the schema checks it as the text it was."""
+    waivers = data.get("waivers") if isinstance(data, dict) else None
+    for entry in waivers if isinstance(waivers, list) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("expires"), date):
+            entry["expires"] = entry["expires"].isoformat()
+
+
+def _waivers_from(raw: list[dict[str, Any]], lines: dict[KeyPath, int], file: str) -> tuple[WaiverRule, ...]:
+    rules = []
+    for index, entry in enumerate(raw):
+        by = entry.get("by") or {}
+        expires = entry.get("expires")
+        expires = str(expires) if expires is not None else None
+        rules.append(
+            WaiverRule(
+                label=str(entry["label"]),
+                line=lines.get(("waivers", index)),
+                expires=_expiry(
+                    expires, file, lines.get(("waivers", index, "expires")) or lines.get(("waivers", index))
+                ),
+                **_given(entry, checks=_as_is),
+                **_given(by, permission=str, logins=tuple, teams=tuple),
+            )
+        )
+    return tuple(rules)
+
+
+def _expiry(text: str | None, file: str, line: int | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"waiver expiry {quoted(text)} is not a date",
+            hint="write it as YYYY-MM-DD, e.g. 2026-12-31",
+            file=file,
+            line=line,
+        ) from None
 
 
 def _energy_from(raw: dict[str, Any], lines: dict[KeyPath, int], file: str) -> EnergySpec:
@@ -386,10 +433,32 @@ def _rules_from(holder: dict[str, Any], prefix: KeyPath, lines: dict[KeyPath, in
             budgets[metric] = Level(fail=float(levels), line=line)
     quality_min = {}
     quality_max = {}
+    quality_min_ratio: dict[str, tuple[float, int | None]] = {}
+    quality_max_ratio: dict[str, tuple[float, int | None]] = {}
+    efficiency: dict[str, Level] = {}
     for metric, bounds in (holder.get("quality") or {}).items():
         line = lines.get(prefix + ("quality", metric))
         if "min" in bounds:
             quality_min[metric] = (float(bounds["min"]), line)
         if "max" in bounds:
             quality_max[metric] = (float(bounds["max"]), line)
-    return Rules(limits_pct=limits, budgets=budgets, quality_min=quality_min, quality_max=quality_max)
+        if "min_ratio" in bounds:
+            quality_min_ratio[metric] = (float(bounds["min_ratio"]), line)
+        if "max_ratio" in bounds:
+            quality_max_ratio[metric] = (float(bounds["max_ratio"]), line)
+        if "efficiency" in bounds:
+            levels = bounds["efficiency"]
+            efficiency[metric] = Level(
+                warn=number(levels["warn"]) if "warn" in levels else None,
+                fail=number(levels["fail"]) if "fail" in levels else None,
+                line=lines.get(prefix + ("quality", metric, "efficiency")) or line,
+            )
+    return Rules(
+        limits_pct=limits,
+        budgets=budgets,
+        quality_min=quality_min,
+        quality_max=quality_max,
+        quality_min_ratio=quality_min_ratio,
+        quality_max_ratio=quality_max_ratio,
+        efficiency_pct=efficiency,
+    )

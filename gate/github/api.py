@@ -56,6 +56,13 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class LabelEvent:
+    label: str
+    login: str  # who added it
+    created_at: str
+
+
+@dataclass(frozen=True)
 class Upsert:
     action: Literal["created", "updated"]
     comment: Comment
@@ -147,6 +154,38 @@ class GitHubApi:
         """pulls/get."""
         data: dict[str, Any] = self._request("GET", f"{self._repo_url(repository)}/pulls/{number}").json()
         return data
+
+    def list_label_events(self, repository: str, issue_number: int) -> Iterator[LabelEvent]:
+        """issues/list-events, every page: the `labeled` events, oldest first (who added which label)."""
+        url: str | None = f"{self._repo_url(repository)}/issues/{issue_number}/events"
+        params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return
+            response = self._request("GET", url, params=params)
+            for item in response.json():
+                if isinstance(item, dict) and item.get("event") == "labeled":
+                    label, actor = item.get("label") or {}, item.get("actor") or {}
+                    if label.get("name") and actor.get("login"):
+                        yield LabelEvent(str(label["name"]), str(actor["login"]), str(item.get("created_at") or ""))
+            url, params = response.links.get("next", {}).get("url"), None
+        raise GitHubError(f"more than {MAX_PAGES * PAGE_SIZE} events on #{issue_number}; stopped paging")
+
+    def collaborator_permission(self, repository: str, login: str) -> str:
+        """repos/get-collaborator-permission-level: admin, maintain, write, triage, read or none."""
+        url = f"{self._repo_url(repository)}/collaborators/{quote(login, safe='')}/permission"
+        data = self._request("GET", url).json()
+        return str(data.get("role_name") or data.get("permission") or "none")
+
+    def is_team_member(self, team: str, login: str) -> bool:
+        """teams/get-membership-for-user-in-org: an active member of `org/team-slug`."""
+        org, _, slug = team.partition("/")
+        team_url = f"{self.base_url}/orgs/{quote(org, safe='')}/teams/{quote(slug, safe='')}"
+        try:
+            data = self._request("GET", f"{team_url}/memberships/{quote(login, safe='')}").json()
+        except NotFound:
+            return False
+        return bool(data.get("state") == "active")
 
     def create_check_run(
         self,

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from gate.carbon.model import BASIS_WORDS
+from gate.compare.quality import EFFICIENCY_PREFIX
 from gate.energy.model import METRICS
 from gate.errors import ConfigError
 from gate.output import markdown
-from gate.units import SI_PREFIXED_UNITS, si_prefix
+from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, si_prefix
 
 DEFAULT_TEMPLATE = "report.md.j2"
 HEADLINE = {
@@ -41,6 +43,7 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
     names = [
         m for m in METRICS if m in checks_by_metric or (m in bench["metrics"] and m not in _ROWS_ONLY_WHEN_CHECKED)
     ]
+    item_unit = item_unit_of(bench)
     for name in names:
         info = METRICS[name]
         current = bench["metrics"].get(name)
@@ -48,7 +51,7 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
         change = (current / base - 1) * 100 if current is not None and base else None
         rows.append(
             _row(
-                f"{info.label} ({info.unit})",
+                f"{metric_label(name, info.label, item_unit)} ({info.unit})",
                 markdown.quantity(base, info.unit),
                 markdown.quantity(current, info.unit),
                 change_text(change, checks_by_metric.get(name, [])),
@@ -56,15 +59,31 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
             )
         )
     quality_names = sorted(set(bench["quality"]) | {c["metric"] for c in bench["checks"] if c["rule"] == "quality"})
+    efficiency = [n for n in quality_names if n.startswith(EFFICIENCY_PREFIX)]
     for name in quality_names:
+        if name in efficiency:
+            continue
         current = bench["quality"].get(name)
+        # The baseline's value and the change show where a rule judged this metric against the baseline.
+        relative = next((c for c in checks_by_metric.get(name, []) if c.get("baseline") is not None), None)
         rows.append(
             _row(
                 markdown.md(name),
-                "—",
+                "—" if relative is None else f"{relative['baseline']:.4g}",
                 "—" if current is None else f"{current:.4g}",
-                "—",
+                "—" if relative is None else markdown.percent(relative["change_pct"]),
                 checks_by_metric.get(name, []),
+            )
+        )
+    for name in efficiency:
+        (check, *_) = checks_by_metric[name]
+        rows.append(
+            _row(
+                f"Energy per {item_unit} per {markdown.md(name[len(EFFICIENCY_PREFIX) :])} point (J)",
+                markdown.quantity(check["baseline"], "J"),
+                markdown.quantity(check["current"], "J"),
+                markdown.percent(check["change_pct"]),
+                checks_by_metric[name],
             )
         )
     return rows
@@ -87,13 +106,17 @@ def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
 
 def _row(label: str, base: str, current: str, change: str, checks: list[dict[str, Any]]) -> dict[str, str]:
     limit = "; ".join(c["limit"] for c in checks if c["limit"]) or "—"
-    active = [c for c in checks]
+    active = [c for c in checks if not c.get("waived")]
     status = "—"
     if active:
         worst = max(active, key=lambda c: _SEVERITY[c["status"]])
         status = STATUS_ICON[worst["status"]]
         if worst["status"] in ("warn", "fail", "skip") and worst["reason"]:
             status += f" ({markdown.md(worst['reason'])})"
+    waived = [c for c in checks if c.get("waived")]
+    if waived:  # what was waived stays visible: its status, why, and who accepted it
+        text = f"{STATUS_ICON[waived[0]['status']]}, {markdown.md(waived[0]['waived'])}"
+        status = text if status in ("—", STATUS_ICON["pass"]) else f"{status}; {text}"
     return {
         "metric": label,
         "baseline": base,
@@ -250,24 +273,71 @@ def trend_chart(bench: dict[str, Any], metric: str | None = None, limit: int = 1
     if _finite(bench["metrics"].get(metric)):
         points.append(("this run", bench["metrics"][metric]))
     info = METRICS[metric]
-    scale, prefix = _prefix(max(abs(v) for _, v in points), info.unit)
+    fail_at = _fail_line(bench, metric)
+    scale, prefix = _prefix(max([abs(v) for _, v in points] + ([abs(fail_at)] if fail_at else [])), info.unit)
     unit = f"{prefix}{info.unit}"
     labels = ", ".join(f'"{label}"' for label, _ in points)
-    values = ", ".join(f"{v / scale:.4g}" for _, v in points)
+    values = ", ".join(_chart_number(v / scale) for _, v in points)
+    series = [f"    line [{values}]"]
+    if fail_at is not None:  # the fail limit as its own flat series: baseline x (1 + limit)
+        series.append(f"    line [{', '.join([_chart_number(fail_at / scale)] * len(points))}]")
     return "\n".join(
         [
             "```mermaid",
+            CHART_INIT,
             "xychart-beta",
-            f'    title "{info.label} ({unit})"',
+            f'    title "{metric_label(metric, info.label, item_unit_of(bench))} ({unit})"',
             f"    x-axis [{labels}]",
             f'    y-axis "{unit}"',
-            f"    line [{values}]",
+            *series,
             "```",
         ]
     )
 
 
+# Colours that read on GitHub's light (#ffffff) and dark (#0d1117) backgrounds alike: a mid blue for
+# the runs, a mid red for the fail limit, mid grey text; the theme's default line is near-invisible.
+CHART_COLOURS = {"runs": "#2f81f7", "fail_limit": "#e5534b", "text": "#768390"}
+CHART_INIT = (
+    '%%{init: {"theme": "base", "themeVariables": {"xyChart": {'
+    f'"plotColorPalette": "{CHART_COLOURS["runs"]}, {CHART_COLOURS["fail_limit"]}", '
+    '"backgroundColor": "transparent", '
+    f'"titleColor": "{CHART_COLOURS["text"]}", '
+    f'"xAxisLabelColor": "{CHART_COLOURS["text"]}", "xAxisTitleColor": "{CHART_COLOURS["text"]}", '
+    f'"xAxisLineColor": "{CHART_COLOURS["text"]}", "xAxisTickColor": "{CHART_COLOURS["text"]}", '
+    f'"yAxisLabelColor": "{CHART_COLOURS["text"]}", "yAxisTitleColor": "{CHART_COLOURS["text"]}", '
+    f'"yAxisLineColor": "{CHART_COLOURS["text"]}", "yAxisTickColor": "{CHART_COLOURS["text"]}"'
+    "}}}}%%"
+)
+_FAIL_PCT = re.compile(r"fail > \+?(-?\d+(?:\.\d+)?)%")
+
+
+def _chart_number(value: float) -> str:
+    """4 significant digits, never in exponent form: mermaid's chart grammar reads no `7.7e-10`."""
+    return format(Decimal(f"{value:.4g}"), "f")
+
+
+def _fail_line(bench: dict[str, Any], metric: str) -> float | None:
+    """Where the relative fail limit on `metric` lies: the baseline's value x (1 + limit); None without one."""
+    for check in bench["checks"]:
+        if check["metric"] != metric or check["rule"] != "relative" or not _finite(check.get("baseline")):
+            continue
+        match = _FAIL_PCT.search(str(check.get("limit") or ""))
+        if match:
+            return float(check["baseline"]) * (1 + float(match.group(1)) / 100)
+    return None
+
+
 TREND_METRICS = ("energy_per_prediction_j", "energy_j")
+
+
+def item_unit_of(bench: dict[str, Any]) -> str:
+    """The benchmark's item word; the default for a document that names none or an unusable one.
+
+    The budget schema admits only lower-case words, so nothing else can reach a chart's syntax.
+    """
+    unit = bench.get("unit")
+    return unit if isinstance(unit, str) and re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", unit) else DEFAULT_ITEM_UNIT
 
 
 def _finite(value: Any) -> bool:

@@ -35,6 +35,7 @@ class BenchmarkOutcome:
     warmup: int
     baseline_branch: str
     summary: RunSummary | None = None
+    unit: str = "prediction"  # what energy_per_prediction_j counts: J per <unit>
     baseline: Baseline | None = None
     decision: Decision | None = None
     error: str | None = None
@@ -60,6 +61,7 @@ class BenchmarkOutcome:
             "command": self.command,
             "repeats": self.repeats,
             "warmup": self.warmup,
+            "unit": self.unit,
             "verdict": self.verdict,
             "metrics": dict(summary.metrics) if summary else {},
             "per_repeat": {k: list(v) for k, v in summary.per_repeat.items()} if summary else {},

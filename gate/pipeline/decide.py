@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate.compare import verdict
+from gate.compare import quality, verdict
 from gate.compare.model import Baseline, Decision
 from gate.config.budget import Budget, Outcome, Rules
 from gate.devices import hardware as hardware_rules
@@ -26,15 +26,17 @@ def decide(
         return None
     # Without MLflow there is no baseline either; the outage policy then speaks for it.
     missing: Outcome = "pass" if outage is not None else budget.policy.missing_baseline
-    return verdict.evaluate(
+    differences = hardware_differences(baseline, hardware)
+    decision = verdict.evaluate(
         measurement.summary,
         baseline,
         rules,
         missing_baseline=missing,
         comparison=budget.comparison,
-        hardware_differences=hardware_differences(baseline, hardware),
+        hardware_differences=differences,
         not_comparable=budget.policy.not_comparable,
     )
+    return quality.with_relative_quality(decision, measurement.summary, baseline, rules, comparable=not differences)
 
 
 def hardware_differences(baseline: Baseline | None, hardware: Hardware) -> tuple[str, ...]:

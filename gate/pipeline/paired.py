@@ -127,7 +127,7 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
     )
     baseline = Baseline(  # the base as the verdict reads it: repeat i pairs with this run's repeat i
         run_id=f"paired:{base_commit[:12]}",
-        metrics=dict(result.base.metrics),
+        metrics={**result.base.quality, **result.base.metrics},  # quality too: relative quality rules read it
         commit=base_commit,
         branch=job.baseline_branch,
         start_time_ms=0,

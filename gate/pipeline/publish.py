@@ -252,6 +252,7 @@ def _headline_outputs(document: dict[str, Any]) -> dict[str, str]:
     outputs = {}
     if "energy_per_prediction_j" in first["metrics"]:
         outputs["energy_per_prediction_j"] = f"{first['metrics']['energy_per_prediction_j']:.6g}"
+        outputs["unit"] = str(first.get("unit", "prediction"))
     changes = [
         c["change_pct"]
         for c in first["checks"]

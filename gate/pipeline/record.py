@@ -36,6 +36,7 @@ class Subject:
     failed: bool  # the benchmark failed or did not report what the rules need
     baseline: Baseline | None
     started_ms: int
+    waiver: str | None = None  # schema.waiver_tag(): a label waived a regression of this run
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def record(
 ) -> Recorded:
     # Compared with MLflow's baseline (no outage so far): only then may the run become a baseline.
     tags = {schema.TAG_COMPARISON: "paired" if subject.baseline.paired else "history"} if subject.baseline else {}
+    if subject.waiver is not None:
+        tags = {**tags, schema.TAG_WAIVER: subject.waiver}
     run = run_record(plan, subject, plan.context, compared=outage is None, tags=tags)
     return log_or_spool(store, plan, run, outage, subject.spec.name, log)
 
@@ -139,6 +142,7 @@ def run_record(
         baseline_run_id=subject.baseline.run_id if subject.baseline else None,
         failed=subject.failed,
         extra_tags=dict(tags),
+        unit=spec.unit,
     )
     return schema.build_run_record(
         result_id=uuid.uuid4().hex,

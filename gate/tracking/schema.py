@@ -51,6 +51,8 @@ TAG_COMPARISON = "green_gate.comparison"  # history | paired | paired-base
 TAG_BASELINE_RUN_ID = "green_gate.baseline_run_id"
 TAG_RESULT_ID = "green_gate.result_id"  # idempotency key: one result is one run, however often uploaded
 TAG_CONTEXT = "green_gate.context"  # JSON, see run_context()
+TAG_WAIVER = "green_gate.waiver"  # JSON {label, by, reason}: a PR label waived this run's regression
+TAG_UNIT = "green_gate.unit"  # what energy_per_prediction_j counts (token, sample...); the metric name stays
 
 # Read from runs logged by the first schema (0.x before the lean schema), never written.
 LEGACY_TAG_HARDWARE_JSON = "green_gate.hardware"
@@ -222,6 +224,12 @@ class RunFacts:
     baseline_run_id: str | None = None
     failed: bool = False
     extra_tags: Mapping[str, str] = field(default_factory=dict)  # e.g. green_gate.comparison
+    unit: str = "prediction"  # the benchmark's item word, kept as TAG_UNIT
+
+
+def waiver_tag(label: str, login: str, reason: str) -> str:
+    """TAG_WAIVER's value: which label, added by whom, and the reason the PR gave."""
+    return json.dumps({"label": label, "by": login, "reason": reason}, ensure_ascii=False, sort_keys=True)
 
 
 def experiment_name(template: str, benchmark: str, repository: str | None) -> str:
@@ -310,6 +318,7 @@ def build_run_record(
         TAG_RESULT_ID: result_id,
         TAG_SOURCE_NAME: identity.repository or "green-gate",
         TAG_CONTEXT: encode_context(run_context(identity, facts, summary)),
+        TAG_UNIT: facts.unit,
     }
     if identity.commit:
         tags[TAG_GIT_COMMIT] = identity.commit

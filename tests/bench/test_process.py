@@ -247,3 +247,14 @@ def test_a_metrics_path_that_is_not_a_regular_file_is_refused_without_waiting(
     (error,) = outcome
     assert isinstance(error, BenchmarkError) and error.exit_code == 3
     assert error.message == f"$GREEN_GATE_METRICS is {kind}, not a regular file: the gate reads only a regular file"
+
+
+def test_the_count_is_read_under_the_plural_of_the_unit_or_as_predictions() -> None:
+    assert parse_metrics('{"tokens": 81920, "accuracy": 0.9}', count_key="tokens").predictions == 81920
+    assert parse_metrics('{"predictions": 64}', count_key="tokens").predictions == 64
+    tokens_as_quality = parse_metrics('{"tokens": 5}')  # no unit named: tokens is just another metric
+    assert tokens_as_quality.predictions is None and tokens_as_quality.quality == {"tokens": 5.0}
+    with pytest.raises(BenchmarkError, match="holds both 'tokens' and 'predictions'"):
+        parse_metrics('{"tokens": 5, "predictions": 5}', count_key="tokens")
+    with pytest.raises(BenchmarkError, match="'tokens' in \\$GREEN_GATE_METRICS must be a positive whole number"):
+        parse_metrics('{"tokens": 0.5}', count_key="tokens")

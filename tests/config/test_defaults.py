@@ -27,6 +27,7 @@ from gate.config.budget import (
     Policy,
     PrometheusSpec,
     SourceSpec,
+    WaiverRule,
 )
 from gate.config.load import load_schema, parse_budget
 
@@ -39,6 +40,7 @@ MODEL_OF: dict[str, type[Any]] = {
     "#/$defs/policy": Policy,
     "#/$defs/comparison": ComparisonSpec,
     "#/$defs/prometheus": PrometheusSpec,
+    "#/$defs/waiver": WaiverRule,
 }
 
 MINIMAL = """\

@@ -376,3 +376,69 @@ def test_prometheus_pushgateway_without_a_scheme_names_the_line() -> None:
     error = error_of(MINIMAL + "prometheus:\n  pushgateway: pushgateway:9091\n")
     assert error.line == 6
     assert "prometheus.pushgateway" in error.message
+
+
+def test_unit_and_relative_quality_rules_are_read_with_their_lines() -> None:
+    budget = parse(
+        """\
+        version: 1
+        benchmarks:
+          - name: llm
+            command: python bench.py
+            unit: token
+        quality:
+          accuracy: {min: 0.9, min_ratio: 0.99, efficiency: {warn: +2%, fail: 5%}}
+          loss: {max_ratio: 1.02}
+        """
+    )
+    (spec,) = budget.benchmarks  # type: ignore[attr-defined]
+    assert spec.unit == "token"
+    assert spec.rules.quality_min == {"accuracy": (0.9, 7)}
+    assert spec.rules.quality_min_ratio == {"accuracy": (0.99, 7)}
+    assert spec.rules.quality_max_ratio == {"loss": (1.02, 8)}
+    assert spec.rules.efficiency_pct == {"accuracy": Level(warn=2.0, fail=5.0, line=7)}
+    assert parse_budget(MINIMAL, Path("/repo/green-budget.yml")).benchmarks[0].unit == "prediction"
+
+
+@pytest.mark.parametrize("unit", ["Tokens", "two words", "", "x" * 41])
+def test_a_unit_must_be_one_lower_case_word(unit: str) -> None:
+    error = error_of(f"version: 1\nbenchmarks:\n  - name: b\n    command: x\n    unit: '{unit}'\n")
+    assert ":5:" in error.render() and "unit" in error.render()
+
+
+def test_waivers_are_read_with_their_dates_and_lines() -> None:
+    budget = parse(
+        """\
+        version: 1
+        benchmarks:
+          - {name: b, command: x}
+        waivers:
+          - label: green-gate/accept-regression
+            checks: all
+            by: {permission: maintain, logins: [alice], teams: [acme/release]}
+            expires: 2026-12-31
+        """
+    )
+    (rule,) = budget.waivers  # type: ignore[attr-defined]
+    assert (rule.label, rule.checks, rule.permission, rule.logins, rule.teams) == (
+        "green-gate/accept-regression",
+        "all",
+        "maintain",
+        ("alice",),
+        ("acme/release",),
+    )
+    assert (rule.expires.isoformat(), rule.line) == ("2026-12-31", 5)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{label: x, by: {}, expires: 2026-12-31}", "waivers[0].by"),
+        ("{label: x, by: {permission: boss}}", "waivers[0].by.permission"),
+        ("{label: x, by: {logins: [a]}, expires: 2026-02-30}", "day is out of range for month"),
+        ("{label: x, by: {logins: [a]}, expires: '2026-02-30'}", "is not a date"),
+    ],
+)
+def test_a_bad_waiver_names_its_key_and_line(entry: str, message: str) -> None:
+    error = error_of(f"version: 1\nbenchmarks:\n  - {{name: b, command: x}}\nwaivers:\n  - {entry}\n")
+    assert message in error.render() and ":5" in error.render()

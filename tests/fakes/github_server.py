@@ -59,6 +59,9 @@ class FakeGitHub:
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)  # answered first, one per request
     read_only: bool = False
+    issue_events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)  # login -> role_name; others: "none"
+    team_members: dict[str, set[str]] = field(default_factory=dict)  # "org/slug" -> active members
     log: list[str] = field(default_factory=list)  # "METHOD path?query" per request
     violations: list[str] = field(default_factory=list)
     _next_id: int = 1000
@@ -79,11 +82,24 @@ class FakeGitHub:
         self.comments.setdefault(issue, []).append(comment)
         return comment
 
-    def add_pull(self, number: int, head_sha: str) -> None:
+    def add_pull(self, number: int, head_sha: str, *, labels: tuple[str, ...] = (), body: str | None = None) -> None:
         pull = copy.deepcopy(self.spec["components"]["examples"]["pull-request"]["value"])
         pull["number"] = number
         pull["head"]["sha"] = head_sha
+        if labels or body is not None:
+            template = pull["labels"][0]
+            pull["labels"] = [{**template, "name": name, "id": 300 + i} for i, name in enumerate(labels)]
+            pull["body"] = body
         self.pulls[number] = pull
+
+    def add_label_event(self, issue: int, label: str, login: str, event: str = "labeled") -> None:
+        """A `labeled` (or `unlabeled`) event on the issue, by `login`, as issues/list-events lists it."""
+        item = copy.deepcopy(self.spec["components"]["examples"]["issue-event-for-issue-items"]["value"][0])
+        events = self.issue_events.setdefault(issue, [])
+        item.update(id=len(events) + 1, event=event, label={"name": label, "color": "ededed"}, commit_id=None)
+        item["commit_url"] = None
+        item["actor"]["login"] = login
+        events.append(item)
 
 
 class _App:
@@ -104,7 +120,7 @@ class _App:
         except Exception as exc:
             gh.violations.append(f"request {request.method} {request.path}: {_explain(exc)}")
             return "invalid", _json({"message": f"contract violation: {exc}"}, 400)
-        if not request.path.startswith(gh.prefix + "/repos/"):
+        if not request.path.startswith((gh.prefix + "/repos/", gh.prefix + "/orgs/")):
             return "unknown", _json({"message": "Not Found"}, 404)
         path = request.path[len(gh.prefix) :]
         operation, params = _route(request.method, path)
@@ -130,6 +146,24 @@ class _App:
             if number not in gh.pulls:
                 return operation, _json({"message": "Not Found"}, 404)
             return operation, _json(gh.pulls[number], 200)
+        if operation == "issues/list-events":
+            return operation, _json(gh.issue_events.get(int(params["number"]), []), 200)
+        if operation == "repos/get-collaborator-permission-level":
+            answer = copy.deepcopy(
+                gh.spec["components"]["examples"][
+                    "repository-collaborator-permission-response-if-user-has-admin-permissions"
+                ]["value"]
+            )
+            role = gh.permissions.get(params["login"], "none")
+            legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+            answer.update(permission=legacy, role_name=role)
+            answer["user"].update(login=params["login"], role_name=role)
+            return operation, _json(answer, 200)
+        if operation == "teams/get-membership-for-user-in-org":
+            if params["login"] not in gh.team_members.get(f"{params['org']}/{params['slug']}", set()):
+                return operation, _json({"message": "Not Found"}, 404)
+            member = gh.spec["components"]["examples"]["team-membership-response-if-user-is-a-team-maintainer"]
+            return operation, _json(member["value"], 200)
         if operation == "checks/create":
             run = copy.deepcopy(
                 gh.spec["components"]["examples"]["check-run-example-of-in-progress-conclusion"]["value"]
@@ -169,6 +203,13 @@ _ROUTES = [
     ("PATCH", r"/repos/[^/]+/[^/]+/issues/comments/(?P<id>\d+)", "issues/update-comment"),
     ("GET", r"/repos/[^/]+/[^/]+/pulls/(?P<number>\d+)", "pulls/get"),
     ("POST", r"/repos/[^/]+/[^/]+/check-runs", "checks/create"),
+    ("GET", r"/repos/[^/]+/[^/]+/issues/(?P<number>\d+)/events", "issues/list-events"),
+    ("GET", r"/repos/[^/]+/[^/]+/collaborators/(?P<login>[^/]+)/permission", "repos/get-collaborator-permission-level"),
+    (
+        "GET",
+        r"/orgs/(?P<org>[^/]+)/teams/(?P<slug>[^/]+)/memberships/(?P<login>[^/]+)",
+        "teams/get-membership-for-user-in-org",
+    ),
 ]
 
 

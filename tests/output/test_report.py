@@ -173,3 +173,24 @@ def test_a_branch_run_over_budget_does_not_claim_to_be_recorded_as_the_baseline(
     doc = copy.deepcopy(document(over, "fail"))
     doc["context"].update(pr_number=None, base_branch=None, branch="main")
     assert "over budget, this run is not recorded as one" in _first_run_sentence(doc)
+
+
+def test_a_benchmark_counting_tokens_reads_j_per_token_with_its_quality_against_the_baseline() -> None:
+    from gate.compare.quality import with_relative_quality
+
+    rules = Rules(
+        limits_pct={"energy_per_prediction_j": Level(fail=5.0)},
+        quality_min_ratio={"accuracy": (0.99, 8)},
+        efficiency_pct={"accuracy": Level(fail=2.0, line=8)},
+    )
+    current = summary([97.0], predictions=1000, quality={"accuracy": 0.9})
+    base = Baseline("b" * 32, {"energy_per_prediction_j": 0.1, "accuracy": 0.95}, "c0ffee0", "main", 0)
+    decision = with_relative_quality(evaluate(current, base, rules), current, base, rules)
+    bench = document(outcome(summary=current, baseline=base, decision=decision, unit="token"), "fail")
+    rows = {row["metric"]: row for row in table_rows(bench["benchmarks"][0])}
+    assert rows["Energy per token (J)"]["current"] == "97 mJ"
+    assert (rows["accuracy"]["baseline"], rows["accuracy"]["change"]) == ("0.95", "-5.3%")
+    assert rows["accuracy"]["status"].startswith("❌ fail")
+    efficiency = rows["Energy per token per accuracy point (J)"]
+    assert (efficiency["baseline"], efficiency["current"], efficiency["change"]) == ("105.3 mJ", "107.8 mJ", "+2.4%")
+    assert "Energy per token" in render(bench, "pr_comment.md.j2")

@@ -311,3 +311,10 @@ def test_experiments_open_on_their_runs_and_describe_their_columns_and_baselines
     for column in ("energy_per_prediction_j", schema.TAG_VERDICT, schema.TAG_ELIGIBLE, schema.TAG_HARDWARE):
         assert column in description
     assert "Baselines" in description and schema.PIN_TAG_PREFIX in description
+
+
+def test_the_unit_is_a_tag_and_the_per_item_metric_keeps_its_name() -> None:
+    tokens = build(RunIdentity("llm", "acme/models", "9" * 40, "main"), unit="token")
+    default = build(RunIdentity("llm", "acme/models", "9" * 40, "main"))
+    assert tokens.tags[schema.TAG_UNIT] == "token" and default.tags[schema.TAG_UNIT] == "prediction"
+    assert "energy_per_prediction_j" in tokens.metrics and set(tokens.metrics) == set(default.metrics)

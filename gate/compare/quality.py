@@ -1,0 +1,140 @@
+"""Quality judged against the baseline, and energy per quality point. Pure: values in, checks out.
+
+An energy saving bought with lost accuracy should not pass silently: `min_ratio` (this run's value at
+least that fraction of the baseline's) and `max_ratio` (a loss at most that multiple) compare a
+quality metric with the baseline's value of it. The efficiency figure divides energy per item by the
+quality metric, so a change that saves 3% energy but loses 5% accuracy reads as a worse figure.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from gate.compare.model import Baseline, Check, Decision, Status, Verdict
+from gate.config.budget import Level, Rules
+from gate.energy.model import RunSummary
+
+ENERGY_PER_ITEM = "energy_per_prediction_j"
+EFFICIENCY_PREFIX = "efficiency:"
+_RANK: dict[Verdict, int] = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
+
+
+def efficiency_metric(quality_name: str) -> str:
+    """The check's metric name for energy per item per point of `quality_name`."""
+    return f"{EFFICIENCY_PREFIX}{quality_name}"
+
+
+def relative_checks(
+    summary: RunSummary, baseline: Baseline | None, rules: Rules, *, comparable: bool = True
+) -> tuple[Check, ...]:
+    """The ratio rules and the efficiency figures. `comparable`: the baseline ran on the same hardware
+    (quality does not depend on it; energy per quality point does)."""
+    checks = [
+        _ratio(name, summary, baseline, bound, line, below=below)
+        for ratios, below in ((rules.quality_min_ratio, True), (rules.quality_max_ratio, False))
+        for name, (bound, line) in ratios.items()
+    ]
+    # A figure for every higher-is-better metric judged against the baseline, limited or not.
+    for name in dict.fromkeys([*rules.quality_min_ratio, *rules.efficiency_pct]):
+        check = _efficiency(name, summary, baseline if comparable else None, rules.efficiency_pct.get(name))
+        if check is not None:
+            checks.append(check)
+    return tuple(checks)
+
+
+def with_relative_quality(
+    decision: Decision, summary: RunSummary, baseline: Baseline | None, rules: Rules, *, comparable: bool = True
+) -> Decision:
+    """`decision` with the relative quality checks added and its verdict worsened by them."""
+    extra = relative_checks(summary, baseline, rules, comparable=comparable)
+    if not extra:
+        return decision
+    verdict = decision.verdict
+    for check in extra:
+        if check.status in ("warn", "fail") and _RANK[check.status] > _RANK[verdict]:
+            verdict = check.status
+    return replace(decision, verdict=verdict, checks=(*decision.checks, *extra))
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _ratio(
+    name: str, summary: RunSummary, baseline: Baseline | None, bound: float, line: int | None, *, below: bool
+) -> Check:
+    limit = f"≥ {bound:g} × baseline" if below else f"≤ {bound:g} × baseline"
+    current = summary.quality.get(name)
+    base = baseline.metrics.get(name) if baseline is not None else None
+
+    def check(status: Status, reason: str, change: float | None = None) -> Check:
+        return Check(name, "quality", status, current, base, change, limit=limit, reason=reason, source_line=line)
+
+    if current is None:
+        return check("fail", "not reported by the benchmark")
+    if not _finite(current) or not _finite(bound):
+        return check("fail", "this run's value or the ratio is not a finite number")
+    if baseline is None:
+        return check("skip", "no baseline yet")
+    if base is None:
+        return check("skip", "the baseline run did not report it")
+    if not _finite(base) or base <= 0:
+        return check("skip", f"the baseline's value {base:g} is not a positive number: no ratio")
+    ratio = current / base
+    change = (ratio - 1) * 100
+    broken = ratio < bound if below else ratio > bound
+    if broken:
+        word = "below" if below else "above"
+        return check("fail", f"{ratio:.4g} × the baseline's {base:g}, {word} {bound:g} ×", change)
+    return check("pass", f"{ratio:.4g} × the baseline's {base:g}", change)
+
+
+def _efficiency(name: str, summary: RunSummary, baseline: Baseline | None, level: Level | None) -> Check | None:
+    """Energy per item per point of `name`, and its change against the baseline's; None when this run
+    has no such figure (no item count, or the metric not a positive number)."""
+    energy = summary.metrics.get(ENERGY_PER_ITEM)
+    quality = summary.quality.get(name)
+    if not _finite(energy) or not _finite(quality) or quality is None or energy is None or quality <= 0:
+        return None
+    current = energy / quality
+    base_figure = None
+    if baseline is not None:
+        base_energy, base_quality = baseline.metrics.get(ENERGY_PER_ITEM), baseline.metrics.get(name)
+        if _finite(base_energy) and _finite(base_quality) and base_energy and base_quality and base_quality > 0:
+            base_figure = base_energy / base_quality
+    change = (current / base_figure - 1) * 100 if base_figure else None
+    emissions = _emissions_per_point(summary, quality)
+    per_point = f"{emissions:.3g} gCO2eq per item per point" if emissions is not None else ""
+    limit = _describe(level) if level is not None else ""
+    line = level.line if level is not None else None
+
+    def check(status: Status, reason: str) -> Check:
+        text = "; ".join(part for part in (reason, per_point) if part)
+        return Check(
+            efficiency_metric(name), "quality", status, current, base_figure, change, limit, text, source_line=line
+        )
+
+    if change is None:
+        return check("skip" if level is not None else "pass", "no comparable baseline" if baseline is None else "")
+    if level is None:
+        return check("pass", "reported only")
+    for status, threshold in (("fail", level.fail), ("warn", level.warn)):
+        if threshold is not None and change > threshold:
+            return check("fail" if status == "fail" else "warn", f"{change:+.1f}% exceeds the {status} limit")
+    return check("pass", "within the limit")
+
+
+def _emissions_per_point(summary: RunSummary, quality: float) -> float | None:
+    """gCO2eq per item per quality point: the run's emissions shared out as its energy is."""
+    energy_j, emissions_g = summary.metrics.get("energy_j"), summary.metrics.get("emissions_g")
+    per_item = summary.metrics.get(ENERGY_PER_ITEM)
+    if not (_finite(energy_j) and _finite(emissions_g) and _finite(per_item)) or not energy_j:
+        return None
+    assert emissions_g is not None and per_item is not None
+    return emissions_g * (per_item / energy_j) / quality
+
+
+def _describe(level: Level) -> str:
+    levels = (("warn", level.warn), ("fail", level.fail))
+    return ", ".join(f"{word} > {value:+g}%" for word, value in levels if value is not None)

@@ -1,0 +1,108 @@
+"""Quality judged against the baseline's value, and energy per quality point. Pure data in, checks out."""
+
+from __future__ import annotations
+
+import pytest
+
+from gate.compare.model import Decision
+from gate.compare.quality import efficiency_metric, relative_checks, with_relative_quality
+from gate.config.budget import Level, Rules
+from gate.energy.model import RunSummary
+from tests.helpers import baseline, summary
+
+MIN_RATIO = Rules(quality_min_ratio={"accuracy": (0.99, 12)})
+MAX_RATIO = Rules(quality_max_ratio={"loss": (1.02, 13)})
+
+
+def _run(accuracy: float, energy_j: float = 100.0) -> RunSummary:
+    return summary([energy_j], quality={"accuracy": accuracy})  # 1000 predictions: 0.1 J each at 100 J
+
+
+@pytest.mark.parametrize(
+    ("current", "status", "reason"),
+    [
+        (0.95, "pass", "1 × the baseline's 0.95"),
+        (0.9405, "pass", "0.99 × the baseline's 0.95"),  # exactly at the floor passes
+        (0.94, "fail", "0.9895 × the baseline's 0.95, below 0.99 ×"),
+        (0.99, "pass", "1.042 × the baseline's 0.95"),
+    ],
+)
+def test_min_ratio_is_judged_against_the_baselines_value(current: float, status: str, reason: str) -> None:
+    (check, _) = relative_checks(_run(current), baseline(accuracy=0.95, energy_per_prediction_j=0.1), MIN_RATIO)
+    assert (check.metric, check.rule, check.status, check.reason) == ("accuracy", "quality", status, reason)
+    assert (check.baseline, check.source_line, check.limit) == (0.95, 12, "≥ 0.99 × baseline")
+    assert check.change_pct == pytest.approx((current / 0.95 - 1) * 100)
+
+
+def test_max_ratio_bounds_a_lower_is_better_metric() -> None:
+    rules = MAX_RATIO
+    ok = relative_checks(summary([1.0], quality={"loss": 0.51}), baseline(loss=0.5), rules)
+    bad = relative_checks(summary([1.0], quality={"loss": 0.52}), baseline(loss=0.5), rules)
+    assert [c.status for c in ok] == ["pass"]  # max_ratio alone reports no efficiency figure
+    assert [(c.status, c.reason) for c in bad] == [("fail", "1.04 × the baseline's 0.5, above 1.02 ×")]
+
+
+@pytest.mark.parametrize(
+    ("base", "status", "reason"),
+    [
+        (None, "skip", "no baseline yet"),
+        ({}, "skip", "the baseline run did not report it"),
+        ({"accuracy": 0.0}, "skip", "the baseline's value 0 is not a positive number: no ratio"),
+    ],
+)
+def test_a_ratio_without_a_usable_baseline_value_is_skipped(
+    base: dict[str, float] | None, status: str, reason: str
+) -> None:
+    checks = relative_checks(_run(0.5), None if base is None else baseline(**base), MIN_RATIO)
+    assert (checks[0].status, checks[0].reason) == (status, reason)
+
+
+def test_a_ratio_on_a_metric_the_benchmark_did_not_report_fails() -> None:
+    checks = relative_checks(summary([1.0]), baseline(accuracy=0.9), MIN_RATIO)
+    assert [(c.metric, c.status, c.reason) for c in checks] == [("accuracy", "fail", "not reported by the benchmark")]
+
+
+def test_efficiency_is_energy_per_item_per_quality_point_and_its_change() -> None:
+    # 3% less energy but 5% less accuracy: the figure gets worse.
+    rules = Rules(quality_min_ratio={"accuracy": (0.9, 1)}, efficiency_pct={"accuracy": Level(warn=1.0, fail=2.0)})
+    checks = relative_checks(
+        _run(0.95 * 0.95, energy_j=97.0), baseline(accuracy=0.95, energy_per_prediction_j=0.1), rules
+    )
+    (ratio, efficiency) = checks
+    assert ratio.status == "pass"
+    assert efficiency.metric == efficiency_metric("accuracy") == "efficiency:accuracy"
+    assert efficiency.current == pytest.approx(0.097 / (0.95 * 0.95))
+    assert efficiency.baseline == pytest.approx(0.1 / 0.95)
+    assert efficiency.change_pct == pytest.approx((0.97 / 0.95 - 1) * 100)
+    assert (efficiency.status, efficiency.limit) == ("fail", "warn > +1%, fail > +2%")
+    assert efficiency.reason.startswith("+2.1% exceeds the fail limit")
+
+
+def test_efficiency_without_a_limit_is_reported_and_never_fails() -> None:
+    (_, efficiency) = relative_checks(_run(0.5), baseline(accuracy=0.95, energy_per_prediction_j=0.1), MIN_RATIO)
+    assert (efficiency.status, efficiency.reason, efficiency.limit) == ("pass", "reported only", "")
+    assert efficiency.change_pct == pytest.approx((0.1 / 0.5) / (0.1 / 0.95) * 100 - 100)
+
+
+def test_efficiency_names_grams_per_point_when_the_run_has_an_intensity() -> None:
+    from gate.carbon.model import Intensity
+
+    run = summary([3.6e6], quality={"accuracy": 0.5}, intensity=Intensity(100.0, "fixed value"))  # 1 kWh: 100 g
+    (_, efficiency) = relative_checks(run, None, MIN_RATIO)
+    assert efficiency.reason.endswith("0.2 gCO2eq per item per point")  # 100 g / 1000 items / 0.5
+
+
+def test_on_other_hardware_the_ratio_holds_but_the_efficiency_has_no_baseline() -> None:
+    rules = Rules(quality_min_ratio={"accuracy": (0.99, 1)}, efficiency_pct={"accuracy": Level(fail=2.0)})
+    checks = relative_checks(_run(0.5), baseline(accuracy=0.95, energy_per_prediction_j=0.1), rules, comparable=False)
+    assert [(c.metric, c.status) for c in checks] == [("accuracy", "fail"), ("efficiency:accuracy", "skip")]
+
+
+def test_the_verdict_worsens_with_a_failed_ratio_and_an_error_stays_an_error() -> None:
+    base = baseline(accuracy=0.95)
+    passed = with_relative_quality(Decision("pass", ()), _run(0.5), base, MIN_RATIO)
+    errored = with_relative_quality(Decision("error", ()), _run(0.5), base, MIN_RATIO)
+    untouched = Decision("warn", ())
+    assert passed.verdict == "fail" and [c.metric for c in passed.checks] == ["accuracy", "efficiency:accuracy"]
+    assert errored.verdict == "error"
+    assert with_relative_quality(untouched, _run(0.5), base, Rules()) is untouched
