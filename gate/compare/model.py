@@ -43,6 +43,13 @@ class Check:
     interval_pct: tuple[float, float] | None = None
     confidence: float | None = None
     method: str | None = None  # "welch-log", "paired-log", or "point" (medians only)
+    # What an interval's change was computed from: the geometric means of the repeats it used (the
+    # change is their ratio), and each side's coefficient of variation.
+    geomean_current: float | None = None
+    geomean_baseline: float | None = None
+    cv_current_pct: float | None = None
+    cv_baseline_pct: float | None = None
+    inconclusive: bool = False  # the interval is wider than the limit: too noisy to judge
 
 
 @dataclass(frozen=True)

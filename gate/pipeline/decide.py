@@ -34,6 +34,7 @@ def decide(
         comparison=budget.comparison,
         hardware_differences=hardware_differences(baseline, hardware),
         not_comparable=budget.policy.not_comparable,
+        inconclusive=budget.policy.inconclusive,
     )
 
 

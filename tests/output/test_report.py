@@ -173,3 +173,24 @@ def test_a_branch_run_over_budget_does_not_claim_to_be_recorded_as_the_baseline(
     doc = copy.deepcopy(document(over, "fail"))
     doc["context"].update(pr_number=None, base_branch=None, branch="main")
     assert "over budget, this run is not recorded as one" in _first_run_sentence(doc)
+
+
+def test_a_loaded_runner_is_inconclusive_with_its_cv_and_the_advice() -> None:
+    # An unchanged benchmark on a loaded runner: -14.0% ± 27.5%, which alone would read as "within the limit".
+    current = summary(
+        [60.0, 95.0, 70.0, 88.0, 52.0], predictions=107880, quality={"accuracy": 0.9689}, intensity=INTENSITY
+    )
+    base_summary = summary([82.9, 82.5, 83.1, 82.7, 82.8], predictions=107880, intensity=INTENSITY)
+    base = Baseline(
+        run_id="bd84bbff" + "0" * 24,
+        metrics=dict(base_summary.metrics),
+        commit="4b1e0c2aa",
+        branch="main",
+        start_time_ms=0,
+        per_repeat=dict(base_summary.per_repeat),
+    )
+    decision = evaluate(current, base, RULES)
+    result = replace(outcome(summary=current, baseline=base, decision=decision), repeats=5)
+    text = render(document(result, decision.verdict))
+    assert "inconclusive: " in text and "use paired mode, more repeats, or a quieter runner" in text
+    check_golden("report_inconclusive.md", text)
