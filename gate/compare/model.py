@@ -44,6 +44,13 @@ class Check:
     confidence: float | None = None
     method: str | None = None  # "welch-log", "paired-log", or "point" (medians only)
     waived: str | None = None  # "waived by @user: reason" (gate.compare.waivers); the verdict ignores it
+    # What an interval's change was computed from: the geometric means of the repeats it used (the
+    # change is their ratio), and each side's coefficient of variation.
+    geomean_current: float | None = None
+    geomean_baseline: float | None = None
+    cv_current_pct: float | None = None
+    cv_baseline_pct: float | None = None
+    inconclusive: bool = False  # the interval is wider than the limit: too noisy to judge
 
 
 @dataclass(frozen=True)

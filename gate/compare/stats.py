@@ -117,6 +117,28 @@ def compare_paired(
     return _interval(statistics.fmean(diffs), se, float(n - 1), confidence, "paired-log", n, n)
 
 
+def cv_pct(values: Sequence[float]) -> float:
+    """Coefficient of variation in percent: sample standard deviation over mean (≥ 2 positive values)."""
+    if len(values) < 2:
+        raise ValueError("cv_pct() needs at least 2 values")
+    mean = statistics.fmean(values)
+    if not mean > 0:
+        raise ValueError(f"cv_pct() needs a positive mean, got {mean!r}")
+    return statistics.stdev(values) / mean * 100.0
+
+
+def geomean(values: Sequence[float]) -> float:
+    """The geometric mean of positive values: the centre the log-scale interval is built on."""
+    return math.exp(statistics.fmean(_logs(values, "geomean")))
+
+
+def resolves(comparison: Comparison, limit_pct: float) -> bool:
+    """Whether the interval is narrow enough to judge a +limit_pct% limit: its half-width is at most the
+    limit. Wider, an unchanged run can land on either side of the limit by noise alone, so no verdict
+    drawn from it (pass, "could be noise", or "significant improvement") means anything."""
+    return comparison.half_width_pct <= limit_pct
+
+
 def outliers(values: Sequence[float], *, k: float = DEFAULT_OUTLIER_K) -> tuple[int, ...]:
     """Indices of values further than k x (1.4826 x MAD) from the median; none when MAD is 0 or n < 3."""
     if len(values) < 3:

@@ -50,6 +50,7 @@ def evaluate(
     comparison: ComparisonSpec | None = None,
     hardware_differences: tuple[str, ...] = (),
     not_comparable: Outcome = "warn",
+    inconclusive: Outcome = "warn",
 ) -> Decision:
     """Apply every rule. Relative limits use the repeats of both sides when both have ≥ 2 (see
     gate.compare.stats); `hardware_differences` (baseline vs this run) make them "not comparable" instead."""
@@ -75,7 +76,9 @@ def evaluate(
             assert baseline is not None
             checks.append(_not_comparable(metric, level, summary, baseline, differences, not_comparable))
         else:
-            checks.append(_relative(metric, level, summary, baseline, missing_baseline, comparison, notes))
+            checks.append(
+                _relative(metric, level, summary, baseline, missing_baseline, comparison, notes, inconclusive)
+            )
     if differences and rules.limits_pct:
         notes.append(
             f"Not comparable: the baseline ran on other hardware ({differences}). Relative limits not applied "
@@ -160,6 +163,7 @@ def _relative(
     missing: Outcome,
     comparison: ComparisonSpec,
     notes: list[str],
+    inconclusive: Outcome = "warn",
 ) -> Check:
     limit = describe_percent_level(level)
     current = summary.metrics.get(metric)
@@ -182,7 +186,16 @@ def _relative(
     positive = all(v > 0 for v in (*candidate_series, *baseline_series))
     if len(candidate_series) >= 2 and len(baseline_series) >= 2 and positive:
         return _relative_on_repeats(
-            metric, level, current, base_value, candidate_series, baseline_series, baseline.paired, comparison, notes
+            metric,
+            level,
+            current,
+            base_value,
+            candidate_series,
+            baseline_series,
+            baseline.paired,
+            comparison,
+            notes,
+            inconclusive,
         )
     status, reason = "pass", f"{_signed(change)} is within the limit"
     if level.fail is not None and change > level.fail + _AT_LIMIT_TOLERANCE_PCT:
@@ -212,9 +225,12 @@ def _relative_on_repeats(
     paired: bool,
     comparison: ComparisonSpec,
     notes: list[str],
+    inconclusive: Outcome = "warn",
 ) -> Check:
     """Decide on the interval of the change, for the fail level then the warn level: a level is
-    exceeded only when the whole interval is beyond it; when only the point estimate is, warn."""
+    exceeded only when the whole interval is beyond it; when only the point estimate is, warn.
+    An interval wider than the limit it is judged against is inconclusive, unless it lies wholly
+    beyond the fail limit: the policy decides its status."""
     paired = paired and len(candidate) == len(baseline)
     candidate, baseline = _screen_outliers(metric, candidate, baseline, paired, comparison, notes)
     compare = stats.compare_paired if paired else stats.compare_independent
@@ -236,6 +252,21 @@ def _relative_on_repeats(
         status, reason = "warn", f"{said} exceeds the warn limit of +{level.warn:g}%"
     elif warn == "uncertain":
         status, reason = "warn", f"{said} is above the warn limit of +{level.warn:g}%, within noise"
+    judged_limit = level.fail if level.fail is not None else level.warn
+    too_wide = judged_limit is not None and judged_limit > 0 and not stats.resolves(result, judged_limit)
+    too_wide = too_wide and fail != "beyond"
+    if too_wide:
+        assert judged_limit is not None
+        noise_pct = _noise_cv_pct(candidate, baseline, paired)
+        status = "skip" if inconclusive == "pass" else inconclusive
+        reason = (
+            f"inconclusive: {said}; this runner's noise (CV {noise_pct:.1f}%) is above what a "
+            f"+{judged_limit:g}% limit can resolve; use paired mode, more repeats, or a quieter runner"
+        )
+        notes.append(
+            f"{metric}: inconclusive, the interval is wider than the +{judged_limit:g}% limit "
+            f"(policy inconclusive: {inconclusive})."
+        )
     return Check(
         metric,
         "relative",
@@ -249,7 +280,20 @@ def _relative_on_repeats(
         interval_pct=(result.low_pct, result.high_pct),
         confidence=result.confidence,
         method=result.method,
+        geomean_current=stats.geomean(candidate),
+        geomean_baseline=stats.geomean(baseline),
+        cv_current_pct=stats.cv_pct(candidate),
+        cv_baseline_pct=stats.cv_pct(baseline),
+        inconclusive=too_wide,
     )
+
+
+def _noise_cv_pct(candidate: tuple[float, ...], baseline: tuple[float, ...], paired: bool) -> float:
+    """The noise the interval was computed from: in paired mode the CV of the pair ratios, else the
+    larger of the two sides' CVs (the noisier side limits what can be resolved)."""
+    if paired:
+        return stats.cv_pct([c / b for c, b in zip(candidate, baseline, strict=True)])
+    return max(stats.cv_pct(candidate), stats.cv_pct(baseline))
 
 
 def _screen_outliers(

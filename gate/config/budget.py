@@ -151,6 +151,7 @@ class Policy:
     missing_baseline: Outcome = "pass"
     mlflow_unavailable: Outcome = "warn"
     not_comparable: Outcome = "warn"  # the baseline ran on other hardware
+    inconclusive: Outcome = "warn"  # the interval is wider than the limit: too noisy to judge
 
 
 ComparisonMode = Literal["history", "paired", "auto"]

@@ -303,7 +303,11 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         benchmarks=tuple(benchmarks),
         carbon=_carbon_from(data.get("carbon") or {}, lines),
         baseline=_baseline_from(data.get("baseline") or {}),
-        policy=Policy(**_given(policy, missing_baseline=_as_is, mlflow_unavailable=_as_is, not_comparable=_as_is)),
+        policy=Policy(
+            **_given(
+                policy, missing_baseline=_as_is, mlflow_unavailable=_as_is, not_comparable=_as_is, inconclusive=_as_is
+            )
+        ),
         comparison=ComparisonSpec(
             **_given(comparison, mode=_as_is, confidence=float, outliers=_as_is, outlier_k=float, base_ref=_as_is)
         ),

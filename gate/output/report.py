@@ -49,11 +49,12 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
         current = bench["metrics"].get(name)
         base = baseline_metrics.get(name)
         change = (current / base - 1) * 100 if current is not None and base else None
+        centred = _centres(checks_by_metric.get(name, []), info.unit)
         rows.append(
             _row(
                 f"{metric_label(name, info.label, item_unit)} ({info.unit})",
-                markdown.quantity(base, info.unit),
-                markdown.quantity(current, info.unit),
+                centred[1] if centred else markdown.quantity(base, info.unit),
+                centred[0] if centred else markdown.quantity(current, info.unit),
                 change_text(change, checks_by_metric.get(name, [])),
                 checks_by_metric.get(name, []),
             )
@@ -101,6 +102,21 @@ def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
         if check["rule"] == "relative" and interval and check.get("change_pct") is not None:
             low, high = interval
             return f"{check['change_pct']:+.1f}% ± {(high - low) / 2:.1f}%"
+    return None
+
+
+def _centres(checks: list[dict[str, Any]], unit: str) -> tuple[str, str] | None:
+    """(this run, baseline) as the change on repeats was computed from them: geometric means, each with
+    its CV, so the columns and the change never disagree (medians could, in sign even)."""
+    for check in checks:
+        if check["rule"] != "relative" or check.get("geomean_current") is None:
+            continue
+        sides = []
+        for side in ("current", "baseline"):
+            cv = check.get(f"cv_{side}_pct")
+            spread = f" (CV {cv:.1f}%)" if cv is not None else ""
+            sides.append(markdown.quantity(check[f"geomean_{side}"], unit) + spread)
+        return sides[0], sides[1]
     return None
 
 

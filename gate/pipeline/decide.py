@@ -35,6 +35,7 @@ def decide(
         comparison=budget.comparison,
         hardware_differences=differences,
         not_comparable=budget.policy.not_comparable,
+        inconclusive=budget.policy.inconclusive,
     )
     return quality.with_relative_quality(decision, measurement.summary, baseline, rules, comparable=not differences)
 

@@ -48,6 +48,8 @@ def auto_reason(
         if check.method == "point":
             return "the baseline run has no per-repeat values"
         level = rules.limits_pct.get(check.metric)
+        if check.inconclusive:
+            return f"{check.metric}: the interval is wider than the limit (too noisy to judge)"
         if check.interval_pct is None or level is None:
             continue
         low, high = check.interval_pct

@@ -137,10 +137,10 @@ def with_repeats(energies_j: list[float], *, paired: bool = False) -> Baseline:
         ([106.1, 107.0, 105.5, 106.4, 105.9], "fail", "+6.1% ± 0.9% (95% CI) exceeds the fail limit of +5%"),
         # +5.9% but noisy: the interval reaches below +5%, so only a warning
         (
-            [101.0, 111.0, 106.0, 103.0, 109.0],
+            [104.0, 108.0, 106.0, 105.0, 107.0],
             "warn",
-            "+5.8% ± 5.1% (95% CI) is above the fail limit of +5% but not significantly (the interval starts at "
-            "+0.8%): could be noise",
+            "+5.9% ± 1.9% (95% CI) is above the fail limit of +5% but not significantly (the interval starts at "
+            "+4.0%): could be noise",
         ),
         ([103.0, 103.4, 102.8, 103.1, 102.9], "warn", "+2.9% ± 0.7% (95% CI) exceeds the warn limit of +2%"),
         (
@@ -186,13 +186,14 @@ def test_paired_baseline_uses_the_paired_interval() -> None:
 def test_outliers_are_reported_and_dropped_only_when_asked() -> None:
     spiky = [100.1, 100.0, 99.9, 100.2, 130.0]  # a repeat disturbed by a neighbour
     kept = evaluate(summary(spiky), with_repeats(BASE_J), LIMITS)
-    assert kept.notes == (
+    assert kept.notes[0] == (
         "energy_per_prediction_j: outlier(s) in this run beyond 3.5 x MAD of the median: repeat 5 (0.13 J); "
-        "kept (comparison.outliers: keep).",
+        "kept (comparison.outliers: keep)."
     )
     dropped = evaluate(summary(spiky), with_repeats(BASE_J), LIMITS, comparison=ComparisonSpec(outliers="drop"))
     assert dropped.notes[0].endswith("left out (comparison.outliers: drop).")
-    assert kept.checks[0].status == "warn"  # +5.3% ± 15.4%: the spike makes it uncertain
+    # +5.3% ± 15.4%: the spike makes the interval wider than the +5% limit
+    assert kept.checks[0].status == "warn" and kept.checks[0].reason.startswith("inconclusive: +5.3% ± 15.4%")
     assert dropped.checks[0].status == "pass"  # the four clean repeats: no change
     assert dropped.checks[0].interval_pct is not None and kept.checks[0].interval_pct is not None
 
@@ -206,6 +207,51 @@ def test_confidence_level_comes_from_the_budget() -> None:
     assert at_95.reason.endswith("exceeds the warn limit of +2%")
     assert at_999.reason.endswith("is above the warn limit of +2%, within noise")
     assert at_999.reason.startswith("+3.0% ± 2.0%") and "(99.9% CI)" in at_999.reason
+
+
+# --- too noisy to judge: an interval wider than the limit is inconclusive ----------------------
+
+NOISY_J = [70.0, 130.0, 95.0, 110.0, 85.0]  # CV 23.5%: an interval of ±28.6% against a +5% limit
+
+
+@pytest.mark.parametrize(
+    ("policy", "status", "verdict"), [("pass", "skip", "pass"), ("warn", "warn", "warn"), ("fail", "fail", "fail")]
+)
+def test_an_interval_wider_than_the_limit_is_inconclusive_and_the_policy_decides(
+    policy: str, status: str, verdict: str
+) -> None:
+    decision = evaluate(summary(NOISY_J), with_repeats(BASE_J), LIMITS, inconclusive=policy)  # type: ignore[arg-type]
+    (check,) = decision.checks
+    assert (check.status, decision.verdict) == (status, verdict)
+    assert check.reason == (
+        "inconclusive: -4.3% ± 28.6% (95% CI); this runner's noise (CV 23.5%) is above what a +5% limit can "
+        "resolve; use paired mode, more repeats, or a quieter runner"
+    )
+    assert decision.notes == (
+        "energy_per_prediction_j: inconclusive, the interval is wider than the +5% limit "
+        f"(policy inconclusive: {policy}).",
+    )
+
+
+def test_a_noisy_significant_improvement_is_inconclusive_not_significant() -> None:
+    # A loaded runner: -41.7% ± 12.4% says nothing about a +5% limit.
+    noisy_low = [45.0, 70.0, 55.0, 65.0, 60.0]
+    (check,) = evaluate(summary(noisy_low), with_repeats(BASE_J), LIMITS).checks
+    assert check.interval_pct is not None and check.interval_pct[1] < 0  # "significant" on its own
+    assert check.status == "warn" and check.reason.startswith("inconclusive: -41.7% ± 12.4% ")
+
+
+def test_an_interval_wholly_beyond_the_fail_limit_still_fails_however_wide() -> None:
+    tripled = [200.0, 400.0, 300.0, 350.0, 250.0]
+    (check,) = evaluate(summary(tripled), with_repeats(BASE_J), LIMITS).checks
+    assert check.status == "fail" and check.reason.endswith("exceeds the fail limit of +5%")
+
+
+def test_paired_noise_is_the_cv_of_the_pair_ratios() -> None:
+    base = [100.0, 140.0, 80.0, 120.0, 90.0]  # drift shared by both sides of a pair cancels
+    cand = [b * r for b, r in zip(base, [0.8, 1.2, 0.9, 1.15, 1.0], strict=True)]
+    (check,) = evaluate(summary(cand), with_repeats(base, paired=True), LIMITS).checks
+    assert check.method == "paired-log" and "(CV 16.6%)" in check.reason
 
 
 @pytest.mark.parametrize(

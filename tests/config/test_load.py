@@ -324,6 +324,7 @@ def test_comparison_defaults_are_history_95_percent_keep_outliers() -> None:
     assert (budget.comparison.mode, budget.comparison.confidence) == ("history", 0.95)
     assert (budget.comparison.outliers, budget.comparison.outlier_k, budget.comparison.base_ref) == ("keep", 3.5, None)
     assert budget.policy.not_comparable == "warn"
+    assert budget.policy.inconclusive == "warn"
     (spec,) = budget.benchmarks
     assert (spec.cooldown_s, spec.max_start_temperature_c) == (0.0, None)
 
@@ -333,7 +334,7 @@ def test_comparison_and_thermal_keys_are_read() -> None:
         MINIMAL
         + "    cooldown_s: 15\n    max_start_temperature_c: 55\n"
         + "comparison:\n  mode: auto\n  confidence: 0.99\n  outliers: drop\n  outlier_k: 5\n  base_ref: origin/main\n"
-        + "policy:\n  not_comparable: fail\n"
+        + "policy:\n  not_comparable: fail\n  inconclusive: pass\n"
     )
     budget = parse_budget(text, Path("green-budget.yml"))
     (spec,) = budget.benchmarks
@@ -342,6 +343,7 @@ def test_comparison_and_thermal_keys_are_read() -> None:
     assert (budget.comparison.outliers, budget.comparison.outlier_k) == ("drop", 5.0)
     assert budget.comparison.base_ref == "origin/main"
     assert budget.policy.not_comparable == "fail"
+    assert budget.policy.inconclusive == "pass"
 
 
 @pytest.mark.parametrize(
@@ -351,6 +353,7 @@ def test_comparison_and_thermal_keys_are_read() -> None:
         ("comparison:\n  confidence: 1.5\n", 6, "1.5 is out of range"),
         ("comparison:\n  outliers: hide\n", 6, "'hide' is not one of: keep, drop"),
         ("policy:\n  not_comparable: maybe\n", 6, "'maybe' is not one of: pass, warn, fail"),
+        ("policy:\n  inconclusive: maybe\n", 6, "'maybe' is not one of: pass, warn, fail"),
     ],
 )
 def test_bad_comparison_values_are_explained(extra: str, line: int, words: str) -> None:

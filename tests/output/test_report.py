@@ -194,3 +194,24 @@ def test_a_benchmark_counting_tokens_reads_j_per_token_with_its_quality_against_
     efficiency = rows["Energy per token per accuracy point (J)"]
     assert (efficiency["baseline"], efficiency["current"], efficiency["change"]) == ("105.3 mJ", "107.8 mJ", "+2.4%")
     assert "Energy per token" in render(bench, "pr_comment.md.j2")
+
+
+def test_a_loaded_runner_is_inconclusive_with_its_cv_and_the_advice() -> None:
+    # An unchanged benchmark on a loaded runner: -14.0% ± 27.5%, which alone would read as "within the limit".
+    current = summary(
+        [60.0, 95.0, 70.0, 88.0, 52.0], predictions=107880, quality={"accuracy": 0.9689}, intensity=INTENSITY
+    )
+    base_summary = summary([82.9, 82.5, 83.1, 82.7, 82.8], predictions=107880, intensity=INTENSITY)
+    base = Baseline(
+        run_id="bd84bbff" + "0" * 24,
+        metrics=dict(base_summary.metrics),
+        commit="4b1e0c2aa",
+        branch="main",
+        start_time_ms=0,
+        per_repeat=dict(base_summary.per_repeat),
+    )
+    decision = evaluate(current, base, RULES)
+    result = replace(outcome(summary=current, baseline=base, decision=decision), repeats=5)
+    text = render(document(result, decision.verdict))
+    assert "inconclusive: " in text and "use paired mode, more repeats, or a quieter runner" in text
+    check_golden("report_inconclusive.md", text)
