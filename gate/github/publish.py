@@ -38,6 +38,13 @@ FORK_NOTICE = (
     "from forks, post it from a `workflow_run` job with `green-gate comment --result` (see docs/pr-comments.md)."
 )
 
+# In a `workflow_run` job the advice above is what the user already does: say what the job lacks.
+WORKFLOW_RUN_NOTICE = (
+    "green-gate did not comment on PR #{pr}: {why}. The result is below. This `workflow_run` job needs "
+    "`permissions: pull-requests: write` (and `checks: write` for the check run) and `GITHUB_TOKEN: "
+    "${{{{ github.token }}}}` in the step's env (see docs/pr-comments.md)."
+)
+
 Status = Literal["created", "updated", "skipped", "degraded", "failed"]
 
 
@@ -181,10 +188,11 @@ def _check_run(
 
 
 def _degrade(env: Mapping[str, str], pr_number: int, why: str, body: str, log: Callable[[str], None]) -> Published:
-    notice = FORK_NOTICE.format(pr=pr_number, why=why)
+    template = WORKFLOW_RUN_NOTICE if env.get("GITHUB_EVENT_NAME") == "workflow_run" else FORK_NOTICE
+    notice = template.format(pr=pr_number, why=why)
     if actions.in_actions(env):
         actions.annotate("notice", notice, title="green-gate: no PR comment")
-    shown = FORK_NOTICE.format(pr=pr_number, why=markdown.md(why))
+    shown = template.format(pr=pr_number, why=markdown.md(why))
     actions.append_step_summary(env, f"> [!NOTE]\n> {shown}\n\n{body}")
     return _done(Published("degraded", notice), log)
 

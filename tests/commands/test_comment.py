@@ -114,6 +114,17 @@ def test_workflow_run_posts_a_result_about_the_prs_head(tmp_path: Path, github: 
     assert github.check_runs[0]["head_sha"] == HEAD_SHA and github.check_runs[0]["conclusion"] == "failure"
 
 
+def test_workflow_run_without_a_token_names_the_missing_permission(tmp_path: Path, github: FakeGitHub) -> None:
+    github.add_pull(2, HEAD_SHA)
+    event = {"action": "completed", "workflow_run": {"head_sha": HEAD_SHA, "event": "pull_request"}}
+    env = {k: v for k, v in actions_env(tmp_path, github, event, "workflow_run").items() if k != "GITHUB_TOKEN"}
+    logs: list[str] = []
+    assert run(CommentOptions(saved(tmp_path, fail_document())), env=env, log=logs.append) == 0
+    summary_text = (tmp_path / "summary.md").read_text()
+    assert "pull-requests: write" in summary_text and "GITHUB_TOKEN: ${{ github.token }}" in summary_text
+    assert "post it from a `workflow_run` job" not in summary_text and "pull-requests: write" in logs[-1]
+
+
 def test_workflow_run_refuses_a_result_for_another_commit(tmp_path: Path, github: FakeGitHub) -> None:
     github.add_pull(2, "f" * 40)  # the PR moved on, or the artifact lies about its PR
     event = {"action": "completed", "workflow_run": {"head_sha": HEAD_SHA}}
