@@ -308,3 +308,36 @@ def _beta_fraction(x: float, a: float, b: float) -> float:
         if abs(c * d - 1.0) < 1e-15:
             break
     return result
+
+
+# --- adaptive repeats: when to measure another one ---------------------------------------------
+
+StopWhy = Literal["below min", "decided", "max reached", "undecided"]
+
+
+def look_confidence(confidence: float, min_repeats: int, max_repeats: int) -> float:
+    """The confidence each interim look uses so the whole sequence keeps the nominal error rate.
+
+    Stopping at the first of up to L = max - min + 1 looks whose interval clears a limit is L tests
+    of one hypothesis; naively at level alpha each, the chance that one of them wrongly clears it
+    grows towards L x alpha. Bonferroni over the looks, alpha / L per look, bounds it by alpha
+    whatever the looks' correlation (conservative: successive looks share most of their repeats)."""
+    _check_confidence(confidence)
+    if not 2 <= min_repeats <= max_repeats:
+        raise ValueError(f"need 2 <= min_repeats <= max_repeats, got {min_repeats} and {max_repeats}")
+    looks = max_repeats - min_repeats + 1
+    return 1.0 - (1.0 - confidence) / looks
+
+
+def should_continue(
+    comparison: Comparison | None, limits_pct: Sequence[float], repeats_done: int, min_repeats: int, max_repeats: int
+) -> tuple[bool, StopWhy]:
+    """Measure another repeat? Yes below `min_repeats`, and after it while the interval (computed at
+    `look_confidence`) straddles a limit, until `max_repeats`. `comparison` is None before there is one."""
+    if repeats_done < min_repeats:
+        return True, "below min"
+    if comparison is not None and not any(comparison.low_pct <= limit < comparison.high_pct for limit in limits_pct):
+        return False, "decided"
+    if repeats_done >= max_repeats:
+        return False, "max reached"
+    return True, "undecided"

@@ -169,3 +169,46 @@ def test_job_noise_brings_the_a_a_false_alarm_rate_back_to_nominal() -> None:
         across_alarms += stats.compare_across_jobs(cand, base, stats.job_noise(past)).significant
     assert welch_alarms / trials > 0.5
     assert across_alarms / trials < 0.08
+
+
+# --- adaptive repeats: the stopping rule ------------------------------------------------------
+
+
+def test_each_look_uses_the_bonferroni_share_of_alpha() -> None:
+    assert stats.look_confidence(0.95, 5, 5) == pytest.approx(0.95)  # a fixed count: one look
+    assert stats.look_confidence(0.95, 3, 12) == pytest.approx(0.995)  # 10 looks at 0.5% each
+    with pytest.raises(ValueError, match="min_repeats"):
+        stats.look_confidence(0.95, 6, 3)
+
+
+def test_more_repeats_while_the_interval_straddles_a_limit_until_max() -> None:
+    straddles = compare_independent([1.04, 1.06, 1.02], [1.0, 1.01, 0.99])
+    clear = compare_independent([1.20, 1.21, 1.19], [1.0, 1.01, 0.99])
+    assert stats.should_continue(None, [5.0], 2, 3, 12) == (True, "below min")
+    assert stats.should_continue(straddles, [2.0, 5.0], 3, 3, 12) == (True, "undecided")
+    assert stats.should_continue(straddles, [2.0, 5.0], 12, 3, 12) == (False, "max reached")
+    assert stats.should_continue(clear, [2.0, 5.0], 3, 3, 12) == (False, "decided")
+
+
+def _adaptive_fails(rng: random.Random, ratio: float, confidence: float, corrected: bool) -> bool:
+    """One check measured adaptively (min 3, max 12, CV 3%): does it fail a +5% limit?"""
+    look = stats.look_confidence(confidence, 3, 12) if corrected else confidence
+    base = [math.exp(rng.gauss(0.0, 0.03)) for _ in range(12)]
+    cand: list[float] = []
+    while True:
+        cand.append(ratio * math.exp(rng.gauss(0.0, 0.03)))
+        result = compare_independent(cand, base, confidence=look) if len(cand) >= 2 else None
+        go_on, _ = stats.should_continue(result, [5.0], len(cand), 3, 12)
+        if not go_on:
+            assert result is not None
+            return result.low_pct > 5.0
+
+
+def test_the_corrected_stopping_rule_keeps_the_false_fail_rate_at_its_nominal_level() -> None:
+    # A true change of exactly +5% must not "significantly exceed" +5% more than 2.5% of the time.
+    rng = random.Random(5)
+    trials = 150
+    corrected = sum(_adaptive_fails(rng, 1.05, 0.95, corrected=True) for _ in range(trials)) / trials
+    naive = sum(_adaptive_fails(rng, 1.05, 0.95, corrected=False) for _ in range(trials)) / trials
+    assert corrected <= 0.025
+    assert naive > 0.05  # stopping at the first look that clears the limit inflates it (8% here)
