@@ -107,7 +107,7 @@ def paired_trial(model: NoiseModel, rng: random.Random, n: int, change: float) -
 def verdict_of(cand: list[float], base: list[float], paired: bool) -> str:
     summary = RunSummary(len(cand), {METRIC: statistics.median(cand)}, {METRIC: tuple(cand)}, {}, (), None)
     baseline = Baseline(
-        "x" * 32, {METRIC: statistics.median(base)}, None, "main", 0, None, {METRIC: tuple(base)}, paired
+        "x" * 32, {METRIC: statistics.median(base)}, None, "main", 0, per_repeat={METRIC: tuple(base)}, paired=paired
     )
     return evaluate(summary, baseline, RULES, comparison=ComparisonSpec()).verdict
 

@@ -101,6 +101,73 @@ def compare_independent(
     return _interval(diff, se, dof, confidence, "welch-log", n_c, n_b)
 
 
+# With fewer past runs than this the job-to-job spread is not estimated but assumed (the prior).
+MIN_RUNS_FOR_JOB_NOISE = 3
+DEFAULT_JOB_NOISE_CV_PCT = 1.0
+
+
+@dataclass(frozen=True)
+class JobNoise:
+    """The job-to-job spread of a benchmark on one kind of hardware, on the log scale.
+
+    Two-level (random-effects) model of the log of repeat j in job i: y_ij = mu + u_i + e_ij, with
+    u_i ~ N(0, tau^2) the job's offset (another chip, day, neighbour) and e_ij ~ N(0, sigma_i^2) the
+    noise within it. A job's log mean then varies by tau^2 + sigma_i^2 / n_i, so the method-of-moments
+    estimate from k past jobs is tau^2 = max(0, s^2(job log means) - mean(sigma_i^2 / n_i)), with
+    k - 1 degrees of freedom. With fewer than MIN_RUNS_FOR_JOB_NOISE jobs tau is the prior instead."""
+
+    log_var: float  # tau^2
+    dof: float  # of the estimate; infinite for the prior (taken as known)
+    runs: int  # past jobs it rests on
+    assumed: bool  # the prior, not an estimate
+
+    @property
+    def cv_pct(self) -> float:
+        return math.sqrt(math.expm1(self.log_var)) * 100.0
+
+    def describe(self) -> str:
+        word = "assumed" if self.assumed else "estimated"
+        runs = f"{self.runs} past run" + ("" if self.runs == 1 else "s")
+        return f"job-to-job noise {word} {self.cv_pct:.1f}%: {runs}"
+
+
+def job_noise(past_runs: Sequence[Sequence[float]], *, prior_cv_pct: float = DEFAULT_JOB_NOISE_CV_PCT) -> JobNoise:
+    """tau^2 from the repeats of past jobs (each ≥ 2 positive values; see JobNoise for the model)."""
+    usable = [_logs(run, "past run") for run in past_runs if len(run) >= 2]
+    if len(usable) < MIN_RUNS_FOR_JOB_NOISE:
+        prior = math.log1p((prior_cv_pct / 100.0) ** 2)
+        return JobNoise(log_var=prior, dof=math.inf, runs=len(usable), assumed=True)
+    means = [statistics.fmean(logs) for logs in usable]
+    within = statistics.fmean(statistics.variance(logs) / len(logs) for logs in usable)
+    tau2 = max(0.0, statistics.variance(means) - within)
+    return JobNoise(log_var=tau2, dof=float(len(usable) - 1), runs=len(usable), assumed=False)
+
+
+def compare_across_jobs(
+    candidate: Sequence[float],
+    baseline: Sequence[float],
+    noise: JobNoise,
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> Comparison:
+    """Welch's interval widened by the offsets of the two jobs: each side is one job, so the
+    difference of log means varies by s_c^2/n_c + s_b^2/n_b + 2 tau^2; Satterthwaite's dof counts
+    tau^2's own (k - 1, infinite for a prior)."""
+    _check_confidence(confidence)
+    log_c, log_b = _logs(candidate, "candidate"), _logs(baseline, "baseline")
+    if len(log_c) < 2 or len(log_b) < 2:
+        raise ValueError("compare_across_jobs() needs at least 2 values on each side")
+    n_c, n_b = len(log_c), len(log_b)
+    var_c, var_b = statistics.variance(log_c) / n_c, statistics.variance(log_b) / n_b
+    var_jobs = 2.0 * noise.log_var
+    total = var_c + var_b + var_jobs
+    se = math.sqrt(total)
+    parts = var_c**2 / (n_c - 1) + var_b**2 / (n_b - 1) + (var_jobs**2 / noise.dof if math.isfinite(noise.dof) else 0.0)
+    dof = total**2 / parts if parts > 0 else float(n_c + n_b - 2)
+    diff = statistics.fmean(log_c) - statistics.fmean(log_b)
+    return _interval(diff, se, dof, confidence, "welch-log", n_c, n_b)
+
+
 def compare_paired(
     candidate: Sequence[float], baseline: Sequence[float], *, confidence: float = DEFAULT_CONFIDENCE
 ) -> Comparison:
@@ -241,3 +308,36 @@ def _beta_fraction(x: float, a: float, b: float) -> float:
         if abs(c * d - 1.0) < 1e-15:
             break
     return result
+
+
+# --- adaptive repeats: when to measure another one ---------------------------------------------
+
+StopWhy = Literal["below min", "decided", "max reached", "undecided"]
+
+
+def look_confidence(confidence: float, min_repeats: int, max_repeats: int) -> float:
+    """The confidence each interim look uses so the whole sequence keeps the nominal error rate.
+
+    Stopping at the first of up to L = max - min + 1 looks whose interval clears a limit is L tests
+    of one hypothesis; naively at level alpha each, the chance that one of them wrongly clears it
+    grows towards L x alpha. Bonferroni over the looks, alpha / L per look, bounds it by alpha
+    whatever the looks' correlation (conservative: successive looks share most of their repeats)."""
+    _check_confidence(confidence)
+    if not 2 <= min_repeats <= max_repeats:
+        raise ValueError(f"need 2 <= min_repeats <= max_repeats, got {min_repeats} and {max_repeats}")
+    looks = max_repeats - min_repeats + 1
+    return 1.0 - (1.0 - confidence) / looks
+
+
+def should_continue(
+    comparison: Comparison | None, limits_pct: Sequence[float], repeats_done: int, min_repeats: int, max_repeats: int
+) -> tuple[bool, StopWhy]:
+    """Measure another repeat? Yes below `min_repeats`, and after it while the interval (computed at
+    `look_confidence`) straddles a limit, until `max_repeats`. `comparison` is None before there is one."""
+    if repeats_done < min_repeats:
+        return True, "below min"
+    if comparison is not None and not any(comparison.low_pct <= limit < comparison.high_pct for limit in limits_pct):
+        return False, "decided"
+    if repeats_done >= max_repeats:
+        return False, "max reached"
+    return True, "undecided"

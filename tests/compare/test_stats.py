@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 
 import pytest
 
+from gate.compare import stats
 from gate.compare.stats import compare_independent, compare_paired, outliers, t_cdf, t_quantile
 
 CANDIDATE = [106.1, 107.0, 105.5, 106.4, 105.9]
@@ -112,3 +114,101 @@ def test_outliers_beyond_k_mad() -> None:
     assert outliers([1.0, 1.01, 0.99, 1.0, 1.3], k=100) == ()
     assert outliers([1.0, 1.0, 1.0, 5.0]) == ()  # MAD 0: nothing can be called an outlier
     assert outliers([1.0, 9.0]) == ()  # too few to tell
+
+
+# --- job-to-job noise: the two-level model ----------------------------------------------------
+
+
+def _jobs(rng: random.Random, k: int, n: int, tau: float, sigma: float) -> list[list[float]]:
+    """k jobs of n repeats, log-normal: a job offset N(0, tau) and noise N(0, sigma) on the log scale."""
+    jobs = []
+    for _ in range(k):
+        offset = rng.gauss(0.0, tau)
+        jobs.append([math.exp(offset + rng.gauss(0.0, sigma)) for _ in range(n)])
+    return jobs
+
+
+def test_with_too_few_past_runs_the_job_noise_is_the_stated_prior() -> None:
+    noise = stats.job_noise([[1.0, 1.01], [1.02, 1.03]])
+    assert noise.assumed and noise.runs == 2 and math.isinf(noise.dof)
+    assert noise.cv_pct == pytest.approx(1.0)
+    assert noise.describe() == "job-to-job noise assumed 1.0%: 2 past runs"
+    assert stats.job_noise([[1.0]], prior_cv_pct=2.5).describe() == "job-to-job noise assumed 2.5%: 0 past runs"
+
+
+def test_job_noise_is_estimated_from_past_runs() -> None:
+    rng = random.Random(7)
+    noise = stats.job_noise(_jobs(rng, 400, 5, tau=0.03, sigma=0.01))
+    assert not noise.assumed and noise.runs == 400 and noise.dof == 399
+    assert noise.cv_pct == pytest.approx(3.0, abs=0.3)
+    assert noise.describe().startswith("job-to-job noise estimated 3.")
+
+
+def test_no_job_offsets_estimate_no_job_noise() -> None:
+    rng = random.Random(11)
+    noise = stats.job_noise(_jobs(rng, 400, 5, tau=0.0, sigma=0.02))
+    assert noise.cv_pct < 0.5  # the within-job noise is not counted twice
+
+
+def test_without_job_noise_the_interval_is_welchs() -> None:
+    cand, base = [1.02, 1.05, 1.03, 1.04], [1.0, 1.01, 0.99, 1.02]
+    none = stats.JobNoise(log_var=0.0, dof=5.0, runs=6, assumed=False)
+    across, welch = stats.compare_across_jobs(cand, base, none), stats.compare_independent(cand, base)
+    assert (across.low, across.high, across.dof) == pytest.approx((welch.low, welch.high, welch.dof))
+
+
+def test_job_noise_brings_the_a_a_false_alarm_rate_back_to_nominal() -> None:
+    # Two unchanged jobs whose offsets (CV 3%) dwarf the noise within them (1%): Welch alone treats
+    # the offset as a change; with tau estimated from 20 past jobs the 95% interval holds ~95%.
+    rng = random.Random(3)
+    trials, welch_alarms, across_alarms = 600, 0, 0
+    for _ in range(trials):
+        past = _jobs(rng, 20, 5, tau=0.03, sigma=0.01)
+        cand, base = _jobs(rng, 2, 5, tau=0.03, sigma=0.01)
+        welch_alarms += stats.compare_independent(cand, base).significant
+        across_alarms += stats.compare_across_jobs(cand, base, stats.job_noise(past)).significant
+    assert welch_alarms / trials > 0.5
+    assert across_alarms / trials < 0.08
+
+
+# --- adaptive repeats: the stopping rule ------------------------------------------------------
+
+
+def test_each_look_uses_the_bonferroni_share_of_alpha() -> None:
+    assert stats.look_confidence(0.95, 5, 5) == pytest.approx(0.95)  # a fixed count: one look
+    assert stats.look_confidence(0.95, 3, 12) == pytest.approx(0.995)  # 10 looks at 0.5% each
+    with pytest.raises(ValueError, match="min_repeats"):
+        stats.look_confidence(0.95, 6, 3)
+
+
+def test_more_repeats_while_the_interval_straddles_a_limit_until_max() -> None:
+    straddles = compare_independent([1.04, 1.06, 1.02], [1.0, 1.01, 0.99])
+    clear = compare_independent([1.20, 1.21, 1.19], [1.0, 1.01, 0.99])
+    assert stats.should_continue(None, [5.0], 2, 3, 12) == (True, "below min")
+    assert stats.should_continue(straddles, [2.0, 5.0], 3, 3, 12) == (True, "undecided")
+    assert stats.should_continue(straddles, [2.0, 5.0], 12, 3, 12) == (False, "max reached")
+    assert stats.should_continue(clear, [2.0, 5.0], 3, 3, 12) == (False, "decided")
+
+
+def _adaptive_fails(rng: random.Random, ratio: float, confidence: float, corrected: bool) -> bool:
+    """One check measured adaptively (min 3, max 12, CV 3%): does it fail a +5% limit?"""
+    look = stats.look_confidence(confidence, 3, 12) if corrected else confidence
+    base = [math.exp(rng.gauss(0.0, 0.03)) for _ in range(12)]
+    cand: list[float] = []
+    while True:
+        cand.append(ratio * math.exp(rng.gauss(0.0, 0.03)))
+        result = compare_independent(cand, base, confidence=look) if len(cand) >= 2 else None
+        go_on, _ = stats.should_continue(result, [5.0], len(cand), 3, 12)
+        if not go_on:
+            assert result is not None
+            return result.low_pct > 5.0
+
+
+def test_the_corrected_stopping_rule_keeps_the_false_fail_rate_at_its_nominal_level() -> None:
+    # A true change of exactly +5% must not "significantly exceed" +5% more than 2.5% of the time.
+    rng = random.Random(5)
+    trials = 150
+    corrected = sum(_adaptive_fails(rng, 1.05, 0.95, corrected=True) for _ in range(trials)) / trials
+    naive = sum(_adaptive_fails(rng, 1.05, 0.95, corrected=False) for _ in range(trials)) / trials
+    assert corrected <= 0.025
+    assert naive > 0.05  # stopping at the first look that clears the limit inflates it (8% here)

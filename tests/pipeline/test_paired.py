@@ -43,3 +43,12 @@ def test_auto_mode_pairs_only_when_history_is_inconclusive(
 ) -> None:
     assert auto_reason(baseline, decision, RULES, differences) == reason
     assert auto_reason(baseline, decision, Rules(), differences) is None  # nothing relative to decide
+
+
+def test_an_inconclusive_history_check_is_measured_paired() -> None:
+    # -40% ± 20%: wholly below every limit, yet too wide to judge a +5% limit.
+    check = Check(
+        "energy_per_prediction_j", "relative", "warn", 1.0, 1.0, -40.0, interval_pct=(-60.0, -20.0), inconclusive=True
+    )
+    reason = auto_reason(BASE, Decision("warn", (check,)), RULES, ())
+    assert reason == "energy_per_prediction_j: the interval is wider than the limit (too noisy to judge)"
