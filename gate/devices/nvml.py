@@ -70,6 +70,12 @@ def call(what: str, fn: Callable[..., T], *args: Any) -> T:
         return fn(*args)
     except pynvml.NVMLError as exc:
         raise translate(exc, what) from exc
+    except getattr(pynvml, "NVMLLibraryMismatchError", pynvml.NVMLError) as exc:
+        # nvidia-ml-py raises this (an Exception, not an NVMLError) from calls whose struct version the
+        # driver is too old for, e.g. the v3 process lists: for the caller, a reading it does not offer.
+        raise GpuNotSupportedError(
+            f"NVML could not {what}: {exc}", hint="the driver is older than this call of nvidia-ml-py"
+        ) from exc
 
 
 @contextmanager

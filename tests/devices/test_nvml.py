@@ -255,3 +255,13 @@ def test_a_per_field_not_supported_falls_back_to_averaged_power() -> None:
     driver = FakeDriver([h100("GPU-a", instant_field_errors=[pynvml.NVML_ERROR_NOT_SUPPORTED])])
     reader = gpu_nvml.NvmlReader({}, nvml=driver)
     assert reader.power_w(0) == 120.5 and reader.power_w(0) == 120.5
+
+
+def test_the_bindings_version_mismatch_on_process_lists_degrades_instead_of_crashing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mismatch = pynvml.NVMLLibraryMismatchError("Unversioned function called and the pyNVML version does not match")
+    driver = installed(monkeypatch, FakeDriver([h100("GPU-a", compute=mismatch, graphics=mismatch)]))
+    (info,) = gpu_nvml.inspect({}).gpus
+    assert info.uuid == "GPU-a" and info.other_pids == ()
+    assert driver.sessions == 0

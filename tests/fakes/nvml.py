@@ -19,6 +19,9 @@ class FakeDriver(types.ModuleType):
     """
 
     NVMLError = pynvml.NVMLError
+    # What nvidia-ml-py's throwOnVersionMismatch raises from the process-list calls on an old driver:
+    # an Exception, not an NVMLError.
+    NVMLLibraryMismatchError = pynvml.NVMLLibraryMismatchError
 
     def __init__(self, gpus: list[dict[str, object]], driver: str = "470.256.02", *, init_error: int | None = None):
         super().__init__("pynvml")
