@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pynvml
 import pytest
@@ -265,3 +266,15 @@ def test_the_bindings_version_mismatch_on_process_lists_degrades_instead_of_cras
     (info,) = gpu_nvml.inspect({}).gpus
     assert info.uuid == "GPU-a" and info.other_pids == ()
     assert driver.sessions == 0
+
+
+def test_the_binding_floor_excludes_the_release_with_the_wrong_process_struct() -> None:
+    """nvidia-ml-py 12.535.77's c_nvmlProcessInfo_t has an extra field: wrong stride, garbage PIDs."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (spec,) = [Requirement(s) for s in project["dependencies"] if s.startswith("nvidia-ml-py")]
+    assert not spec.specifier.contains("12.535.77")
+    assert spec.specifier.contains("12.535.108") and spec.specifier.contains("13.615.71")
