@@ -14,14 +14,21 @@ its start and one at its end, stamped with `time.monotonic()` (CLOCK_MONOTONIC o
 for every process of the machine, so the gate's process can line the marks up with its power
 samples). Without the variable (the benchmark run by hand) phases cost nothing and write nothing.
 Without any phase, the gate measures the whole run.
+
+GPU work is asynchronous: when the block exits, kernels it queued may still be running, and their
+energy would fall after the end mark. So before the end mark the phase waits for the GPU: with
+`sync=` a callable the benchmark gives (e.g. `torch.cuda.synchronize`); by default, when the
+benchmark has already imported torch (with CUDA initialised) or CuPy, their device synchronize;
+`sync=False` turns this off. Nothing is imported for it, so a CPU benchmark pays nothing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 PHASES_ENV = "GREEN_GATE_PHASES"
@@ -39,8 +46,11 @@ class Phase:
 
 
 @contextmanager
-def phase(name: str, items: int | None = None) -> Iterator[Phase]:
-    """Mark `name` as running while the block runs; `items` (predictions, samples) sets J per item."""
+def phase(name: str, items: int | None = None, *, sync: Callable[[], object] | bool = True) -> Iterator[Phase]:
+    """Mark `name` as running while the block runs; `items` (predictions, samples) sets J per item.
+
+    `sync`: what waits for queued GPU work before the end mark (True: torch/CuPy if already imported;
+    False: nothing; a callable: that)."""
     if not isinstance(name, str) or not name:
         raise ValueError("phase name must be a non-empty string")
     handle = Phase(name, items)
@@ -50,7 +60,29 @@ def phase(name: str, items: int | None = None) -> Iterator[Phase]:
         yield handle
         ok = True
     finally:
-        _mark({"event": "end", "phase": name, "items": handle.items, "ok": ok})
+        try:
+            if os.environ.get(PHASES_ENV):
+                _synchronize(sync)
+        except BaseException:  # failed queued GPU work makes the phase a failed one, still ended
+            ok = False
+            raise
+        finally:
+            _mark({"event": "end", "phase": name, "items": handle.items, "ok": ok})
+
+
+def _synchronize(sync: Callable[[], object] | bool) -> None:
+    if sync is False:
+        return
+    if callable(sync):
+        sync()
+        return
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    if cuda is not None and cuda.is_available() and cuda.is_initialized():
+        cuda.synchronize()
+    cupy = sys.modules.get("cupy")
+    if cupy is not None:
+        cupy.cuda.runtime.deviceSynchronize()
 
 
 def _mark(record: dict[str, object]) -> None:

@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -69,6 +70,12 @@ def call(what: str, fn: Callable[..., T], *args: Any) -> T:
         return fn(*args)
     except pynvml.NVMLError as exc:
         raise translate(exc, what) from exc
+    except getattr(pynvml, "NVMLLibraryMismatchError", pynvml.NVMLError) as exc:
+        # nvidia-ml-py raises this (an Exception, not an NVMLError) from calls whose struct version the
+        # driver is too old for, e.g. the v3 process lists: for the caller, a reading it does not offer.
+        raise GpuNotSupportedError(
+            f"NVML could not {what}: {exc}", hint="the driver is older than this call of nvidia-ml-py"
+        ) from exc
 
 
 @contextmanager
@@ -150,21 +157,32 @@ def _describe(nvml: Any, index: int, handle: Any, driver: str) -> GpuInfo:
     )
 
 
-def _all_gpus(nvml: Any) -> tuple[tuple[GpuInfo, ...], list[Any]]:
+def _all_gpus(nvml: Any) -> tuple[tuple[GpuInfo, ...], list[Any], tuple[str, ...]]:
+    """The GPUs this process may open, their handles, and notes on those it may not."""
     driver = _text(call("read the driver version", nvml.nvmlSystemGetDriverVersion))
-    infos, handles = [], []
+    infos, handles, notes = [], [], []
     for index in range(call("count GPUs", nvml.nvmlDeviceGetCount)):
-        handle = call("open a GPU", nvml.nvmlDeviceGetHandleByIndex, index)
+        try:
+            handle = call("open a GPU", nvml.nvmlDeviceGetHandleByIndex, index)
+        except GpuPermissionError:
+            # NVML counts devices a cgroup or Slurm denies this process; CUDA does not list them either,
+            # so the accessible ones are the ones CUDA_VISIBLE_DEVICES indices refer to.
+            notes.append(f"NVML GPU {index} is not accessible to this process (no permission) and is not measured")
+            continue
         infos.append(_describe(nvml, index, handle, driver))
         handles.append(handle)
-    return tuple(infos), handles
+    return tuple(infos), handles, tuple(notes)
+
+
+def _with_notes(selection: Selection, notes: tuple[str, ...]) -> Selection:
+    return replace(selection, notes=(*notes, *selection.notes)) if notes else selection
 
 
 def inspect(env: Mapping[str, str] | None = None) -> Selection:
     """The GPUs the benchmark may use, with their details. Raises GpuReadError subclasses."""
     with _session() as nvml:
-        gpus, _ = _all_gpus(nvml)
-    return select_visible(gpus, os.environ if env is None else env)
+        gpus, _, notes = _all_gpus(nvml)
+    return _with_notes(select_visible(gpus, os.environ if env is None else env), notes)
 
 
 def visible_gpus(env: Mapping[str, str] | None = None) -> tuple[GpuInfo, ...]:
@@ -186,8 +204,8 @@ class NvmlReader:
         self._context: AbstractContextManager[Any] = _session() if nvml is None else nullcontext(nvml)
         self._nvml = self._context.__enter__()
         try:
-            gpus, handles = _all_gpus(self._nvml)
-            self.selection = select_visible(gpus, os.environ if env is None else env)
+            gpus, handles, notes = _all_gpus(self._nvml)
+            self.selection = _with_notes(select_visible(gpus, os.environ if env is None else env), notes)
             by_uuid = {g.uuid: h for g, h in zip(gpus, handles, strict=True)}
             self._handles = [by_uuid[g.uuid] for g in self.selection.gpus]
             self._instant = [True] * len(self._handles)
@@ -214,8 +232,14 @@ class NvmlReader:
                     call, "read instant power", nvml.nvmlDeviceGetFieldValues, handle, [nvml.NVML_FI_DEV_POWER_INSTANT]
                 )
             )
-            if fields is not None and fields[0].nvmlReturn == nvml.NVML_SUCCESS:
-                return float(fields[0].value.uiVal) / 1000
+            if fields is not None:
+                code = fields[0].nvmlReturn
+                if code == nvml.NVML_SUCCESS:
+                    return float(fields[0].value.uiVal) / 1000
+                if code not in (nvml.NVML_ERROR_NOT_SUPPORTED, nvml.NVML_ERROR_FUNCTION_NOT_FOUND):
+                    # A transient per-field failure: falling back for good would switch every later
+                    # window to the 1 s average of Ampere and newer, so the caller retries instead.
+                    raise translate(nvml.NVMLError(code), "read instant power")
             self._instant[position] = False  # older driver or GPU: the averaged reading instead
         return float(call("read power", self._nvml.nvmlDeviceGetPowerUsage, handle)) / 1000
 

@@ -3,8 +3,11 @@
 Power reads cost microseconds; a counter read costs milliseconds on a VM (about 4 ms on an H100 VM,
 see docs/measurement.md), so the counter is read at about 10 Hz and power at 100 Hz. The sampler
 only talks to a `GpuReader`, so a fake reader drives it in tests. Reading errors are kept, not
-raised in the thread: a reading the GPU does not offer is dropped for that GPU, anything else stops
-the sampler, and `errors` says why.
+raised in the thread: a reading the GPU does not offer is dropped for that GPU, a refused one too;
+a transient failure (NVML's TIMEOUT or UNKNOWN) is retried at the next due read and the reading is
+dropped only after `MAX_CONSECUTIVE_FAILURES` in a row (a single glitch must not switch the method
+of every later window); a lost or unreachable GPU, or anything unexpected in the thread, stops the
+sampler, and `errors` says why.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from gate.devices.gpu import GpuLostError, GpuNotSupportedError, GpuReader, GpuR
 from gate.energy.timeline import Timeline
 
 Hook = Callable[[float], None]
+
+MAX_CONSECUTIVE_FAILURES = 5
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class _Series:
         self.power_w = array("d")
         self.counter_ok = True
         self.power_ok = True
+        self.failures_in_a_row = {"power": 0, "energy counter": 0}
 
 
 class Sampler:
@@ -104,6 +110,7 @@ class Sampler:
         except GpuReadError as exc:
             self._fail(position, "energy counter", exc)
             return
+        series.failures_in_a_row["energy counter"] = 0
         t = (before + self.clock()) / 2
         with self._lock:
             series.counter_t.append(t)
@@ -120,6 +127,7 @@ class Sampler:
         except GpuReadError as exc:
             self._fail(position, "power", exc)
             return
+        series.failures_in_a_row["power"] = 0
         t = (before + self.clock()) / 2
         with self._lock:
             series.power_t.append(t)
@@ -130,11 +138,19 @@ class Sampler:
             self._last_power[position] = (t, value)
 
     def _fail(self, position: int, what: str, exc: GpuReadError) -> None:
-        self.errors.append(f"{self._name(position)}: reading {what} failed: {exc.message}")
+        series = self._series[position]
+        if type(exc) is GpuReadError:  # transient (TIMEOUT, UNKNOWN): the next due read tries again
+            series.failures_in_a_row[what] += 1
+            count = series.failures_in_a_row[what]
+            if count < MAX_CONSECUTIVE_FAILURES:
+                self.notes.append(f"{self._name(position)}: reading {what} failed, retried: {exc.message}")
+                return
+            self.errors.append(f"{self._name(position)}: reading {what} failed {count} times in a row: {exc.message}")
+        else:
+            self.errors.append(f"{self._name(position)}: reading {what} failed: {exc.message}")
         if isinstance(exc, (GpuLostError, GpuUnreachableError)):
             self._stop.set()
         else:  # e.g. permission: this reading is gone for this GPU, the others go on
-            series = self._series[position]
             if what == "power":
                 series.power_ok = False
             else:
@@ -157,6 +173,9 @@ class Sampler:
                     next_at = self.clock()
                     delay = 0.0
                 self._stop.wait(delay)
+        except BaseException as exc:  # an old pynvml, a binding mismatch, ctypes: never die silently
+            self.errors.append(f"the GPU sampler thread failed: {type(exc).__name__}: {exc}")
+            self._stop.set()
         finally:
             self.cpu_s += time.thread_time() - cpu0
             self.wall_s += time.monotonic() - wall0

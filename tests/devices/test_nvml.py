@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pynvml
 import pytest
@@ -229,3 +230,51 @@ def test_inspect_lists_the_visible_gpus_and_closes_its_nvml_session(monkeypatch:
     )
     assert gpu_nvml.temperatures_c() == (41.0, 77.0)
     assert driver.sessions == 0  # every nvmlInit was shut down again
+
+
+def test_a_gpu_refused_with_no_permission_is_skipped_and_noted_not_hiding_the_others() -> None:
+    driver = FakeDriver([h100("GPU-a", open=nvml_error(pynvml.NVML_ERROR_NO_PERMISSION)), h100("GPU-b", energy_mj=7)])
+    reader = gpu_nvml.NvmlReader({"CUDA_VISIBLE_DEVICES": "0"}, nvml=driver)
+    # CUDA lists only the accessible GPUs, so CUDA index 0 is NVML's GPU 1.
+    assert [g.uuid for g in reader.devices()] == ["GPU-b"]
+    assert reader.energy_mj(0) == 7
+    assert (
+        reader.selection.notes[0] == "NVML GPU 0 is not accessible to this process (no permission) and is not measured"
+    )
+
+
+def test_a_transient_per_field_error_is_retried_not_a_permanent_switch_to_averaged_power() -> None:
+    driver = FakeDriver([h100("GPU-a", instant_field_errors=[pynvml.NVML_ERROR_TIMEOUT])])
+    reader = gpu_nvml.NvmlReader({}, nvml=driver)
+    with pytest.raises(GpuReadError) as caught:
+        reader.power_w(0)
+    assert type(caught.value) is GpuReadError  # the sampler's "transient": retried at the next read
+    assert reader.power_w(0) == 130.25  # the instant field again, not the 1 s average (120.5)
+
+
+def test_a_per_field_not_supported_falls_back_to_averaged_power() -> None:
+    driver = FakeDriver([h100("GPU-a", instant_field_errors=[pynvml.NVML_ERROR_NOT_SUPPORTED])])
+    reader = gpu_nvml.NvmlReader({}, nvml=driver)
+    assert reader.power_w(0) == 120.5 and reader.power_w(0) == 120.5
+
+
+def test_the_bindings_version_mismatch_on_process_lists_degrades_instead_of_crashing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mismatch = pynvml.NVMLLibraryMismatchError("Unversioned function called and the pyNVML version does not match")
+    driver = installed(monkeypatch, FakeDriver([h100("GPU-a", compute=mismatch, graphics=mismatch)]))
+    (info,) = gpu_nvml.inspect({}).gpus
+    assert info.uuid == "GPU-a" and info.other_pids == ()
+    assert driver.sessions == 0
+
+
+def test_the_binding_floor_excludes_the_release_with_the_wrong_process_struct() -> None:
+    """nvidia-ml-py 12.535.77's c_nvmlProcessInfo_t has an extra field: wrong stride, garbage PIDs."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    (spec,) = [Requirement(s) for s in project["dependencies"] if s.startswith("nvidia-ml-py")]
+    assert not spec.specifier.contains("12.535.77")
+    assert spec.specifier.contains("12.535.108") and spec.specifier.contains("13.615.71")

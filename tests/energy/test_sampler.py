@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from gate.devices.gpu import GpuInfo, GpuLostError, GpuPermissionError
-from gate.energy.sampler import Sampler, SamplerConfig
+from gate.devices.gpu import GpuInfo, GpuLostError, GpuPermissionError, GpuReadError
+from gate.energy.sampler import MAX_CONSECUTIVE_FAILURES, Sampler, SamplerConfig
 from gate.energy.timeline import METHOD_COMBINED, METHOD_POWER, window_energy
 from tests.fakes.traces import PowerProfile, Trace, TraceReader
 
@@ -123,3 +123,58 @@ def test_devices_come_from_the_reader() -> None:
     assert Sampler(reader).devices == (
         GpuInfo("Fake GPU 0", "GPU-fake-0", "0.0", index=0, power_limit_w=700.0, mig_mode=False),
     )
+
+
+class FlakyReader(TraceReader):
+    """Power reads fail with a plain (transient) GpuReadError on the reads numbered in `failing`."""
+
+    failing: frozenset[int] = frozenset()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.power_calls = 0
+
+    def power_w(self, position: int) -> float:
+        self.power_calls += 1
+        if self.power_calls in self.failing:
+            raise GpuReadError("NVML could not read power: Timeout")
+        return super().power_w(position)
+
+
+def test_a_transient_error_is_retried_and_the_reading_goes_on() -> None:
+    reader = FlakyReader((Trace(PowerProfile.steady(300.0)),))
+    reader.failing = frozenset({50})
+    sampler = Sampler(reader, clock=reader.clock)
+    drive(sampler, reader, 3.0, 100)
+    assert sampler.errors == []
+    assert sampler.notes == ["GPU 0 (Fake GPU 0): reading power failed, retried: NVML could not read power: Timeout"]
+    timeline = sampler.timelines()[0]
+    assert len(timeline.power_t_s) == pytest.approx(299, abs=2)  # only the failed read is missing
+
+
+def test_a_reading_failing_again_and_again_is_dropped_with_an_error() -> None:
+    reader = FlakyReader((Trace(PowerProfile.steady(300.0)),))
+    reader.failing = frozenset(range(10, 10 + MAX_CONSECUTIVE_FAILURES))
+    sampler = Sampler(reader, clock=reader.clock)
+    drive(sampler, reader, 3.0, 100)
+    assert len(sampler.errors) == 1
+    assert f"failed {MAX_CONSECUTIVE_FAILURES} times in a row" in sampler.errors[0]
+    assert len(sampler.timelines()[0].power_t_s) == 9
+
+
+class MismatchReader(TraceReader):
+    def power_w(self, position: int) -> float:
+        raise AttributeError("module 'pynvml' has no attribute 'nvmlDeviceGetFieldValues'")
+
+
+def test_an_unexpected_exception_in_the_thread_is_recorded_not_lost() -> None:
+    reader = MismatchReader((Trace(PowerProfile.steady(300.0)),))
+    sampler = Sampler(reader, clock=reader.clock)
+    sampler.start()
+    deadline = time.monotonic() + 5
+    while sampler.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not sampler.running
+    assert sampler.errors == [
+        "the GPU sampler thread failed: AttributeError: module 'pynvml' has no attribute 'nvmlDeviceGetFieldValues'"
+    ]

@@ -19,6 +19,9 @@ class FakeDriver(types.ModuleType):
     """
 
     NVMLError = pynvml.NVMLError
+    # What nvidia-ml-py's throwOnVersionMismatch raises from the process-list calls on an old driver:
+    # an Exception, not an NVMLError.
+    NVMLLibraryMismatchError = pynvml.NVMLLibraryMismatchError
 
     def __init__(self, gpus: list[dict[str, object]], driver: str = "470.256.02", *, init_error: int | None = None):
         super().__init__("pynvml")
@@ -52,6 +55,7 @@ class FakeDriver(types.ModuleType):
         return len(self.gpus)
 
     def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
+        self._get(index, "open")  # an error here: a device NVML counts but refuses (cgroup, Slurm)
         return index
 
     def nvmlDeviceGetName(self, handle: int) -> object:
@@ -97,7 +101,10 @@ class FakeDriver(types.ModuleType):
         instant = self._get(handle, "instant")
         values = (pynvml.c_nvmlFieldValue_t * len(field_ids))()
         values[0].fieldId = field_ids[0]
-        if isinstance(instant, int) and instant >= 0:
+        field_errors = self.gpus[handle].get("instant_field_errors")
+        if isinstance(field_errors, list) and field_errors:  # per-field codes, one per call, then success
+            values[0].nvmlReturn = field_errors.pop(0)
+        elif isinstance(instant, int) and instant >= 0:
             values[0].nvmlReturn = pynvml.NVML_SUCCESS
             values[0].value.uiVal = instant
         else:
