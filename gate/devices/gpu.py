@@ -58,6 +58,10 @@ class GpuUnreachableError(GpuReadError):
     title = "NVML unavailable"
 
 
+class GpuAbsentError(GpuUnreachableError):
+    """No NVIDIA library or driver at all: the one NVML failure that means "no GPU" (a CPU runner)."""
+
+
 class GpuLostError(GpuReadError):
     title = "the GPU fell off the bus"
 

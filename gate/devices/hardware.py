@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.devices import nvml
-from gate.devices.gpu import GpuInfo, GpuReadError
+from gate.devices.gpu import GpuAbsentError, GpuInfo
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def detect(env: Mapping[str, str] | None = None) -> Hardware:
     try:
         selection = nvml.inspect(env)
         gpus, notes = selection.gpus, selection.notes
-    except GpuReadError:
+    except GpuAbsentError:  # no driver: a CPU runner; any other NVML failure is an error to report
         gpus, notes = (), ()
     return Hardware(
         cpu_model=_cpu_model(),

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from gate.devices.gpu import (
+    GpuAbsentError,
     GpuInfo,
     GpuLostError,
     GpuNotSupportedError,
@@ -52,9 +53,9 @@ def translate(exc: Exception, what: str) -> GpuReadError:
         return GpuPermissionError(message, hint=PERMISSION_HINT)
     if code == pynvml.NVML_ERROR_GPU_IS_LOST:
         return GpuLostError(message, hint="the GPU stopped answering; check `nvidia-smi` and the kernel log")
+    if code in (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, pynvml.NVML_ERROR_DRIVER_NOT_LOADED):
+        return GpuAbsentError(message, hint=DRIVER_HINT)
     if code in (
-        pynvml.NVML_ERROR_LIBRARY_NOT_FOUND,
-        pynvml.NVML_ERROR_DRIVER_NOT_LOADED,
         pynvml.NVML_ERROR_UNINITIALIZED,
         getattr(pynvml, "NVML_ERROR_LIB_RM_VERSION_MISMATCH", -1),
     ):
@@ -83,7 +84,7 @@ def _session() -> Iterator[Any]:
     try:
         import pynvml
     except ImportError as exc:  # pragma: no cover - nvidia-ml-py is a dependency
-        raise GpuUnreachableError(f"pynvml cannot be imported: {exc}", hint="pip install nvidia-ml-py") from exc
+        raise GpuAbsentError(f"pynvml cannot be imported: {exc}", hint="pip install nvidia-ml-py") from exc
     with _lock:
         call("initialise", pynvml.nvmlInit)
     try:
@@ -186,10 +187,13 @@ def inspect(env: Mapping[str, str] | None = None) -> Selection:
 
 
 def visible_gpus(env: Mapping[str, str] | None = None) -> tuple[GpuInfo, ...]:
-    """The GPUs the benchmark may use; empty when there is no NVIDIA driver (a laptop, a CPU runner)."""
+    """The GPUs the benchmark may use; empty when there is no NVIDIA driver (a laptop, a CPU runner).
+
+    Any other NVML failure (a library/driver mismatch, a lost GPU) is raised: on a broken GPU box,
+    silently measuring with the CPU estimate instead would hide it."""
     try:
         return inspect(env).gpus
-    except GpuReadError:
+    except GpuAbsentError:
         return ()
 
 

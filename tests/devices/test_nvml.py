@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
 import pynvml
 import pytest
 
+from gate.devices import hardware
 from gate.devices import nvml as gpu_nvml
 from gate.devices.gpu import (
+    GpuAbsentError,
     GpuInfo,
     GpuLostError,
     GpuNotSupportedError,
@@ -69,8 +72,9 @@ def test_selection_notes_explain_what_was_dropped() -> None:
         (pynvml.NVML_ERROR_NOT_SUPPORTED, GpuNotSupportedError),
         (pynvml.NVML_ERROR_NO_PERMISSION, GpuPermissionError),
         (pynvml.NVML_ERROR_GPU_IS_LOST, GpuLostError),
-        (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, GpuUnreachableError),
-        (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, GpuUnreachableError),
+        (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, GpuAbsentError),  # the only "no GPU" answers
+        (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, GpuAbsentError),
+        (pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH, GpuUnreachableError),
         (pynvml.NVML_ERROR_FUNCTION_NOT_FOUND, GpuNotSupportedError),  # a driver older than the binding
         (pynvml.NVML_ERROR_TIMEOUT, GpuReadError),
     ],
@@ -86,12 +90,19 @@ def test_nvml_errors_become_typed_errors_with_the_cause_kept(code: int, kind: ty
     assert isinstance(caught.value.__cause__, pynvml.NVMLError) and caught.value.hint
 
 
-def _gpus() -> tuple[GpuInfo, ...]:
-    return gpu_nvml.visible_gpus()
+def _gpus() -> tuple[tuple[GpuInfo, ...], GpuReadError | None]:
+    try:
+        return gpu_nvml.visible_gpus(), None
+    except GpuReadError as exc:
+        return (), exc
 
 
-HAS_GPU = bool(_gpus())
-NO_GPU = "no NVIDIA GPU visible through NVML (no driver or no device)"
+GPUS, INSPECTION_ERROR = _gpus()
+# Where nvidia-smi exists, a failing inspection is a broken GPU box: the GPU tests run and fail on it.
+HAS_GPU = bool(GPUS) or (INSPECTION_ERROR is not None and shutil.which("nvidia-smi") is not None)
+NO_GPU = "no NVIDIA GPU visible through NVML (no driver or no device)" + (
+    f"; NVML said: {INSPECTION_ERROR.message}" if INSPECTION_ERROR is not None else ""
+)
 
 
 @pytest.mark.gpu
@@ -278,3 +289,22 @@ def test_the_binding_floor_excludes_the_release_with_the_wrong_process_struct() 
     (spec,) = [Requirement(s) for s in project["dependencies"] if s.startswith("nvidia-ml-py")]
     assert not spec.specifier.contains("12.535.77")
     assert spec.specifier.contains("12.535.108") and spec.specifier.contains("13.615.71")
+
+
+@pytest.mark.parametrize(
+    "driver",
+    [
+        FakeDriver([h100("GPU-a")], init_error=pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH),
+        FakeDriver([h100("GPU-a", name=nvml_error(pynvml.NVML_ERROR_GPU_IS_LOST))]),
+    ],
+    ids=["library-driver-mismatch", "gpu-lost"],
+)
+def test_a_broken_gpu_box_is_an_error_not_no_gpu(driver: FakeDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a missing library or driver means "no GPU"; otherwise the gate would silently measure with
+    the CPU estimate on a GPU runner."""
+    installed(monkeypatch, driver)
+    with pytest.raises(GpuReadError) as caught:
+        gpu_nvml.visible_gpus({})
+    assert not isinstance(caught.value, GpuAbsentError)
+    with pytest.raises(GpuReadError):
+        hardware.detect({})
