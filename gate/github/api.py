@@ -129,16 +129,9 @@ class GitHubApi:
 
     def list_comments(self, repository: str, issue_number: int) -> Iterator[Comment]:
         """issues/list-comments, every page (follows the Link header's `next`)."""
-        url: str | None = f"{self._repo_url(repository)}/issues/{issue_number}/comments"
-        params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
-        for _ in range(MAX_PAGES):
-            if url is None:
-                return
-            response = self._request("GET", url, params=params)
-            for item in response.json():
-                yield _comment(item)
-            url, params = response.links.get("next", {}).get("url"), None  # `next` carries the query
-        raise GitHubError(f"more than {MAX_PAGES * PAGE_SIZE} comments on #{issue_number}; stopped paging")
+        url = f"{self._repo_url(repository)}/issues/{issue_number}/comments"
+        for item in self._pages(url, f"comments on #{issue_number}"):
+            yield _comment(item)
 
     def create_comment(self, repository: str, issue_number: int, body: str) -> Comment:
         """issues/create-comment."""
@@ -157,19 +150,24 @@ class GitHubApi:
 
     def list_label_events(self, repository: str, issue_number: int) -> Iterator[LabelEvent]:
         """issues/list-events, every page: the `labeled` events, oldest first (who added which label)."""
-        url: str | None = f"{self._repo_url(repository)}/issues/{issue_number}/events"
+        url = f"{self._repo_url(repository)}/issues/{issue_number}/events"
+        for item in self._pages(url, f"events on #{issue_number}"):
+            if isinstance(item, dict) and item.get("event") == "labeled":
+                label, actor = item.get("label") or {}, item.get("actor") or {}
+                if label.get("name") and actor.get("login"):
+                    yield LabelEvent(str(label["name"]), str(actor["login"]), str(item.get("created_at") or ""))
+
+    def _pages(self, first_url: str, what: str) -> Iterator[Any]:
+        """The items of a paged list, following the Link header's `next` (which carries the query)."""
+        url: str | None = first_url
         params: dict[str, Any] | None = {"per_page": PAGE_SIZE}
         for _ in range(MAX_PAGES):
             if url is None:
                 return
             response = self._request("GET", url, params=params)
-            for item in response.json():
-                if isinstance(item, dict) and item.get("event") == "labeled":
-                    label, actor = item.get("label") or {}, item.get("actor") or {}
-                    if label.get("name") and actor.get("login"):
-                        yield LabelEvent(str(label["name"]), str(actor["login"]), str(item.get("created_at") or ""))
+            yield from response.json()
             url, params = response.links.get("next", {}).get("url"), None
-        raise GitHubError(f"more than {MAX_PAGES * PAGE_SIZE} events on #{issue_number}; stopped paging")
+        raise GitHubError(f"more than {MAX_PAGES * PAGE_SIZE} {what}; stopped paging")
 
     def collaborator_permission(self, repository: str, login: str) -> str:
         """repos/get-collaborator-permission-level: admin, maintain, write, triage, read or none."""
