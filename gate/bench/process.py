@@ -11,6 +11,7 @@ import contextlib
 import json
 import math
 import os
+import resource
 import signal
 import stat
 import subprocess
@@ -51,6 +52,8 @@ class Execution:
     timed_out: bool
     tail: tuple[str, ...]
     metrics_text: str | None  # what the benchmark wrote to GREEN_GATE_METRICS, if anything
+    # User + system CPU seconds of the benchmark and the descendants it waited for (rusage).
+    cpu_s: float = 0.0
 
     @property
     def failed(self) -> bool:
@@ -189,6 +192,7 @@ def execute(
         child_env = {**inherited, **env, METRICS_ENV: str(metrics_path), "PYTHONUNBUFFERED": "1"}
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         start = time.perf_counter()
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         try:
             proc = subprocess.Popen(
                 list(argv) if argv is not None else shell_command or "",
@@ -220,6 +224,7 @@ def execute(
             # (gate.errors.Cancelled raised in the wait): an orphan would hold the GPU for the next job.
             _kill_group(proc)
         reader.join(timeout=KILL_GRACE_S)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         metrics_text = _read_metrics(metrics_path)
     return Execution(
         returncode=None if timed_out else proc.returncode,
@@ -227,6 +232,8 @@ def execute(
         timed_out=timed_out,
         tail=cap_tail(tail),
         metrics_text=metrics_text,
+        cpu_s=(children_after.ru_utime - children_before.ru_utime)
+        + (children_after.ru_stime - children_before.ru_stime),
     )
 
 
