@@ -267,6 +267,10 @@ class Budget:
     def line_of(self, *path: str | int) -> int | None:
         return nearest_line(self._lines, path)
 
+    def sets(self, *path: str | int) -> bool:
+        """Whether the file itself writes this key (rather than leaving it to its default)."""
+        return tuple(path) in self._lines
+
 
 def nearest_line(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
     """The line of `path`, else of its closest enclosing key that the file has."""

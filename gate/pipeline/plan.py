@@ -117,13 +117,29 @@ def job(the_plan: Plan, spec: BenchmarkSpec) -> Job:
     return Job(the_plan, spec, rules, rule, baseline_rules.baseline_branch(rule.branch, ctx.base_branch, ctx.branch))
 
 
+def with_comparison_mode(budget: Budget, mode: ComparisonMode) -> tuple[Budget, str | None]:
+    """The command line's (the action's `mode` input's) comparison mode wins over the budget's; when
+    the budget file chose another mode itself, the returned warning says which one was overridden."""
+    chosen = budget.comparison.mode
+    warning = None
+    if budget.sets("comparison", "mode") and chosen != mode:
+        where = f"{budget.path}:{budget.line_of('comparison', 'mode')}"
+        warning = (
+            f"comparison mode {mode} (--comparison-mode, the action's `mode` input) overrides "
+            f"comparison.mode: {chosen} in {where}; remove one of them to silence this"
+        )
+    return replace(budget, comparison=replace(budget.comparison, mode=mode)), warning
+
+
 def survey(opts: CheckOptions, *, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> Survey:
     budget = load_budget(opts.budget_path)
     found = check_secrets(budget, env)
     for warning in budget.warnings:
         log(f"warning: {warning}")
     if opts.comparison_mode is not None:
-        budget = replace(budget, comparison=replace(budget.comparison, mode=opts.comparison_mode))
+        budget, override = with_comparison_mode(budget, opts.comparison_mode)
+        if override:
+            log(f"warning: {override}")
     chosen = [budget.benchmark(name) for name in opts.benchmarks] if opts.benchmarks else list(budget.benchmarks)
     detected = ci.detect(env, cwd)
     context = replace(
