@@ -232,8 +232,20 @@ def confine(name: str, value: str, base: Path, workspace: Path) -> str | None:
         resolved = Path("(unresolvable)")
     if resolved == root or root in resolved.parents:
         return None
-    shown = value if len(value) <= 200 else value[:200] + "…"
-    return OUTSIDE_WORKSPACE.format(name=name, value=shown, resolved=resolved, workspace=root, docs=DOCS)
+    return OUTSIDE_WORKSPACE.format(name=name, value=_shown(value), resolved=resolved, workspace=root, docs=DOCS)
+
+
+def _shown(value: str) -> str:
+    """An input as an error message quotes it: a hostile value is cut, not echoed whole."""
+    return value if len(value) <= 200 else value[:200] + "…"
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether `path` is a directory; a name the file system refuses (too long, say) is not one."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _userinfo(uri: str | None) -> str | None:
@@ -297,8 +309,8 @@ def run(
     if outside is not None:
         return die(env, outside, ExitCode.USAGE, err)
     workdir = (cwd / the_plan.working_directory).resolve()
-    if not workdir.is_dir():
-        message = NO_DIRECTORY.format(value=the_plan.working_directory, cwd=cwd, docs=DOCS)
+    if not _is_dir(workdir):
+        message = NO_DIRECTORY.format(value=_shown(the_plan.working_directory), cwd=cwd, docs=DOCS)
         return die(env, message, ExitCode.USAGE, err)
     for name in PATH_INPUTS:
         value = read_input(env, name)

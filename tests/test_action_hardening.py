@@ -124,3 +124,11 @@ def test_the_setup_command_gets_no_credentials(tmp_path: Path) -> None:
     seen = (tmp_path / "setup-env.txt").read_text(encoding="utf-8")
     assert TOKEN not in seen and URI_PASSWORD not in seen
     assert "MLFLOW_TRACKING_URI=http://mlflow.example:5000" in seen  # the address stays, without user-info
+
+
+def test_a_working_directory_the_file_system_refuses_is_exit_2_quoting_it_cut(workspace: Path) -> None:
+    name_too_long = "d" * 5000  # inside the workspace, but longer than any file name may be
+    code, lines, recorder = _run({"INPUT_WORKING_DIRECTORY": name_too_long}, workspace)
+    assert code == 2 and recorder.calls == []
+    assert lines[-1].startswith("::error title=green-gate::")
+    assert name_too_long not in lines[-1] and "d" * 200 + "…" in lines[-1]
