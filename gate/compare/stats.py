@@ -88,17 +88,32 @@ def compare_independent(
     candidate: Sequence[float], baseline: Sequence[float], *, confidence: float = DEFAULT_CONFIDENCE
 ) -> Comparison:
     """Welch's t interval for the ratio of geometric means of two independent samples (≥ 2 each)."""
+    return _welch(candidate, baseline, 0.0, math.inf, confidence, "compare_independent")
+
+
+def _welch(
+    candidate: Sequence[float],
+    baseline: Sequence[float],
+    extra_log_var: float,
+    extra_dof: float,
+    confidence: float,
+    caller: str,
+) -> Comparison:
+    """Welch's interval on the difference of log means, its variance widened by `extra_log_var`
+    (known with `extra_dof` degrees of freedom; infinite: taken as known) in Satterthwaite's dof."""
     _check_confidence(confidence)
     log_c, log_b = _logs(candidate, "candidate"), _logs(baseline, "baseline")
     if len(log_c) < 2 or len(log_b) < 2:
-        raise ValueError("compare_independent() needs at least 2 values on each side")
+        raise ValueError(f"{caller}() needs at least 2 values on each side")
     n_c, n_b = len(log_c), len(log_b)
     var_c, var_b = statistics.variance(log_c) / n_c, statistics.variance(log_b) / n_b
-    se = math.sqrt(var_c + var_b)
-    # Welch–Satterthwaite; with no spread at all the interval is a point whatever the dof.
-    dof = (var_c + var_b) ** 2 / (var_c**2 / (n_c - 1) + var_b**2 / (n_b - 1)) if se > 0 else float(n_c + n_b - 2)
+    total = var_c + var_b + extra_log_var
+    extra_part = extra_log_var**2 / extra_dof if math.isfinite(extra_dof) else 0.0
+    parts = var_c**2 / (n_c - 1) + var_b**2 / (n_b - 1) + extra_part
+    # With no spread at all the interval is a point whatever the dof.
+    dof = total**2 / parts if parts > 0 else float(n_c + n_b - 2)
     diff = statistics.fmean(log_c) - statistics.fmean(log_b)
-    return _interval(diff, se, dof, confidence, "welch-log", n_c, n_b)
+    return _interval(diff, math.sqrt(total), dof, confidence, "welch-log", n_c, n_b)
 
 
 # With fewer past runs than this the job-to-job spread is not estimated but assumed (the prior).
@@ -153,19 +168,7 @@ def compare_across_jobs(
     """Welch's interval widened by the offsets of the two jobs: each side is one job, so the
     difference of log means varies by s_c^2/n_c + s_b^2/n_b + 2 tau^2; Satterthwaite's dof counts
     tau^2's own (k - 1, infinite for a prior)."""
-    _check_confidence(confidence)
-    log_c, log_b = _logs(candidate, "candidate"), _logs(baseline, "baseline")
-    if len(log_c) < 2 or len(log_b) < 2:
-        raise ValueError("compare_across_jobs() needs at least 2 values on each side")
-    n_c, n_b = len(log_c), len(log_b)
-    var_c, var_b = statistics.variance(log_c) / n_c, statistics.variance(log_b) / n_b
-    var_jobs = 2.0 * noise.log_var
-    total = var_c + var_b + var_jobs
-    se = math.sqrt(total)
-    parts = var_c**2 / (n_c - 1) + var_b**2 / (n_b - 1) + (var_jobs**2 / noise.dof if math.isfinite(noise.dof) else 0.0)
-    dof = total**2 / parts if parts > 0 else float(n_c + n_b - 2)
-    diff = statistics.fmean(log_c) - statistics.fmean(log_b)
-    return _interval(diff, se, dof, confidence, "welch-log", n_c, n_b)
+    return _welch(candidate, baseline, 2.0 * noise.log_var, noise.dof, confidence, "compare_across_jobs")
 
 
 def compare_paired(

@@ -119,18 +119,27 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     if where and isinstance(document.get("notes"), list):
         document["notes"] = [*document["notes"], non_finite_note(where)]
     text = json.dumps(document, indent=2, sort_keys=False, allow_nan=False) + "\n"
-    tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        write_atomically(path, text)
+    except OSError as exc:  # an unwritable or missing folder, a full disk
+        raise write_error(path, exc) from None
+
+
+def write_atomically(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Write beside `path`, then rename over it, so a reader (a later step, node_exporter) never sees
+    half a file; `mode` widens the temporary file's owner-only permissions. Raises OSError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except OSError as exc:  # an unwritable or missing folder, a full disk
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise write_error(path, exc) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def finite_data(data: Any, at: str = "") -> tuple[Any, list[str]]:

@@ -11,9 +11,7 @@ is built, so that no rendering (Markdown or JSON escaping) can carry a secret pa
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,7 +26,14 @@ from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, Output
 from gate.github import actions
 from gate.github.context import CiContext
 from gate.output import prometheus, report
-from gate.output.result import BenchmarkOutcome, build_document, finite_data, write_error, write_json
+from gate.output.result import (
+    BenchmarkOutcome,
+    build_document,
+    finite_data,
+    write_atomically,
+    write_error,
+    write_json,
+)
 from gate.pipeline.plan import CheckOptions, Plan, Survey
 from gate.secrets import Secrets, active_secrets, describe_uri
 
@@ -174,7 +179,7 @@ def _prometheus(
     textfile = seen.options.prometheus_textfile
     if textfile is not None:
         try:
-            _write_atomically(textfile, prometheus.render(found))
+            write_atomically(textfile, prometheus.render(found), mode=0o644)  # node_exporter reads it
         except OSError as exc:
             error = write_error(textfile, exc)
             log(f"error: {error.render()}")
@@ -189,20 +194,6 @@ def _prometheus(
             log(f"warning: {seen.redactor.redact(exc.render())}")
             if actions.in_actions(env):
                 actions.annotate("warning", seen.redactor.redact(exc.message), title="Pushgateway unavailable")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write beside `path`, then rename: node_exporter never reads a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _rescue(document: dict[str, Any], log: Callable[[str], None]) -> None:
