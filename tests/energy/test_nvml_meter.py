@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -89,7 +90,9 @@ def test_active_basis_subtracts_idle_and_budget_scopes_can_include_cpu(tmp_path:
     reading = run.repeats[0].reading
     gpu = reading.scopes[0]
     assert gpu.energy_j == pytest.approx(0.0, abs=300.0 * 0.6 * 0.02)  # steady power: nothing above idle
-    assert "above idle 300 W" in gpu.method
+    # The idle figure is read off a real-time trace, as exact as the energy above (2%) on a busy machine.
+    idle = re.search(r"above idle (\d+(?:\.\d+)?) W$", gpu.method)
+    assert idle is not None and float(idle.group(1)) == pytest.approx(300.0, rel=0.02)
     assert all(s.gated for s in reading.scopes)
 
 
