@@ -130,6 +130,11 @@ def check(
     )
 
     def cancellable_check() -> int:
+        from gate import console
+        from gate.bench import subreaper
+
+        # Processes a benchmark moves out of its group are then reparented to the gate, which ends them.
+        subreaper.enable(console.log)
         with check_command.cancellable():
             return check_command.run(options, env=os.environ, cwd=Path.cwd())
 

@@ -24,7 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import psutil
+
 from gate import secrets
+from gate.bench import subreaper
 from gate.errors import BenchmarkError, cut, quoted
 from gate.tracking.schema import benchmark_metric_problem, benchmark_metric_rename
 
@@ -181,15 +184,25 @@ def execute(
     timeout_s: float,
     echo: Callable[[str], None],
     pass_env: Collection[str] = (),
+    on_exit: Callable[[], None] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Execution:
-    """Run the command once; never leaves a process of its group behind.
+    """Run the command once; never leaves a process of it behind.
 
     The child inherits the gate's environment without the gate's credentials (gate.secrets), except
-    those `pass_env` names; `env` (the budget's) is added on top."""
+    those `pass_env` names; `env` (the budget's) is added on top.
+
+    `on_exit` is called once, as soon as the main process has exited or the timeout fired and before
+    anything is killed: the measured window ends there, so the grace given to processes the
+    benchmark left behind is not measured into it. It is not called when the gate is cancelled.
+    What the benchmark left running is ended (its group, and with the gate a subreaper
+    (gate.bench.subreaper) also processes that left the group) and `log` says how many."""
     with tempfile.TemporaryDirectory(prefix="green-gate-") as tmp:
         metrics_path = Path(tmp) / "metrics.json"
         inherited = secrets.active_secrets().benchmark_env(os.environ, pass_env)
         child_env = {**inherited, **env, METRICS_ENV: str(metrics_path), "PYTHONUNBUFFERED": "1"}
+        marker = subreaper.Marker(METRICS_ENV, str(metrics_path))
+        known = subreaper.children()
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         start = time.perf_counter()
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -213,17 +226,24 @@ def execute(
         reader = threading.Thread(target=_pump, args=(proc.stdout, tail, echo), daemon=True)
         reader.start()
         timed_out = False
+        exited = False
         try:
             try:
                 proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 timed_out = True
             duration_s = time.perf_counter() - start
+            exited = not timed_out
+            if on_exit is not None:
+                on_exit()
         finally:
-            # Also stray children left by the benchmark, and the whole group when the gate is cancelled
+            # Also stray children left by the benchmark, and everything when the gate is cancelled
             # (gate.errors.Cancelled raised in the wait): an orphan would hold the GPU for the next job.
-            _kill_group(proc)
+            left = _end(proc, marker, known)
+        if exited and log is not None and left:
+            log(f"ended {plural_processes(left)} the benchmark left running")
         reader.join(timeout=KILL_GRACE_S)
+        # The orphans reaped in _end are in this delta with the main process and what it waited for.
         children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         metrics_text = _read_metrics(metrics_path)
     return Execution(
@@ -235,6 +255,10 @@ def execute(
         cpu_s=(children_after.ru_utime - children_before.ru_utime)
         + (children_after.ru_stime - children_before.ru_stime),
     )
+
+
+def plural_processes(count: int) -> str:
+    return f"{count} process" if count == 1 else f"{count} processes"
 
 
 def _read_metrics(path: Path) -> str | None:
@@ -308,20 +332,50 @@ def cap_tail(lines: Iterable[str]) -> tuple[str, ...]:
     return (f"… ({cut_lines} earlier lines cut)", *kept) if cut_lines else tuple(kept)
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the group, then SIGKILL what is left after a grace period."""
+def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozenset[int]) -> int:
+    """End the benchmark's group and its strays (subreaper.strays): SIGTERM, then SIGKILL what is left
+    after a grace period; then reap the orphans among them. Returns how many processes other than
+    the main one were still running when this began.
+
+    Strays are looked for again while the grace runs, so that one started by a process handling
+    SIGTERM is ended too. Nothing is reaped before every one of them has ended, so that each orphan
+    has been reparented to the gate when it is reaped (subreaper.reap)."""
+    seen: set[psutil.Process] = set()  # psutil tells processes apart by pid and start time
+
+    def look() -> list[psutil.Process]:
+        """The strays not seen before that still run. Zombies are kept in `seen` too, to be reaped."""
+        # proc.poll() and proc.wait() run in this thread only: once the main process is reaped (and
+        # its pid free for reuse) its returncode is set, and it is no longer looked for.
+        main_pid = proc.pid if proc.returncode is None else None
+        new = [p for p in subreaper.strays(main_pid, marker, known) if p not in seen]
+        seen.update(new)
+        return [p for p in new if subreaper.running(p)]
+
+    left = sum(1 for p in look() if p.pid != proc.pid)
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
-        return
+        if not seen:  # the group has ended and nothing left it: the usual case
+            proc.wait()
+            return 0
+    subreaper.signal_each(seen, signal.SIGTERM)
     deadline = time.monotonic() + KILL_GRACE_S
     while time.monotonic() < deadline:
-        if proc.poll() is not None and not _group_alive(proc.pid):
-            return
+        subreaper.signal_each(look(), signal.SIGTERM)
+        if proc.poll() is not None and not _group_alive(proc.pid) and not any(map(subreaper.running, seen)):
+            break
         time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        for _ in range(3):  # a process that forks as it is killed leaves new ones: a few rounds
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            subreaper.signal_each(seen, signal.SIGKILL)
+            if not look():
+                break
     proc.wait()
+    # Ended, but perhaps not yet exited: reap waits a little for each.
+    subreaper.reap((p for p in seen if p.pid != proc.pid), timeout_s=KILL_GRACE_S)
+    return left
 
 
 def _group_alive(pgid: int) -> bool:

@@ -10,7 +10,7 @@ from gate.bench.thermal import ThermalControl
 from gate.config.budget import BenchmarkSpec
 from gate.devices import nvml
 from gate.energy.meter import ChildEnvMeter, EnergyMeter
-from gate.energy.model import METRICS, RepeatResult
+from gate.energy.model import METRICS, EnergyReading, RepeatResult
 from gate.errors import BenchmarkError, GpuUnavailableError
 from gate.units import plural
 
@@ -72,6 +72,15 @@ def run_benchmark(
             if thermal is not None:
                 thermal.before_measured_run(label)
             meter.start()
+        # The window ends when the benchmark's main process does, before what it left behind is ended.
+        stopped: list[EnergyReading] = []
+
+        def stop(stopped: list[EnergyReading] = stopped) -> None:
+            stopped.append(meter.stop())
+
+        def say(message: str, label: str = label) -> None:
+            log(f"[{spec.name}] {label}: {message}")
+
         execution = process.execute(
             spec.argv,
             spec.shell_command,
@@ -80,8 +89,10 @@ def run_benchmark(
             timeout_s=spec.timeout_s,
             echo=echo,
             pass_env=spec.pass_env,
+            on_exit=None if warm else stop,
+            log=say,
         )
-        reading = None if warm else meter.stop()
+        reading = stopped[0] if stopped else None
         if execution.failed:
             raise BenchmarkFailed(
                 f"benchmark {spec.name!r} {process.describe_failure(execution, spec.timeout_s)} ({label})",

@@ -102,3 +102,41 @@ def test_bad_metrics_file_fails_the_benchmark(tmp_path: Path) -> None:
             spec(tmp_path, script, repeats=1, warmup=0), WallClockMeter(), echo=lambda _: None, log=lambda _: None
         )
     assert "invalid JSON" in info.value.message
+
+
+class StampingMeter(WallClockMeter):
+    """Also notes the wall-clock time (comparable across processes) at which the window ended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_at: list[float] = []
+
+    def stop(self) -> EnergyReading:
+        self.stopped_at.append(time.time())
+        return super().stop()
+
+
+# The benchmark starts a child in its group that ignores SIGTERM (noting when it came) and exits: the
+# child is killed only after the grace, which must not be measured.
+STUBBORN = (
+    "import json, os, subprocess, sys, time\n"
+    "child = (\n"
+    "    'import signal, time\\n'\n"
+    '    \'signal.signal(signal.SIGTERM, lambda *_: open("term.txt", "w").write(repr(time.time())))\\n\'\n'
+    '    \'open("ready.txt", "w").close()\\n\'\n'
+    "    'while True: time.sleep(0.05)\\n'\n"
+    ")\n"
+    "subprocess.Popen([sys.executable, '-c', child])\n"
+    "while not os.path.exists('ready.txt'): time.sleep(0.02)\n"
+    "json.dump({'predictions': 10}, open(os.environ['GREEN_GATE_METRICS'], 'w'))\n"
+)
+
+
+@pytest.mark.slow  # waits out the kill grace
+def test_the_window_ends_when_the_main_process_exits_not_after_the_kill_grace(tmp_path: Path) -> None:
+    meter = StampingMeter()
+    run = run_benchmark(spec(tmp_path, STUBBORN, repeats=1, warmup=0), meter, echo=lambda _: None, log=lambda _: None)
+    term_at = float((tmp_path / "term.txt").read_text())
+    (stopped_at,) = meter.stopped_at
+    assert stopped_at < term_at  # the meter stopped before anything left behind was signalled
+    assert len(run.repeats) == 1 and meter.windows == 1
