@@ -107,3 +107,46 @@ def test_signal_ends_the_benchmark_and_keeps_the_measured_repeat(
     (bench,) = doc["benchmarks"]
     assert len(bench["per_repeat"]["energy_j"]) == 1  # the first repeat's figures
     assert bench["metrics"]["energy_j"] > 0
+
+
+# The second execution starts a grandchild in a session of its own, out of the benchmark's process
+# group, which writes its pid and sleeps; the benchmark then waits too.
+ESCAPING_BENCH = """\
+import json, os, subprocess, sys, time
+from pathlib import Path
+runs = Path("runs.txt")
+count = int(runs.read_text()) + 1 if runs.exists() else 1
+runs.write_text(str(count))
+if count > 1:
+    grandchild = (
+        "import os, time\\n"
+        "open('pid.tmp', 'w').write(str(os.getpid())); os.replace('pid.tmp', 'pids.txt')\\n"
+        "time.sleep(600)\\n"
+    )
+    subprocess.Popen(["setsid", sys.executable, "-c", grandchild])
+    time.sleep(600)
+json.dump({"predictions": 1000}, open(os.environ["GREEN_GATE_METRICS"], "w"))
+"""
+
+
+def test_sigterm_also_ends_a_grandchild_that_left_the_group(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "green-budget.yml").write_text(BUDGET)
+    (project / "bench.py").write_text(ESCAPING_BENCH)
+    proc = start_cli("check", "--no-record", cwd=project, env=cli_env)
+    _wait_for(project / "pids.txt", proc, timeout_s=120)
+    grandchild = int((project / "pids.txt").read_text())
+    assert _alive(grandchild)
+    # It leads a process group of its own: killing the benchmark's group does not reach it.
+    assert Path(f"/proc/{grandchild}/stat").read_text().rsplit(")", 1)[1].split()[2] == str(grandchild)
+
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the gate did not end within 30 s of SIGTERM")
+    assert proc.returncode == 143, stderr
+    assert "cancelled by SIGTERM" in stderr
+    assert not _alive(grandchild)
