@@ -445,3 +445,16 @@ def test_waivers_are_read_with_their_dates_and_lines() -> None:
 def test_a_bad_waiver_names_its_key_and_line(entry: str, message: str) -> None:
     error = error_of(f"version: 1\nbenchmarks:\n  - {{name: b, command: x}}\nwaivers:\n  - {entry}\n")
     assert message in error.render() and ":5" in error.render()
+
+
+def test_a_timeout_beyond_a_day_is_refused_with_its_line() -> None:
+    error = error_of(MINIMAL + "    timeout_s: 86401\n")
+    assert error.exit_code == ExitCode.USAGE
+    assert error.line == 5
+    assert "benchmarks[0].timeout_s" in error.message and "out of range" in error.message
+    assert "86400" in error.message
+
+
+def test_a_timeout_of_a_day_is_accepted() -> None:
+    budget = parse_budget(MINIMAL + "    timeout_s: 86400\n", Path("green-budget.yml"))
+    assert budget.benchmarks[0].timeout_s == 86400.0
