@@ -338,8 +338,9 @@ def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozens
     the main one were still running when this began.
 
     Strays are looked for again while the grace runs, so that one started by a process handling
-    SIGTERM is ended too. Nothing is reaped before every one of them has ended, so that each orphan
-    has been reparented to the gate when it is reaped (subreaper.reap)."""
+    SIGTERM is ended too. Each is reaped once it has ended and is the gate's child (subreaper.reap),
+    during the grace (a zombie in the group would keep the group alive) and once more after it,
+    when every one has ended and so every orphan has been reparented to the gate."""
     seen: set[psutil.Process] = set()  # psutil tells processes apart by pid and start time
 
     def look() -> list[psutil.Process]:
@@ -347,7 +348,7 @@ def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozens
         # proc.poll() and proc.wait() run in this thread only: once the main process is reaped (and
         # its pid free for reuse) its returncode is set, and it is no longer looked for.
         main_pid = proc.pid if proc.returncode is None else None
-        new = [p for p in subreaper.strays(main_pid, marker, known) if p not in seen]
+        new = [p for p in subreaper.strays(main_pid, proc.pid, marker, known) if p not in seen]
         seen.update(new)
         return [p for p in new if subreaper.running(p)]
 
@@ -362,6 +363,8 @@ def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozens
     deadline = time.monotonic() + KILL_GRACE_S
     while time.monotonic() < deadline:
         subreaper.signal_each(look(), signal.SIGTERM)
+        # A zombie keeps its group alive: those reparented to the gate are reaped as they end.
+        subreaper.reap((p for p in seen if p.pid != proc.pid), timeout_s=0)
         if proc.poll() is not None and not _group_alive(proc.pid) and not any(map(subreaper.running, seen)):
             break
         time.sleep(0.05)

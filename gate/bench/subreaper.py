@@ -83,12 +83,14 @@ class Marker:
     value: str
 
 
-def strays(main_pid: int | None, marker: Marker, known: frozenset[int]) -> list[psutil.Process]:
+def strays(main_pid: int | None, group: int, marker: Marker, known: frozenset[int]) -> list[psutil.Process]:
     """The benchmark's processes now: `main_pid` (None once it was reaped) and every process below it,
-    and each direct child of the gate that holds `marker` (an orphan reparented to the subreaper)
-    with every process below that. `known` (the gate's children before the benchmark started) and
-    children without the marker are never included: they belong to the gate. A zombie can no longer
-    show its environment, so an orphan that exited before it was seen here is not included."""
+    and each direct child of the gate (an orphan reparented to the subreaper) that holds `marker` or
+    is in the benchmark's process `group`, with every process below it. `known` (the gate's
+    children before the benchmark started) and other children are never included: they belong to
+    the gate, which never puts its own in the benchmark's group. A zombie still shows its group but
+    no longer its environment, so an orphan that left the group and exited before it was seen here
+    is not included."""
     found: dict[int, psutil.Process] = {}
     try:
         direct = psutil.Process().children()
@@ -97,7 +99,7 @@ def strays(main_pid: int | None, marker: Marker, known: frozenset[int]) -> list[
     for child in direct:
         if child.pid in known:
             continue
-        if child.pid != main_pid and not _holds(child, marker):
+        if child.pid != main_pid and not _in_group(child, group) and not _holds(child, marker):
             continue
         found[child.pid] = child
         try:
@@ -107,6 +109,13 @@ def strays(main_pid: int | None, marker: Marker, known: frozenset[int]) -> list[
         for process in below:
             found.setdefault(process.pid, process)
     return list(found.values())
+
+
+def _in_group(process: psutil.Process, group: int) -> bool:
+    try:
+        return os.getpgid(process.pid) == group
+    except OSError:
+        return False
 
 
 def _holds(process: psutil.Process, marker: Marker) -> bool:

@@ -130,11 +130,21 @@ def test_without_a_subreaper_the_log_says_once_what_is_out_of_reach(monkeypatch:
     assert "no child subreaper" in logged[0] and "setsid" in logged[0]
 
 
-def test_strays_never_include_a_child_without_the_marker(tmp_path: Path) -> None:
-    other = subprocess.Popen(["sleep", "30"])
+def test_strays_are_the_children_in_the_benchmark_s_group_or_with_its_marker_never_the_others(
+    tmp_path: Path,
+) -> None:
+    other = subprocess.Popen(["sleep", "30"])  # the gate's own: its group, no marker
+    in_group = subprocess.Popen(["sleep", "30"], start_new_session=True)  # leads the "benchmark" group
+    marked = subprocess.Popen(
+        ["sleep", "30"], start_new_session=True, env={"GREEN_GATE_METRICS": str(tmp_path / "metrics.json")}
+    )
     try:
         marker = subreaper.Marker("GREEN_GATE_METRICS", str(tmp_path / "metrics.json"))
-        assert other.pid not in {p.pid for p in subreaper.strays(None, marker, frozenset())}
+        found = {p.pid for p in subreaper.strays(None, in_group.pid, marker, frozenset())}
+        assert in_group.pid in found and marked.pid in found and other.pid not in found
+        known = frozenset({in_group.pid, marked.pid})
+        assert {p.pid for p in subreaper.strays(None, in_group.pid, marker, known)}.isdisjoint(known)
     finally:
-        other.kill()
-        other.wait()
+        for child in (other, in_group, marked):
+            child.kill()
+            child.wait()
