@@ -11,7 +11,7 @@ import pytest
 
 from gate.bench.runner import BenchmarkFailed, run_benchmark
 from gate.config.budget import BenchmarkSpec, Rules
-from gate.energy.model import EnergyReading, ScopeEnergy
+from gate.energy.model import CpuWindow, EnergyReading, ScopeEnergy
 
 
 class WallClockMeter:
@@ -102,3 +102,34 @@ def test_bad_metrics_file_fails_the_benchmark(tmp_path: Path) -> None:
             spec(tmp_path, script, repeats=1, warmup=0), WallClockMeter(), echo=lambda _: None, log=lambda _: None
         )
     assert "invalid JSON" in info.value.message
+
+
+def _drop(_: str) -> None:
+    pass
+
+
+class WindowMeter(WallClockMeter):
+    """A wall-time meter that, like the gate's own in process mode, leaves CPU to the process tree."""
+
+    def stop(self) -> EnergyReading:
+        reading = super().stop()
+        return EnergyReading(
+            reading.duration_s, reading.scopes, cpu_window=CpuWindow(reading.duration_s, None, 1.0, "test: 1 W")
+        )
+
+
+def test_a_sleeping_benchmark_is_charged_only_its_own_little_cpu_time(tmp_path: Path) -> None:
+    run = run_benchmark(
+        spec(tmp_path, "import time\ntime.sleep(1.0)\n", repeats=1, warmup=0), WindowMeter(), echo=_drop, log=_drop
+    )
+    cpu = run.repeats[0].reading.scopes[0]
+    assert cpu.attribution == "process"
+    assert cpu.method == "process CPU time × 1.00 W per thread (test: 1 W)"
+    # the wall-time model would charge >= 10 J; the tree used well under a CPU second to start python
+    assert cpu.energy_j < 0.9
+
+
+def test_a_busy_benchmark_is_charged_at_least_the_cpu_time_it_burned(tmp_path: Path) -> None:
+    burn = "import time\nwhile time.process_time() < 1.0:\n    pass\n"
+    run = run_benchmark(spec(tmp_path, burn, repeats=1, warmup=0), WindowMeter(), echo=_drop, log=_drop)
+    assert run.repeats[0].reading.scopes[0].energy_j >= 1.0  # 1 CPU second x 1 W, however busy the machine
