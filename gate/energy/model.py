@@ -98,6 +98,17 @@ class RunSummary:
     intensity: Intensity | None  # None: the budget names no carbon source, no gCO2eq
 
     @property
+    def energy_method(self) -> str:
+        """What the gated total is made of and how each part was obtained, e.g. `cpu:estimated:process`.
+
+        Two runs whose methods differ measured different things: their figures are not comparable.
+        """
+        parts = []
+        for s in sorted((s for s in self.scopes if s.gated), key=lambda s: s.scope):
+            parts.append(":".join((s.scope, s.provenance, *((s.attribution,) if s.attribution else ()))))
+        return "+".join(parts)
+
+    @property
     def provenance(self) -> Provenance:
         """`measured` only when every scope in the total (the gated scopes) was measured."""
         if all(s.provenance == "measured" for s in self.scopes if s.gated):
