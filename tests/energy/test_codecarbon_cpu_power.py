@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from gate.energy import codecarbon as energy_codecarbon
@@ -20,7 +22,7 @@ def test_a_model_in_the_table_is_charged_its_tdp_over_its_threads(machine: pytes
     import codecarbon.core.util as util
 
     machine.setattr(util, "detect_cpu_model", lambda: "AMD EPYC 7763 64-Core Processor")
-    machine.setattr(energy_codecarbon.os, "cpu_count", lambda: 128)
+    machine.setattr(os, "cpu_count", lambda: 128)
     power = energy_codecarbon.cpu_power()
     assert power.w_per_thread == pytest.approx(280.0 / 128)
     assert power.source == "AMD EPYC 7763 64-Core Processor, TDP 280 W / 128 threads"
