@@ -64,3 +64,32 @@ def test_refuses_to_run_without_a_gpu(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "nvml_accuracy: no GPU to measure" in done.stderr
     assert not out.exists()
+
+
+def load_cpu_attribution() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("cpu_attribution_bench", ROOT / "benchmarks" / "cpu_attribution.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["cpu_attribution_bench"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cpu_attribution_judges_with_the_gates_own_comparison() -> None:
+    bench = load_cpu_attribution()
+    base = [10.0, 10.1, 9.9, 10.05, 9.95]
+    assert bench.verdict(base, [e * 1.10 for e in base]) == "fail"
+    assert bench.verdict(base, list(reversed(base))) == "pass"
+    assert bench.cv_pct([9.0, 11.0]) == pytest.approx(14.142, rel=1e-3)
+
+
+def test_cpu_attribution_table() -> None:
+    bench = load_cpu_attribution()
+    rows = [
+        bench.Row("none", "process", 1.2, 2.5, 10, 0, 10, 0.01, "0.40"),
+        bench.Row("none", "machine", 8.0, 20.0, 3, 0, 10, 430.0, "0.40"),
+    ]
+    text = bench.markdown(rows, 20.0, "1.0 1.0 1.0")
+    assert "| none | process | 1.2% (2.5%) | 10/10 | 0/10 | 0.0 J |" in text
+    assert "| none | machine | 8.0% (20.0%) | 3/10 | 0/10 | 430.0 J |" in text
+    assert "wall time per repeat: none 0.40 s" in text

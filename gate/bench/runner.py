@@ -9,6 +9,7 @@ from gate.bench import process
 from gate.bench.thermal import ThermalControl
 from gate.config.budget import BenchmarkSpec
 from gate.devices import nvml
+from gate.energy import cpu_attribution
 from gate.energy.meter import ChildEnvMeter, EnergyMeter
 from gate.energy.model import METRICS, EnergyReading, RepeatResult
 from gate.errors import BenchmarkError, GpuUnavailableError
@@ -93,6 +94,9 @@ def run_benchmark(
             log=say,
         )
         reading = stopped[0] if stopped else None
+        if reading is not None:
+            # The meter saw the machine; the benchmark is charged its own process tree's CPU time.
+            reading = cpu_attribution.attribute(reading, execution.cpu_s)
         if execution.failed:
             raise BenchmarkFailed(
                 f"benchmark {spec.name!r} {process.describe_failure(execution, spec.timeout_s)} ({label})",

@@ -65,3 +65,18 @@ def describe_pin(branch: str, pin: Pin) -> str:
     if pin.note:
         text += f" ({pin.note})"
     return text
+
+
+def energy_method_differences(baseline_method: str | None, current_method: str) -> tuple[str, ...]:
+    """Why a baseline's energy figure is not comparable with this run's: another method or scope set.
+
+    A run without the tag was logged by a gate that charged CPU and RAM machine-wide; only a GPU-gated
+    total (which that gate measured as today) stays comparable with it.
+    """
+    if baseline_method is None:
+        if all(part.startswith("gpu:") for part in current_method.split("+") if part):
+            return ()
+        return (f"energy method: not recorded (an older green-gate, CPU and RAM machine-wide) vs {current_method}",)
+    if baseline_method != current_method:
+        return (f"energy method: {baseline_method} vs {current_method}",)
+    return ()

@@ -24,6 +24,8 @@ class Baseline:
     paired: bool = False  # measured in this job, alternating with this run (repeat i pairs with i)
     hardware_id: str | None = None  # fingerprint of the machine the baseline ran on, when known
     hardware: dict[str, object] | None = None  # its description (gate.devices.hardware.Hardware.to_dict())
+    # How its gated energy was obtained (RunSummary.energy_method); None: a run by an older gate
+    energy_method: str | None = None
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,8 @@ def evaluate(
             )
     if differences and rules.limits_pct:
         notes.append(
-            f"Not comparable: the baseline ran on other hardware ({differences}). Relative limits not applied "
-            f"(policy not_comparable: {not_comparable})."
+            f"Not comparable: the baseline {_elsewhere(hardware_differences)} ({differences}). "
+            f"Relative limits not applied (policy not_comparable: {not_comparable})."
         )
     for metric, level in rules.budgets.items():
         current = summary.metrics.get(metric)
@@ -342,7 +342,7 @@ def _not_comparable(
         baseline.metrics.get(metric),
         None,
         describe_percent_level(level),
-        f"not comparable: baseline on other hardware ({differences})",
+        f"not comparable: baseline {_elsewhere(tuple(differences.split('; ')), short=True)} ({differences})",
         level.line,
     )
 
@@ -392,3 +392,10 @@ def _bound(name: str, current: float | None, bound: float, line: int | None, *, 
 
 def _signed(change: float) -> str:
     return f"{change:+.1f}%"
+
+
+def _elsewhere(differences: tuple[str, ...], *, short: bool = False) -> str:
+    """How the baseline differs: its hardware, or only how its energy was measured."""
+    if differences and all(d.startswith("energy method:") for d in differences):
+        return "with another energy method" if short else "was measured with another energy method"
+    return "on other hardware" if short else "ran on other hardware"

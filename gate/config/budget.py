@@ -185,13 +185,17 @@ EnergyScope = Literal["gpu", "cpu", "ram"]
 
 @dataclass(frozen=True)
 class EnergySpec:
-    """The `energy:` block (docs/measurement.md). `scopes=None`: gpu when a GPU is measured, else cpu and ram."""
+    """The `energy:` block (docs/measurement.md). `scopes=None`: gpu when a GPU is measured, else cpu.
+
+    RAM is reported but gated only when `scopes` names it: its figure is a model of wall time."""
 
     scopes: tuple[EnergyScope, ...] | None = None
     basis: Literal["total", "active"] = "total"
     idle_s: float = 3.0
     phases: tuple[str, ...] | None = None
     sample_hz: float = 100.0
+    # process: CPU energy charged to the benchmark's process tree; machine: the whole machine's reading
+    cpu: Literal["process", "machine"] = "process"
     line: int | None = None
 
 

@@ -366,7 +366,7 @@ def _expiry(text: str | None, file: str, line: int | None) -> date | None:
 def _energy_from(raw: dict[str, Any], lines: dict[KeyPath, int], file: str) -> EnergySpec:
     spec = EnergySpec(
         line=lines.get(("energy",)),
-        **_given(raw, scopes=tuple, basis=_as_is, idle_s=float, phases=tuple, sample_hz=float),
+        **_given(raw, scopes=tuple, basis=_as_is, idle_s=float, phases=tuple, sample_hz=float, cpu=_as_is),
     )
     if spec.basis == "active" and spec.idle_s <= 0:
         raise ConfigError(

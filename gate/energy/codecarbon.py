@@ -9,8 +9,11 @@ its size (estimated). Each scope is labelled.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
+from gate.energy import cpu_attribution
+from gate.energy.cpu_attribution import CpuPower
 from gate.energy.model import EnergyReading, ScopeEnergy
 from gate.errors import MeasurementError
 from gate.units import kwh_to_j
@@ -102,3 +105,31 @@ def reading_from(data: Any, scopes: dict[str, tuple[str, str]]) -> EnergyReading
     if not parts:
         raise MeasurementError("codecarbon detected no CPU, GPU or RAM to measure")
     return EnergyReading(duration_s=float(data.duration), scopes=tuple(parts))
+
+
+def cpu_power() -> CpuPower:
+    """Active power per logical CPU: the TDP codecarbon's CPU power table gives this CPU model / its threads.
+
+    The table lookup is codecarbon's own fuzzy matcher (the one its TDP model uses); a model it does
+    not know gets the documented default (gate.energy.cpu_attribution), never codecarbon's guess.
+    """
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+    try:
+        from codecarbon.core.cpu import TDP
+        from codecarbon.core.util import count_physical_cpus, detect_cpu_model
+    except ImportError:  # pragma: no cover - a broken install
+        return cpu_attribution.cpu_power(None, None, None)
+    try:
+        model = detect_cpu_model() or None
+    except Exception:  # cpuinfo fails in odd ways on odd machines; the default is the documented answer
+        model = None
+    if model is None:
+        return cpu_attribution.cpu_power(None, None, None)
+    try:
+        # TDP() itself would fall back to codecarbon's own per-thread guess; only the table is wanted.
+        tdp_w = TDP.__new__(TDP)._get_cpu_power_from_registry(model)
+        sockets = int(count_physical_cpus() or 1)  # type: ignore[no-untyped-call]
+    except Exception:
+        return cpu_attribution.cpu_power(model, None, None)
+    threads = (os.cpu_count() or 0) // max(sockets, 1)
+    return cpu_attribution.cpu_power(model, float(tdp_w) if tdp_w else None, threads or None)

@@ -1,24 +1,82 @@
 """Choose the energy meter for this machine: the NVML engine when GPUs are visible, codecarbon otherwise.
 
-Without a GPU, codecarbon measures CPU/RAM (with the budget's `energy.scopes` applied when it
-names them). With GPUs, the NVML engine measures them; CPU comes
-from RAPL where readable, otherwise codecarbon's estimate, labelled `estimated`.
+Without a GPU, codecarbon measures CPU/RAM (with the budget's `energy.scopes` applied). With GPUs,
+the NVML engine measures them; CPU comes from RAPL where readable, otherwise codecarbon's
+estimate, labelled `estimated`. Either way the CPU figure is then charged to the benchmark's
+process tree (`energy.cpu: process`, gate.energy.cpu_attribution) or kept machine-wide.
 """
 
 from __future__ import annotations
 
 import atexit
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from gate.config.budget import EnergySpec
-from gate.devices import nvml
+from gate.devices import nvml, procstat
 from gate.devices import rapl as cpu_rapl
-from gate.energy.meter import EnergyMeter
+from gate.energy import cpu_attribution
+from gate.energy.cpu_attribution import CpuPower
+from gate.energy.meter import ChildEnvMeter, EnergyMeter
+from gate.energy.model import CpuWindow, EnergyReading
 from gate.energy.scopes import ScopedMeter
 from gate.errors import ConfigError
 
 
+class CpuAttributedMeter:
+    """Any meter, its readings made ready for charging CPU to the process tree, or labelled machine-wide.
+
+    In `process` mode stop() attaches what the machine's CPU did over the window (its busy CPU
+    seconds, from /proc/stat) and the power per logical CPU; the runner, which knows the tree's CPU
+    seconds, then calls gate.energy.cpu_attribution.attribute.
+    """
+
+    def __init__(
+        self,
+        meter: EnergyMeter,
+        mode: str,
+        power: Callable[[], CpuPower],
+        *,
+        busy_s: Callable[[], float | None] = procstat.machine_busy_s,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.meter = meter
+        self.mode = mode
+        self._power_source = power
+        self._power: CpuPower | None = None
+        self.busy_s = busy_s
+        self.clock = clock
+        self._start: tuple[float, float | None] | None = None
+
+    def child_env(self) -> dict[str, str]:
+        return self.meter.child_env() if isinstance(self.meter, ChildEnvMeter) else {}
+
+    def start(self) -> None:
+        if self.mode == "process" and self._power is None:
+            self._power = self._power_source()  # once: the CPU model does not change between repeats
+        self.meter.start()
+        self._start = (self.clock(), self.busy_s())
+
+    def stop(self) -> EnergyReading:
+        reading = self.meter.stop()
+        t1, busy1 = self.clock(), self.busy_s()
+        started, self._start = self._start, None
+        if self.mode != "process" or self._power is None or started is None:
+            return cpu_attribution.machine_wide(reading)
+        t0, busy0 = started
+        machine_cpu_s = busy1 - busy0 if busy0 is not None and busy1 is not None else None
+        window = CpuWindow(t1 - t0, machine_cpu_s, self._power.w_per_thread, self._power.source)
+        return replace(reading, cpu_window=window)
+
+
 def choose_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Callable[[str], None]) -> EnergyMeter:
+    from gate.energy import codecarbon as energy_codecarbon  # heavy boundary, imported on use
+
+    return CpuAttributedMeter(_energy_meter(spec, env=env, log=log), spec.cpu, energy_codecarbon.cpu_power)
+
+
+def _energy_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Callable[[str], None]) -> EnergyMeter:
     from gate.energy import codecarbon as energy_codecarbon  # heavy boundary, imported on use
 
     if not nvml.visible_gpus(env):
@@ -30,8 +88,7 @@ def choose_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Callab
             )
         if spec.phases is not None:
             log("warning: energy.phases applies to GPU runs (NVML engine); this CPU run measures the whole benchmark")
-        meter: EnergyMeter = energy_codecarbon.CodecarbonMeter()
-        return meter if spec.scopes is None else ScopedMeter(meter, spec.scopes, spec.line)
+        return ScopedMeter(energy_codecarbon.CodecarbonMeter(), spec.scopes, spec.line)
 
     from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter, RaplCpuRam
     from gate.energy.progress import Progress

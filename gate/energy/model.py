@@ -8,6 +8,8 @@ from typing import Literal
 from gate.carbon.model import Intensity
 
 Provenance = Literal["measured", "estimated"]
+# How a CPU figure was charged: to the benchmark's own process tree, or the whole machine's reading.
+CpuAttributionKind = Literal["process", "machine"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,17 @@ class ScopeEnergy:
     provenance: Provenance
     method: str  # how it was obtained, e.g. "nvml counter", "TDP x CPU load"
     gated: bool = True  # counted in energy_j (the budget's energy.scopes); otherwise reported only
+    attribution: CpuAttributionKind | None = None  # cpu only: what the figure was charged to
+
+
+@dataclass(frozen=True)
+class CpuWindow:
+    """What a meter saw of the machine's CPU over one window, so the benchmark can be charged its share."""
+
+    window_s: float  # wall time between the meter's start and stop
+    machine_cpu_s: float | None  # busy CPU seconds of all CPUs over the window; None where unreadable
+    w_per_thread: float  # active power of one logical CPU
+    power_source: str  # where w_per_thread comes from: the CPU model and its TDP, or the default
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class EnergyReading:
     scopes: tuple[ScopeEnergy, ...]
     items: int | None = None  # predictions counted by the benchmark's phases (gate.phase), if any
     notes: tuple[str, ...] = ()  # how the window was chosen, what was estimated, warnings
+    cpu_window: CpuWindow | None = None  # set by a meter that charges CPU to the process tree, until it is
 
     @property
     def energy_j(self) -> float:
@@ -69,6 +83,7 @@ class ScopeSummary:
     provenance: Provenance
     method: str
     gated: bool = True
+    attribution: CpuAttributionKind | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,17 @@ class RunSummary:
     quality: dict[str, float]  # benchmark-reported metrics -> median
     scopes: tuple[ScopeSummary, ...]
     intensity: Intensity | None  # None: the budget names no carbon source, no gCO2eq
+
+    @property
+    def energy_method(self) -> str:
+        """What the gated total is made of and how each part was obtained, e.g. `cpu:estimated:process`.
+
+        Two runs whose methods differ measured different things: their figures are not comparable.
+        """
+        parts = []
+        for s in sorted((s for s in self.scopes if s.gated), key=lambda s: s.scope):
+            parts.append(":".join((s.scope, s.provenance, *((s.attribution,) if s.attribution else ()))))
+        return "+".join(parts)
 
     @property
     def provenance(self) -> Provenance:

@@ -2,7 +2,8 @@
 
 Default: when a GPU is measured, only the GPU scope is gated and CPU/RAM (often estimates) are
 reported beside it, so a flat CPU estimate cannot dilute a GPU regression. Without a GPU, every
-scope measured is gated: there is no better-measured scope to prefer.
+scope measured but RAM is gated: the RAM figure is a model of memory size × wall time, so it moves
+with the machine's load, not with the code; a budget that wants it names it in energy.scopes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ def gated_scopes(
 ) -> frozenset[str]:
     available = frozenset(measured)
     if requested is None:
-        return frozenset({"gpu"}) if "gpu" in available else available
+        if "gpu" in available:
+            return frozenset({"gpu"})
+        return available - {"ram"} or available
     missing = sorted(set(requested) - available)
     if missing:
         raise ConfigError(

@@ -43,7 +43,11 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
     scopes = []
     for first in repeats[0].reading.scopes:
         values = [s.energy_j for r in repeats for s in r.reading.scopes if s.scope == first.scope]
-        scopes.append(ScopeSummary(first.scope, statistics.median(values), first.provenance, first.method, first.gated))
+        scopes.append(
+            ScopeSummary(
+                first.scope, statistics.median(values), first.provenance, first.method, first.gated, first.attribution
+            )
+        )
     return RunSummary(
         repeats=len(repeats),
         metrics={name: statistics.median(values) for name, values in per_repeat.items()},

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate.compare import quality, verdict
+from gate.compare import baseline_rules, quality, verdict
 from gate.compare.model import Baseline, Decision
 from gate.config.budget import Budget, Outcome, Rules
 from gate.devices import hardware as hardware_rules
 from gate.devices.hardware import Hardware
+from gate.energy.model import RunSummary
 from gate.errors import TrackingError
 from gate.pipeline.measure import Measurement
 
@@ -26,7 +27,7 @@ def decide(
         return None
     # Without MLflow there is no baseline either; the outage policy then speaks for it.
     missing: Outcome = "pass" if outage is not None else budget.policy.missing_baseline
-    differences = hardware_differences(baseline, hardware)
+    differences = hardware_differences(baseline, hardware) + method_differences(baseline, measurement.summary)
     decision = verdict.evaluate(
         measurement.summary,
         baseline,
@@ -42,6 +43,13 @@ def decide(
 
 def hardware_differences(baseline: Baseline | None, hardware: Hardware) -> tuple[str, ...]:
     return () if baseline is None else hardware_rules.differences(baseline.hardware, baseline.hardware_id, hardware)
+
+
+def method_differences(baseline: Baseline | None, summary: RunSummary) -> tuple[str, ...]:
+    """A baseline from history measured with another energy method; a paired base is measured now, alike."""
+    if baseline is None or baseline.paired:
+        return ()
+    return baseline_rules.energy_method_differences(baseline.energy_method, summary.energy_method)
 
 
 def with_outage(

@@ -279,6 +279,7 @@ class MlflowStore:
             url=self.run_url(str(run.info.experiment_id), run_id),
             reason=reason,
             hardware_id=tags.get(schema.TAG_HARDWARE),
+            energy_method=tags.get(schema.TAG_ENERGY_METHOD),
             hardware=hardware if isinstance(hardware, dict) else None,
             per_repeat=per_repeat,
         )

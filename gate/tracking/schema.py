@@ -52,6 +52,7 @@ TAG_BASELINE_RUN_ID = "green_gate.baseline_run_id"
 TAG_RESULT_ID = "green_gate.result_id"  # idempotency key: one result is one run, however often uploaded
 TAG_CONTEXT = "green_gate.context"  # JSON, see run_context()
 TAG_WAIVER = "green_gate.waiver"  # JSON {label, by, reason}: a PR label waived this run's regression
+TAG_ENERGY_METHOD = "green_gate.energy_method"  # RunSummary.energy_method: runs that differ are not comparable
 TAG_UNIT = "green_gate.unit"  # what energy_per_prediction_j counts (token, sample...); the metric name stays
 
 # Read from runs logged by the first schema (0.x before the lean schema), never written.
@@ -315,6 +316,7 @@ def build_run_record(
         TAG_VERDICT: facts.verdict,
         TAG_ELIGIBLE: "true" if facts.baseline_eligible else "false",
         TAG_PROVENANCE: summary.provenance,
+        TAG_ENERGY_METHOD: summary.energy_method,
         TAG_RESULT_ID: result_id,
         TAG_SOURCE_NAME: identity.repository or "green-gate",
         TAG_CONTEXT: encode_context(run_context(identity, facts, summary)),
@@ -365,7 +367,15 @@ def run_context(identity: RunIdentity, facts: RunFacts, summary: RunSummary) -> 
         "timeout_s": facts.timeout_s,
         "budget_file": facts.budget_file,
         "hardware": dict(facts.hardware),
-        "scopes": {s.scope: {"provenance": s.provenance, "method": s.method, "gated": s.gated} for s in summary.scopes},
+        "scopes": {
+            s.scope: {
+                "provenance": s.provenance,
+                "method": s.method,
+                "gated": s.gated,
+                **({"attribution": s.attribution} if s.attribution else {}),
+            }
+            for s in summary.scopes
+        },
     }
     if summary.intensity is not None:
         context["intensity"] = intensity_provenance(summary.intensity)

@@ -11,7 +11,7 @@ import pytest
 
 from gate.bench.runner import BenchmarkFailed, run_benchmark
 from gate.config.budget import BenchmarkSpec, Rules
-from gate.energy.model import EnergyReading, ScopeEnergy
+from gate.energy.model import CpuWindow, EnergyReading, ScopeEnergy
 
 
 class WallClockMeter:
@@ -140,3 +140,34 @@ def test_the_window_ends_when_the_main_process_exits_not_after_the_kill_grace(tm
     (stopped_at,) = meter.stopped_at
     assert stopped_at < term_at  # the meter stopped before anything left behind was signalled
     assert len(run.repeats) == 1 and meter.windows == 1
+
+
+def _drop(_: str) -> None:
+    pass
+
+
+class WindowMeter(WallClockMeter):
+    """A wall-time meter that, like the gate's own in process mode, leaves CPU to the process tree."""
+
+    def stop(self) -> EnergyReading:
+        reading = super().stop()
+        return EnergyReading(
+            reading.duration_s, reading.scopes, cpu_window=CpuWindow(reading.duration_s, None, 1.0, "test: 1 W")
+        )
+
+
+def test_a_sleeping_benchmark_is_charged_only_its_own_little_cpu_time(tmp_path: Path) -> None:
+    run = run_benchmark(
+        spec(tmp_path, "import time\ntime.sleep(1.0)\n", repeats=1, warmup=0), WindowMeter(), echo=_drop, log=_drop
+    )
+    cpu = run.repeats[0].reading.scopes[0]
+    assert cpu.attribution == "process"
+    assert cpu.method == "process CPU time × 1.00 W per thread (test: 1 W)"
+    # the wall-time model would charge >= 10 J; the tree used well under a CPU second to start python
+    assert cpu.energy_j < 0.9
+
+
+def test_a_busy_benchmark_is_charged_at_least_the_cpu_time_it_burned(tmp_path: Path) -> None:
+    burn = "import time\nwhile time.process_time() < 1.0:\n    pass\n"
+    run = run_benchmark(spec(tmp_path, burn, repeats=1, warmup=0), WindowMeter(), echo=_drop, log=_drop)
+    assert run.repeats[0].reading.scopes[0].energy_j >= 1.0  # 1 CPU second x 1 W, however busy the machine

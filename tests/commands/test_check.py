@@ -37,6 +37,10 @@ def test_example_records_a_baseline_then_fails_when_each_prediction_costs_five_t
     assert bench["metrics"]["energy_per_prediction_j"] > 0
     assert bench["quality"]["accuracy"] > 0.95
     assert {s["scope"]: s["provenance"] for s in bench["scopes"]}["ram"] == "estimated"
+    scopes = {s["scope"]: s for s in bench["scopes"]}
+    assert (scopes["cpu"]["attribution"], scopes["cpu"]["gated"], scopes["ram"]["gated"]) == ("process", True, False)
+    assert scopes["cpu"]["method"].startswith("process CPU time × ")
+    assert "estimated: process CPU time × " in first.stdout  # the report says which CPU method was used
     assert "First run on `main`" in first.stdout
 
     # The CPU and RAM figures are wall-time models: on a shared 2-core machine other processes stretch
@@ -70,6 +74,7 @@ def test_example_records_a_baseline_then_fails_when_each_prediction_costs_five_t
     assert [tags_of(r)["green_gate.verdict"] for r in runs] == ["pass", "fail"]
     assert [tags_of(r)["green_gate.baseline_eligible"] for r in runs] == ["true", "false"]
     first_run = runs[0]
+    assert tags_of(first_run)["green_gate.energy_method"] == "cpu:estimated:process"
     assert tags_of(first_run)["mlflow.source.git.commit"] == "a" * 40
     assert tags_of(first_run)["mlflow.source.git.branch"] == "main"
     assert metrics_of(first_run)["energy_per_prediction_j"] == pytest.approx(

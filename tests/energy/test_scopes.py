@@ -28,12 +28,22 @@ def test_energy_block_is_loaded() -> None:
     assert spec == EnergySpec(("gpu", "cpu"), "active", 5.0, ("inference",), 200.0, line=5)
 
 
+@pytest.mark.parametrize("mode", ["process", "machine"])
+def test_energy_cpu_mode_is_loaded(mode: str) -> None:
+    assert parse_budget(HEAD + f"energy:\n  cpu: {mode}\n", Path("b.yml")).energy.cpu == mode
+
+
+def test_energy_cpu_defaults_to_the_process_tree() -> None:
+    assert EnergySpec().cpu == "process"
+
+
 @pytest.mark.parametrize(
     ("block", "message", "line"),
     [
         ("energy:\n  scopes: [gpu, disk]\n", "'disk' is not one of: gpu, cpu, ram", 6),
         ("energy:\n  scopes: []\n", "energy.scopes", 6),
         ("energy:\n  basis: idle\n", "'idle' is not one of: total, active", 6),
+        ("energy:\n  scopes: [cpu]\n  cpu: tree\n", "'tree' is not one of: process, machine", 7),
         ("energy:\n  idle_s: 120\n", "out of range", 6),
         ("energy:\n  basis: active\n  idle_s: 0\n", "needs idle power", 7),
     ],
@@ -52,8 +62,30 @@ def test_unknown_energy_key_warns() -> None:
 
 def test_default_gates_on_the_gpu_when_one_is_measured() -> None:
     assert gated_scopes(["gpu", "cpu", "ram"], None) == {"gpu"}
-    assert gated_scopes(["cpu", "ram"], None) == {"cpu", "ram"}
     assert gated_scopes(["gpu", "cpu", "ram"], ("gpu", "cpu", "ram")) == {"gpu", "cpu", "ram"}
+
+
+def test_ram_is_reported_but_not_gated_unless_the_budget_names_it() -> None:
+    assert gated_scopes(["cpu", "ram"], None) == {"cpu"}
+    assert gated_scopes(["cpu", "ram"], ("cpu", "ram")) == {"cpu", "ram"}
+    assert gated_scopes(["ram"], None) == {"ram"}  # nothing better measured: the only figure there is
+
+
+def test_scoped_meter_without_energy_scopes_leaves_ram_out_of_the_total() -> None:
+    class CpuRamMeter:
+        def start(self) -> None:
+            pass
+
+        def stop(self) -> EnergyReading:
+            return EnergyReading(
+                10.0, (ScopeEnergy("cpu", 30.0, "estimated", "cpu"), ScopeEnergy("ram", 40.0, "estimated", "ram"))
+            )
+
+    meter = ScopedMeter(CpuRamMeter(), None)
+    meter.start()
+    reading = meter.stop()
+    assert reading.energy_j == 30.0
+    assert [(s.scope, s.gated) for s in reading.scopes] == [("cpu", True), ("ram", False)]
 
 
 def test_asking_for_a_scope_that_is_not_measured_is_a_config_error() -> None:

@@ -38,3 +38,16 @@ def test_no_predictions_no_energy_per_prediction_and_no_intensity_no_emissions()
     assert "energy_per_prediction_j" not in result.metrics
     assert "emissions_g" not in result.metrics
     assert result.metrics["energy_j"] == 11.0
+
+
+def test_energy_method_names_the_gated_scopes_and_how_each_was_obtained() -> None:
+    from gate.energy.model import EnergyReading, RepeatResult, ScopeEnergy
+    from gate.energy.summary import summarise
+
+    scopes = (
+        ScopeEnergy("ram", 5.0, "estimated", "ram model", gated=False),
+        ScopeEnergy("cpu", 9.0, "measured", "RAPL × CPU-time share", attribution="process"),
+        ScopeEnergy("gpu", 90.0, "measured", "nvml"),
+    )
+    summary = summarise([RepeatResult(0, EnergyReading(1.0, scopes), 10, {})], None)
+    assert summary.energy_method == "cpu:measured:process+gpu:measured"
