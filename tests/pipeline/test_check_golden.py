@@ -2,8 +2,8 @@
 whose readings are set by the benchmark: the result JSON and the report are golden files.
 
 Energy is what the benchmark writes to work.energy (times a fixed jitter per repeat), so a
-regression is exact and every figure is reproducible; hardware, ids, SHAs, paths and times are
-normalised. UPDATE_GOLDEN=1 rewrites the files (tests.support.golden).
+regression is exact and every figure is reproducible; hardware (and its fingerprint), ids, SHAs,
+paths and times are normalised. UPDATE_GOLDEN=1 rewrites the files (tests.support.golden).
 """
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ def _normalised_text(text: str, root: Path) -> str:
     for sha in shas.stdout.split():
         text = re.sub(rf"\b{sha[:7]}[0-9a-f]{{0,33}}\b", "SHA", text)
     text = re.sub(r"MLflow run `[0-9a-f]{8}`", "MLflow run `RUN_ID`", text)  # the report's short id
+    text = re.sub(r"fingerprint \[[0-9a-f]{12}\]", "fingerprint [HARDWARE_ID]", text)  # this machine's
     return re.sub(r"\b[0-9a-f]{32}\b", "RUN_ID", text)
 
 
@@ -151,6 +152,8 @@ def _normalised(value: Any, root: Path) -> Any:
         for key, item in value.items():
             if key in ("created_at", "start_time_ms", "hardware") or (key == "description" and isinstance(item, str)):
                 out[key] = "X"
+            elif key == "hardware_id" and isinstance(item, str):
+                out[key] = "HARDWARE_ID"  # a fingerprint of the machine the test runs on
             else:
                 out[key] = _normalised(item, root)
         return out
