@@ -222,6 +222,11 @@ run_action() {  # $1 name, $2 expected exit code, then -e NAME=VALUE overrides
         test -z "$(find "$WS" \( ! -uid "${OWNER%%:*}" -o ! -gid "${OWNER##*:}" \) -print -quit)"
     [ "$failures" = 0 ] || { say "$name's log:"; tail -n 40 "$TMP/$name.log" >&2; }
 }
+# The control: a container writing as root leaves root's files, so the ownership checks below do
+# test the entrypoint's hand-back and not docker.
+"$DOCKER" run --rm --network host -v "$WS:/github/workspace" --entrypoint touch "$IMAGE" /github/workspace/probe
+check "control: a file the container writes itself is root's" test "$(stat -c %u "$WS/probe")" = 0
+rm -f "$WS/probe"
 say "runs (workspace owned by $OWNER):"
 run_action baseline 0 -e INPUT_GITHUB_TOKEN="$TOKEN"
 check "baseline: verdict=pass in GITHUB_OUTPUT" grep -qx 'verdict=pass' "$RUNNER_TEMP/_runner_file_commands/set_output_baseline"

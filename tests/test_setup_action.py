@@ -131,9 +131,13 @@ def test_setup_installs_the_cli_at_the_action_ref_and_puts_it_on_path(tmp_path: 
     action_root = downloaded_action(tmp_path)
     python = job_python(tmp_path)
     status, log, github_path, github_output = run_steps(
-        action_root, {"python": str(python), "pip_args": "--no-index --no-build-isolation"}, tmp_path
+        action_root,
+        # An extra too: `example`'s scikit-learn is among the packages the venv sees (the test extra).
+        {"python": str(python), "extras": " example ", "pip_args": "--no-index --no-build-isolation"},
+        tmp_path,
     )
     assert status == 0, log
+    assert "_actions/green-gate/v1[example]" in log  # the extra, its blanks dropped
 
     outputs = dict(line.split("=", 1) for line in github_output.read_text(encoding="utf-8").splitlines())
     assert outputs["version"] == gate.__version__
