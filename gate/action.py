@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,8 +299,23 @@ def run(
     shell: Shell = run_shell,
     err: Callable[[str], None] | None = None,
 ) -> int:
-    """The entrypoint's work with its outside world passed in; returns the exit code."""
+    """The entrypoint's work with its outside world passed in; returns the exit code.
+
+    Whatever way it ends (an exit code, an exception, SystemExit from a signal), what it wrote in
+    the workspace `cwd` is handed back to the workspace's owner first (hand_back)."""
     err = err or console.line
+    # A second of margin below the clock: file systems with coarse timestamps round down.
+    started_s = time.time() - 1.0
+    try:
+        return _run(env, cwd=cwd, cli=cli, shell=shell, err=err)
+    finally:
+        handed = hand_back(cwd, since_s=started_s)
+        if handed:
+            owner = cwd.stat()
+            err(f"green-gate: {handed} path(s) written in the workspace handed back to {owner.st_uid}:{owner.st_gid}")
+
+
+def _run(env: Mapping[str, str], *, cwd: Path, cli: Cli, shell: Shell, err: Callable[[str], None]) -> int:
     try:
         the_plan = plan(lambda name: read_input(env, name))
     except ActionInputError as exc:
@@ -342,7 +359,55 @@ def die(env: Mapping[str, str], message: str, code: ExitCode, err: Callable[[str
     return int(code)
 
 
+def hand_back(workspace: Path, *, since_s: float) -> int:
+    """Give the workspace's owner what this process wrote there; returns how many paths it changed.
+
+    A container action runs as root, and the runner's user then cannot clean `.green-gate/`, the
+    report or the benchmark's output away: a later actions/checkout on a self-hosted runner fails.
+    Changed: paths under `workspace` owned by this process's user whose inode changed at or after
+    `since_s` (created or written by this run), never what was there before, and links themselves
+    (lchown), never what they point to. Nothing to do unless running as root in a workspace owned by
+    someone else (everywhere outside a container)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return 0
+    try:
+        owner = workspace.stat()
+    except OSError:
+        return 0
+    me = os.geteuid()
+    if owner.st_uid == me:
+        return 0
+    changed = 0
+    for folder, dirs, files in os.walk(workspace):  # links to folders are listed, not followed
+        for name in (*dirs, *files):
+            path = os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+                if info.st_uid == me and info.st_ctime >= since_s:
+                    os.lchown(path, owner.st_uid, owner.st_gid)
+                    changed += 1
+            except OSError:  # gone meanwhile, or a file system that refuses: leave it
+                continue
+    return changed
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    """SIGTERM (job cancelled) outside the check itself: exit through run()'s `finally`, once."""
+    for number in CANCEL_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)  # a second signal must not cut the hand-back short
+    raise SystemExit(128 + signum)
+
+
+# The check installs its own handlers while it runs (gate.commands.check.cancellable) and puts
+# these back after; these cover the setup_command and the hand-back.
+CANCEL_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+
+
 def main() -> None:
+    for number in CANCEL_SIGNALS:
+        signal.signal(number, _exit_on_signal)
     sys.exit(run(os.environ, cwd=Path.cwd()))
 
 
