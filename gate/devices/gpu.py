@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gate.errors import MeasurementError
 
@@ -82,6 +82,13 @@ class GpuReader(Protocol):
     def power_w(self, position: int) -> float:
         """Current board power in W (a cheap read, microseconds)."""
         ...
+
+
+@runtime_checkable
+class AveragedPowerReader(Protocol):
+    """A reader that can say its `power_w` is a trailing 1 s average rather than instant power."""
+
+    def power_averaged(self, position: int) -> bool: ...
 
 
 # --- CUDA_VISIBLE_DEVICES / NVIDIA_VISIBLE_DEVICES -------------------------------------------------

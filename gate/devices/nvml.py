@@ -213,6 +213,7 @@ class NvmlReader:
             by_uuid = {g.uuid: h for g, h in zip(gpus, handles, strict=True)}
             self._handles = [by_uuid[g.uuid] for g in self.selection.gpus]
             self._instant = [True] * len(self._handles)
+            self._instant_seen = [False] * len(self._handles)  # the field answered at least once
         except BaseException:
             self.close()
             raise
@@ -227,25 +228,39 @@ class NvmlReader:
         return int(value)
 
     def power_w(self, position: int) -> float:
-        """NVML_FI_DEV_POWER_INSTANT where the driver has it, else nvmlDeviceGetPowerUsage (both mW)."""
+        """NVML_FI_DEV_POWER_INSTANT where the driver has it, else nvmlDeviceGetPowerUsage (both mW).
+
+        Only a first read answering NOT_SUPPORTED / FUNCTION_NOT_FOUND switches to the averaged
+        reading (for good: `power_averaged` then says so); once the field has answered, any failure
+        of it is transient and raised for the sampler to retry."""
         handle = self._handles[position]
         if self._instant[position]:
             nvml = self._nvml
-            fields = _optional(
-                partial(
-                    call, "read instant power", nvml.nvmlDeviceGetFieldValues, handle, [nvml.NVML_FI_DEV_POWER_INSTANT]
+            try:
+                fields = call(
+                    "read instant power", nvml.nvmlDeviceGetFieldValues, handle, [nvml.NVML_FI_DEV_POWER_INSTANT]
                 )
-            )
-            if fields is not None:
+            except GpuNotSupportedError as exc:
+                if self._instant_seen[position]:
+                    raise GpuReadError(exc.message, hint=exc.hint) from exc
+                code = None
+            else:
                 code = fields[0].nvmlReturn
                 if code == nvml.NVML_SUCCESS:
+                    self._instant_seen[position] = True
                     return float(fields[0].value.uiVal) / 1000
-                if code not in (nvml.NVML_ERROR_NOT_SUPPORTED, nvml.NVML_ERROR_FUNCTION_NOT_FOUND):
-                    # A transient per-field failure: falling back for good would switch every later
-                    # window to the 1 s average of Ampere and newer, so the caller retries instead.
-                    raise translate(nvml.NVMLError(code), "read instant power")
+            unsupported = code is None or code in (nvml.NVML_ERROR_NOT_SUPPORTED, nvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+            if not unsupported or self._instant_seen[position]:
+                # A transient per-field failure: falling back for good would switch every later
+                # window to the 1 s average of Ampere and newer, so the caller retries instead.
+                error = translate(nvml.NVMLError(code), "read instant power")
+                raise GpuReadError(error.message, hint=error.hint) if isinstance(error, GpuNotSupportedError) else error
             self._instant[position] = False  # older driver or GPU: the averaged reading instead
         return float(call("read power", self._nvml.nvmlDeviceGetPowerUsage, handle)) / 1000
+
+    def power_averaged(self, position: int) -> bool:
+        """True once this GPU's power comes from nvmlDeviceGetPowerUsage (a 1 s average on Ampere+)."""
+        return not self._instant[position]
 
     def close(self) -> None:
         self._context.__exit__(None, None, None)

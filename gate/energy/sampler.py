@@ -18,7 +18,14 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gate.devices.gpu import GpuLostError, GpuNotSupportedError, GpuReader, GpuReadError, GpuUnreachableError
+from gate.devices.gpu import (
+    AveragedPowerReader,
+    GpuLostError,
+    GpuNotSupportedError,
+    GpuReader,
+    GpuReadError,
+    GpuUnreachableError,
+)
 from gate.energy.timeline import Timeline
 
 Hook = Callable[[float], None]
@@ -215,6 +222,10 @@ class Sampler:
 
     def timelines(self) -> tuple[Timeline, ...]:
         """A consistent copy of every GPU's timeline so far (the thread keeps recording)."""
+        reader = self.reader
+        averaged = [
+            isinstance(reader, AveragedPowerReader) and reader.power_averaged(i) for i in range(len(self._series))
+        ]
         with self._lock:
             return tuple(
                 Timeline(
@@ -222,6 +233,7 @@ class Sampler:
                     counter_mj=array("Q", s.counter_mj),
                     power_t_s=array("d", s.power_t),
                     power_w=array("d", s.power_w),
+                    power_averaged=averaged[i],
                 )
-                for s in self._series
+                for i, s in enumerate(self._series)
             )

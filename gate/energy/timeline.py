@@ -38,6 +38,13 @@ CALIBRATION_BOUNDS = (0.5, 2.0)  # a k outside this means the power readings are
 METHOD_COMBINED = "NVML energy counter, sub-tick edges from power samples"
 METHOD_POWER = "NVML power samples integrated (no energy counter)"
 METHOD_COUNTER = "NVML energy counter, interpolated between reads (no power samples)"
+# Where the only power reading is nvmlDeviceGetPowerUsage's 1 s average (Ampere and newer when the
+# instant field is missing), its samples lag a step by ~0.5 s: placing edges with them misses a 1 s
+# phase by about -41%. The counter interpolated between its 100 ms reads is then the better edge.
+METHOD_COUNTER_AVERAGED = (
+    "NVML energy counter, interpolated between reads (power is a 1 s average here, too slow for edges)"
+)
+METHOD_POWER_AVERAGED = "NVML 1 s-averaged power integrated (no energy counter: edges blurred by about 1 s)"
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Timeline:
     power_w: Sequence[float] = ()
     tick_s: float = TICK_S
     wrap_mj: int = COUNTER_WRAP_MJ
+    power_averaged: bool = False  # power samples are a trailing 1 s average, not instant power
 
     def __post_init__(self) -> None:
         if len(self.counter_t_s) != len(self.counter_mj) or len(self.power_t_s) != len(self.power_w):
@@ -67,6 +75,7 @@ class Timeline:
             self.power_w[p0:p1],
             self.tick_s,
             self.wrap_mj,
+            self.power_averaged,
         )
 
 
@@ -177,18 +186,18 @@ def window_energy(
         if not power.covers(t0_s, t1_s):
             power = None
     steps = counter_steps(timeline.counter_t_s, timeline.counter_mj, timeline.wrap_mj)
-    if power is not None and steps:
+    if power is not None and steps and not timeline.power_averaged:
         k = _calibration(steps, power, timeline.tick_s, t0_s, t1_s, calibration_span_s)
         if k is not None:
             return WindowEnergy(k * power.between(t0_s, t1_s), duration_s, METHOD_COMBINED, k)
     if steps:  # no power samples, or they disagree with the counter: the counter alone
         times, energy = _counter_curve(timeline)
         if times[0] - timeline.tick_s <= t0_s and t1_s <= times[-1] + timeline.tick_s:
-            return WindowEnergy(
-                interpolate(times, energy, t1_s) - interpolate(times, energy, t0_s), duration_s, METHOD_COUNTER
-            )
+            method = METHOD_COUNTER_AVERAGED if timeline.power_averaged else METHOD_COUNTER
+            return WindowEnergy(interpolate(times, energy, t1_s) - interpolate(times, energy, t0_s), duration_s, method)
     if power is not None:
-        return WindowEnergy(power.between(t0_s, t1_s), duration_s, METHOD_POWER)
+        method = METHOD_POWER_AVERAGED if timeline.power_averaged else METHOD_POWER
+        return WindowEnergy(power.between(t0_s, t1_s), duration_s, method)
     raise NoEnergyDataError(
         f"no energy reading of {what} covers the window [{t0_s:.3f} s, {t1_s:.3f} s] "
         f"({len(timeline.counter_t_s)} counter reads, {len(timeline.power_t_s)} power samples)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pynvml
@@ -23,7 +24,7 @@ from gate.devices.gpu import (
 )
 from gate.energy.sampler import Sampler, SamplerConfig
 from gate.energy.timeline import METHOD_COMBINED, window_energy
-from tests.fakes.nvml import FakeDriver, Proc, h100, installed, nvml_error
+from tests.fakes.nvml import Board, FakeDriver, Proc, SimClock, h100, installed, nvml_error, steps
 
 A = GpuInfo("NVIDIA H100", "GPU-aaaa-1111", "580", index=0)
 B = GpuInfo("NVIDIA H100", "GPU-bbbb-2222", "580", index=1, mig_mode=True, mig_uuids=("MIG-cccc-3333",))
@@ -308,3 +309,71 @@ def test_a_broken_gpu_box_is_an_error_not_no_gpu(driver: FakeDriver, monkeypatch
     assert not isinstance(caught.value, GpuAbsentError)
     with pytest.raises(GpuReadError):
         hardware.detect({})
+
+
+# --- the stand-in driver on a simulated board (tests/fakes/nvml.py Board): timing as on hardware ----
+
+
+def sampled_board(power: Callable[[float], float], until_s: float, **gpu: object) -> tuple[Sampler, SimClock]:
+    """A sampler on the NVML reader over one simulated H100, stepped at 100 Hz on a fake clock to `until_s`."""
+    clock = SimClock(100.0)
+    board = Board(power, clock, advance=clock.advance)
+    driver = FakeDriver([h100("GPU-a", board=board, **gpu)], driver="580.65.06")
+    sampler = Sampler(gpu_nvml.NvmlReader({}, nvml=driver), SamplerConfig(), clock=clock)
+    while clock() < until_s:
+        sampler.step()
+        clock.advance(0.01)
+    return sampler, clock
+
+
+PHASE_1S = steps((0.0, 126.0), (110.0, 700.0), (111.0, 126.0))  # a 1 s phase at 700 W on an H100 idling at 126 W
+
+
+def test_a_1s_phase_is_measured_within_half_a_percent_with_instant_power() -> None:
+    sampler, _ = sampled_board(PHASE_1S, 130.0)
+    (timeline,) = sampler.timelines()
+    result = window_energy(timeline, 110.0, 111.0)
+    assert result.method == METHOD_COMBINED
+    assert result.energy_j == pytest.approx(700.0, rel=0.005)
+
+
+def test_with_only_the_1s_averaged_power_the_edges_come_from_the_counter_and_the_method_says_so() -> None:
+    """Averaged power placing the edges misses this phase by -41%; the counter interpolated, by a few %."""
+    sampler, _ = sampled_board(PHASE_1S, 130.0, instant=-1)
+    (timeline,) = sampler.timelines()
+    result = window_energy(timeline, 110.0, 111.0)
+    assert "power is a 1 s average" in result.method
+    assert result.energy_j == pytest.approx(700.0, rel=0.05)
+
+
+def test_the_instant_field_failing_after_it_answered_is_retried_not_a_switch_to_averaged_power() -> None:
+    driver = FakeDriver([h100("GPU-a", instant_field_errors=[pynvml.NVML_SUCCESS, pynvml.NVML_ERROR_NOT_SUPPORTED])])
+    reader = gpu_nvml.NvmlReader({}, nvml=driver)
+    assert reader.power_w(0) == 130.25
+    with pytest.raises(GpuReadError) as caught:
+        reader.power_w(0)
+    assert type(caught.value) is GpuReadError  # transient for the sampler
+    assert reader.power_w(0) == 130.25
+    # The whole call refused with NOT_SUPPORTED after it had answered: the same.
+    driver.gpus[0]["faults"] = {"instant": [pynvml.NVML_ERROR_NOT_SUPPORTED]}
+    with pytest.raises(GpuReadError) as caught:
+        reader.power_w(0)
+    assert type(caught.value) is GpuReadError
+    assert reader.power_w(0) == 130.25  # still the instant field, not the 1 s average (120.5)
+
+
+def test_transient_nvml_errors_on_the_board_leave_the_method_and_the_figure_alone() -> None:
+    timeout, unknown = pynvml.NVML_ERROR_TIMEOUT, pynvml.NVML_ERROR_UNKNOWN
+    faults = {"energy_mj": [timeout, unknown], "instant": [unknown, timeout, unknown]}
+    clock = SimClock(100.0)
+    board = Board(PHASE_1S, clock, advance=clock.advance)
+    driver = FakeDriver([h100("GPU-a", board=board, faults=faults)], driver="580.65.06")
+    sampler = Sampler(gpu_nvml.NvmlReader({}, nvml=driver), SamplerConfig(), clock=clock)
+    while clock() < 130.0:
+        sampler.step()
+        clock.advance(0.01)
+    (timeline,) = sampler.timelines()
+    result = window_energy(timeline, 110.0, 111.0)
+    assert sampler.errors == [] and sum("retried" in note for note in sampler.notes) == 5
+    assert result.method == METHOD_COMBINED
+    assert result.energy_j == pytest.approx(700.0, rel=0.005)
