@@ -97,25 +97,22 @@ class AveragedPowerReader(Protocol):
 def select_visible(gpus: Sequence[GpuInfo], env: Mapping[str, str]) -> Selection:
     """The GPUs of `gpus` (all that NVML sees) that `env` lets CUDA programs use.
 
-    NVIDIA_VISIBLE_DEVICES is the container runtime's variable: inside a container NVML already sees
-    only those GPUs, so its UUIDs are honoured everywhere but its indices only where NVML sees more
-    GPUs than it lists (on the host). CUDA_VISIBLE_DEVICES then picks among those, like CUDA does:
-    indices relative to them, `GPU-`/`MIG-` UUIDs (or unique prefixes), stopping at the first entry
-    that matches nothing. A MIG instance selects its parent GPU, whose energy includes every instance.
+    NVIDIA_VISIBLE_DEVICES is the container runtime's variable, read when the container is made: the
+    runtime then injects those GPUs, so NVML inside already sees only them, and CUDA never reads it.
+    Its value says nothing reliable about this process: `void` in CDI mode while GPUs are injected, a
+    path with the device plugin's volume-mounts strategy, `0:1` MIG specs. So it only adds a note.
+    CUDA_VISIBLE_DEVICES then picks among the GPUs NVML sees, like CUDA does: indices relative to
+    them, `GPU-`/`MIG-` UUIDs (or unique prefixes), stopping at the first entry that matches nothing.
+    A MIG instance selects its parent GPU, whose energy includes every instance.
     """
     notes: list[str] = []
     chosen = list(gpus)
     nvidia = env.get("NVIDIA_VISIBLE_DEVICES")
-    if nvidia is not None:
-        value = nvidia.strip()
-        if value.lower() in ("none", "void", ""):
-            return Selection((), (f"NVIDIA_VISIBLE_DEVICES={nvidia!r}: no GPU is visible to the benchmark",))
-        if value.lower() != "all":
-            entries = _split(value)
-            if all(e.isdigit() for e in entries) and len(chosen) <= len(entries):
-                pass  # inside a container: the runtime has already applied the indices
-            else:
-                chosen, _ = _pick(chosen, entries, "NVIDIA_VISIBLE_DEVICES", notes)
+    if nvidia is not None and nvidia.strip().lower() != "all":
+        notes.append(
+            f"NVIDIA_VISIBLE_DEVICES={nvidia!r} is the container runtime's (CUDA does not read it): the GPUs "
+            "measured are those NVML sees here, narrowed by CUDA_VISIBLE_DEVICES"
+        )
     cuda = env.get("CUDA_VISIBLE_DEVICES")
     if cuda is not None:
         chosen, mig = _pick(chosen, _split(cuda), "CUDA_VISIBLE_DEVICES", notes)

@@ -42,9 +42,11 @@ C = GpuInfo("NVIDIA L4", "GPU-dddd-4444", "580", index=2)
         ({"CUDA_VISIBLE_DEVICES": "-1"}, []),
         ({"CUDA_VISIBLE_DEVICES": "1,7,0"}, [B]),  # CUDA stops at the first invalid entry
         ({"NVIDIA_VISIBLE_DEVICES": "all"}, [A, B, C]),
-        ({"NVIDIA_VISIBLE_DEVICES": "none"}, []),
-        ({"NVIDIA_VISIBLE_DEVICES": "GPU-dddd-4444,GPU-aaaa-1111"}, [C, A]),
-        ({"NVIDIA_VISIBLE_DEVICES": "1"}, [B]),  # on the host: NVML sees more GPUs than listed
+        # The container runtime's variable: the runtime applied it before NVML looked, CUDA ignores it.
+        ({"NVIDIA_VISIBLE_DEVICES": "void"}, [A, B, C]),  # CDI mode, GPUs injected all the same
+        ({"NVIDIA_VISIBLE_DEVICES": "/var/run/nvidia-container-devices"}, [A, B, C]),  # volume-mounts strategy
+        ({"NVIDIA_VISIBLE_DEVICES": "0:1"}, [A, B, C]),  # a MIG spec
+        ({"NVIDIA_VISIBLE_DEVICES": "GPU-dddd-4444"}, [A, B, C]),
         ({"NVIDIA_VISIBLE_DEVICES": "0,1,2", "CUDA_VISIBLE_DEVICES": "1"}, [B]),
     ],
 )
@@ -55,6 +57,15 @@ def test_visible_gpus_follow_the_environment(env: dict[str, str], expected: list
 def test_inside_a_container_nvidia_indices_are_already_applied() -> None:
     # The runtime exposed host GPU 3 as the only GPU: NVML sees one device, NVIDIA_VISIBLE_DEVICES=3.
     assert select_visible([A], {"NVIDIA_VISIBLE_DEVICES": "3"}).gpus == (A,)
+
+
+def test_nvidia_visible_devices_void_is_noted_not_read_as_no_gpu() -> None:
+    selection = select_visible([A], {"NVIDIA_VISIBLE_DEVICES": "void"})
+    assert selection.gpus == (A,)
+    assert selection.notes == (
+        "NVIDIA_VISIBLE_DEVICES='void' is the container runtime's (CUDA does not read it): the GPUs measured are "
+        "those NVML sees here, narrowed by CUDA_VISIBLE_DEVICES",
+    )
 
 
 def test_selection_notes_explain_what_was_dropped() -> None:
