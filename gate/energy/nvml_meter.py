@@ -31,6 +31,20 @@ from gate.phase import PHASES_ENV
 
 Windows = tuple[tuple[float, float], ...]
 
+# A GPU is still cooling down (and in its working clocks) for tens of seconds after a CUDA process
+# exits, e.g. the warm-up: idle is read in slices until two successive slices agree.
+IDLE_SETTLE_MAX_S = 60.0
+IDLE_AGREE_W = 0.5
+IDLE_AGREE_FRACTION = 0.005
+
+
+def idle_settled(previous_w: tuple[float, ...], current_w: tuple[float, ...]) -> bool:
+    """Whether every GPU's idle power agrees between two successive slices, within 0.5 W or 0.5%."""
+    return len(previous_w) == len(current_w) and all(
+        abs(b - a) <= max(IDLE_AGREE_W, IDLE_AGREE_FRACTION * abs(b))
+        for a, b in zip(previous_w, current_w, strict=True)
+    )
+
 
 class CpuRam(Protocol):
     """CPU and RAM energy for the measured windows of one run."""
@@ -116,6 +130,7 @@ class NvmlMeter:
         self.sampler = sampler or Sampler(reader, SamplerConfig(power_hz=spec.sample_hz), clock=clock)
         self.sampler.hooks.extend(hooks)
         self.idle_power_w: tuple[float, ...] | None = None
+        self.idle_notes: tuple[str, ...] = ()
         self._dir = Path(tempfile.mkdtemp(prefix="green-gate-phases-"))
         self.phases_path = self._dir / "phases.jsonl"
         self._t0: float | None = None
@@ -136,15 +151,37 @@ class NvmlMeter:
         self._t0 = self.clock()
 
     def _measure_idle(self) -> tuple[float, ...]:
+        """Mean power over the last two of successive `idle_s / 2` slices that agree (at most 60 s)."""
         if self.spec.idle_s <= 0:
             return ()
-        t0 = self.clock()
-        self.sleep(self.spec.idle_s)
-        t1 = self.clock()
-        timelines = self.sampler.timelines()
-        idle = tuple(window_energy(tl, t0, t1, what=self._name(i)).mean_power_w for i, tl in enumerate(timelines))
-        self.log("GPU idle power before the run: " + ", ".join(f"{w:.1f} W" for w in idle))
+        slice_s = self.spec.idle_s / 2
+        started = self.clock()
+        slices: list[tuple[float, tuple[float, ...]]] = []
+        while True:
+            t0 = self.clock()
+            self.sleep(slice_s)
+            t1 = self.clock()
+            slices.append((t0, self._mean_power_w(t0, t1)))
+            if len(slices) >= 2 and idle_settled(slices[-2][1], slices[-1][1]):
+                break
+            if t1 - started + slice_s > IDLE_SETTLE_MAX_S:
+                self.idle_notes = (
+                    f"GPU idle power was still changing after {t1 - started:.0f} s "
+                    f"({', '.join(f'{w:.1f} W' for w in slices[-1][1])} in the last {slice_s:g} s): "
+                    "the active basis is uncertain by that drift",
+                )
+                self.log("warning: " + self.idle_notes[0])
+                break
+        idle = self._mean_power_w(slices[-2][0] if len(slices) >= 2 else slices[-1][0], self.clock())
+        waited = f" (settled after {self.clock() - started:.0f} s)" if len(slices) > 2 else ""
+        self.log("GPU idle power before the run: " + ", ".join(f"{w:.1f} W" for w in idle) + waited)
         return idle
+
+    def _mean_power_w(self, t0: float, t1: float) -> tuple[float, ...]:
+        return tuple(
+            window_energy(tl.around(t0, t1), t0, t1, what=self._name(i)).mean_power_w
+            for i, tl in enumerate(self.sampler.timelines())
+        )
 
     def _show_progress(self, now: float) -> None:
         if self._t0 is not None and self.progress is not None:
@@ -177,7 +214,7 @@ class NvmlMeter:
             duration_s=attribution.duration_s,
             scopes=tuple(scopes),
             items=attribution.items,
-            notes=(f"Energy measured over {attribution.describe()}.", *self.sampler.notes),
+            notes=(f"Energy measured over {attribution.describe()}.", *self.idle_notes, *self.sampler.notes),
         )
         return apply_scopes(reading, gated_scopes((s.scope for s in scopes), self.spec.scopes, line=self.spec.line))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,11 @@ import pytest
 from gate.bench import runner
 from gate.config.budget import EnergySpec
 from gate.config.load import parse_budget
+from gate.devices.nvml import NvmlReader
 from gate.energy.model import EnergyReading, ScopeEnergy
 from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter
+from gate.energy.sampler import Sampler, SamplerConfig
+from tests.fakes.nvml import Board, FakeDriver, SimClock, cooling_idle, h100, steps
 from tests.fakes.traces import PowerProfile, RealTimeTraceReader, Trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,3 +119,57 @@ def test_stop_after_a_lost_gpu_is_an_error_not_zero(tmp_path: Path) -> None:
             meter.stop()
     finally:
         meter.close()
+
+
+# --- idle on the stand-in driver's simulated board (tests/fakes/nvml.py) -----------------------------
+
+
+class SteppedSampler(Sampler):
+    """The sampler stepped by the test's sleep on a fake clock instead of by its thread."""
+
+    def start(self) -> None:
+        pass
+
+    @property
+    def running(self) -> bool:
+        return True
+
+
+def meter_on_board(power: Callable[[float], float], spec: EnergySpec) -> tuple[NvmlMeter, SimClock]:
+    clock = SimClock(100.0)
+    board = Board(power, clock, advance=clock.advance)
+    reader = NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)], driver="580.65.06"))
+    sampler = SteppedSampler(reader, SamplerConfig(), clock=clock)
+
+    def sleep(seconds: float) -> None:
+        until = clock() + seconds
+        while clock() < until:
+            sampler.step()
+            clock.advance(0.01)
+
+    return NvmlMeter(reader, spec, clock=clock, sleep=sleep, sampler=sampler), clock
+
+
+def test_idle_waits_for_a_gpu_cooling_down_after_the_warm_up_exits() -> None:
+    """The warm-up's CUDA process exited just now: the board cools from 126 W to 75 W (time constant 8 s)."""
+    meter, clock = meter_on_board(cooling_idle(75.0, 126.0, since_s=100.0, tau_s=8.0), EnergySpec(idle_s=3))
+    meter.start()
+    (idle_w,) = meter.idle_power_w or ()
+    assert idle_w == pytest.approx(75.0, abs=3.0)  # the first 3 s alone read ~118 W
+    assert 10.0 < clock() - 100.0 < 60.0 and meter.idle_notes == ()
+    meter.close()
+
+
+def test_a_steady_idle_costs_idle_s_and_one_that_never_settles_is_noted() -> None:
+    meter, clock = meter_on_board(steps((0.0, 80.0)), EnergySpec(idle_s=3))
+    meter.start()
+    assert meter.idle_power_w == (pytest.approx(80.0, rel=0.01),)  # a 3 s calibration: ~tick / 3 s
+    assert clock() - 100.0 == pytest.approx(3.0, abs=0.05)
+    meter.close()
+
+    rising = meter_on_board(lambda t: 75.0 + 0.5 * (t - 100.0), EnergySpec(idle_s=3))  # +0.75 W per slice
+    meter, clock = rising
+    meter.start()
+    assert 57.0 < clock() - 100.0 <= 60.0
+    assert meter.idle_notes and "idle power was still changing after" in meter.idle_notes[0]
+    meter.close()
