@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,7 +11,7 @@ from gate.bench.thermal import ThermalControl
 from gate.config.budget import BenchmarkSpec
 from gate.devices import nvml
 from gate.energy import cpu_attribution
-from gate.energy.meter import ChildEnvMeter, EnergyMeter
+from gate.energy.meter import ChildEnvMeter, EnergyMeter, GpuSelectingMeter
 from gate.energy.model import METRICS, EnergyReading, RepeatResult
 from gate.errors import BenchmarkError, GpuUnavailableError
 from gate.units import plural
@@ -63,6 +64,8 @@ def run_benchmark(
     the repeats so far after each measured one (to save them before the next can be lost).
     """
     require_gpu(spec, visible_gpus)
+    if isinstance(meter, GpuSelectingMeter):  # the GPUs this benchmark's own env (CUDA_VISIBLE_DEVICES) uses
+        meter.select_gpus({**os.environ, **spec.env})
     run = BenchmarkRun(spec)
     total = spec.warmup + spec.repeats
     for step in range(total):

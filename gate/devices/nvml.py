@@ -204,19 +204,30 @@ class NvmlReader:
     pass a stand-in for the driver that raises pynvml's own errors).
     """
 
+    selection: Selection
+
     def __init__(self, env: Mapping[str, str] | None = None, *, nvml: Any | None = None) -> None:
         self._context: AbstractContextManager[Any] = _session() if nvml is None else nullcontext(nvml)
         self._nvml = self._context.__enter__()
         try:
-            gpus, handles, notes = _all_gpus(self._nvml)
-            self.selection = _with_notes(select_visible(gpus, os.environ if env is None else env), notes)
-            by_uuid = {g.uuid: h for g, h in zip(gpus, handles, strict=True)}
-            self._handles = [by_uuid[g.uuid] for g in self.selection.gpus]
-            self._instant = [True] * len(self._handles)
-            self._instant_seen = [False] * len(self._handles)  # the field answered at least once
+            self._gpus, self._all_handles, self._notes = _all_gpus(self._nvml)
+            self.select(os.environ if env is None else env)
         except BaseException:
             self.close()
             raise
+
+    def select(self, env: Mapping[str, str]) -> bool:
+        """Measure the GPUs that `env` (a benchmark's environment) lets CUDA use; True when they changed."""
+        selection = _with_notes(select_visible(self._gpus, env), self._notes)
+        changed = not hasattr(self, "_handles") or selection.gpus != self.selection.gpus
+        self.selection = selection
+        if not changed:
+            return False
+        by_uuid = {g.uuid: h for g, h in zip(self._gpus, self._all_handles, strict=True)}
+        self._handles = [by_uuid[g.uuid] for g in selection.gpus]
+        self._instant = [True] * len(self._handles)
+        self._instant_seen = [False] * len(self._handles)  # the field answered at least once
+        return True
 
     def devices(self) -> tuple[GpuInfo, ...]:
         return self.selection.gpus

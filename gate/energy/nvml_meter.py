@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -138,6 +138,24 @@ class NvmlMeter:
 
     def child_env(self) -> dict[str, str]:
         return {PHASES_ENV: str(self.phases_path)}
+
+    def select_gpus(self, env: Mapping[str, str]) -> None:
+        """Measure the GPUs the benchmark's own environment lets it use (its CUDA_VISIBLE_DEVICES).
+
+        A new selection gets a new sampler and its own idle reading; the same one keeps recording."""
+        select = getattr(self.reader, "select", None)
+        if not callable(select) or not select(env):
+            return
+        if not self.reader.devices():
+            raise MeasurementError(
+                "the benchmark's environment leaves it no GPU to measure (CUDA_VISIBLE_DEVICES)",
+                hint="set CUDA_VISIBLE_DEVICES in the benchmark's env: to a GPU this runner has, or drop it",
+            )
+        old = self.sampler
+        old.stop()
+        self.sampler = type(old)(self.reader, old.config, clock=self.clock, hooks=tuple(old.hooks))
+        self.idle_power_w = None
+        self.idle_notes = ()
 
     def start(self) -> None:
         if not self.sampler.running:

@@ -174,3 +174,54 @@ def test_a_steady_idle_costs_idle_s_and_one_that_never_settles_is_noted() -> Non
     assert 57.0 < clock() - 100.0 <= 60.0
     assert meter.idle_notes and "idle power was still changing after" in meter.idle_notes[0]
     meter.close()
+
+
+def two_gpu_driver(clock: Callable[[], float], advance: Callable[[float], None] | None) -> FakeDriver:
+    """GPU 0 idles at 100 W, GPU 1 (the benchmark's, by its CUDA_VISIBLE_DEVICES) draws 300 W."""
+    boards = [Board(steps((0.0, watts)), clock, advance=advance) for watts in (100.0, 300.0)]
+    return FakeDriver([h100(f"GPU-{i}", board=b) for i, b in enumerate(boards)], driver="580.65.06")
+
+
+def test_the_benchmarks_cuda_visible_devices_chooses_the_gpus_measured() -> None:
+    clock = SimClock(100.0)
+    reader = NvmlReader({}, nvml=two_gpu_driver(clock, clock.advance))  # the gate itself sees both
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0), clock=clock, sampler=SteppedSampler(reader, clock=clock))
+    meter.select_gpus({"CUDA_VISIBLE_DEVICES": "1"})
+    assert [g.uuid for g in meter.sampler.devices] == ["GPU-1"]
+    meter.start()
+    until = clock() + 2.0
+    while clock() < until:
+        meter.sampler.step()
+        clock.advance(0.01)
+    reading = meter.stop()
+    assert reading.scopes[0].energy_j == pytest.approx(600.0, rel=0.01)  # both GPUs would be 800 J
+    assert reading.scopes[0].method.startswith("1 GPU: ")
+    meter.close()
+
+
+def test_a_benchmark_env_leaving_no_gpu_is_a_clear_error() -> None:
+    from gate.errors import MeasurementError
+
+    clock = SimClock(100.0)
+    reader = NvmlReader({}, nvml=two_gpu_driver(clock, clock.advance))
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0), clock=clock, sampler=SteppedSampler(reader, clock=clock))
+    with pytest.raises(MeasurementError, match="leaves it no GPU"):
+        meter.select_gpus({"CUDA_VISIBLE_DEVICES": ""})
+    meter.close()
+
+
+@pytest.mark.slow  # a real sampler thread on real time, and a benchmark process
+def test_the_runner_measures_the_gpus_of_the_benchmarks_own_env(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text("import time; time.sleep(1.0)\n")
+    budget = f"version: 1\nbenchmarks:\n  - name: b\n    command: [{sys.executable!r}, child.py]\n    repeats: 1\n"
+    budget += "    warmup: 0\n    env:\n      CUDA_VISIBLE_DEVICES: '1'\n"
+    (bench,) = parse_budget(budget, tmp_path / "green-budget.yml").benchmarks
+    reader = NvmlReader({}, nvml=two_gpu_driver(time.monotonic, None))
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0))
+    try:
+        run = runner.run_benchmark(bench, meter, echo=lambda _: None, log=lambda _: None, visible_gpus=reader.devices)
+    finally:
+        meter.close()
+    gpu = run.repeats[0].reading.scopes[0]
+    assert gpu.method.startswith("1 GPU: ")
+    assert gpu.energy_j / run.repeats[0].reading.duration_s == pytest.approx(300.0, rel=0.03)
