@@ -225,3 +225,22 @@ def test_the_runner_measures_the_gpus_of_the_benchmarks_own_env(tmp_path: Path) 
     gpu = run.repeats[0].reading.scopes[0]
     assert gpu.method.startswith("1 GPU: ")
     assert gpu.energy_j / run.repeats[0].reading.duration_s == pytest.approx(300.0, rel=0.03)
+
+
+def test_a_benchmark_failing_inside_a_phase_reports_its_own_failure_and_output(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text(
+        "import sys; from gate.phase import phase\n"
+        "with phase('inference'):\n"
+        "    print('CUDA error: out of memory', flush=True)\n"
+        "    sys.stdout.flush(); import os; os._exit(3)\n"
+    )
+    budget = f"version: 1\nbenchmarks:\n  - name: b\n    command: [{sys.executable!r}, child.py]\n    repeats: 1\n"
+    budget += f"    warmup: 0\n    env:\n      PYTHONPATH: {str(ROOT)!r}\n"
+    (bench,) = parse_budget(budget, tmp_path / "green-budget.yml").benchmarks
+    meter, _ = meter_on_board(steps((0.0, 300.0)), EnergySpec(idle_s=0))
+    with pytest.raises(runner.BenchmarkFailed) as caught:
+        runner.run_benchmark(bench, meter, echo=lambda _: None, log=lambda _: None, visible_gpus=meter.reader.devices)
+    meter.close()
+    assert "exit" in caught.value.message and "3" in caught.value.message
+    assert "then the measurement failed" in caught.value.message and "never ended" in caught.value.message
+    assert any("out of memory" in line for line in caught.value.tail)
