@@ -237,22 +237,23 @@ class NvmlMeter:
         return apply_scopes(reading, gated_scopes((s.scope for s in scopes), self.spec.scopes, line=self.spec.line))
 
     def _gpu_scope(self, windows: Windows) -> ScopeEnergy:
-        total_j = 0.0
+        total_j = idle_j = 0.0
         methods = set()
         active = self.spec.basis == "active"
+        idle = self.idle_power_w or ()
         for position, timeline in enumerate(self.sampler.timelines()):
             for a, b in windows:
                 result = window_energy(timeline.around(a, b), a, b, what=self._name(position))
                 methods.add(result.method)
-                energy = result.energy_j
-                if active:
-                    idle = self.idle_power_w or ()
-                    energy = active_energy_j(energy, idle[position] if position < len(idle) else 0.0, b - a)
-                total_j += energy
+                total_j += result.energy_j
+                idle_j += (idle[position] if position < len(idle) else 0.0) * (b - a)
+        # Clamped once over every window and GPU: clamping each one and summing would only ever add
+        # (a GPU or a short window a little below its idle figure counts 0, one above counts in full).
+        energy_j = active_energy_j(total_j, idle_j, 1.0) if active else total_j
         count = len(self.sampler.devices)
-        basis = "; above idle " + "+".join(f"{w:.0f} W" for w in self.idle_power_w or ()) if active else ""
+        basis = "; above idle " + "+".join(f"{w:.0f} W" for w in idle) if active else ""
         method = f"{count} GPU{'s' if count > 1 else ''}: {' / '.join(sorted(methods))}{basis}"
-        return ScopeEnergy("gpu", total_j, "measured", method)
+        return ScopeEnergy("gpu", energy_j, "measured", method)
 
     def close(self) -> None:
         self.sampler.stop()

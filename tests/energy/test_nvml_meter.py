@@ -244,3 +244,27 @@ def test_a_benchmark_failing_inside_a_phase_reports_its_own_failure_and_output(t
     assert "exit" in caught.value.message and "3" in caught.value.message
     assert "then the measurement failed" in caught.value.message and "never ended" in caught.value.message
     assert any("out of memory" in line for line in caught.value.tail)
+
+
+def test_active_energy_is_clamped_over_all_gpus_not_per_gpu() -> None:
+    """GPU 0 ends up 10 W below its idle figure, GPU 1 10 W above: 0 J above idle in all, not +10 W."""
+    clock = SimClock(100.0)
+    powers = [steps((0.0, 100.0), (102.0, 90.0)), steps((0.0, 300.0), (102.0, 310.0))]
+    boards = [Board(p, clock, advance=clock.advance) for p in powers]
+    driver = FakeDriver([h100(f"GPU-{i}", board=b) for i, b in enumerate(boards)], driver="580.65.06")
+    reader = NvmlReader({}, nvml=driver)
+    sampler = SteppedSampler(reader, SamplerConfig(), clock=clock)
+
+    def sleep(seconds: float) -> None:
+        until = clock() + seconds
+        while clock() < until:
+            sampler.step()
+            clock.advance(0.01)
+
+    meter = NvmlMeter(reader, EnergySpec(idle_s=1, basis="active"), clock=clock, sleep=sleep, sampler=sampler)
+    meter.start()
+    assert clock() < 102.0  # idle was read before the change
+    sleep(106.0 - clock())
+    gpu = meter.stop().scopes[0]
+    meter.close()
+    assert gpu.energy_j == pytest.approx(0.0, abs=2.0)  # clamped per GPU: 4 s x 10 W = 40 J
