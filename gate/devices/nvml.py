@@ -94,27 +94,20 @@ def _session() -> Iterator[Any]:
             pynvml.nvmlShutdown()
 
 
-def temperatures_c() -> tuple[float, ...]:
-    """Core temperature of every visible GPU; empty without NVML or GPUs (callers report the no-op)."""
+def temperatures_c(env: Mapping[str, str] | None = None) -> tuple[float, ...]:
+    """Core temperature of the GPUs `env` lets the benchmark use (another job's hot GPU must not delay
+    its repeats); empty without NVML or GPUs, or when they cannot be read (callers report the no-op)."""
     try:
-        import pynvml
-    except ImportError:
-        return ()
-    try:
-        pynvml.nvmlInit()
-    except pynvml.NVMLError:
-        return ()
-    try:
-        return tuple(
-            float(
-                pynvml.nvmlDeviceGetTemperature(pynvml.nvmlDeviceGetHandleByIndex(index), pynvml.NVML_TEMPERATURE_GPU)
+        with _session() as nvml:
+            gpus, handles, _ = _all_gpus(nvml)
+            chosen = {g.uuid for g in select_visible(gpus, os.environ if env is None else env).gpus}
+            return tuple(
+                float(call("read the temperature", nvml.nvmlDeviceGetTemperature, h, nvml.NVML_TEMPERATURE_GPU))
+                for g, h in zip(gpus, handles, strict=True)
+                if g.uuid in chosen
             )
-            for index in range(pynvml.nvmlDeviceGetCount())
-        )
-    except pynvml.NVMLError:
+    except GpuReadError:
         return ()
-    finally:
-        pynvml.nvmlShutdown()
 
 
 def _text(value: str | bytes) -> str:

@@ -388,3 +388,14 @@ def test_transient_nvml_errors_on_the_board_leave_the_method_and_the_figure_alon
     assert sampler.errors == [] and sum("retried" in note for note in sampler.notes) == 5
     assert result.method == METHOD_COMBINED
     assert result.energy_j == pytest.approx(700.0, rel=0.005)
+
+
+def test_temperatures_are_those_of_the_benchmarks_gpus_and_a_refused_gpu_hides_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refused = nvml_error(pynvml.NVML_ERROR_NO_PERMISSION)
+    gpus = [h100("GPU-x", open=refused), h100("GPU-a", temperature_c=41), h100("GPU-b", temperature_c=88)]
+    driver = installed(monkeypatch, FakeDriver(gpus))
+    assert gpu_nvml.temperatures_c({"CUDA_VISIBLE_DEVICES": "0"}) == (41.0,)  # another job's hot GPU-b left out
+    assert gpu_nvml.temperatures_c({}) == (41.0, 88.0)
+    assert driver.sessions == 0
