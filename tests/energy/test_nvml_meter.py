@@ -17,7 +17,7 @@ from gate.devices.nvml import NvmlReader
 from gate.energy.model import EnergyReading, ScopeEnergy
 from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter
 from gate.energy.sampler import Sampler, SamplerConfig
-from tests.fakes.nvml import Board, FakeDriver, SimClock, cooling_idle, h100, steps
+from tests.fakes.nvml import Board, CudaQueue, FakeDriver, SimClock, cooling_idle, h100, steps
 from tests.fakes.traces import PowerProfile, RealTimeTraceReader, Trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,3 +268,31 @@ def test_active_energy_is_clamped_over_all_gpus_not_per_gpu() -> None:
     gpu = meter.stop().scopes[0]
     meter.close()
     assert gpu.energy_j == pytest.approx(0.0, abs=2.0)  # clamped per GPU: 4 s x 10 W = 40 J
+
+
+@pytest.mark.slow  # a real sampler thread on real time
+@pytest.mark.parametrize("sync", [True, False])
+def test_gpu_work_queued_in_a_phase_is_measured_inside_it(sync: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The block queues 0.8 s of 700 W work and exits at once; the phase waits for the GPU before its end."""
+    from gate.phase import PHASES_ENV, phase
+
+    queue = CudaQueue(time.monotonic, 100.0)
+    board = Board(queue.power_w, time.monotonic)
+    reader = NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)], driver="580.65.06"))
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0))
+    monkeypatch.setenv(PHASES_ENV, str(meter.phases_path))
+    monkeypatch.setitem(sys.modules, "torch", queue.as_torch())
+    try:
+        meter.start()
+        time.sleep(0.3)
+        with phase("inference", sync=sync):
+            queue.launch(0.8, 700.0)
+        time.sleep(1.2)
+        reading = meter.stop()
+    finally:
+        meter.close()
+    if sync:
+        assert reading.duration_s == pytest.approx(0.8, abs=0.05)
+        assert reading.scopes[0].energy_j == pytest.approx(700.0 * 0.8, rel=0.03)
+    else:  # the end mark before the GPU finished: almost nothing measured
+        assert reading.scopes[0].energy_j < 0.1 * 700.0 * 0.8

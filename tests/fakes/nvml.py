@@ -259,3 +259,38 @@ def steps(*levels: tuple[float, float]) -> Callable[[float], float]:
         return watts
 
     return power_w
+
+
+class CudaQueue:
+    """A GPU's stream: `launch` returns at once while the work runs later, back to back, as CUDA's does.
+
+    `power_w` (a Board's true power) is `work_w` while queued work runs, `idle_w` otherwise;
+    `synchronize` waits until the queue is empty, like torch.cuda.synchronize."""
+
+    def __init__(self, clock: Callable[[], float], idle_w: float, *, wait: Callable[[float], None] = time.sleep):
+        self.clock = clock
+        self.idle_w = idle_w
+        self.wait = wait
+        self.work: list[tuple[float, float, float]] = []  # (start, end, watts)
+
+    def launch(self, duration_s: float, work_w: float) -> None:
+        start = max(self.clock(), self.work[-1][1] if self.work else -math.inf)
+        self.work.append((start, start + duration_s, work_w))
+
+    def power_w(self, t: float) -> float:
+        for start, end, watts in self.work:
+            if start <= t < end:
+                return watts
+        return self.idle_w
+
+    def synchronize(self) -> None:
+        if self.work:
+            self.wait(max(self.work[-1][1] - self.clock(), 0.0))
+
+    def as_torch(self) -> types.ModuleType:
+        """A stand-in `torch` module whose CUDA is initialised and synchronizes this queue."""
+        torch = types.ModuleType("torch")
+        torch.cuda = types.SimpleNamespace(  # type: ignore[attr-defined]
+            is_available=lambda: True, is_initialized=lambda: True, synchronize=self.synchronize
+        )
+        return torch
