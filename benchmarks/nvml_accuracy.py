@@ -299,7 +299,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gate.errors import GateError
 
     try:
-        reader = nvml.open_reader()
+        # One GPU: the workload and every reference below are about device 0 of the visible ones (on a
+        # multi-GPU machine the sampler would otherwise record all of them). codecarbon's figure still
+        # sums every GPU of the machine: compare it only where there is one.
+        first = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0]
+        reader = nvml.open_reader({**os.environ, "CUDA_VISIBLE_DEVICES": first})
     except GateError as exc:
         print(f"nvml_accuracy: no GPU to measure: {exc.render()}", file=sys.stderr)
         return 2
