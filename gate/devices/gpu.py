@@ -127,6 +127,13 @@ def select_visible(gpus: Sequence[GpuInfo], env: Mapping[str, str]) -> Selection
                 "CUDA_VISIBLE_DEVICES uses indices on GPUs of different models without "
                 "CUDA_DEVICE_ORDER=PCI_BUS_ID: CUDA's order may differ from NVML's; set it to be sure"
             )
+    cuda_entries = [e.upper() for e in _split(cuda or "")]
+    for gpu in chosen:
+        if gpu.mig_mode and not any(e.startswith("MIG-") and _match([gpu], e) for e in cuda_entries):
+            notes.append(
+                f"GPU {gpu.index} ({gpu.name}) has MIG on and no MIG instance of it is named in "
+                "CUDA_VISIBLE_DEVICES: its energy is the whole GPU's, every instance included"
+            )
     return Selection(tuple(chosen), tuple(notes))
 
 

@@ -114,15 +114,21 @@ def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _optional(fn: Callable[[], T]) -> T | None:
-    """A reading some GPUs lack: None when not supported (or not permitted), the error otherwise."""
+def _optional(fn: Callable[[], T], *, permitted: bool = True) -> T | None:
+    """A reading some GPUs lack: None when not supported (or, unless `permitted` is False, not
+    permitted), the error otherwise."""
     try:
         return fn()
-    except (GpuNotSupportedError, GpuPermissionError):
+    except GpuNotSupportedError:
+        return None
+    except GpuPermissionError:
+        if not permitted:
+            raise
         return None
 
 
-def _describe(nvml: Any, index: int, handle: Any, driver: str) -> GpuInfo:
+def _describe(nvml: Any, index: int, handle: Any, driver: str) -> tuple[GpuInfo, list[str]]:
+    notes: list[str] = []
     limit_mw = _optional(lambda: call("read the power limit", nvml.nvmlDeviceGetEnforcedPowerLimit, handle))
     mig = _optional(lambda: call("read the MIG mode", nvml.nvmlDeviceGetMigMode, handle))
     mig_on = bool(mig[0]) if mig is not None else None
@@ -137,9 +143,16 @@ def _describe(nvml: Any, index: int, handle: Any, driver: str) -> GpuInfo:
             mig_uuids.append(_text(call("read a MIG UUID", nvml.nvmlDeviceGetUUID, mig_handle)))
     pids: set[int] = set()
     for getter in (nvml.nvmlDeviceGetComputeRunningProcesses, nvml.nvmlDeviceGetGraphicsRunningProcesses):
-        procs = _optional(partial(call, "list the processes on the GPU", getter, handle))
+        try:
+            procs = _optional(partial(call, "list the processes on the GPU", getter, handle), permitted=False)
+        except GpuPermissionError:  # e.g. a parent GPU in MIG mode without privileges
+            notes.append(
+                f"NVML GPU {index}: its processes cannot be listed (no permission), so other jobs on it "
+                "cannot be warned about"
+            )
+            break
         pids.update(int(p.pid) for p in procs or ())
-    return GpuInfo(
+    info = GpuInfo(
         name=_text(call("read the GPU name", nvml.nvmlDeviceGetName, handle)),
         uuid=_text(call("read the GPU UUID", nvml.nvmlDeviceGetUUID, handle)),
         driver=driver,
@@ -149,6 +162,7 @@ def _describe(nvml: Any, index: int, handle: Any, driver: str) -> GpuInfo:
         mig_uuids=tuple(mig_uuids),
         other_pids=tuple(sorted(pids - {os.getpid()})),
     )
+    return info, notes
 
 
 def _all_gpus(nvml: Any) -> tuple[tuple[GpuInfo, ...], list[Any], tuple[str, ...]]:
@@ -163,7 +177,9 @@ def _all_gpus(nvml: Any) -> tuple[tuple[GpuInfo, ...], list[Any], tuple[str, ...
             # so the accessible ones are the ones CUDA_VISIBLE_DEVICES indices refer to.
             notes.append(f"NVML GPU {index} is not accessible to this process (no permission) and is not measured")
             continue
-        infos.append(_describe(nvml, index, handle, driver))
+        info, gpu_notes = _describe(nvml, index, handle, driver)
+        infos.append(info)
+        notes.extend(gpu_notes)
         handles.append(handle)
     return tuple(infos), handles, tuple(notes)
 

@@ -399,3 +399,17 @@ def test_temperatures_are_those_of_the_benchmarks_gpus_and_a_refused_gpu_hides_n
     assert gpu_nvml.temperatures_c({"CUDA_VISIBLE_DEVICES": "0"}) == (41.0,)  # another job's hot GPU-b left out
     assert gpu_nvml.temperatures_c({}) == (41.0, 88.0)
     assert driver.sessions == 0
+
+
+def test_mig_on_without_an_instance_named_is_said_and_a_refused_process_list_is_noted() -> None:
+    assert select_visible([A, B], {}).notes == (
+        "GPU 1 (NVIDIA H100) has MIG on and no MIG instance of it is named in CUDA_VISIBLE_DEVICES: its energy "
+        "is the whole GPU's, every instance included",
+    )
+    assert not any("has MIG on" in n for n in select_visible([A, B], {"CUDA_VISIBLE_DEVICES": "MIG-cccc-3333"}).notes)
+    refused = nvml_error(pynvml.NVML_ERROR_NO_PERMISSION)
+    gpu = h100("GPU-m", mig=[1, 1], mig_slots=["MIG-m-1"], compute=refused, graphics=refused)
+    reader = gpu_nvml.NvmlReader({"CUDA_VISIBLE_DEVICES": "MIG-m-1"}, nvml=FakeDriver([gpu]))
+    assert reader.selection.notes[0] == (
+        "NVML GPU 0: its processes cannot be listed (no permission), so other jobs on it cannot be warned about"
+    )
