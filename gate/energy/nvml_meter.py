@@ -217,9 +217,10 @@ class NvmlMeter:
         self._t0 = None
         if self.progress is not None:
             self.progress.finish()
-        if self.sampler.errors and not self.sampler.running:
+        if not self.sampler.running:  # whatever ended its thread, the window was not recorded to its end
+            reason = "; ".join(self.sampler.errors) or "its thread ended without recording an error"
             raise MeasurementError(
-                "the GPU sampler stopped: " + "; ".join(self.sampler.errors),
+                "the GPU sampler stopped: " + reason,
                 hint="check the GPU with `nvidia-smi`; the run was not measured",
             )
         text = self.phases_path.read_text() if self.phases_path.exists() else ""

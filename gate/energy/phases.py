@@ -33,6 +33,7 @@ class Attribution:
     windows: tuple[tuple[float, float], ...]
     items: int | None  # the phases' item count, when every measured phase gave one
     phases: tuple[str, ...]  # names of the measured phases; () means the whole run
+    outside_s: float = 0.0  # marked time that fell outside the run and is not measured
 
     @property
     def duration_s(self) -> float:
@@ -42,7 +43,11 @@ class Attribution:
         if not self.phases:
             return "the whole run (the benchmark marked no phase)"
         count = len(self.windows)
-        return f"phase {', '.join(repr(p) for p in self.phases)} ({count} window{'s' if count > 1 else ''})"
+        where = f"phase {', '.join(repr(p) for p in self.phases)} ({count} window{'s' if count > 1 else ''})"
+        if self.outside_s > 0:
+            # e.g. a process the benchmark left running, or marks on another clock (a VM, another kernel)
+            where += f"; {self.outside_s:.3g} s of the marked phases lay outside the run and are not measured"
+        return where
 
 
 def parse_phases(text: str) -> tuple[PhaseWindow, ...]:
@@ -147,4 +152,5 @@ def attribute(
     counts = [p.items for p in chosen]
     items = sum(c for c in counts if c is not None) if all(c is not None for c in counts) else None
     names = tuple(dict.fromkeys(p.name for p in chosen))
-    return Attribution(tuple(merged), items, names)
+    outside_s = sum(max(run_t0_s - p.t0_s, 0.0) + max(p.t1_s - run_t1_s, 0.0) for p in chosen)
+    return Attribution(tuple(merged), items, names, outside_s if outside_s > 1e-3 else 0.0)

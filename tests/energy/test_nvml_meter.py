@@ -296,3 +296,21 @@ def test_gpu_work_queued_in_a_phase_is_measured_inside_it(sync: bool, monkeypatc
         assert reading.scopes[0].energy_j == pytest.approx(700.0 * 0.8, rel=0.03)
     else:  # the end mark before the GPU finished: almost nothing measured
         assert reading.scopes[0].energy_j < 0.1 * 700.0 * 0.8
+
+
+def test_stop_after_the_sampler_thread_ended_without_an_error_is_still_an_error() -> None:
+    from gate.errors import MeasurementError
+
+    class EndsAtOnce(Sampler):
+        def _run(self) -> None:
+            return  # a thread that ended and said nothing
+
+    clock = SimClock(100.0)
+    board = Board(steps((0.0, 300.0)), clock, advance=clock.advance)
+    reader = NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)], driver="580.65.06"))
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0), clock=clock, sampler=EndsAtOnce(reader, clock=clock))
+    meter.start()
+    time.sleep(0.05)
+    with pytest.raises(MeasurementError, match="ended without recording an error"):
+        meter.stop()
+    meter.close()

@@ -108,7 +108,12 @@ def test_selected_phases_are_clipped_merged_and_their_items_summed() -> None:
     assert result.windows == ((11.0, 15.0), (19.0, 20.0))
     assert result.duration_s == 5.0
     assert result.items == 160
-    assert result.describe() == "phase 'inference' (2 windows)"
+    # A phase reaching past the run is said, not silently clipped.
+    assert result.describe() == (
+        "phase 'inference' (2 windows); 5 s of the marked phases lay outside the run and are not measured"
+    )
+    inside = attribute(phases[1:3], 10.0, 20.0)
+    assert inside.outside_s == 0.0 and inside.describe() == "phase 'inference' (1 window)"
     everything = attribute(phases, 10.0, 20.0)
     assert everything.windows == ((10.0, 15.0), (19.0, 20.0)) and everything.phases == ("warmup", "inference")
 
