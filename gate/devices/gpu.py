@@ -127,6 +127,11 @@ def select_visible(gpus: Sequence[GpuInfo], env: Mapping[str, str]) -> Selection
                 "CUDA_VISIBLE_DEVICES uses indices on GPUs of different models without "
                 "CUDA_DEVICE_ORDER=PCI_BUS_ID: CUDA's order may differ from NVML's; set it to be sure"
             )
+    if cuda is None and len(chosen) > 1:
+        notes.append(
+            f"{len(chosen)} GPUs are measured and summed (CUDA_VISIBLE_DEVICES is not set): idle ones add their "
+            "power and dilute a change on the one that works; set it in the benchmark's env: to the GPUs it uses"
+        )
     cuda_entries = [e.upper() for e in _split(cuda or "")]
     for gpu in chosen:
         if gpu.mig_mode and not any(e.startswith("MIG-") and _match([gpu], e) for e in cuda_entries):

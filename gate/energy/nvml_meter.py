@@ -131,6 +131,7 @@ class NvmlMeter:
         self.sampler.hooks.extend(hooks)
         self.idle_power_w: tuple[float, ...] | None = None
         self.idle_notes: tuple[str, ...] = ()
+        self.selection_notes: tuple[str, ...] = ()  # the benchmark's own GPU selection, where it differs
         self._dir = Path(tempfile.mkdtemp(prefix="green-gate-phases-"))
         self.phases_path = self._dir / "phases.jsonl"
         self._t0: float | None = None
@@ -151,6 +152,8 @@ class NvmlMeter:
                 "the benchmark's environment leaves it no GPU to measure (CUDA_VISIBLE_DEVICES)",
                 hint="set CUDA_VISIBLE_DEVICES in the benchmark's env: to a GPU this runner has, or drop it",
             )
+        selection = getattr(self.reader, "selection", None)
+        self.selection_notes = tuple(getattr(selection, "notes", ()))
         old = self.sampler
         old.stop()
         self.sampler = type(old)(self.reader, old.config, clock=self.clock, hooks=tuple(old.hooks))
@@ -233,7 +236,12 @@ class NvmlMeter:
             duration_s=attribution.duration_s,
             scopes=tuple(scopes),
             items=attribution.items,
-            notes=(f"Energy measured over {attribution.describe()}.", *self.idle_notes, *self.sampler.notes),
+            notes=(
+                f"Energy measured over {attribution.describe()}.",
+                *self.selection_notes,
+                *self.idle_notes,
+                *self.sampler.notes,
+            ),
         )
         return apply_scopes(reading, gated_scopes((s.scope for s in scopes), self.spec.scopes, line=self.spec.line))
 

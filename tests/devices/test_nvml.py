@@ -401,8 +401,17 @@ def test_temperatures_are_those_of_the_benchmarks_gpus_and_a_refused_gpu_hides_n
     assert driver.sessions == 0
 
 
+def test_several_gpus_measured_without_cuda_visible_devices_is_said() -> None:
+    assert select_visible([A, C], {}).notes == (
+        "2 GPUs are measured and summed (CUDA_VISIBLE_DEVICES is not set): idle ones add their power and dilute "
+        "a change on the one that works; set it in the benchmark's env: to the GPUs it uses",
+    )
+    assert select_visible([A, C], {"CUDA_VISIBLE_DEVICES": "GPU-aaaa,GPU-dddd"}).notes == ()
+    assert select_visible([A], {}).notes == ()
+
+
 def test_mig_on_without_an_instance_named_is_said_and_a_refused_process_list_is_noted() -> None:
-    assert select_visible([A, B], {}).notes == (
+    assert select_visible([A, B], {"CUDA_VISIBLE_DEVICES": "0,1"}).notes == (
         "GPU 1 (NVIDIA H100) has MIG on and no MIG instance of it is named in CUDA_VISIBLE_DEVICES: its energy "
         "is the whole GPU's, every instance included",
     )
