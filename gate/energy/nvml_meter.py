@@ -25,7 +25,7 @@ from gate.energy.phases import Attribution, attribute, parse_phases
 from gate.energy.progress import Progress
 from gate.energy.sampler import Hook, Sampler, SamplerConfig
 from gate.energy.scopes import active_energy_j, apply_scopes, gated_scopes
-from gate.energy.timeline import window_energy
+from gate.energy.timeline import TimelineIndex, window_energy
 from gate.errors import MeasurementError
 from gate.phase import PHASES_ENV
 
@@ -250,9 +250,11 @@ class NvmlMeter:
         methods = set()
         active = self.spec.basis == "active"
         idle = self.idle_power_w or ()
+        first_s, last_s = min(a for a, _ in windows), max(b for _, b in windows)
         for position, timeline in enumerate(self.sampler.timelines()):
+            index = TimelineIndex(timeline.around(first_s, last_s))  # once per GPU for all the windows
             for a, b in windows:
-                result = window_energy(timeline.around(a, b), a, b, what=self._name(position))
+                result = index.window(a, b, what=self._name(position))
                 methods.add(result.method)
                 total_j += result.energy_j
                 idle_j += (idle[position] if position < len(idle) else 0.0) * (b - a)
