@@ -101,13 +101,21 @@ def temperatures_c(env: Mapping[str, str] | None = None) -> tuple[float, ...]:
         with _session() as nvml:
             gpus, handles, _ = _all_gpus(nvml)
             chosen = {g.uuid for g in select_visible(gpus, os.environ if env is None else env).gpus}
-            return tuple(
-                float(call("read the temperature", nvml.nvmlDeviceGetTemperature, h, nvml.NVML_TEMPERATURE_GPU))
-                for g, h in zip(gpus, handles, strict=True)
-                if g.uuid in chosen
-            )
+            return tuple(_temperature_c(nvml, h) for g, h in zip(gpus, handles, strict=True) if g.uuid in chosen)
     except GpuReadError:
         return ()
+
+
+def _temperature_c(nvml: Any, handle: Any) -> float:
+    """nvmlDeviceGetTemperatureV where binding and driver have it; the deprecated call (to be removed
+    in CUDA 14) otherwise."""
+    versioned = getattr(nvml, "nvmlDeviceGetTemperatureV", None)
+    if versioned is not None:
+        try:
+            return float(call("read the temperature", versioned, handle, nvml.NVML_TEMPERATURE_GPU))
+        except GpuNotSupportedError:
+            pass  # a driver older than the versioned call
+    return float(call("read the temperature", nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU))
 
 
 def _text(value: str | bytes) -> str:

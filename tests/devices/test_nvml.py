@@ -422,3 +422,14 @@ def test_mig_on_without_an_instance_named_is_said_and_a_refused_process_list_is_
     assert reader.selection.notes[0] == (
         "NVML GPU 0: its processes cannot be listed (no permission), so other jobs on it cannot be warned about"
     )
+
+
+def test_temperature_comes_from_the_versioned_call_and_falls_back_on_an_older_driver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    missing = nvml_error(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+    # A driver without the deprecated call (CUDA 14), and one older than the versioned call.
+    gpus = [h100("GPU-new", temperature_c=40, temperature_legacy=missing), h100("GPU-old", temperature_c=50)]
+    gpus[1]["temperature_v"] = missing
+    installed(monkeypatch, FakeDriver(gpus))
+    assert gpu_nvml.temperatures_c({}) == (40.0, 50.0)

@@ -108,6 +108,12 @@ class FakeDriver(types.ModuleType):
         return board.average_mw() if board is not None else value
 
     def nvmlDeviceGetTemperature(self, handle: int, sensor: int) -> object:
+        """Deprecated in nvidia-ml-py 13 and to be removed in CUDA 14: `temperature_legacy` says how it fails."""
+        self._get(handle, "temperature_legacy")
+        return self._get(handle, "temperature_c")
+
+    def nvmlDeviceGetTemperatureV(self, handle: int, sensor: int) -> object:
+        self._get(handle, "temperature_v")  # an error here: a driver older than the versioned call
         return self._get(handle, "temperature_c")
 
     def nvmlDeviceGetFieldValues(self, handle: int, field_ids: list[int]) -> object:
