@@ -26,7 +26,7 @@ from gate.energy.progress import Progress
 from gate.energy.sampler import Hook, Sampler, SamplerConfig
 from gate.energy.scopes import active_energy_j, apply_scopes, gated_scopes
 from gate.energy.timeline import TimelineIndex, window_energy
-from gate.errors import MeasurementError
+from gate.errors import ConfigError, MeasurementError
 from gate.phase import PHASES_ENV
 
 Windows = tuple[tuple[float, float], ...]
@@ -148,7 +148,7 @@ class NvmlMeter:
         if not callable(select) or not select(env):
             return
         if not self.reader.devices():
-            raise MeasurementError(
+            raise ConfigError(
                 "the benchmark's environment leaves it no GPU to measure (CUDA_VISIBLE_DEVICES)",
                 hint="set CUDA_VISIBLE_DEVICES in the benchmark's env: to a GPU this runner has, or drop it",
             )
@@ -227,7 +227,8 @@ class NvmlMeter:
                 hint="check the GPU with `nvidia-smi`; the run was not measured",
             )
         text = self.phases_path.read_text() if self.phases_path.exists() else ""
-        attribution = attribute(parse_phases(text), t0, t1, self.spec.phases)
+        # Marks are stamped with the machine's real clocks, whatever clock this meter was given.
+        attribution = attribute(parse_phases(text, time.time() - time.monotonic()), t0, t1, self.spec.phases)
         gpu = self._gpu_scope(attribution.windows)
         scopes = [gpu]
         if self.cpu_ram is not None:

@@ -200,12 +200,12 @@ def test_the_benchmarks_cuda_visible_devices_chooses_the_gpus_measured() -> None
 
 
 def test_a_benchmark_env_leaving_no_gpu_is_a_clear_error() -> None:
-    from gate.errors import MeasurementError
+    from gate.errors import ConfigError
 
     clock = SimClock(100.0)
     reader = NvmlReader({}, nvml=two_gpu_driver(clock, clock.advance))
     meter = NvmlMeter(reader, EnergySpec(idle_s=0), clock=clock, sampler=SteppedSampler(reader, clock=clock))
-    with pytest.raises(MeasurementError, match="leaves it no GPU"):
+    with pytest.raises(ConfigError, match="leaves it no GPU"):  # exit 2, before anything runs
         meter.select_gpus({"CUDA_VISIBLE_DEVICES": ""})
     meter.close()
 
