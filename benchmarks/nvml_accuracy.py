@@ -18,9 +18,10 @@ What it does, on GPU 0 of the visible ones (CUDA_VISIBLE_DEVICES decides):
    Reference: the mean power from the counter over at least 30 s around the window (the counter is
    exact over long spans; its 100 ms staleness is then <= 0.33% of that span), times the duration.
    Reported per method and window: mean error, mean |error| and CV of measured/reference (%).
-3. Overhead: the `cap` workload runs a fixed number of iterations (about `--overhead-s` seconds)
-   without, then with the sampler running in this process; the wall-time difference, and the
-   sampler thread's CPU time as % of one core.
+3. Overhead: the `cap` workload runs a fixed number of iterations (about `--overhead-s` / 2
+   seconds) four times: without, with, with, then without the sampler running in this process (so a
+   GPU warming over the runs does not count against the sampler); the wall-time difference of the
+   means, and the sampler thread's CPU time as % of one core.
 """
 
 from __future__ import annotations
@@ -268,15 +269,23 @@ def measure_overhead(seconds: float, reader: object) -> dict[str, float]:
     from gate.energy.sampler import Sampler, SamplerConfig
 
     probe = finish_workload(start_workload("cap", "--seconds", "5"))
-    iterations = int(probe["iterations"] / probe["elapsed_s"] * seconds)
-    off = finish_workload(start_workload("cap", "--iterations", str(iterations)))
+    iterations = int(probe["iterations"] / probe["elapsed_s"] * seconds / 2)
     sampler = Sampler(reader, SamplerConfig(power_hz=100, counter_hz=10))  # type: ignore[arg-type]
-    sampler.start()
-    try:
-        on = finish_workload(start_workload("cap", "--iterations", str(iterations)))
-    finally:
-        sampler.stop()
-    return {"wall_off_s": off["elapsed_s"], "wall_on_s": on["elapsed_s"], "sampler_cpu_pct": sampler.cpu_fraction * 100}
+    walls: dict[str, list[float]] = {"off": [], "on": []}
+    # Off, on, on, off: a GPU warming up over the runs weighs on both alike (one off then one on
+    # would charge the second, hotter run to the sampler).
+    for mode in ("off", "on", "on", "off"):
+        if mode == "on":
+            sampler.start()
+        try:
+            walls[mode].append(finish_workload(start_workload("cap", "--iterations", str(iterations)))["elapsed_s"])
+        finally:
+            sampler.stop()
+    return {
+        "wall_off_s": statistics.fmean(walls["off"]),
+        "wall_on_s": statistics.fmean(walls["on"]),
+        "sampler_cpu_pct": sampler.cpu_fraction * 100,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -299,7 +308,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gate.errors import GateError
 
     try:
-        reader = nvml.open_reader()
+        # One GPU: the workload and every reference below are about device 0 of the visible ones (on a
+        # multi-GPU machine the sampler would otherwise record all of them). codecarbon's figure still
+        # sums every GPU of the machine: compare it only where there is one.
+        first = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0]
+        reader = nvml.open_reader({**os.environ, "CUDA_VISIBLE_DEVICES": first})
     except GateError as exc:
         print(f"nvml_accuracy: no GPU to measure: {exc.render()}", file=sys.stderr)
         return 2

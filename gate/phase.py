@@ -89,7 +89,9 @@ def _mark(record: dict[str, object]) -> None:
     path = os.environ.get(PHASES_ENV)
     if not path:
         return
-    line = json.dumps({"v": FORMAT, **record, "t": time.monotonic(), "pid": os.getpid()}) + "\n"
+    # `wall` beside `t` lets the gate tell marks stamped on another kernel's monotonic clock (a VM,
+    # a sandboxed container): their wall - monotonic offset differs from the gate's.
+    line = json.dumps({"v": FORMAT, **record, "t": time.monotonic(), "wall": time.time(), "pid": os.getpid()}) + "\n"
     # One append-mode write per mark: marks from several processes never interleave within a line.
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

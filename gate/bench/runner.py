@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,9 +11,9 @@ from gate.bench.thermal import ThermalControl
 from gate.config.budget import BenchmarkSpec
 from gate.devices import nvml
 from gate.energy import cpu_attribution
-from gate.energy.meter import ChildEnvMeter, EnergyMeter
+from gate.energy.meter import ChildEnvMeter, EnergyMeter, GpuSelectingMeter
 from gate.energy.model import METRICS, EnergyReading, RepeatResult
-from gate.errors import BenchmarkError, GpuUnavailableError
+from gate.errors import BenchmarkError, GateError, GpuUnavailableError, MeasurementError
 from gate.units import plural
 
 
@@ -63,6 +64,8 @@ def run_benchmark(
     the repeats so far after each measured one (to save them before the next can be lost).
     """
     require_gpu(spec, visible_gpus)
+    if isinstance(meter, GpuSelectingMeter):  # the GPUs this benchmark's own env (CUDA_VISIBLE_DEVICES) uses
+        meter.select_gpus({**os.environ, **spec.env})
     run = BenchmarkRun(spec)
     total = spec.warmup + spec.repeats
     for step in range(total):
@@ -75,9 +78,13 @@ def run_benchmark(
             meter.start()
         # The window ends when the benchmark's main process does, before what it left behind is ended.
         stopped: list[EnergyReading] = []
+        unmeasured: list[GateError] = []
 
-        def stop(stopped: list[EnergyReading] = stopped) -> None:
-            stopped.append(meter.stop())
+        def stop(stopped: list[EnergyReading] = stopped, unmeasured: list[GateError] = unmeasured) -> None:
+            try:
+                stopped.append(meter.stop())
+            except (BenchmarkError, MeasurementError) as exc:  # raised below, after the benchmark's own failure
+                unmeasured.append(exc)
 
         def say(message: str, label: str = label) -> None:
             log(f"[{spec.name}] {label}: {message}")
@@ -97,13 +104,16 @@ def run_benchmark(
         if reading is not None:
             # The meter saw the machine; the benchmark is charged its own process tree's CPU time.
             reading = cpu_attribution.attribute(reading, execution.cpu_s)
-        if execution.failed:
+        also = f"; then the measurement failed: {unmeasured[0].message}" if unmeasured else ""
+        if execution.failed:  # e.g. inside a phase: its cause and output tail, not "never ended"
             raise BenchmarkFailed(
-                f"benchmark {spec.name!r} {process.describe_failure(execution, spec.timeout_s)} ({label})",
+                f"benchmark {spec.name!r} {process.describe_failure(execution, spec.timeout_s)} ({label}){also}",
                 completed=run.repeats,
                 tail=execution.tail,
                 hint="the output tail is in the report; run the command by hand to reproduce",
             )
+        if unmeasured:
+            raise unmeasured[0]
         try:
             metrics = process.parse_metrics(
                 execution.metrics_text, reserved=frozenset(METRICS), count_key=plural(spec.unit)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gate.errors import MeasurementError
 
@@ -84,31 +84,35 @@ class GpuReader(Protocol):
         ...
 
 
+@runtime_checkable
+class AveragedPowerReader(Protocol):
+    """A reader that can say its `power_w` is a trailing 1 s average rather than instant power."""
+
+    def power_averaged(self, position: int) -> bool: ...
+
+
 # --- CUDA_VISIBLE_DEVICES / NVIDIA_VISIBLE_DEVICES -------------------------------------------------
 
 
 def select_visible(gpus: Sequence[GpuInfo], env: Mapping[str, str]) -> Selection:
     """The GPUs of `gpus` (all that NVML sees) that `env` lets CUDA programs use.
 
-    NVIDIA_VISIBLE_DEVICES is the container runtime's variable: inside a container NVML already sees
-    only those GPUs, so its UUIDs are honoured everywhere but its indices only where NVML sees more
-    GPUs than it lists (on the host). CUDA_VISIBLE_DEVICES then picks among those, like CUDA does:
-    indices relative to them, `GPU-`/`MIG-` UUIDs (or unique prefixes), stopping at the first entry
-    that matches nothing. A MIG instance selects its parent GPU, whose energy includes every instance.
+    NVIDIA_VISIBLE_DEVICES is the container runtime's variable, read when the container is made: the
+    runtime then injects those GPUs, so NVML inside already sees only them, and CUDA never reads it.
+    Its value says nothing reliable about this process: `void` in CDI mode while GPUs are injected, a
+    path with the device plugin's volume-mounts strategy, `0:1` MIG specs. So it only adds a note.
+    CUDA_VISIBLE_DEVICES then picks among the GPUs NVML sees, like CUDA does: indices relative to
+    them, `GPU-`/`MIG-` UUIDs (or unique prefixes), stopping at the first entry that matches nothing.
+    A MIG instance selects its parent GPU, whose energy includes every instance.
     """
     notes: list[str] = []
     chosen = list(gpus)
     nvidia = env.get("NVIDIA_VISIBLE_DEVICES")
-    if nvidia is not None:
-        value = nvidia.strip()
-        if value.lower() in ("none", "void", ""):
-            return Selection((), (f"NVIDIA_VISIBLE_DEVICES={nvidia!r}: no GPU is visible to the benchmark",))
-        if value.lower() != "all":
-            entries = _split(value)
-            if all(e.isdigit() for e in entries) and len(chosen) <= len(entries):
-                pass  # inside a container: the runtime has already applied the indices
-            else:
-                chosen, _ = _pick(chosen, entries, "NVIDIA_VISIBLE_DEVICES", notes)
+    if nvidia is not None and nvidia.strip().lower() != "all":
+        notes.append(
+            f"NVIDIA_VISIBLE_DEVICES={nvidia!r} is the container runtime's (CUDA does not read it): the GPUs "
+            "measured are those NVML sees here, narrowed by CUDA_VISIBLE_DEVICES"
+        )
     cuda = env.get("CUDA_VISIBLE_DEVICES")
     if cuda is not None:
         chosen, mig = _pick(chosen, _split(cuda), "CUDA_VISIBLE_DEVICES", notes)
@@ -122,6 +126,18 @@ def select_visible(gpus: Sequence[GpuInfo], env: Mapping[str, str]) -> Selection
             notes.append(
                 "CUDA_VISIBLE_DEVICES uses indices on GPUs of different models without "
                 "CUDA_DEVICE_ORDER=PCI_BUS_ID: CUDA's order may differ from NVML's; set it to be sure"
+            )
+    if cuda is None and len(chosen) > 1:
+        notes.append(
+            f"{len(chosen)} GPUs are measured and summed (CUDA_VISIBLE_DEVICES is not set): idle ones add their "
+            "power and dilute a change on the one that works; set it in the benchmark's env: to the GPUs it uses"
+        )
+    cuda_entries = [e.upper() for e in _split(cuda or "")]
+    for gpu in chosen:
+        if gpu.mig_mode and not any(e.startswith("MIG-") and _match([gpu], e) for e in cuda_entries):
+            notes.append(
+                f"GPU {gpu.index} ({gpu.name}) has MIG on and no MIG instance of it is named in "
+                "CUDA_VISIBLE_DEVICES: its energy is the whole GPU's, every instance included"
             )
     return Selection(tuple(chosen), tuple(notes))
 

@@ -94,42 +94,49 @@ def _session() -> Iterator[Any]:
             pynvml.nvmlShutdown()
 
 
-def temperatures_c() -> tuple[float, ...]:
-    """Core temperature of every visible GPU; empty without NVML or GPUs (callers report the no-op)."""
+def temperatures_c(env: Mapping[str, str] | None = None) -> tuple[float, ...]:
+    """Core temperature of the GPUs `env` lets the benchmark use (another job's hot GPU must not delay
+    its repeats); empty without NVML or GPUs, or when they cannot be read (callers report the no-op)."""
     try:
-        import pynvml
-    except ImportError:
+        with _session() as nvml:
+            gpus, handles, _ = _all_gpus(nvml)
+            chosen = {g.uuid for g in select_visible(gpus, os.environ if env is None else env).gpus}
+            return tuple(_temperature_c(nvml, h) for g, h in zip(gpus, handles, strict=True) if g.uuid in chosen)
+    except GpuReadError:
         return ()
-    try:
-        pynvml.nvmlInit()
-    except pynvml.NVMLError:
-        return ()
-    try:
-        return tuple(
-            float(
-                pynvml.nvmlDeviceGetTemperature(pynvml.nvmlDeviceGetHandleByIndex(index), pynvml.NVML_TEMPERATURE_GPU)
-            )
-            for index in range(pynvml.nvmlDeviceGetCount())
-        )
-    except pynvml.NVMLError:
-        return ()
-    finally:
-        pynvml.nvmlShutdown()
+
+
+def _temperature_c(nvml: Any, handle: Any) -> float:
+    """nvmlDeviceGetTemperatureV where binding and driver have it; the deprecated call (to be removed
+    in CUDA 14) otherwise."""
+    versioned = getattr(nvml, "nvmlDeviceGetTemperatureV", None)
+    if versioned is not None:
+        try:
+            return float(call("read the temperature", versioned, handle, nvml.NVML_TEMPERATURE_GPU))
+        except GpuNotSupportedError:
+            pass  # a driver older than the versioned call
+    return float(call("read the temperature", nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU))
 
 
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _optional(fn: Callable[[], T]) -> T | None:
-    """A reading some GPUs lack: None when not supported (or not permitted), the error otherwise."""
+def _optional(fn: Callable[[], T], *, permitted: bool = True) -> T | None:
+    """A reading some GPUs lack: None when not supported (or, unless `permitted` is False, not
+    permitted), the error otherwise."""
     try:
         return fn()
-    except (GpuNotSupportedError, GpuPermissionError):
+    except GpuNotSupportedError:
+        return None
+    except GpuPermissionError:
+        if not permitted:
+            raise
         return None
 
 
-def _describe(nvml: Any, index: int, handle: Any, driver: str) -> GpuInfo:
+def _describe(nvml: Any, index: int, handle: Any, driver: str) -> tuple[GpuInfo, list[str]]:
+    notes: list[str] = []
     limit_mw = _optional(lambda: call("read the power limit", nvml.nvmlDeviceGetEnforcedPowerLimit, handle))
     mig = _optional(lambda: call("read the MIG mode", nvml.nvmlDeviceGetMigMode, handle))
     mig_on = bool(mig[0]) if mig is not None else None
@@ -144,9 +151,16 @@ def _describe(nvml: Any, index: int, handle: Any, driver: str) -> GpuInfo:
             mig_uuids.append(_text(call("read a MIG UUID", nvml.nvmlDeviceGetUUID, mig_handle)))
     pids: set[int] = set()
     for getter in (nvml.nvmlDeviceGetComputeRunningProcesses, nvml.nvmlDeviceGetGraphicsRunningProcesses):
-        procs = _optional(partial(call, "list the processes on the GPU", getter, handle))
+        try:
+            procs = _optional(partial(call, "list the processes on the GPU", getter, handle), permitted=False)
+        except GpuPermissionError:  # e.g. a parent GPU in MIG mode without privileges
+            notes.append(
+                f"NVML GPU {index}: its processes cannot be listed (no permission), so other jobs on it "
+                "cannot be warned about"
+            )
+            break
         pids.update(int(p.pid) for p in procs or ())
-    return GpuInfo(
+    info = GpuInfo(
         name=_text(call("read the GPU name", nvml.nvmlDeviceGetName, handle)),
         uuid=_text(call("read the GPU UUID", nvml.nvmlDeviceGetUUID, handle)),
         driver=driver,
@@ -156,6 +170,7 @@ def _describe(nvml: Any, index: int, handle: Any, driver: str) -> GpuInfo:
         mig_uuids=tuple(mig_uuids),
         other_pids=tuple(sorted(pids - {os.getpid()})),
     )
+    return info, notes
 
 
 def _all_gpus(nvml: Any) -> tuple[tuple[GpuInfo, ...], list[Any], tuple[str, ...]]:
@@ -170,7 +185,9 @@ def _all_gpus(nvml: Any) -> tuple[tuple[GpuInfo, ...], list[Any], tuple[str, ...
             # so the accessible ones are the ones CUDA_VISIBLE_DEVICES indices refer to.
             notes.append(f"NVML GPU {index} is not accessible to this process (no permission) and is not measured")
             continue
-        infos.append(_describe(nvml, index, handle, driver))
+        info, gpu_notes = _describe(nvml, index, handle, driver)
+        infos.append(info)
+        notes.extend(gpu_notes)
         handles.append(handle)
     return tuple(infos), handles, tuple(notes)
 
@@ -204,18 +221,30 @@ class NvmlReader:
     pass a stand-in for the driver that raises pynvml's own errors).
     """
 
+    selection: Selection
+
     def __init__(self, env: Mapping[str, str] | None = None, *, nvml: Any | None = None) -> None:
         self._context: AbstractContextManager[Any] = _session() if nvml is None else nullcontext(nvml)
         self._nvml = self._context.__enter__()
         try:
-            gpus, handles, notes = _all_gpus(self._nvml)
-            self.selection = _with_notes(select_visible(gpus, os.environ if env is None else env), notes)
-            by_uuid = {g.uuid: h for g, h in zip(gpus, handles, strict=True)}
-            self._handles = [by_uuid[g.uuid] for g in self.selection.gpus]
-            self._instant = [True] * len(self._handles)
+            self._gpus, self._all_handles, self._notes = _all_gpus(self._nvml)
+            self.select(os.environ if env is None else env)
         except BaseException:
             self.close()
             raise
+
+    def select(self, env: Mapping[str, str]) -> bool:
+        """Measure the GPUs that `env` (a benchmark's environment) lets CUDA use; True when they changed."""
+        selection = _with_notes(select_visible(self._gpus, env), self._notes)
+        changed = not hasattr(self, "_handles") or selection.gpus != self.selection.gpus
+        self.selection = selection
+        if not changed:
+            return False
+        by_uuid = {g.uuid: h for g, h in zip(self._gpus, self._all_handles, strict=True)}
+        self._handles = [by_uuid[g.uuid] for g in selection.gpus]
+        self._instant = [True] * len(self._handles)
+        self._instant_seen = [False] * len(self._handles)  # the field answered at least once
+        return True
 
     def devices(self) -> tuple[GpuInfo, ...]:
         return self.selection.gpus
@@ -227,25 +256,39 @@ class NvmlReader:
         return int(value)
 
     def power_w(self, position: int) -> float:
-        """NVML_FI_DEV_POWER_INSTANT where the driver has it, else nvmlDeviceGetPowerUsage (both mW)."""
+        """NVML_FI_DEV_POWER_INSTANT where the driver has it, else nvmlDeviceGetPowerUsage (both mW).
+
+        Only a first read answering NOT_SUPPORTED / FUNCTION_NOT_FOUND switches to the averaged
+        reading (for good: `power_averaged` then says so); once the field has answered, any failure
+        of it is transient and raised for the sampler to retry."""
         handle = self._handles[position]
         if self._instant[position]:
             nvml = self._nvml
-            fields = _optional(
-                partial(
-                    call, "read instant power", nvml.nvmlDeviceGetFieldValues, handle, [nvml.NVML_FI_DEV_POWER_INSTANT]
+            try:
+                fields = call(
+                    "read instant power", nvml.nvmlDeviceGetFieldValues, handle, [nvml.NVML_FI_DEV_POWER_INSTANT]
                 )
-            )
-            if fields is not None:
+            except GpuNotSupportedError as exc:
+                if self._instant_seen[position]:
+                    raise GpuReadError(exc.message, hint=exc.hint) from exc
+                code = None
+            else:
                 code = fields[0].nvmlReturn
                 if code == nvml.NVML_SUCCESS:
+                    self._instant_seen[position] = True
                     return float(fields[0].value.uiVal) / 1000
-                if code not in (nvml.NVML_ERROR_NOT_SUPPORTED, nvml.NVML_ERROR_FUNCTION_NOT_FOUND):
-                    # A transient per-field failure: falling back for good would switch every later
-                    # window to the 1 s average of Ampere and newer, so the caller retries instead.
-                    raise translate(nvml.NVMLError(code), "read instant power")
+            unsupported = code is None or code in (nvml.NVML_ERROR_NOT_SUPPORTED, nvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+            if not unsupported or self._instant_seen[position]:
+                # A transient per-field failure: falling back for good would switch every later
+                # window to the 1 s average of Ampere and newer, so the caller retries instead.
+                error = translate(nvml.NVMLError(code), "read instant power")
+                raise GpuReadError(error.message, hint=error.hint) if isinstance(error, GpuNotSupportedError) else error
             self._instant[position] = False  # older driver or GPU: the averaged reading instead
         return float(call("read power", self._nvml.nvmlDeviceGetPowerUsage, handle)) / 1000
+
+    def power_averaged(self, position: int) -> bool:
+        """True once this GPU's power comes from nvmlDeviceGetPowerUsage (a 1 s average on Ampere+)."""
+        return not self._instant[position]
 
     def close(self) -> None:
         self._context.__exit__(None, None, None)

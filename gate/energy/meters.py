@@ -18,7 +18,7 @@ from gate.devices import nvml, procstat
 from gate.devices import rapl as cpu_rapl
 from gate.energy import cpu_attribution
 from gate.energy.cpu_attribution import CpuPower
-from gate.energy.meter import ChildEnvMeter, EnergyMeter
+from gate.energy.meter import ChildEnvMeter, EnergyMeter, GpuSelectingMeter
 from gate.energy.model import CpuWindow, EnergyReading
 from gate.energy.scopes import ScopedMeter
 from gate.errors import ConfigError
@@ -51,6 +51,10 @@ class CpuAttributedMeter:
 
     def child_env(self) -> dict[str, str]:
         return self.meter.child_env() if isinstance(self.meter, ChildEnvMeter) else {}
+
+    def select_gpus(self, env: Mapping[str, str]) -> None:
+        if isinstance(self.meter, GpuSelectingMeter):
+            self.meter.select_gpus(env)
 
     def start(self) -> None:
         if self.mode == "process" and self._power is None:

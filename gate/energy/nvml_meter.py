@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -25,11 +25,25 @@ from gate.energy.phases import Attribution, attribute, parse_phases
 from gate.energy.progress import Progress
 from gate.energy.sampler import Hook, Sampler, SamplerConfig
 from gate.energy.scopes import active_energy_j, apply_scopes, gated_scopes
-from gate.energy.timeline import window_energy
-from gate.errors import MeasurementError
+from gate.energy.timeline import TimelineIndex, window_energy
+from gate.errors import ConfigError, MeasurementError
 from gate.phase import PHASES_ENV
 
 Windows = tuple[tuple[float, float], ...]
+
+# A GPU is still cooling down (and in its working clocks) for tens of seconds after a CUDA process
+# exits, e.g. the warm-up: idle is read in slices until two successive slices agree.
+IDLE_SETTLE_MAX_S = 60.0
+IDLE_AGREE_W = 0.5
+IDLE_AGREE_FRACTION = 0.005
+
+
+def idle_settled(previous_w: tuple[float, ...], current_w: tuple[float, ...]) -> bool:
+    """Whether every GPU's idle power agrees between two successive slices, within 0.5 W or 0.5%."""
+    return len(previous_w) == len(current_w) and all(
+        abs(b - a) <= max(IDLE_AGREE_W, IDLE_AGREE_FRACTION * abs(b))
+        for a, b in zip(previous_w, current_w, strict=True)
+    )
 
 
 class CpuRam(Protocol):
@@ -116,6 +130,8 @@ class NvmlMeter:
         self.sampler = sampler or Sampler(reader, SamplerConfig(power_hz=spec.sample_hz), clock=clock)
         self.sampler.hooks.extend(hooks)
         self.idle_power_w: tuple[float, ...] | None = None
+        self.idle_notes: tuple[str, ...] = ()
+        self.selection_notes: tuple[str, ...] = ()  # the benchmark's own GPU selection, where it differs
         self._dir = Path(tempfile.mkdtemp(prefix="green-gate-phases-"))
         self.phases_path = self._dir / "phases.jsonl"
         self._t0: float | None = None
@@ -123,6 +139,26 @@ class NvmlMeter:
 
     def child_env(self) -> dict[str, str]:
         return {PHASES_ENV: str(self.phases_path)}
+
+    def select_gpus(self, env: Mapping[str, str]) -> None:
+        """Measure the GPUs the benchmark's own environment lets it use (its CUDA_VISIBLE_DEVICES).
+
+        A new selection gets a new sampler and its own idle reading; the same one keeps recording."""
+        select = getattr(self.reader, "select", None)
+        if not callable(select) or not select(env):
+            return
+        if not self.reader.devices():
+            raise ConfigError(
+                "the benchmark's environment leaves it no GPU to measure (CUDA_VISIBLE_DEVICES)",
+                hint="set CUDA_VISIBLE_DEVICES in the benchmark's env: to a GPU this runner has, or drop it",
+            )
+        selection = getattr(self.reader, "selection", None)
+        self.selection_notes = tuple(getattr(selection, "notes", ()))
+        old = self.sampler
+        old.stop()
+        self.sampler = type(old)(self.reader, old.config, clock=self.clock, hooks=tuple(old.hooks))
+        self.idle_power_w = None
+        self.idle_notes = ()
 
     def start(self) -> None:
         if not self.sampler.running:
@@ -136,15 +172,37 @@ class NvmlMeter:
         self._t0 = self.clock()
 
     def _measure_idle(self) -> tuple[float, ...]:
+        """Mean power over the last two of successive `idle_s / 2` slices that agree (at most 60 s)."""
         if self.spec.idle_s <= 0:
             return ()
-        t0 = self.clock()
-        self.sleep(self.spec.idle_s)
-        t1 = self.clock()
-        timelines = self.sampler.timelines()
-        idle = tuple(window_energy(tl, t0, t1, what=self._name(i)).mean_power_w for i, tl in enumerate(timelines))
-        self.log("GPU idle power before the run: " + ", ".join(f"{w:.1f} W" for w in idle))
+        slice_s = self.spec.idle_s / 2
+        started = self.clock()
+        slices: list[tuple[float, tuple[float, ...]]] = []
+        while True:
+            t0 = self.clock()
+            self.sleep(slice_s)
+            t1 = self.clock()
+            slices.append((t0, self._mean_power_w(t0, t1)))
+            if len(slices) >= 2 and idle_settled(slices[-2][1], slices[-1][1]):
+                break
+            if t1 - started + slice_s > IDLE_SETTLE_MAX_S:
+                self.idle_notes = (
+                    f"GPU idle power was still changing after {t1 - started:.0f} s "
+                    f"({', '.join(f'{w:.1f} W' for w in slices[-1][1])} in the last {slice_s:g} s): "
+                    "the active basis is uncertain by that drift",
+                )
+                self.log("warning: " + self.idle_notes[0])
+                break
+        idle = self._mean_power_w(slices[-2][0] if len(slices) >= 2 else slices[-1][0], self.clock())
+        waited = f" (settled after {self.clock() - started:.0f} s)" if len(slices) > 2 else ""
+        self.log("GPU idle power before the run: " + ", ".join(f"{w:.1f} W" for w in idle) + waited)
         return idle
+
+    def _mean_power_w(self, t0: float, t1: float) -> tuple[float, ...]:
+        return tuple(
+            window_energy(tl.around(t0, t1), t0, t1, what=self._name(i)).mean_power_w
+            for i, tl in enumerate(self.sampler.timelines())
+        )
 
     def _show_progress(self, now: float) -> None:
         if self._t0 is not None and self.progress is not None:
@@ -162,13 +220,15 @@ class NvmlMeter:
         self._t0 = None
         if self.progress is not None:
             self.progress.finish()
-        if self.sampler.errors and not self.sampler.running:
+        if not self.sampler.running:  # whatever ended its thread, the window was not recorded to its end
+            reason = "; ".join(self.sampler.errors) or "its thread ended without recording an error"
             raise MeasurementError(
-                "the GPU sampler stopped: " + "; ".join(self.sampler.errors),
+                "the GPU sampler stopped: " + reason,
                 hint="check the GPU with `nvidia-smi`; the run was not measured",
             )
         text = self.phases_path.read_text() if self.phases_path.exists() else ""
-        attribution = attribute(parse_phases(text), t0, t1, self.spec.phases)
+        # Marks are stamped with the machine's real clocks, whatever clock this meter was given.
+        attribution = attribute(parse_phases(text, time.time() - time.monotonic()), t0, t1, self.spec.phases)
         gpu = self._gpu_scope(attribution.windows)
         scopes = [gpu]
         if self.cpu_ram is not None:
@@ -177,27 +237,35 @@ class NvmlMeter:
             duration_s=attribution.duration_s,
             scopes=tuple(scopes),
             items=attribution.items,
-            notes=(f"Energy measured over {attribution.describe()}.", *self.sampler.notes),
+            notes=(
+                f"Energy measured over {attribution.describe()}.",
+                *self.selection_notes,
+                *self.idle_notes,
+                *self.sampler.notes,
+            ),
         )
         return apply_scopes(reading, gated_scopes((s.scope for s in scopes), self.spec.scopes, line=self.spec.line))
 
     def _gpu_scope(self, windows: Windows) -> ScopeEnergy:
-        total_j = 0.0
+        total_j = idle_j = 0.0
         methods = set()
         active = self.spec.basis == "active"
+        idle = self.idle_power_w or ()
+        first_s, last_s = min(a for a, _ in windows), max(b for _, b in windows)
         for position, timeline in enumerate(self.sampler.timelines()):
+            index = TimelineIndex(timeline.around(first_s, last_s))  # once per GPU for all the windows
             for a, b in windows:
-                result = window_energy(timeline.around(a, b), a, b, what=self._name(position))
+                result = index.window(a, b, what=self._name(position))
                 methods.add(result.method)
-                energy = result.energy_j
-                if active:
-                    idle = self.idle_power_w or ()
-                    energy = active_energy_j(energy, idle[position] if position < len(idle) else 0.0, b - a)
-                total_j += energy
+                total_j += result.energy_j
+                idle_j += (idle[position] if position < len(idle) else 0.0) * (b - a)
+        # Clamped once over every window and GPU: clamping each one and summing would only ever add
+        # (a GPU or a short window a little below its idle figure counts 0, one above counts in full).
+        energy_j = active_energy_j(total_j, idle_j, 1.0) if active else total_j
         count = len(self.sampler.devices)
-        basis = "; above idle " + "+".join(f"{w:.0f} W" for w in self.idle_power_w or ()) if active else ""
+        basis = "; above idle " + "+".join(f"{w:.0f} W" for w in idle) if active else ""
         method = f"{count} GPU{'s' if count > 1 else ''}: {' / '.join(sorted(methods))}{basis}"
-        return ScopeEnergy("gpu", total_j, "measured", method)
+        return ScopeEnergy("gpu", energy_j, "measured", method)
 
     def close(self) -> None:
         self.sampler.stop()

@@ -33,6 +33,7 @@ class Attribution:
     windows: tuple[tuple[float, float], ...]
     items: int | None  # the phases' item count, when every measured phase gave one
     phases: tuple[str, ...]  # names of the measured phases; () means the whole run
+    outside_s: float = 0.0  # marked time that fell outside the run and is not measured
 
     @property
     def duration_s(self) -> float:
@@ -42,17 +43,38 @@ class Attribution:
         if not self.phases:
             return "the whole run (the benchmark marked no phase)"
         count = len(self.windows)
-        return f"phase {', '.join(repr(p) for p in self.phases)} ({count} window{'s' if count > 1 else ''})"
+        where = f"phase {', '.join(repr(p) for p in self.phases)} ({count} window{'s' if count > 1 else ''})"
+        if self.outside_s > 0:
+            # e.g. a process the benchmark left running, or marks on another clock (a VM, another kernel)
+            where += f"; {self.outside_s:.3g} s of the marked phases lay outside the run and are not measured"
+        return where
 
 
-def parse_phases(text: str) -> tuple[PhaseWindow, ...]:
-    """The completed phases in a GREEN_GATE_PHASES file. Raises BenchmarkError naming the line."""
+MAX_CLOCK_SKEW_S = 2.0  # wall - monotonic may drift by NTP slewing; another kernel's differs by far more
+
+
+def parse_phases(text: str, clock_offset_s: float | None = None) -> tuple[PhaseWindow, ...]:
+    """The completed phases in a GREEN_GATE_PHASES file. Raises BenchmarkError naming the line.
+
+    `clock_offset_s`: the gate's own wall - monotonic time; a mark whose `wall` - `t` differs from it
+    by more than MAX_CLOCK_SKEW_S was stamped on another monotonic clock and cannot be placed."""
     open_marks: dict[tuple[int | None, str], list[tuple[float, int]]] = {}
     windows: list[PhaseWindow] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         mark = _mark(raw, number)
+        if (
+            clock_offset_s is not None
+            and mark.wall is not None
+            and abs(mark.wall - mark.t - clock_offset_s) > MAX_CLOCK_SKEW_S
+        ):
+            raise BenchmarkError(
+                f"${PHASES_ENV} line {number}: phase {mark.phase!r} was stamped on another monotonic clock than "
+                f"the gate's (offset {mark.wall - mark.t - clock_offset_s:+.3g} s): the benchmark runs on another "
+                "kernel (a VM, a sandboxed container), so its phases cannot be lined up with the GPU readings",
+                hint="run the benchmark where the gate runs, or measure the whole run (no phases)",
+            )
         key = (mark.pid, mark.phase)
         if mark.event == "start":
             open_marks.setdefault(key, []).append((mark.t, number))
@@ -88,6 +110,7 @@ class _Mark(NamedTuple):
     t: float
     pid: int | None
     items: object
+    wall: float | None = None  # time.time() beside t (marks written by older helpers have none)
 
 
 def _mark(raw: str, number: int) -> _Mark:
@@ -111,7 +134,13 @@ def _mark(raw: str, number: int) -> _Mark:
     ):
         raise BenchmarkError(f"{where}: a phase mark needs event start|end, a phase name and a time", hint=PHASE_HELP)
     pid = mark.get("pid")
-    return _Mark(mark["event"], mark["phase"], float(t), pid if isinstance(pid, int) else None, mark.get("items"))
+    wall = mark.get("wall")
+    wall_s = (
+        float(wall) if isinstance(wall, (int, float)) and not isinstance(wall, bool) and math.isfinite(wall) else None
+    )
+    return _Mark(
+        mark["event"], mark["phase"], float(t), pid if isinstance(pid, int) else None, mark.get("items"), wall_s
+    )
 
 
 def attribute(
@@ -147,4 +176,5 @@ def attribute(
     counts = [p.items for p in chosen]
     items = sum(c for c in counts if c is not None) if all(c is not None for c in counts) else None
     names = tuple(dict.fromkeys(p.name for p in chosen))
-    return Attribution(tuple(merged), items, names)
+    outside_s = sum(max(run_t0_s - p.t0_s, 0.0) + max(p.t1_s - run_t1_s, 0.0) for p in chosen)
+    return Attribution(tuple(merged), items, names, outside_s if outside_s > 1e-3 else 0.0)

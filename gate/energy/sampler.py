@@ -18,7 +18,14 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gate.devices.gpu import GpuLostError, GpuNotSupportedError, GpuReader, GpuReadError, GpuUnreachableError
+from gate.devices.gpu import (
+    AveragedPowerReader,
+    GpuLostError,
+    GpuNotSupportedError,
+    GpuReader,
+    GpuReadError,
+    GpuUnreachableError,
+)
 from gate.energy.timeline import Timeline
 
 Hook = Callable[[float], None]
@@ -46,6 +53,7 @@ class _Series:
         self.counter_ok = True
         self.power_ok = True
         self.failures_in_a_row = {"power": 0, "energy counter": 0}
+        self.next_counter = -float("inf")  # when this GPU's counter is next due (staggered across GPUs)
 
 
 class Sampler:
@@ -82,11 +90,18 @@ class Sampler:
     def step(self) -> None:
         """Read power (and the counter when due) once for every GPU, then run due hooks."""
         now = self.clock()
-        if now >= self._next_counter:
-            self._next_counter = max(self._next_counter + 1 / self.config.counter_hz, now)
+        period = 1 / self.config.counter_hz
+        if self._next_counter == -float("inf"):
+            # Counter reads cost ~4 ms each: read back to back for 8 GPUs they would hold power
+            # sampling for 32 ms every tenth of a second. Staggered, each step reads at most about one.
+            count = len(self._series)
             for position, series in enumerate(self._series):
-                if series.counter_ok:
-                    self._read_counter(position, series)
+                series.next_counter = now + period * position / count if count else now
+            self._next_counter = now
+        for position, series in enumerate(self._series):
+            if series.counter_ok and now >= series.next_counter:
+                series.next_counter = max(series.next_counter + period, now)
+                self._read_counter(position, series)
         for position, series in enumerate(self._series):
             if series.power_ok:
                 self._read_power(position, series)
@@ -215,6 +230,10 @@ class Sampler:
 
     def timelines(self) -> tuple[Timeline, ...]:
         """A consistent copy of every GPU's timeline so far (the thread keeps recording)."""
+        reader = self.reader
+        averaged = [
+            isinstance(reader, AveragedPowerReader) and reader.power_averaged(i) for i in range(len(self._series))
+        ]
         with self._lock:
             return tuple(
                 Timeline(
@@ -222,6 +241,7 @@ class Sampler:
                     counter_mj=array("Q", s.counter_mj),
                     power_t_s=array("d", s.power_t),
                     power_w=array("d", s.power_w),
+                    power_averaged=averaged[i],
                 )
-                for s in self._series
+                for i, s in enumerate(self._series)
             )

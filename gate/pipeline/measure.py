@@ -6,6 +6,7 @@ with its output tail, so that the result file holds it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -74,5 +75,6 @@ def missing_inputs(rules: Rules, summary: RunSummary) -> str | None:
 def thermal_control(spec: BenchmarkSpec) -> ThermalControl | None:
     from gate.devices import nvml
 
-    control = ThermalControl(spec.cooldown_s, spec.max_start_temperature_c, nvml.temperatures_c)
+    env = {**os.environ, **spec.env}  # the benchmark's GPUs (its CUDA_VISIBLE_DEVICES), not every GPU
+    control = ThermalControl(spec.cooldown_s, spec.max_start_temperature_c, lambda: nvml.temperatures_c(env))
     return control if control.active else None

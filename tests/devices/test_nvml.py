@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pynvml
@@ -23,7 +24,7 @@ from gate.devices.gpu import (
 )
 from gate.energy.sampler import Sampler, SamplerConfig
 from gate.energy.timeline import METHOD_COMBINED, window_energy
-from tests.fakes.nvml import FakeDriver, Proc, h100, installed, nvml_error
+from tests.fakes.nvml import Board, FakeDriver, Proc, SimClock, h100, installed, nvml_error, steps
 
 A = GpuInfo("NVIDIA H100", "GPU-aaaa-1111", "580", index=0)
 B = GpuInfo("NVIDIA H100", "GPU-bbbb-2222", "580", index=1, mig_mode=True, mig_uuids=("MIG-cccc-3333",))
@@ -41,9 +42,11 @@ C = GpuInfo("NVIDIA L4", "GPU-dddd-4444", "580", index=2)
         ({"CUDA_VISIBLE_DEVICES": "-1"}, []),
         ({"CUDA_VISIBLE_DEVICES": "1,7,0"}, [B]),  # CUDA stops at the first invalid entry
         ({"NVIDIA_VISIBLE_DEVICES": "all"}, [A, B, C]),
-        ({"NVIDIA_VISIBLE_DEVICES": "none"}, []),
-        ({"NVIDIA_VISIBLE_DEVICES": "GPU-dddd-4444,GPU-aaaa-1111"}, [C, A]),
-        ({"NVIDIA_VISIBLE_DEVICES": "1"}, [B]),  # on the host: NVML sees more GPUs than listed
+        # The container runtime's variable: the runtime applied it before NVML looked, CUDA ignores it.
+        ({"NVIDIA_VISIBLE_DEVICES": "void"}, [A, B, C]),  # CDI mode, GPUs injected all the same
+        ({"NVIDIA_VISIBLE_DEVICES": "/var/run/nvidia-container-devices"}, [A, B, C]),  # volume-mounts strategy
+        ({"NVIDIA_VISIBLE_DEVICES": "0:1"}, [A, B, C]),  # a MIG spec
+        ({"NVIDIA_VISIBLE_DEVICES": "GPU-dddd-4444"}, [A, B, C]),
         ({"NVIDIA_VISIBLE_DEVICES": "0,1,2", "CUDA_VISIBLE_DEVICES": "1"}, [B]),
     ],
 )
@@ -54,6 +57,15 @@ def test_visible_gpus_follow_the_environment(env: dict[str, str], expected: list
 def test_inside_a_container_nvidia_indices_are_already_applied() -> None:
     # The runtime exposed host GPU 3 as the only GPU: NVML sees one device, NVIDIA_VISIBLE_DEVICES=3.
     assert select_visible([A], {"NVIDIA_VISIBLE_DEVICES": "3"}).gpus == (A,)
+
+
+def test_nvidia_visible_devices_void_is_noted_not_read_as_no_gpu() -> None:
+    selection = select_visible([A], {"NVIDIA_VISIBLE_DEVICES": "void"})
+    assert selection.gpus == (A,)
+    assert selection.notes == (
+        "NVIDIA_VISIBLE_DEVICES='void' is the container runtime's (CUDA does not read it): the GPUs measured are "
+        "those NVML sees here, narrowed by CUDA_VISIBLE_DEVICES",
+    )
 
 
 def test_selection_notes_explain_what_was_dropped() -> None:
@@ -308,3 +320,116 @@ def test_a_broken_gpu_box_is_an_error_not_no_gpu(driver: FakeDriver, monkeypatch
     assert not isinstance(caught.value, GpuAbsentError)
     with pytest.raises(GpuReadError):
         hardware.detect({})
+
+
+# --- the stand-in driver on a simulated board (tests/fakes/nvml.py Board): timing as on hardware ----
+
+
+def sampled_board(power: Callable[[float], float], until_s: float, **gpu: object) -> tuple[Sampler, SimClock]:
+    """A sampler on the NVML reader over one simulated H100, stepped at 100 Hz on a fake clock to `until_s`."""
+    clock = SimClock(100.0)
+    board = Board(power, clock, advance=clock.advance)
+    driver = FakeDriver([h100("GPU-a", board=board, **gpu)], driver="580.65.06")
+    sampler = Sampler(gpu_nvml.NvmlReader({}, nvml=driver), SamplerConfig(), clock=clock)
+    while clock() < until_s:
+        sampler.step()
+        clock.advance(0.01)
+    return sampler, clock
+
+
+PHASE_1S = steps((0.0, 126.0), (110.0, 700.0), (111.0, 126.0))  # a 1 s phase at 700 W on an H100 idling at 126 W
+
+
+def test_a_1s_phase_is_measured_within_half_a_percent_with_instant_power() -> None:
+    sampler, _ = sampled_board(PHASE_1S, 130.0)
+    (timeline,) = sampler.timelines()
+    result = window_energy(timeline, 110.0, 111.0)
+    assert result.method == METHOD_COMBINED
+    assert result.energy_j == pytest.approx(700.0, rel=0.005)
+
+
+def test_with_only_the_1s_averaged_power_the_edges_come_from_the_counter_and_the_method_says_so() -> None:
+    """Averaged power placing the edges misses this phase by -41%; the counter interpolated, by a few %."""
+    sampler, _ = sampled_board(PHASE_1S, 130.0, instant=-1)
+    (timeline,) = sampler.timelines()
+    result = window_energy(timeline, 110.0, 111.0)
+    assert "power is a 1 s average" in result.method
+    assert result.energy_j == pytest.approx(700.0, rel=0.05)
+
+
+def test_the_instant_field_failing_after_it_answered_is_retried_not_a_switch_to_averaged_power() -> None:
+    driver = FakeDriver([h100("GPU-a", instant_field_errors=[pynvml.NVML_SUCCESS, pynvml.NVML_ERROR_NOT_SUPPORTED])])
+    reader = gpu_nvml.NvmlReader({}, nvml=driver)
+    assert reader.power_w(0) == 130.25
+    with pytest.raises(GpuReadError) as caught:
+        reader.power_w(0)
+    assert type(caught.value) is GpuReadError  # transient for the sampler
+    assert reader.power_w(0) == 130.25
+    # The whole call refused with NOT_SUPPORTED after it had answered: the same.
+    driver.gpus[0]["faults"] = {"instant": [pynvml.NVML_ERROR_NOT_SUPPORTED]}
+    with pytest.raises(GpuReadError) as caught:
+        reader.power_w(0)
+    assert type(caught.value) is GpuReadError
+    assert reader.power_w(0) == 130.25  # still the instant field, not the 1 s average (120.5)
+
+
+def test_transient_nvml_errors_on_the_board_leave_the_method_and_the_figure_alone() -> None:
+    timeout, unknown = pynvml.NVML_ERROR_TIMEOUT, pynvml.NVML_ERROR_UNKNOWN
+    faults = {"energy_mj": [timeout, unknown], "instant": [unknown, timeout, unknown]}
+    clock = SimClock(100.0)
+    board = Board(PHASE_1S, clock, advance=clock.advance)
+    driver = FakeDriver([h100("GPU-a", board=board, faults=faults)], driver="580.65.06")
+    sampler = Sampler(gpu_nvml.NvmlReader({}, nvml=driver), SamplerConfig(), clock=clock)
+    while clock() < 130.0:
+        sampler.step()
+        clock.advance(0.01)
+    (timeline,) = sampler.timelines()
+    result = window_energy(timeline, 110.0, 111.0)
+    assert sampler.errors == [] and sum("retried" in note for note in sampler.notes) == 5
+    assert result.method == METHOD_COMBINED
+    assert result.energy_j == pytest.approx(700.0, rel=0.005)
+
+
+def test_temperatures_are_those_of_the_benchmarks_gpus_and_a_refused_gpu_hides_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refused = nvml_error(pynvml.NVML_ERROR_NO_PERMISSION)
+    gpus = [h100("GPU-x", open=refused), h100("GPU-a", temperature_c=41), h100("GPU-b", temperature_c=88)]
+    driver = installed(monkeypatch, FakeDriver(gpus))
+    assert gpu_nvml.temperatures_c({"CUDA_VISIBLE_DEVICES": "0"}) == (41.0,)  # another job's hot GPU-b left out
+    assert gpu_nvml.temperatures_c({}) == (41.0, 88.0)
+    assert driver.sessions == 0
+
+
+def test_several_gpus_measured_without_cuda_visible_devices_is_said() -> None:
+    assert select_visible([A, C], {}).notes == (
+        "2 GPUs are measured and summed (CUDA_VISIBLE_DEVICES is not set): idle ones add their power and dilute "
+        "a change on the one that works; set it in the benchmark's env: to the GPUs it uses",
+    )
+    assert select_visible([A, C], {"CUDA_VISIBLE_DEVICES": "GPU-aaaa,GPU-dddd"}).notes == ()
+    assert select_visible([A], {}).notes == ()
+
+
+def test_mig_on_without_an_instance_named_is_said_and_a_refused_process_list_is_noted() -> None:
+    assert select_visible([A, B], {"CUDA_VISIBLE_DEVICES": "0,1"}).notes == (
+        "GPU 1 (NVIDIA H100) has MIG on and no MIG instance of it is named in CUDA_VISIBLE_DEVICES: its energy "
+        "is the whole GPU's, every instance included",
+    )
+    assert not any("has MIG on" in n for n in select_visible([A, B], {"CUDA_VISIBLE_DEVICES": "MIG-cccc-3333"}).notes)
+    refused = nvml_error(pynvml.NVML_ERROR_NO_PERMISSION)
+    gpu = h100("GPU-m", mig=[1, 1], mig_slots=["MIG-m-1"], compute=refused, graphics=refused)
+    reader = gpu_nvml.NvmlReader({"CUDA_VISIBLE_DEVICES": "MIG-m-1"}, nvml=FakeDriver([gpu]))
+    assert reader.selection.notes[0] == (
+        "NVML GPU 0: its processes cannot be listed (no permission), so other jobs on it cannot be warned about"
+    )
+
+
+def test_temperature_comes_from_the_versioned_call_and_falls_back_on_an_older_driver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    missing = nvml_error(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+    # A driver without the deprecated call (CUDA 14), and one older than the versioned call.
+    gpus = [h100("GPU-new", temperature_c=40, temperature_legacy=missing), h100("GPU-old", temperature_c=50)]
+    gpus[1]["temperature_v"] = missing
+    installed(monkeypatch, FakeDriver(gpus))
+    assert gpu_nvml.temperatures_c({}) == (40.0, 50.0)

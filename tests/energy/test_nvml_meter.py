@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,11 @@ import pytest
 from gate.bench import runner
 from gate.config.budget import EnergySpec
 from gate.config.load import parse_budget
+from gate.devices.nvml import NvmlReader
 from gate.energy.model import EnergyReading, ScopeEnergy
 from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter
+from gate.energy.sampler import Sampler, SamplerConfig
+from tests.fakes.nvml import Board, CudaQueue, FakeDriver, SimClock, cooling_idle, h100, steps
 from tests.fakes.traces import PowerProfile, RealTimeTraceReader, Trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,3 +119,198 @@ def test_stop_after_a_lost_gpu_is_an_error_not_zero(tmp_path: Path) -> None:
             meter.stop()
     finally:
         meter.close()
+
+
+# --- idle on the stand-in driver's simulated board (tests/fakes/nvml.py) -----------------------------
+
+
+class SteppedSampler(Sampler):
+    """The sampler stepped by the test's sleep on a fake clock instead of by its thread."""
+
+    def start(self) -> None:
+        pass
+
+    @property
+    def running(self) -> bool:
+        return True
+
+
+def meter_on_board(power: Callable[[float], float], spec: EnergySpec) -> tuple[NvmlMeter, SimClock]:
+    clock = SimClock(100.0)
+    board = Board(power, clock, advance=clock.advance)
+    reader = NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)], driver="580.65.06"))
+    sampler = SteppedSampler(reader, SamplerConfig(), clock=clock)
+
+    def sleep(seconds: float) -> None:
+        until = clock() + seconds
+        while clock() < until:
+            sampler.step()
+            clock.advance(0.01)
+
+    return NvmlMeter(reader, spec, clock=clock, sleep=sleep, sampler=sampler), clock
+
+
+def test_idle_waits_for_a_gpu_cooling_down_after_the_warm_up_exits() -> None:
+    """The warm-up's CUDA process exited just now: the board cools from 126 W to 75 W (time constant 8 s)."""
+    meter, clock = meter_on_board(cooling_idle(75.0, 126.0, since_s=100.0, tau_s=8.0), EnergySpec(idle_s=3))
+    meter.start()
+    (idle_w,) = meter.idle_power_w or ()
+    assert idle_w == pytest.approx(75.0, abs=3.0)  # the first 3 s alone read ~118 W
+    assert 10.0 < clock() - 100.0 < 60.0 and meter.idle_notes == ()
+    meter.close()
+
+
+def test_a_steady_idle_costs_idle_s_and_one_that_never_settles_is_noted() -> None:
+    meter, clock = meter_on_board(steps((0.0, 80.0)), EnergySpec(idle_s=3))
+    meter.start()
+    (idle_w,) = meter.idle_power_w or ()
+    assert idle_w == pytest.approx(80.0, rel=0.01)  # a 3 s calibration: ~tick / 3 s
+    assert clock() - 100.0 == pytest.approx(3.0, abs=0.05)
+    meter.close()
+
+    rising = meter_on_board(lambda t: 75.0 + 0.5 * (t - 100.0), EnergySpec(idle_s=3))  # +0.75 W per slice
+    meter, clock = rising
+    meter.start()
+    assert 57.0 < clock() - 100.0 <= 60.0
+    assert meter.idle_notes and "idle power was still changing after" in meter.idle_notes[0]
+    meter.close()
+
+
+def two_gpu_driver(clock: Callable[[], float], advance: Callable[[float], None] | None) -> FakeDriver:
+    """GPU 0 idles at 100 W, GPU 1 (the benchmark's, by its CUDA_VISIBLE_DEVICES) draws 300 W."""
+    boards = [Board(steps((0.0, watts)), clock, advance=advance) for watts in (100.0, 300.0)]
+    return FakeDriver([h100(f"GPU-{i}", board=b) for i, b in enumerate(boards)], driver="580.65.06")
+
+
+def test_the_benchmarks_cuda_visible_devices_chooses_the_gpus_measured() -> None:
+    clock = SimClock(100.0)
+    reader = NvmlReader({}, nvml=two_gpu_driver(clock, clock.advance))  # the gate itself sees both
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0), clock=clock, sampler=SteppedSampler(reader, clock=clock))
+    meter.select_gpus({"CUDA_VISIBLE_DEVICES": "1"})
+    assert [g.uuid for g in meter.sampler.devices] == ["GPU-1"]
+    meter.start()
+    until = clock() + 2.0
+    while clock() < until:
+        meter.sampler.step()
+        clock.advance(0.01)
+    reading = meter.stop()
+    assert reading.scopes[0].energy_j == pytest.approx(600.0, rel=0.01)  # both GPUs would be 800 J
+    assert reading.scopes[0].method.startswith("1 GPU: ")
+    meter.close()
+
+
+def test_a_benchmark_env_leaving_no_gpu_is_a_clear_error() -> None:
+    from gate.errors import ConfigError
+
+    clock = SimClock(100.0)
+    reader = NvmlReader({}, nvml=two_gpu_driver(clock, clock.advance))
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0), clock=clock, sampler=SteppedSampler(reader, clock=clock))
+    with pytest.raises(ConfigError, match="leaves it no GPU"):  # exit 2, before anything runs
+        meter.select_gpus({"CUDA_VISIBLE_DEVICES": ""})
+    meter.close()
+
+
+@pytest.mark.slow  # a real sampler thread on real time, and a benchmark process
+def test_the_runner_measures_the_gpus_of_the_benchmarks_own_env(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text("import time; time.sleep(1.0)\n")
+    budget = f"version: 1\nbenchmarks:\n  - name: b\n    command: [{sys.executable!r}, child.py]\n    repeats: 1\n"
+    budget += "    warmup: 0\n    env:\n      CUDA_VISIBLE_DEVICES: '1'\n"
+    (bench,) = parse_budget(budget, tmp_path / "green-budget.yml").benchmarks
+    reader = NvmlReader({}, nvml=two_gpu_driver(time.monotonic, None))
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0))
+    try:
+        run = runner.run_benchmark(bench, meter, echo=lambda _: None, log=lambda _: None, visible_gpus=reader.devices)
+    finally:
+        meter.close()
+    gpu = run.repeats[0].reading.scopes[0]
+    assert gpu.method.startswith("1 GPU: ")
+    assert gpu.energy_j / run.repeats[0].reading.duration_s == pytest.approx(300.0, rel=0.03)
+
+
+def test_a_benchmark_failing_inside_a_phase_reports_its_own_failure_and_output(tmp_path: Path) -> None:
+    (tmp_path / "child.py").write_text(
+        "import sys; from gate.phase import phase\n"
+        "with phase('inference'):\n"
+        "    print('CUDA error: out of memory', flush=True)\n"
+        "    sys.stdout.flush(); import os; os._exit(3)\n"
+    )
+    budget = f"version: 1\nbenchmarks:\n  - name: b\n    command: [{sys.executable!r}, child.py]\n    repeats: 1\n"
+    budget += f"    warmup: 0\n    env:\n      PYTHONPATH: {str(ROOT)!r}\n"
+    (bench,) = parse_budget(budget, tmp_path / "green-budget.yml").benchmarks
+    meter, _ = meter_on_board(steps((0.0, 300.0)), EnergySpec(idle_s=0))
+    with pytest.raises(runner.BenchmarkFailed) as caught:
+        runner.run_benchmark(bench, meter, echo=lambda _: None, log=lambda _: None, visible_gpus=meter.reader.devices)
+    meter.close()
+    assert "exit" in caught.value.message and "3" in caught.value.message
+    assert "then the measurement failed" in caught.value.message and "never ended" in caught.value.message
+    assert any("out of memory" in line for line in caught.value.tail)
+
+
+def test_active_energy_is_clamped_over_all_gpus_not_per_gpu() -> None:
+    """GPU 0 ends up 10 W below its idle figure, GPU 1 10 W above: 0 J above idle in all, not +10 W."""
+    clock = SimClock(100.0)
+    powers = [steps((0.0, 100.0), (102.0, 90.0)), steps((0.0, 300.0), (102.0, 310.0))]
+    boards = [Board(p, clock, advance=clock.advance) for p in powers]
+    driver = FakeDriver([h100(f"GPU-{i}", board=b) for i, b in enumerate(boards)], driver="580.65.06")
+    reader = NvmlReader({}, nvml=driver)
+    sampler = SteppedSampler(reader, SamplerConfig(), clock=clock)
+
+    def sleep(seconds: float) -> None:
+        until = clock() + seconds
+        while clock() < until:
+            sampler.step()
+            clock.advance(0.01)
+
+    meter = NvmlMeter(reader, EnergySpec(idle_s=1, basis="active"), clock=clock, sleep=sleep, sampler=sampler)
+    meter.start()
+    assert clock() < 102.0  # idle was read before the change
+    sleep(106.0 - clock())
+    gpu = meter.stop().scopes[0]
+    meter.close()
+    assert gpu.energy_j == pytest.approx(0.0, abs=2.0)  # clamped per GPU: 4 s x 10 W = 40 J
+
+
+@pytest.mark.slow  # a real sampler thread on real time
+@pytest.mark.parametrize("sync", [True, False])
+def test_gpu_work_queued_in_a_phase_is_measured_inside_it(sync: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The block queues 0.8 s of 700 W work and exits at once; the phase waits for the GPU before its end."""
+    from gate.phase import PHASES_ENV, phase
+
+    queue = CudaQueue(time.monotonic, 100.0)
+    board = Board(queue.power_w, time.monotonic)
+    reader = NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)], driver="580.65.06"))
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0))
+    monkeypatch.setenv(PHASES_ENV, str(meter.phases_path))
+    monkeypatch.setitem(sys.modules, "torch", queue.as_torch())
+    try:
+        meter.start()
+        time.sleep(0.3)
+        with phase("inference", sync=sync):
+            queue.launch(0.8, 700.0)
+        time.sleep(1.2)
+        reading = meter.stop()
+    finally:
+        meter.close()
+    if sync:
+        assert reading.duration_s == pytest.approx(0.8, abs=0.05)
+        assert reading.scopes[0].energy_j == pytest.approx(700.0 * 0.8, rel=0.03)
+    else:  # the end mark before the GPU finished: almost nothing measured
+        assert reading.scopes[0].energy_j < 0.1 * 700.0 * 0.8
+
+
+def test_stop_after_the_sampler_thread_ended_without_an_error_is_still_an_error() -> None:
+    from gate.errors import MeasurementError
+
+    class EndsAtOnce(Sampler):
+        def _run(self) -> None:
+            return  # a thread that ended and said nothing
+
+    clock = SimClock(100.0)
+    board = Board(steps((0.0, 300.0)), clock, advance=clock.advance)
+    reader = NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)], driver="580.65.06"))
+    meter = NvmlMeter(reader, EnergySpec(idle_s=0), clock=clock, sampler=EndsAtOnce(reader, clock=clock))
+    meter.start()
+    time.sleep(0.05)
+    with pytest.raises(MeasurementError, match="ended without recording an error"):
+        meter.stop()
+    meter.close()

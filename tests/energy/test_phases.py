@@ -108,7 +108,12 @@ def test_selected_phases_are_clipped_merged_and_their_items_summed() -> None:
     assert result.windows == ((11.0, 15.0), (19.0, 20.0))
     assert result.duration_s == 5.0
     assert result.items == 160
-    assert result.describe() == "phase 'inference' (2 windows)"
+    # A phase reaching past the run is said, not silently clipped.
+    assert result.describe() == (
+        "phase 'inference' (2 windows); 5 s of the marked phases lay outside the run and are not measured"
+    )
+    inside = attribute(phases[1:3], 10.0, 20.0)
+    assert inside.outside_s == 0.0 and inside.describe() == "phase 'inference' (1 window)"
     everything = attribute(phases, 10.0, 20.0)
     assert everything.windows == ((10.0, 15.0), (19.0, 20.0)) and everything.phases == ("warmup", "inference")
 
@@ -149,3 +154,26 @@ def test_phases_written_by_a_child_process_line_up_with_the_parent_clock(tmp_pat
     assert t_start + 0.2 <= t0 < t1 <= t_stop - 0.1  # the child's marks sit inside the parent's run, in order
     assert 0.3 <= t1 - t0 < 0.3 + 0.25
     assert result.items == 32 and result.phases == ("inference",)
+
+
+def test_marks_stamped_on_another_kernels_clock_are_refused_not_misplaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "phases.jsonl"
+    monkeypatch.setenv(PHASES_ENV, str(path))
+    with phase("inference"):
+        pass
+    offset_s = time.time() - time.monotonic()
+    assert len(parse_phases(path.read_text(), offset_s)) == 1  # this machine's clock: placed
+    # A VM booted 3 h later than this machine: the same wall time, a monotonic clock 3 h behind.
+    shifted = "".join(
+        json.dumps({**json.loads(line), "t": json.loads(line)["t"] - 10_800.0}) + "\n"
+        for line in path.read_text().splitlines()
+    )
+    with pytest.raises(BenchmarkError, match="line 1: phase 'inference' was stamped on another monotonic clock"):
+        parse_phases(shifted, offset_s)
+    # Marks without wall time (an older copy of the helper) are taken as they are.
+    legacy = "".join(
+        json.dumps({k: v for k, v in json.loads(line).items() if k != "wall"}) + "\n" for line in shifted.splitlines()
+    )
+    assert len(parse_phases(legacy, offset_s)) == 1

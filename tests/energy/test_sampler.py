@@ -7,8 +7,10 @@ import time
 import pytest
 
 from gate.devices.gpu import GpuInfo, GpuLostError, GpuPermissionError, GpuReadError
+from gate.devices.nvml import NvmlReader
 from gate.energy.sampler import MAX_CONSECUTIVE_FAILURES, Sampler, SamplerConfig
 from gate.energy.timeline import METHOD_COMBINED, METHOD_POWER, window_energy
+from tests.fakes.nvml import Board, FakeDriver, SimClock, h100, steps
 from tests.fakes.traces import PowerProfile, Trace, TraceReader
 
 
@@ -178,3 +180,23 @@ def test_an_unexpected_exception_in_the_thread_is_recorded_not_lost() -> None:
     assert sampler.errors == [
         "the GPU sampler thread failed: AttributeError: module 'pynvml' has no attribute 'nvmlDeviceGetFieldValues'"
     ]
+
+
+def test_counter_reads_of_many_gpus_are_staggered_so_power_sampling_keeps_its_rate() -> None:
+    """8 GPUs on the stand-in driver, each counter read costing 4 ms, timed as the sampler thread does."""
+    clock = SimClock(100.0)
+    boards = [Board(steps((0.0, 300.0)), clock, advance=clock.advance) for _ in range(8)]
+    driver = FakeDriver([h100(f"GPU-{i}", board=b) for i, b in enumerate(boards)], driver="580.65.06")
+    sampler = Sampler(NvmlReader({}, nvml=driver), SamplerConfig(power_hz=100, counter_hz=10), clock=clock)
+    next_at = clock()
+    while clock() < 110.0:
+        sampler.step()
+        next_at += 0.01
+        if next_at < clock():
+            next_at = clock()
+        clock.advance(next_at - clock())
+    for timeline in sampler.timelines():
+        gaps = [b - a for a, b in zip(timeline.power_t_s, timeline.power_t_s[1:], strict=False)]
+        assert max(gaps) < 0.016  # back to back: 10 ms + 8 x 4 ms = 42 ms every 0.1 s
+        assert len(timeline.power_t_s) == pytest.approx(1000, rel=0.02)
+        assert len(timeline.counter_t_s) == pytest.approx(100, abs=2)

@@ -4,8 +4,11 @@ versions and GPUs a test machine does not have."""
 
 from __future__ import annotations
 
+import math
 import sys
+import time
 import types
+from collections.abc import Callable
 
 import pynvml
 import pytest
@@ -35,6 +38,9 @@ class FakeDriver(types.ModuleType):
                 setattr(self, name, getattr(pynvml, name))
 
     def _get(self, handle: int, key: str) -> object:
+        faults = self.gpus[handle].get("faults")
+        if isinstance(faults, dict) and faults.get(key):
+            raise pynvml.NVMLError(faults[key].pop(0))  # one queued transient error (TIMEOUT, UNKNOWN), then normal
         value = self.gpus[handle].get(key)
         if isinstance(value, Exception):
             raise value
@@ -87,23 +93,41 @@ class FakeDriver(types.ModuleType):
     def nvmlDeviceGetGraphicsRunningProcesses(self, handle: int) -> object:
         return self._get(handle, "graphics")
 
+    def _board(self, handle: int) -> Board | None:
+        board = self.gpus[handle].get("board")
+        return board if isinstance(board, Board) else None
+
     def nvmlDeviceGetTotalEnergyConsumption(self, handle: int) -> object:
-        return self._get(handle, "energy_mj")
+        value = self._get(handle, "energy_mj")
+        board = self._board(handle)
+        return board.counter_mj() if board is not None else value
 
     def nvmlDeviceGetPowerUsage(self, handle: int) -> object:
-        return self._get(handle, "average_mw")
+        value = self._get(handle, "average_mw")
+        board = self._board(handle)
+        return board.average_mw() if board is not None else value
 
     def nvmlDeviceGetTemperature(self, handle: int, sensor: int) -> object:
+        """Deprecated in nvidia-ml-py 13 and to be removed in CUDA 14: `temperature_legacy` says how it fails."""
+        self._get(handle, "temperature_legacy")
+        return self._get(handle, "temperature_c")
+
+    def nvmlDeviceGetTemperatureV(self, handle: int, sensor: int) -> object:
+        self._get(handle, "temperature_v")  # an error here: a driver older than the versioned call
         return self._get(handle, "temperature_c")
 
     def nvmlDeviceGetFieldValues(self, handle: int, field_ids: list[int]) -> object:
         self.field_calls += 1
         instant = self._get(handle, "instant")
+        board = self._board(handle)
+        if board is not None and isinstance(instant, int) and instant >= 0:
+            instant = board.instant_mw()
         values = (pynvml.c_nvmlFieldValue_t * len(field_ids))()
         values[0].fieldId = field_ids[0]
         field_errors = self.gpus[handle].get("instant_field_errors")
-        if isinstance(field_errors, list) and field_errors:  # per-field codes, one per call, then success
-            values[0].nvmlReturn = field_errors.pop(0)
+        code = field_errors.pop(0) if isinstance(field_errors, list) and field_errors else None
+        if code is not None and code != pynvml.NVML_SUCCESS:  # per-field codes, one per call, then success
+            values[0].nvmlReturn = code
         elif isinstance(instant, int) and instant >= 0:
             values[0].nvmlReturn = pynvml.NVML_SUCCESS
             values[0].value.uiVal = instant
@@ -138,3 +162,141 @@ def h100(uuid: str, **overrides: object) -> dict[str, object]:
     }  # fmt: skip
     gpu.update(overrides)
     return gpu
+
+
+# --- the hardware behind the readings -------------------------------------------------------------
+
+
+class SimClock:
+    """A fake monotonic clock that the test and the simulated reads advance."""
+
+    def __init__(self, now_s: float = 0.0) -> None:
+        self.now_s = now_s
+
+    def __call__(self) -> float:
+        return self.now_s
+
+    def advance(self, seconds: float) -> None:
+        self.now_s += seconds
+
+
+class Board:
+    """One GPU's power as the hardware reports it, from a true power curve `power_w(t)` (t on `clock`).
+
+    What NVIDIA documents and what was measured on an H100 VM (docs/measurement.md):
+    - the energy counter (mJ) updates only every `tick_s` (~100 ms) and one read costs
+      `counter_read_s` (~4 ms): the read takes that long on the clock, and returns the value of the
+      latest tick before the read ended;
+    - `nvmlDeviceGetPowerUsage` is a trailing `average_s` (1 s) mean on Ampere and newer;
+    - the instant field (NVML_FI_DEV_POWER_INSTANT) is the current power.
+    Energy is integrated on a `resolution_s` grid, extended as time goes on.
+    """
+
+    def __init__(
+        self,
+        power_w: Callable[[float], float],
+        clock: Callable[[], float],
+        *,
+        advance: Callable[[float], None] | None = None,
+        tick_s: float = 0.1,
+        counter_read_s: float = 0.004,
+        average_s: float = 1.0,
+        origin_s: float | None = None,
+        resolution_s: float = 0.001,
+        counter_offset_mj: int = 987_654_321,
+    ) -> None:
+        self.power_w = power_w
+        self.clock = clock
+        # A fake clock is advanced by the read's cost; the real one passes while the read sleeps.
+        self.advance = advance if advance is not None else time.sleep
+        self.tick_s = tick_s
+        self.counter_read_s = counter_read_s
+        self.average_s = average_s
+        self.origin_s = clock() - 2 * average_s if origin_s is None else origin_s
+        self.resolution_s = resolution_s
+        self.counter_offset_mj = counter_offset_mj
+        self._cumulative_j = [0.0]
+
+    def energy_j(self, t: float) -> float:
+        """True energy from the origin to t."""
+        steps = (t - self.origin_s) / self.resolution_s
+        n = max(int(steps), 0)
+        cumulative = self._cumulative_j
+        while len(cumulative) <= n + 1:
+            k = len(cumulative) - 1
+            middle = self.origin_s + (k + 0.5) * self.resolution_s
+            cumulative.append(cumulative[-1] + self.power_w(middle) * self.resolution_s)
+        fraction = min(max(steps - n, 0.0), 1.0)
+        return cumulative[n] + (cumulative[n + 1] - cumulative[n]) * fraction
+
+    def counter_mj(self) -> int:
+        self.advance(self.counter_read_s)
+        now = self.clock()
+        tick_t = self.origin_s + math.floor((now - self.origin_s) / self.tick_s) * self.tick_s
+        return self.counter_offset_mj + math.floor(self.energy_j(tick_t) * 1000)
+
+    def average_mw(self) -> int:
+        now = self.clock()
+        return round((self.energy_j(now) - self.energy_j(now - self.average_s)) / self.average_s * 1000)
+
+    def instant_mw(self) -> int:
+        return round(self.power_w(self.clock()) * 1000)
+
+
+def cooling_idle(floor_w: float, hot_w: float, since_s: float, tau_s: float) -> Callable[[float], float]:
+    """Idle power after a CUDA process exited at `since_s`: from `hot_w` down to `floor_w`, time constant `tau_s`."""
+
+    def power_w(t: float) -> float:
+        if t < since_s:
+            return hot_w
+        return floor_w + (hot_w - floor_w) * math.exp(-(t - since_s) / tau_s)
+
+    return power_w
+
+
+def steps(*levels: tuple[float, float]) -> Callable[[float], float]:
+    """Piecewise-constant power: `(from_s, watts)` pairs in time order."""
+
+    def power_w(t: float) -> float:
+        watts = levels[0][1]
+        for start, level in levels:
+            if t >= start:
+                watts = level
+        return watts
+
+    return power_w
+
+
+class CudaQueue:
+    """A GPU's stream: `launch` returns at once while the work runs later, back to back, as CUDA's does.
+
+    `power_w` (a Board's true power) is `work_w` while queued work runs, `idle_w` otherwise;
+    `synchronize` waits until the queue is empty, like torch.cuda.synchronize."""
+
+    def __init__(self, clock: Callable[[], float], idle_w: float, *, wait: Callable[[float], None] = time.sleep):
+        self.clock = clock
+        self.idle_w = idle_w
+        self.wait = wait
+        self.work: list[tuple[float, float, float]] = []  # (start, end, watts)
+
+    def launch(self, duration_s: float, work_w: float) -> None:
+        start = max(self.clock(), self.work[-1][1] if self.work else -math.inf)
+        self.work.append((start, start + duration_s, work_w))
+
+    def power_w(self, t: float) -> float:
+        for start, end, watts in self.work:
+            if start <= t < end:
+                return watts
+        return self.idle_w
+
+    def synchronize(self) -> None:
+        if self.work:
+            self.wait(max(self.work[-1][1] - self.clock(), 0.0))
+
+    def as_torch(self) -> types.ModuleType:
+        """A stand-in `torch` module whose CUDA is initialised and synchronizes this queue."""
+        torch = types.ModuleType("torch")
+        torch.cuda = types.SimpleNamespace(  # type: ignore[attr-defined]
+            is_available=lambda: True, is_initialized=lambda: True, synchronize=self.synchronize
+        )
+        return torch
