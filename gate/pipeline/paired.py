@@ -101,6 +101,10 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
     log(f"[{spec.name}] paired with base {base_commit[:12]} ({why})")
     thermal = thermal_control(spec)
     notes: list[str] = []
+    if spec.adaptive:
+        # The stopping rule is for history comparisons; pairs are already the precise, costly way.
+        notes.append(f"Adaptive repeats apply to history comparisons: paired mode ran {spec.repeats} pairs (min).")
+        spec = replace(spec, repeats_max=None)
     with alternate.base_worktree(repo, base_commit) as tree:
         base_spec, fallback = alternate.base_spec(spec, repo, tree, plan.options.budget_path)
         if fallback:
