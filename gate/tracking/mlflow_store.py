@@ -311,10 +311,10 @@ class MlflowStore:
         keys = {f"{schema.SERIES_PREFIX}{m}": m for m in sorted(wanted)}
         out = []
         for run in runs:
+            # The rows' metrics are the runs' summaries (medians); a key a run lacks has an empty history.
             summary = run.get("metrics") or {}
-            present = {k: m for k, m in keys.items() if k in summary}
-            series = schema.complete_series(self.per_repeat_series(str(run["run_id"]), present), summary)
-            out.append({m: series[m] for m in metrics if m in series})
+            series = schema.complete_series(self.per_repeat_series(str(run["run_id"]), keys), summary)
+            out.append({m: series[m] for m in metrics if series.get(m)})
         return out
 
     # --- runs ------------------------------------------------------------------------------------
