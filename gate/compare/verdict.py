@@ -351,7 +351,9 @@ def keep_measuring(
         base = baseline.per_repeat.get(metric, ())
         interval = None
         if len(candidate) >= 2 and len(base) >= 2 and all(v > 0 for v in (*candidate, *base)):
-            interval = repeat_interval(candidate, base, False, confidence, job_noise.get(metric))
+            paired = baseline.paired and len(candidate) == len(base)
+            noise = None if paired else job_noise.get(metric)
+            interval = repeat_interval(candidate, base, paired, confidence, noise)
         go, reason = stats.should_continue(interval, limits, repeats_done, min_repeats, max_repeats)
         if go:
             return True, reason

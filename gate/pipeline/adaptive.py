@@ -17,7 +17,7 @@ from gate.carbon.model import Intensity
 from gate.compare import baseline_rules, stats, verdict
 from gate.compare.model import Baseline
 from gate.config.budget import BenchmarkSpec, Rules
-from gate.energy.model import RepeatResult
+from gate.energy.model import RepeatResult, RunSummary
 from gate.energy.summary import summarise
 
 # decided: the interval cleared every limit; max reached: it still straddled one at max;
@@ -36,9 +36,11 @@ class AdaptiveRun:
     max_repeats: int
     repeats_run: int
     stopped: StopReason
+    paired: bool = False  # counted in pairs of base and this commit
 
     def describe(self) -> str:
-        head = f"Adaptive repeats ({self.min_repeats}–{self.max_repeats}): {self.repeats_run} ran"
+        ran = f"{self.repeats_run} pair{'' if self.repeats_run == 1 else 's'}" if self.paired else self.repeats_run
+        head = f"Adaptive repeats ({self.min_repeats}–{self.max_repeats}): {ran} ran"
         if self.stopped == "no baseline":
             return (
                 f"{head}, stopped: no baseline (with nothing to decide against it runs max: it may become "
@@ -54,6 +56,7 @@ class AdaptiveRun:
             "max": self.max_repeats,
             "repeats_run": self.repeats_run,
             "stopped": self.stopped,
+            "paired": self.paired,
         }
 
 
@@ -78,10 +81,34 @@ class Stopping:
         self.noise = verdict.job_noise_by_metric(rules, past_runs) if past_runs is not None else {}
         self._intensity = intensity
         self.stopped: StopReason = "no baseline"
+        self.paired = False
         if baseline is not None:
             has_series = any(len(baseline.per_repeat.get(m, ())) >= 2 for m in rules.limits_pct)
             # Until a look decides it, it runs to max (also when min is max, and no look is made).
             self.stopped = "max reached" if comparable and has_series else "no interval"
+
+    @classmethod
+    def for_pairs(
+        cls, spec: BenchmarkSpec, rules: Rules, confidence: float, intensity: Intensity | None = None
+    ) -> Stopping | None:
+        """Paired mode's stopping rule (None for a fixed number of pairs): the base is measured in this
+        job, so there is always something to decide against, and no job-to-job term."""
+        if spec.repeats_max is None:
+            return None
+        rule = cls(spec, rules, None, None, confidence=confidence, comparable=True, intensity=intensity)
+        rule.stopped = "max reached" if rules.limits_pct else "no interval"
+        rule.paired = True
+        return rule
+
+    def more_pairs(self, candidate: tuple[RepeatResult, ...], base: tuple[RepeatResult, ...]) -> bool:
+        """Paired mode: another pair? Asked with both sides' repeats so far (pair i is repeat i of each)."""
+        if self.stopped == "no interval":
+            return False
+        base_summary = summarise(list(base), self._intensity)
+        self.baseline = Baseline(
+            "paired", dict(base_summary.metrics), None, None, 0, per_repeat=dict(base_summary.per_repeat), paired=True
+        )
+        return self._look(summarise(list(candidate), self._intensity), len(candidate))
 
     def more(self, repeats: tuple[RepeatResult, ...]) -> bool:
         if self.stopped == "no baseline":
@@ -92,13 +119,17 @@ class Stopping:
         if baseline_rules.energy_method_differences(self.baseline.energy_method, summary.energy_method):
             self.stopped = "no interval"
             return False
+        return self._look(summary, len(repeats))
+
+    def _look(self, summary: RunSummary, done: int) -> bool:
+        assert self.baseline is not None
         go, why = verdict.keep_measuring(
             summary,
             self.baseline,
             self.rules,
             self.look_confidence,
             self.noise,
-            len(repeats),
+            done,
             self.min_repeats,
             self.max_repeats,
         )
@@ -107,4 +138,4 @@ class Stopping:
         return go
 
     def result(self, repeats_run: int) -> AdaptiveRun:
-        return AdaptiveRun(self.min_repeats, self.max_repeats, repeats_run, self.stopped)
+        return AdaptiveRun(self.min_repeats, self.max_repeats, repeats_run, self.stopped, self.paired)

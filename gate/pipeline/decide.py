@@ -42,7 +42,7 @@ def decide(
         baseline,
         rules,
         missing_baseline=missing,
-        comparison=decision_comparison(budget.comparison, measurement, paired),
+        comparison=decision_comparison(budget.comparison, measurement),
         job_noise=noise,
         hardware_differences=differences,
         not_comparable=budget.policy.not_comparable,
@@ -51,10 +51,10 @@ def decide(
     return quality.with_relative_quality(decision, measurement.summary, baseline, rules, comparable=not differences)
 
 
-def decision_comparison(comparison: ComparisonSpec, measurement: Measurement, paired: bool) -> ComparisonSpec:
+def decision_comparison(comparison: ComparisonSpec, measurement: Measurement) -> ComparisonSpec:
     """The comparison settings a check decides with: an adaptive run's per-look confidence, so that the
     last look holds the error rate as the earlier ones did."""
-    if paired or measurement.adaptive is None:
+    if measurement.adaptive is None:
         return comparison
     low, high = measurement.adaptive.min_repeats, measurement.adaptive.max_repeats
     return replace(comparison, confidence=stats.look_confidence(comparison.confidence, low, high))

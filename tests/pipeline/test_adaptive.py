@@ -44,7 +44,7 @@ def test_a_clear_regression_stops_at_min_decided() -> None:
     assert rule.more(_repeats(150.0, 151.0, 149.0)) is False
     assert rule.result(3) == AdaptiveRun(3, 6, 3, "decided")
     assert rule.result(3).describe() == "Adaptive repeats (3–6): 3 ran, stopped: decided."
-    assert rule.result(3).to_dict() == {"min": 3, "max": 6, "repeats_run": 3, "stopped": "decided"}
+    assert rule.result(3).to_dict() == {"min": 3, "max": 6, "repeats_run": 3, "stopped": "decided", "paired": False}
 
 
 def test_an_undecided_change_runs_to_max() -> None:
@@ -62,3 +62,13 @@ def test_without_a_baseline_it_runs_max_and_without_an_interval_min() -> None:
     for rule in (_stopping(_base(())), _stopping(_base(), comparable=False), _stopping(other_method)):
         assert rule.more(_repeats(100.0, 100.0, 100.0)) is False
         assert rule.result(3).stopped == "no interval"
+
+
+def test_paired_mode_asks_with_both_sides_repeats_and_counts_pairs() -> None:
+    rule = Stopping.for_pairs(SPEC, SPEC.rules, 0.95)
+    assert rule is not None and Stopping.for_pairs(replace(SPEC, repeats_max=None), SPEC.rules, 0.95) is None
+    base = _repeats(100.0, 100.5, 99.5)
+    assert rule.more_pairs(_repeats(103.0, 101.0, 105.0), base) is True
+    assert rule.more_pairs(_repeats(150.0, 151.0, 149.0), base) is False
+    assert rule.result(3).describe() == "Adaptive repeats (3–6): 3 pairs ran, stopped: decided."
+    assert rule.result(3).to_dict()["paired"] is True

@@ -210,8 +210,19 @@ def test_adaptive_repeats_run_max_without_a_baseline_then_stop_once_decided(
     project = Project(tmp_path / "adaptive", "history", clean_env, repeats="{min: 3, max: 12}")
     code, first, _ = project.check("main", 1.0)  # nothing to decide against: max, a precise baseline
     bench = first["benchmarks"][0]
-    assert code == 0 and bench["adaptive"] == {"min": 3, "max": 12, "repeats_run": 12, "stopped": "no baseline"}
+    assert code == 0 and bench["adaptive"] == {
+        "min": 3,
+        "max": 12,
+        "repeats_run": 12,
+        "stopped": "no baseline",
+        "paired": False,
+    }
     assert bench["repeats"] == 12 and len(bench["per_repeat"]["energy_j"]) == 12
     # +50%: decided at the minimum; +3% against limits of +2% and +5%: undecided up to max.
     check_pipeline_golden("adaptive_fail", *project.check("regressed", 1.5))
     check_pipeline_golden("adaptive_max", *project.check("slightly", 1.03))
+
+
+def test_adaptive_pairs_stop_once_decided(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    project = Project(tmp_path / "adaptive-paired", "paired", clean_env, repeats="{min: 3, max: 12}")
+    check_pipeline_golden("paired_adaptive_fail", *project.check("regressed", 1.5))  # +50%: 3 pairs decide it
