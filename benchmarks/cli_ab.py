@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,9 +36,18 @@ def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True)
 
 
-def make_repo(example: Path, extra_work: float, root: Path) -> Path:
+def make_repo(example: Path, extra_work: float, root: Path, adaptive: str | None = None) -> Path:
     repo = root / "repo"
     shutil.copytree(example, repo, ignore=shutil.ignore_patterns(".green-gate", "__pycache__"))
+    if adaptive:  # `repeats: {min, max}` on every branch
+        low, high = adaptive.split(",")
+        budget = repo / "green-budget.yml"
+        text, count = re.subn(
+            r"(?m)^(\s+)repeats: \d+.*$", rf"\1repeats: {{min: {low}, max: {high}}}", budget.read_text()
+        )
+        if count != 1:
+            raise SystemExit(f"{budget}: expected one 'repeats: N' line to make adaptive")
+        budget.write_text(text)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "bench@example.invalid")
     git(repo, "config", "user.name", "bench")
@@ -76,11 +86,15 @@ def check(repo: Path, branch: str, args: list[str], out: Path, env: dict[str, st
         raise SystemExit(f"no result from {branch}: exit {done.returncode}\n{done.stderr[-3000:]}")
     bench = json.loads(out.read_text())["benchmarks"][0]
     limit = next((c for c in bench["checks"] if c["metric"] == "energy_per_prediction_j"), None)
+    adaptive = bench.get("adaptive")
     return {
         "branch": branch,
         "exit": done.returncode,
         "verdict": bench["verdict"],
         "reason": limit["reason"] if limit else "",
+        "repeats": bench["repeats"],
+        "stopped": adaptive["stopped"] if adaptive else None,
+        "job_noise": [n for n in bench["notes"] if "job-to-job" in n],
         "wall_s": round(time.monotonic() - started),
     }
 
@@ -95,15 +109,16 @@ def main() -> None:
     parser.add_argument("--baseline-runs", type=int, default=1)
     parser.add_argument("--modes", default="history,paired")
     parser.add_argument("--out", type=Path, default=Path("cli-ab-results"))
+    parser.add_argument("--adaptive", metavar="MIN,MAX", help="repeats: {min, max} in the budget instead of --repeats")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLFLOW_", "GREEN_GATE_"))}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    common = ["--repeats", str(args.repeats), "--warmup", str(args.warmup)]
+    common = ["--warmup", str(args.warmup)] + ([] if args.adaptive else ["--repeats", str(args.repeats)])
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="green-gate-ab-") as tmp:
-        repo = make_repo(args.example.resolve(), args.extra_work, Path(tmp))
+        repo = make_repo(args.example.resolve(), args.extra_work, Path(tmp), args.adaptive)
         for mode in args.modes.split(","):
             budget = repo / "green-budget.yml"
             if mode == "history":

@@ -124,9 +124,15 @@ def measure(
     echo: Callable[[str], None],
     log: Callable[[str], None],
     thermal: ThermalControl | None = None,
+    more: Callable[[tuple[RepeatResult, ...], tuple[RepeatResult, ...]], bool] | None = None,
 ) -> PairedResult:
-    """Warm up both sides, then `spec.repeats` pairs in alternating order; raises BenchmarkFailed."""
-    sides = {"base": base, "candidate": spec}
+    """Warm up both sides, then `spec.repeats` pairs in alternating order; raises BenchmarkFailed.
+    Adaptive specs (`repeats_max`): after `repeats` pairs, another while `more(candidate's, base's
+    repeats so far)` says so, up to `repeats_max` (without `more`: `repeats_max`)."""
+    # Each execution below is one run of its own: the adaptive bound is this loop's, not theirs.
+    sides = {"base": replace(base, repeats_max=None), "candidate": replace(spec, repeats_max=None)}
+    pairs = spec.repeats_max if spec.repeats_max is not None else spec.repeats
+    planned = str(spec.repeats) if spec.repeats_max is None else f"{spec.repeats}–{spec.repeats_max}"
     results: dict[Side, list[RepeatResult]] = {"base": [], "candidate": []}
     order: list[Side] = []
 
@@ -148,9 +154,11 @@ def measure(
     for side in ("base", "candidate"):
         if spec.warmup:
             run(side, replace(sides[side], repeats=0))
-    for pair, sides_in_order in enumerate(schedule(spec.repeats)):
+    for pair, sides_in_order in enumerate(schedule(pairs)):
+        if pair >= spec.repeats and more is not None and not more(tuple(results["candidate"]), tuple(results["base"])):
+            break
         for side in sides_in_order:
-            log(f"[{spec.name}] paired {pair + 1}/{spec.repeats}: {side}")
+            log(f"[{spec.name}] paired {pair + 1}/{planned}: {side}")
             results[side].append(run(side, replace(sides[side], repeats=1, warmup=0))[0])
             order.append(side)
     base_summary = summarise(_reindexed(results["base"]), intensity)

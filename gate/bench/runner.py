@@ -56,21 +56,25 @@ def run_benchmark(
     visible_gpus: Callable[[], tuple[nvml.GpuInfo, ...]] = nvml.visible_gpus,
     thermal: ThermalControl | None = None,
     on_repeat: Callable[[tuple[RepeatResult, ...]], None] | None = None,
+    more: Callable[[tuple[RepeatResult, ...]], bool] | None = None,
 ) -> BenchmarkRun:
     """Run `warmup` unmeasured then `repeats` measured executions; raise BenchmarkFailed on failure.
 
     Raises GpuUnavailableError (exit 2) before running anything when a GPU is required but absent.
     `thermal` (cool-down, start temperature) acts before each measured execution; `on_repeat` gets
     the repeats so far after each measured one (to save them before the next can be lost).
+    Adaptive specs (`repeats_max`) run `repeats`, then one more while `more(repeats so far)` says so,
+    up to `repeats_max`; without `more` they run `repeats_max`.
     """
     require_gpu(spec, visible_gpus)
     if isinstance(meter, GpuSelectingMeter):  # the GPUs this benchmark's own env (CUDA_VISIBLE_DEVICES) uses
         meter.select_gpus({**os.environ, **spec.env})
     run = BenchmarkRun(spec)
-    total = spec.warmup + spec.repeats
-    for step in range(total):
+    step = 0
+    while _another(spec, step, run, more):
         warm = step < spec.warmup
-        label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{spec.repeats}"
+        label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{_planned(spec)}"
+        step += 1
         log(f"[{spec.name}] {label}: {spec.display_command}")
         if not warm:
             if thermal is not None:
@@ -135,3 +139,19 @@ def run_benchmark(
             if on_repeat is not None:
                 on_repeat(tuple(run.repeats))
     return run
+
+
+def _planned(spec: BenchmarkSpec) -> str:
+    return str(spec.repeats) if spec.repeats_max is None else f"{spec.repeats}–{spec.repeats_max}"
+
+
+def _another(
+    spec: BenchmarkSpec, step: int, run: BenchmarkRun, more: Callable[[tuple[RepeatResult, ...]], bool] | None
+) -> bool:
+    """Run another execution? The warm-up and the first `repeats` always; adaptive ones as `more` says."""
+    done = step - spec.warmup
+    if done < spec.repeats:
+        return True
+    if spec.repeats_max is None or done >= spec.repeats_max:
+        return False
+    return more is None or more(tuple(run.repeats))

@@ -21,6 +21,7 @@ from gate.energy.meter import EnergyMeter
 from gate.errors import CANCEL_EXIT_CODES, Cancelled, GateError
 from gate.output.result import BenchmarkOutcome
 from gate.pipeline import baseline, decide, measure, paired, plan, publish, record, waive
+from gate.pipeline.adaptive import Stopping
 from gate.pipeline.measure import Measurement
 from gate.pipeline.plan import CheckOptions, Job, Plan
 from gate.pipeline.publish import Snapshot
@@ -108,19 +109,28 @@ def _benchmark(
     the_plan, spec = job.plan, job.spec
     budget, hw = the_plan.budget, the_plan.hardware
     started_ms = int(time.time() * 1000)
+    experiment = schema.experiment_name(budget.experiment_template, spec.name, the_plan.repository)
+    # Adaptive repeats decide after each repeat whether to measure another: the baseline first.
+    early = _early_lookup(job, tracking, experiment) if spec.adaptive and budget.comparison.mode != "paired" else None
     if budget.comparison.mode == "paired":
         measured = paired.measure_paired(job, meter, log)
     else:
-        measured = measure.measure(job, meter, log, on_repeat=lambda partial: save(_outcome(job, partial)))
+        stopping = _stopping(job, early) if early is not None else None
+        measured = measure.measure(
+            job, meter, log, on_repeat=lambda partial: save(_outcome(job, partial)), stopping=stopping
+        )
     save(_outcome(job, measured))  # nothing measured is lost, whatever happens next
 
     store, store_error = tracking.open()
-    experiment = schema.experiment_name(budget.experiment_template, spec.name, the_plan.repository)
-    if store is not None and measured.error is None and not measured.paired:
+    if early is not None:
+        lookup = early
+    elif store is not None and measured.error is None and not measured.paired:
         lookup = baseline.find(store, job, experiment)
     else:
         lookup = baseline.Lookup(outage=store_error)
-    decision = decide.decide(measured, measured.baseline or lookup.baseline, job.rules, budget, hw, lookup.outage)
+    decision = decide.decide(
+        measured, measured.baseline or lookup.baseline, job.rules, budget, hw, lookup.outage, lookup.past_runs
+    )
     if budget.comparison.mode == "auto" and measured.error is None and decision is not None:
         measured, decision = paired.auto(job, meter, measured, lookup, decision, log)
     against = measured.baseline or lookup.baseline
@@ -144,6 +154,24 @@ def _benchmark(
     return _outcome(job, measured, baseline=against, decision=decision, history=lookup.history, recorded=recorded)
 
 
+def _early_lookup(job: Job, tracking: baseline.Tracking, experiment: str) -> baseline.Lookup:
+    store, store_error = tracking.open()
+    return baseline.find(store, job, experiment) if store is not None else baseline.Lookup(outage=store_error)
+
+
+def _stopping(job: Job, lookup: baseline.Lookup) -> Stopping:
+    the_plan = job.plan
+    return Stopping(
+        job.spec,
+        job.rules,
+        lookup.baseline,
+        lookup.past_runs,
+        confidence=the_plan.budget.comparison.confidence,
+        comparable=not decide.hardware_differences(lookup.baseline, the_plan.hardware),
+        intensity=the_plan.intensity,
+    )
+
+
 def _outcome(
     job: Job,
     measured: Measurement,
@@ -159,7 +187,7 @@ def _outcome(
         name=spec.name,
         kind=spec.kind,
         command=spec.display_command,
-        repeats=spec.repeats,
+        repeats=measured.adaptive.repeats_run if measured.adaptive is not None else spec.repeats,
         warmup=spec.warmup,
         baseline_branch=job.baseline_branch,
         unit=spec.unit,
@@ -173,6 +201,7 @@ def _outcome(
         notes=(*measured.notes, *recorded.notes),
         history=history,
         paired_base=measured.base,
+        adaptive=measured.adaptive.to_dict() if measured.adaptive is not None else None,
     )
 
 

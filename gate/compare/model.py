@@ -53,6 +53,11 @@ class Check:
     cv_current_pct: float | None = None
     cv_baseline_pct: float | None = None
     inconclusive: bool = False  # the interval is wider than the limit: too noisy to judge
+    # History mode: the job-to-job spread the interval includes (gate.compare.stats.JobNoise), as a
+    # CV, how many past runs it rests on, and whether it is the prior rather than an estimate.
+    job_noise_cv_pct: float | None = None
+    job_noise_runs: int | None = None
+    job_noise_assumed: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ class Comparison:
 
     def describe(self) -> str:
         """How a reviewer reads it: '+6.1% ± 1.2% (95% CI)'."""
-        return f"{self.change_pct:+.1f}% ± {self.half_width_pct:.1f}% ({self.confidence * 100:g}% CI)"
+        # A per-look level of adaptive repeats (1 - 0.05/6 = 99.1666...%) reads as 99.17%.
+        return f"{self.change_pct:+.1f}% ± {self.half_width_pct:.1f}% ({round(self.confidence * 100, 2):g}% CI)"
 
     def judge(self, limit_pct: float) -> Judgement:
         """`beyond`: the whole interval is above the limit; `uncertain`: only the point estimate is."""

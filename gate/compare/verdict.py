@@ -51,10 +51,13 @@ def evaluate(
     hardware_differences: tuple[str, ...] = (),
     not_comparable: Outcome = "warn",
     inconclusive: Outcome = "warn",
+    job_noise: Mapping[str, stats.JobNoise] | None = None,
 ) -> Decision:
     """Apply every rule. Relative limits use the repeats of both sides when both have ≥ 2 (see
-    gate.compare.stats); `hardware_differences` (baseline vs this run) make them "not comparable" instead."""
+    gate.compare.stats); `hardware_differences` (baseline vs this run) make them "not comparable" instead.
+    `job_noise` (metric -> the job-to-job spread, history mode) widens a baseline-from-history interval."""
     comparison = comparison or ComparisonSpec()
+    job_noise = job_noise or {}
     checks: list[Check] = []
     notes: list[str] = []
     # A NaN compares false with every limit and an infinite limit is never exceeded, so a rule fed
@@ -77,7 +80,17 @@ def evaluate(
             checks.append(_not_comparable(metric, level, summary, baseline, differences, not_comparable))
         else:
             checks.append(
-                _relative(metric, level, summary, baseline, missing_baseline, comparison, notes, inconclusive)
+                _relative(
+                    metric,
+                    level,
+                    summary,
+                    baseline,
+                    missing_baseline,
+                    comparison,
+                    notes,
+                    inconclusive,
+                    job_noise.get(metric),
+                )
             )
     if differences and rules.limits_pct:
         notes.append(
@@ -164,6 +177,7 @@ def _relative(
     comparison: ComparisonSpec,
     notes: list[str],
     inconclusive: Outcome = "warn",
+    noise: stats.JobNoise | None = None,
 ) -> Check:
     limit = describe_percent_level(level)
     current = summary.metrics.get(metric)
@@ -196,6 +210,7 @@ def _relative(
             comparison,
             notes,
             inconclusive,
+            noise,
         )
     status, reason = "pass", f"{_signed(change)} is within the limit"
     if level.fail is not None and change > level.fail + _AT_LIMIT_TOLERANCE_PCT:
@@ -226,6 +241,7 @@ def _relative_on_repeats(
     comparison: ComparisonSpec,
     notes: list[str],
     inconclusive: Outcome = "warn",
+    noise: stats.JobNoise | None = None,
 ) -> Check:
     """Decide on the interval of the change, for the fail level then the warn level: a level is
     exceeded only when the whole interval is beyond it; when only the point estimate is, warn.
@@ -233,8 +249,10 @@ def _relative_on_repeats(
     beyond the fail limit: the policy decides its status."""
     paired = paired and len(candidate) == len(baseline)
     candidate, baseline = _screen_outliers(metric, candidate, baseline, paired, comparison, notes)
-    compare = stats.compare_paired if paired else stats.compare_independent
-    result = compare(candidate, baseline, confidence=comparison.confidence)
+    noise = None if paired else noise  # a paired base shares this job's offset
+    result = repeat_interval(candidate, baseline, paired, comparison.confidence, noise)
+    if noise is not None:
+        notes.append(f"{metric}: {noise.describe()}; the interval includes it.")
     said = result.describe()
     status: Status = "pass"
     reason = f"{said} is within the limit"
@@ -285,7 +303,63 @@ def _relative_on_repeats(
         cv_current_pct=stats.cv_pct(candidate),
         cv_baseline_pct=stats.cv_pct(baseline),
         inconclusive=too_wide,
+        job_noise_cv_pct=noise.cv_pct if noise is not None else None,
+        job_noise_runs=noise.runs if noise is not None else None,
+        job_noise_assumed=noise.assumed if noise is not None else None,
     )
+
+
+def repeat_interval(
+    candidate: Sequence[float],
+    baseline: Sequence[float],
+    paired: bool,
+    confidence: float,
+    noise: stats.JobNoise | None = None,
+) -> stats.Comparison:
+    """The interval a relative check on repeats is decided on: paired t for pairs, else Welch's,
+    widened by the two jobs' offsets when the job-to-job spread is known (history mode)."""
+    if paired:
+        return stats.compare_paired(candidate, baseline, confidence=confidence)
+    if noise is not None:
+        return stats.compare_across_jobs(candidate, baseline, noise, confidence=confidence)
+    return stats.compare_independent(candidate, baseline, confidence=confidence)
+
+
+def job_noise_by_metric(rules: Rules, past_runs: Sequence[Mapping[str, Sequence[float]]]) -> dict[str, stats.JobNoise]:
+    """The job-to-job spread of each metric under a relative limit, from the past baseline runs'
+    per-repeat values (runs without that metric's repeats are left out; too few: the prior)."""
+    return {metric: stats.job_noise([run.get(metric, ()) for run in past_runs]) for metric in rules.limits_pct}
+
+
+def keep_measuring(
+    summary: RunSummary,
+    baseline: Baseline,
+    rules: Rules,
+    confidence: float,
+    job_noise: Mapping[str, stats.JobNoise],
+    repeats_done: int,
+    min_repeats: int,
+    max_repeats: int,
+) -> tuple[bool, stats.StopWhy]:
+    """Adaptive repeats: measure another one? Yes below `min_repeats`; after it, while the interval of
+    any relative limit's metric (at `confidence`, the per-look level of stats.look_confidence)
+    straddles its warn or fail limit, up to `max_repeats` (gate.compare.stats.should_continue)."""
+    why: stats.StopWhy = "decided"
+    for metric, level in rules.limits_pct.items():
+        limits = [limit for limit in (level.warn, level.fail) if limit is not None]
+        candidate = summary.per_repeat.get(metric, ())
+        base = baseline.per_repeat.get(metric, ())
+        interval = None
+        if len(candidate) >= 2 and len(base) >= 2 and all(v > 0 for v in (*candidate, *base)):
+            paired = baseline.paired and len(candidate) == len(base)
+            noise = None if paired else job_noise.get(metric)
+            interval = repeat_interval(candidate, base, paired, confidence, noise)
+        go, reason = stats.should_continue(interval, limits, repeats_done, min_repeats, max_repeats)
+        if go:
+            return True, reason
+        if reason != "decided":
+            why = reason  # max reached: every metric still undecided says so
+    return False, why
 
 
 def _noise_cv_pct(candidate: tuple[float, ...], baseline: tuple[float, ...], paired: bool) -> float:

@@ -66,7 +66,10 @@ class BenchmarkSpec:
     argv: tuple[str, ...] | None  # None: run `shell_command` through the shell
     shell_command: str | None
     kind: Literal["inference", "training"] = "inference"
-    repeats: int = 5
+    repeats: int = 5  # adaptive (`repeats: {min, max}`): the minimum
+    # Adaptive repeats: after `repeats`, measure on up to this many while the interval straddles a
+    # limit (docs/statistics.md). None: exactly `repeats`, as a plain number in the budget says.
+    repeats_max: int | None = None
     warmup: int = 1
     timeout_s: float = 600.0
     unit: str = "prediction"  # what the benchmark counts: J per <unit>, the count reported as its plural
@@ -80,6 +83,10 @@ class BenchmarkSpec:
     # Measurement hygiene: each measured run starts from the same thermal state.
     cooldown_s: float = 0.0  # pause before each measured run
     max_start_temperature_c: float | None = None  # wait until the GPUs are this cool before each run
+
+    @property
+    def adaptive(self) -> bool:
+        return self.repeats_max is not None
 
     @property
     def display_command(self) -> str:

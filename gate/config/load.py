@@ -273,10 +273,10 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                 env={str(k): _env_value(v) for k, v in (raw.get("env") or {}).items()},
                 rules=top_rules.overridden_by(_rules_from(raw, prefix, lines)),
                 line=lines.get(prefix),
+                **_repeats_from(raw),
                 **_given(
                     raw,
                     kind=_as_is,
-                    repeats=int,
                     warmup=int,
                     timeout_s=float,
                     unit=str,
@@ -319,6 +319,16 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         **({"experiment_template": mlflow["experiment"]} if "experiment" in mlflow else {}),
         prometheus=PrometheusSpec(**_given(data.get("prometheus") or {}, pushgateway=_as_is, job=_as_is)),
     )
+
+
+def _repeats_from(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """`repeats: 5` (fixed) or `repeats: {min: 3, max: 12}` (adaptive: `repeats` is the minimum)."""
+    if "repeats" not in raw:
+        return {}
+    value = raw["repeats"]
+    if isinstance(value, dict):
+        return {"repeats": int(value["min"]), "repeats_max": int(value["max"])}
+    return {"repeats": int(value)}
 
 
 def _dates_as_text(data: Any) -> None:

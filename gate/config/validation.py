@@ -88,6 +88,16 @@ def _describe(error: Any, schema: dict[str, Any]) -> str:
         return f"{quoted(value)} is not a percentage; write it like '+5%'"
     if kind == "oneOf" and "argv" in str(error.schema.get("description", "")):
         return f"{quoted(value)} is not a command; give a string or a list of strings"
+    if kind == "oneOf" and "adaptive repeats" in str(error.schema.get("description", "")):
+        # A number or {min, max}: say what is wrong with the form the value is closest to.
+        branch = 1 if isinstance(value, dict) else 0
+        inner = [e for e in error.context or () if e.relative_schema_path and e.relative_schema_path[0] == branch]
+        if inner:
+            first = inner[0]
+            where = "".join(f".{p}" for p in first.relative_path)
+            said = _describe(first, schema)
+            return f"{where.lstrip('.')}: {said}" if where else said
+        return f"{quoted(value)} is neither a whole number nor {{min, max}}"
     if kind == "oneOf":
         forms = error.schema.get("description", "see the reference")
         return f"{quoted(value)} does not match any allowed form ({forms})"
@@ -133,6 +143,15 @@ def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str)
                 line=line,
             )
         names[bench["name"]] = index
+        repeats = bench.get("repeats")
+        if isinstance(repeats, dict) and repeats["min"] > repeats["max"]:
+            where = dotted(("benchmarks", index, "repeats"))
+            raise ConfigError(
+                f"at {where}: min ({repeats['min']}) is above max ({repeats['max']})",
+                hint="adaptive repeats run at least min and at most max measured runs; swap the two values",
+                file=file,
+                line=nearest_line(lines, ("benchmarks", index, "repeats")),
+            )
     for path, levels in _level_blocks(data):
         for level in ("warn", "fail"):
             # A percentage string of hundreds of digits reads as infinity: a limit nothing exceeds.

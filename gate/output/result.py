@@ -46,6 +46,8 @@ class BenchmarkOutcome:
     # Recent baseline runs, oldest first: {run_id, commit, start_time_ms, metrics} (for the trend chart).
     history: tuple[dict[str, Any], ...] = ()
     paired_base: RunSummary | None = None  # paired mode: the base commit's repeats in this job
+    # Adaptive repeats: {min, max, repeats_run, stopped} (gate.pipeline.adaptive.AdaptiveRun.to_dict)
+    adaptive: dict[str, object] | None = None
 
     @property
     def verdict(self) -> Verdict:
@@ -78,6 +80,7 @@ class BenchmarkOutcome:
             "mlflow_run_id": self.mlflow_run_id,
             "mlflow_run_url": self.mlflow_run_url,
             "history": list(self.history),
+            "adaptive": self.adaptive,
         }
 
 

@@ -43,6 +43,13 @@ class Lookup:
     baseline: Baseline | None = None
     history: tuple[dict[str, Any], ...] = ()  # recent baseline runs, oldest first (the trend chart)
     outage: TrackingError | None = None
+    # The per-repeat values of the recent baseline runs (those of `history`), metric -> values, for
+    # the job-to-job spread (gate.compare.stats.job_noise). None: not read (paired, or no MLflow).
+    past_runs: tuple[dict[str, tuple[float, ...]], ...] | None = None
+
+
+# How many past baseline runs the job-to-job spread is estimated from: the trend chart's runs.
+PAST_RUNS = 10
 
 
 def find(store: MlflowStore, job: Job, experiment: str) -> Lookup:
@@ -57,7 +64,15 @@ def find(store: MlflowStore, job: Job, experiment: str) -> Lookup:
     except TrackingError as exc:
         return Lookup(outage=exc)
     try:
-        history = store.trend(experiment, branch=job.baseline_branch, hardware_id=job.plan.hardware.fingerprint)
+        history = store.trend(
+            experiment, branch=job.baseline_branch, hardware_id=job.plan.hardware.fingerprint, limit=PAST_RUNS
+        )
     except TrackingError as exc:
         return Lookup(baseline, outage=exc)
-    return Lookup(baseline, tuple(history))
+    if baseline is None or not job.rules.limits_pct:
+        return Lookup(baseline, tuple(history))
+    try:
+        past = tuple(store.past_series(history, tuple(job.rules.limits_pct)))
+    except TrackingError as exc:
+        return Lookup(baseline, tuple(history), outage=exc)
+    return Lookup(baseline, tuple(history), past_runs=past)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from gate.compare import baseline_rules, quality, verdict
+from gate.compare import baseline_rules, quality, stats, verdict
 from gate.compare.model import Baseline, Decision
-from gate.config.budget import Budget, Outcome, Rules
+from gate.config.budget import Budget, ComparisonSpec, Outcome, Rules
 from gate.devices import hardware as hardware_rules
 from gate.devices.hardware import Hardware
 from gate.energy.model import RunSummary
@@ -21,24 +23,41 @@ def decide(
     budget: Budget,
     hardware: Hardware,
     outage: TrackingError | None,
+    past_runs: Sequence[Mapping[str, Sequence[float]]] | None = None,
 ) -> Decision | None:
-    """None when there is nothing to decide on: the benchmark failed or measured nothing."""
+    """None when there is nothing to decide on: the benchmark failed or measured nothing.
+
+    `past_runs` (history mode: the recent baseline runs' repeats) give the job-to-job spread the
+    interval includes; None leaves it out (a paired base, or no history read). Adaptive repeats
+    decide at the per-look confidence their stopping rule used (gate.compare.stats.look_confidence)."""
     if measurement.error is not None or measurement.summary is None:
         return None
     # Without MLflow there is no baseline either; the outage policy then speaks for it.
     missing: Outcome = "pass" if outage is not None else budget.policy.missing_baseline
     differences = hardware_differences(baseline, hardware) + method_differences(baseline, measurement.summary)
+    paired = baseline is not None and baseline.paired
+    noise = verdict.job_noise_by_metric(rules, past_runs) if past_runs is not None and not paired else None
     decision = verdict.evaluate(
         measurement.summary,
         baseline,
         rules,
         missing_baseline=missing,
-        comparison=budget.comparison,
+        comparison=decision_comparison(budget.comparison, measurement),
+        job_noise=noise,
         hardware_differences=differences,
         not_comparable=budget.policy.not_comparable,
         inconclusive=budget.policy.inconclusive,
     )
     return quality.with_relative_quality(decision, measurement.summary, baseline, rules, comparable=not differences)
+
+
+def decision_comparison(comparison: ComparisonSpec, measurement: Measurement) -> ComparisonSpec:
+    """The comparison settings a check decides with: an adaptive run's per-look confidence, so that the
+    last look holds the error rate as the earlier ones did."""
+    if measurement.adaptive is None:
+        return comparison
+    low, high = measurement.adaptive.min_repeats, measurement.adaptive.max_repeats
+    return replace(comparison, confidence=stats.look_confidence(comparison.confidence, low, high))
 
 
 def hardware_differences(baseline: Baseline | None, hardware: Hardware) -> tuple[str, ...]:

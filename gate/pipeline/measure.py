@@ -19,6 +19,7 @@ from gate.config.budget import BenchmarkSpec, Rules
 from gate.energy.meter import EnergyMeter
 from gate.energy.model import RepeatResult, RunSummary
 from gate.energy.summary import summarise
+from gate.pipeline.adaptive import AdaptiveRun, Stopping
 from gate.pipeline.plan import Job
 
 
@@ -31,6 +32,7 @@ class Measurement:
     # Paired comparisons only: the base commit measured in this job, as the verdict reads it and as run.
     baseline: Baseline | None = None
     base: RunSummary | None = None
+    adaptive: AdaptiveRun | None = None  # adaptive repeats: how many ran, and why they stopped
 
     @property
     def paired(self) -> bool:
@@ -43,8 +45,10 @@ def measure(
     log: Callable[[str], None],
     *,
     on_repeat: Callable[[Measurement], None] | None = None,
+    stopping: Stopping | None = None,
 ) -> Measurement:
-    """`on_repeat` gets the measurement of the repeats so far after each one, as a partial result."""
+    """`on_repeat` gets the measurement of the repeats so far after each one, as a partial result.
+    `stopping` (adaptive repeats) says after each repeat past the minimum whether to measure another."""
     spec = job.spec
     thermal = thermal_control(spec)
     error: str | None = None
@@ -56,14 +60,20 @@ def measure(
             on_repeat(Measurement(summarise(list(repeats), job.plan.intensity), notes=notes))
 
     try:
-        repeats = run_benchmark(spec, meter, echo=console.echo, log=log, thermal=thermal, on_repeat=partial).repeats
+        more = stopping.more if stopping is not None else None
+        repeats = run_benchmark(
+            spec, meter, echo=console.echo, log=log, thermal=thermal, on_repeat=partial, more=more
+        ).repeats
     except BenchmarkFailed as exc:
         error, tail, repeats = exc.render(), exc.tail, exc.completed
     summary = summarise(repeats, job.plan.intensity) if repeats else None
     notes = tuple(thermal.notes) if thermal else ()
     if error is None and summary is not None:
         error = missing_inputs(job.rules, summary)
-    return Measurement(summary, error, tail, notes)
+    adaptive = stopping.result(len(repeats)) if stopping is not None else None
+    if adaptive is not None:
+        notes = (*notes, adaptive.describe())
+    return Measurement(summary, error, tail, notes, adaptive=adaptive)
 
 
 def missing_inputs(rules: Rules, summary: RunSummary) -> str | None:

@@ -17,6 +17,7 @@ from gate.bench.runner import BenchmarkFailed
 from gate.compare.model import Baseline, Decision
 from gate.config.budget import Rules
 from gate.energy.meter import EnergyMeter
+from gate.pipeline.adaptive import Stopping
 from gate.pipeline.baseline import Lookup
 from gate.pipeline.decide import decide, hardware_differences
 from gate.pipeline.measure import Measurement, missing_inputs, thermal_control
@@ -101,6 +102,7 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
     log(f"[{spec.name}] paired with base {base_commit[:12]} ({why})")
     thermal = thermal_control(spec)
     notes: list[str] = []
+    stopping = Stopping.for_pairs(spec, job.rules, plan.budget.comparison.confidence, plan.intensity)
     with alternate.base_worktree(repo, base_commit) as tree:
         base_spec, fallback = alternate.base_spec(spec, repo, tree, plan.options.budget_path)
         if fallback:
@@ -115,6 +117,7 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
                 echo=console.echo,
                 log=log,
                 thermal=thermal,
+                more=stopping.more_pairs if stopping is not None else None,
             )
         except BenchmarkFailed as exc:
             if auto:
@@ -122,9 +125,10 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
                 return NotPaired((*notes, *(thermal.notes if thermal else ())))
             return Measurement(None, exc.render(), exc.tail, (*notes, *(thermal.notes if thermal else ())))
     notes.extend(thermal.notes if thermal else ())
+    adaptive = stopping.result(len(result.order) // 2) if stopping is not None else None
     notes.append(
         f"Paired comparison ({why}): base {base_commit[:7]} and this commit ran alternately on this machine, "
-        f"{spec.repeats} pairs in the order {' '.join('B' if s == 'base' else 'P' for s in result.order)} "
+        f"{len(result.order) // 2} pairs in the order {' '.join('B' if s == 'base' else 'P' for s in result.order)} "
         "(B base, P this PR)."
     )
     baseline = Baseline(  # the base as the verdict reads it: repeat i pairs with this run's repeat i
@@ -138,5 +142,9 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
         hardware_id=plan.hardware.fingerprint,
         hardware=plan.hardware.to_dict(),
     )
+    if adaptive is not None:
+        notes.append(adaptive.describe())
     error = missing_inputs(job.rules, result.candidate)
-    return Measurement(result.candidate, error, (), tuple(notes), baseline=baseline, base=result.base)
+    return Measurement(
+        result.candidate, error, (), tuple(notes), baseline=baseline, base=result.base, adaptive=adaptive
+    )

@@ -180,5 +180,7 @@ def _override(spec: BenchmarkSpec, opts: CheckOptions) -> BenchmarkSpec:
     return replace(
         spec,
         repeats=opts.repeats if opts.repeats is not None else spec.repeats,
+        # --repeats N asks for exactly N: it turns adaptive repeats off.
+        repeats_max=None if opts.repeats is not None else spec.repeats_max,
         warmup=opts.warmup if opts.warmup is not None else spec.warmup,
     )

@@ -133,7 +133,8 @@ def run_record(
         hardware=plan.hardware.to_dict(),
         command=spec.display_command,
         kind=spec.kind,
-        repeats=spec.repeats,
+        # Adaptive repeats: how many ran, which the summary's statistics rest on.
+        repeats=subject.summary.repeats if spec.adaptive else spec.repeats,
         warmup=spec.warmup,
         timeout_s=spec.timeout_s,
         budget_file=str(opts.budget_path),

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -297,6 +297,24 @@ class MlflowStore:
                 lambda key=key: self._client.get_metric_history(run_id, key),  # type: ignore[misc]
             )
             out[name] = tuple(float(m.value) for m in sorted(history, key=lambda m: (m.step, m.timestamp)))
+        return out
+
+    def past_series(
+        self, runs: Sequence[Mapping[str, Any]], metrics: Sequence[str]
+    ) -> list[dict[str, tuple[float, ...]]]:
+        """The per-repeat values of `metrics` in each of `runs` (rows of `trend()`), in their order:
+        the past jobs the job-to-job spread is estimated from. Series not logged (DERIVED_SERIES) are
+        derived from energy_j and duration_s as for a baseline."""
+        wanted = {m for m in metrics if m not in schema.DERIVED_SERIES}
+        if len(wanted) < len(set(metrics)):
+            wanted |= {"energy_j", "duration_s"}
+        keys = {f"{schema.SERIES_PREFIX}{m}": m for m in sorted(wanted)}
+        out = []
+        for run in runs:
+            # The rows' metrics are the runs' summaries (medians); a key a run lacks has an empty history.
+            summary = run.get("metrics") or {}
+            series = schema.complete_series(self.per_repeat_series(str(run["run_id"]), keys), summary)
+            out.append({m: series[m] for m in metrics if series.get(m)})
         return out
 
     # --- runs ------------------------------------------------------------------------------------

@@ -74,3 +74,41 @@ def test_base_ref_order_and_a_clear_error_when_missing(repo: Path) -> None:
         resolve_base_commit(repo, ComparisonSpec(), None, "release/9")
     assert "none of origin/release/9, release/9 is a commit in this clone" in info.value.message
     assert info.value.hint and "fetch-depth: 0" in info.value.hint
+
+
+def test_adaptive_pairs_run_min_then_ask_after_each_pair_up_to_max(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from gate.bench.paired import measure
+    from gate.energy.model import RepeatResult
+    from tests.bench.test_runner import COUNTING, WallClockMeter, spec
+
+    (tmp_path / "pr").mkdir()
+    (tmp_path / "base").mkdir()
+    candidate = replace(spec(tmp_path / "pr", COUNTING, repeats=2, warmup=1), repeats_max=4)
+    base = replace(spec(tmp_path / "base", COUNTING, repeats=2, warmup=1), repeats_max=4)
+    asked: list[tuple[int, int]] = []
+
+    def more(cand: tuple[RepeatResult, ...], base_side: tuple[RepeatResult, ...]) -> bool:
+        asked.append((len(cand), len(base_side)))
+        return len(cand) < 3
+
+    def run(more_fn: object = None) -> int:
+        for side in ("pr", "base"):
+            (tmp_path / side / "runs.txt").unlink(missing_ok=True)
+        result = measure(
+            candidate,
+            base,
+            WallClockMeter(),
+            None,
+            base_commit="b" * 40,
+            echo=lambda _: None,
+            log=lambda _: None,
+            more=more_fn,  # type: ignore[arg-type]
+        )
+        assert len(result.order) % 2 == 0 and result.candidate.repeats == result.base.repeats
+        return result.candidate.repeats
+
+    assert run(more) == 3 and asked == [(2, 2), (3, 3)]  # never asked below min, each side one per pair
+    assert run() == 4  # no stopping rule: max pairs
+    assert (tmp_path / "pr" / "runs.txt").read_text() == "5"  # 1 warm-up + 4, not 4 per pair

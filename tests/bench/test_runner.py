@@ -171,3 +171,34 @@ def test_a_busy_benchmark_is_charged_at_least_the_cpu_time_it_burned(tmp_path: P
     burn = "import time\nwhile time.process_time() < 1.0:\n    pass\n"
     run = run_benchmark(spec(tmp_path, burn, repeats=1, warmup=0), WindowMeter(), echo=_drop, log=_drop)
     assert run.repeats[0].reading.scopes[0].energy_j >= 1.0  # 1 CPU second x 1 W, however busy the machine
+
+
+def test_adaptive_repeats_run_min_then_ask_after_each_one_up_to_max(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    adaptive = replace(spec(tmp_path, COUNTING, repeats=2, warmup=1), repeats_max=5)
+    asked: list[int] = []
+
+    def more(repeats: tuple[object, ...]) -> bool:
+        asked.append(len(repeats))
+        return len(repeats) < 3
+
+    log: list[str] = []
+    run = run_benchmark(adaptive, WallClockMeter(), echo=lambda _: None, log=log.append, more=more)
+    assert len(run.repeats) == 3 and asked == [2, 3]  # never asked below min
+    assert any("repeat 3/2–5" in line for line in log)
+    (tmp_path / "runs.txt").unlink()
+    always = run_benchmark(adaptive, WallClockMeter(), echo=lambda _: None, log=lambda _: None, more=lambda _: True)
+    assert len(always.repeats) == 5  # stops at max whatever `more` says
+    (tmp_path / "runs.txt").unlink()
+    unasked = run_benchmark(adaptive, WallClockMeter(), echo=lambda _: None, log=lambda _: None)
+    assert len(unasked.repeats) == 5  # no stopping rule: max
+    (tmp_path / "runs.txt").unlink()
+    fixed = run_benchmark(
+        spec(tmp_path, COUNTING, repeats=2, warmup=0),
+        WallClockMeter(),
+        echo=lambda _: None,
+        log=lambda _: None,
+        more=lambda _: True,
+    )
+    assert len(fixed.repeats) == 2  # a plain number of repeats is never extended

@@ -212,3 +212,10 @@ def test_the_corrected_stopping_rule_keeps_the_false_fail_rate_at_its_nominal_le
     naive = sum(_adaptive_fails(rng, 1.05, 0.95, corrected=False) for _ in range(trials)) / trials
     assert corrected <= 0.025
     assert naive > 0.05  # stopping at the first look that clears the limit inflates it (8% here)
+
+
+def test_a_per_look_confidence_reads_with_at_most_two_decimals() -> None:
+    values = [1.0, 1.01, 0.99]
+    level = stats.look_confidence(0.95, 3, 8)  # 6 looks: 99.1666...%
+    assert stats.compare_independent(values, values, confidence=level).describe() == "+0.0% ± 4.0% (99.17% CI)"
+    assert stats.compare_independent(values, values).describe().endswith("(95% CI)")

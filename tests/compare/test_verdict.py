@@ -348,3 +348,67 @@ def test_a_repeat_of_zero_falls_back_to_the_point_comparison_not_a_crash() -> No
     assert check.reason.endswith(
         "(point comparison of medians: a repeat is 0 or less, so there is no interval on logarithms)"
     )
+
+
+# --- job-to-job noise and adaptive repeats ------------------------------------------------------
+
+
+def _series_baseline(values: tuple[float, ...]) -> Baseline:
+    return replace(
+        baseline(energy_per_prediction_j=sorted(values)[len(values) // 2]),
+        per_repeat={"energy_per_prediction_j": values},
+    )
+
+
+def test_job_noise_widens_a_history_interval_and_is_named_in_a_note() -> None:
+    from gate.compare import stats
+
+    cand = summary([103.0, 103.5, 102.5, 103.2, 102.8])
+    base = _series_baseline((0.1, 0.1005, 0.0995, 0.1002, 0.0998))
+    plain = evaluate(cand, base, LIMITS).checks[0]
+    noise = stats.job_noise([(1.0, 1.01), (1.02, 1.0)])  # 2 past runs: the 1% prior
+    widened = evaluate(cand, base, LIMITS, job_noise={"energy_per_prediction_j": noise})
+    (check,) = widened.checks
+    assert check.interval_pct is not None and plain.interval_pct is not None
+    assert check.change_pct == pytest.approx(plain.change_pct)
+    assert check.interval_pct[0] < plain.interval_pct[0] and check.interval_pct[1] > plain.interval_pct[1]
+    assert plain.status == "warn" and "exceeds the warn limit" in plain.reason  # significant without it
+    assert check.status == "warn" and "within noise" in check.reason  # not beyond noise with it
+    assert check.job_noise_cv_pct == pytest.approx(1.0)
+    assert (check.job_noise_runs, check.job_noise_assumed) == (2, True)
+    assert widened.notes == (
+        "energy_per_prediction_j: job-to-job noise assumed 1.0%: 2 past runs; the interval includes it.",
+    )
+
+
+def test_a_paired_base_gets_no_job_noise() -> None:
+    from gate.compare import stats
+
+    cand = summary([103.0, 103.5, 102.5])
+    base = replace(_series_baseline((0.1, 0.1005, 0.0995)), paired=True)
+    noise = {"energy_per_prediction_j": stats.job_noise([])}
+    (check,) = evaluate(cand, base, LIMITS, job_noise=noise).checks
+    assert check.method == "paired-log" and check.job_noise_cv_pct is None
+
+
+def test_job_noise_by_metric_reads_each_past_runs_series_of_the_metric() -> None:
+    from gate.compare.verdict import job_noise_by_metric
+
+    past = [{"energy_per_prediction_j": (1.0, 1.01)}, {"energy_per_prediction_j": (1.1, 1.11)}, {}, {"x": (1.0, 2.0)}]
+    (only,) = job_noise_by_metric(LIMITS, past).values()
+    assert only.runs == 2 and only.assumed
+    three = [*past, {"energy_per_prediction_j": (1.2, 1.21)}]
+    estimated = job_noise_by_metric(LIMITS, three)["energy_per_prediction_j"]
+    assert estimated.runs == 3 and not estimated.assumed and estimated.cv_pct > 5.0
+
+
+def test_keep_measuring_until_the_interval_clears_every_limit_or_max() -> None:
+    from gate.compare.verdict import keep_measuring
+
+    base = _series_baseline((0.1, 0.1005, 0.0995, 0.1002, 0.0998))
+    clear = summary([150.0, 151.0, 149.0])  # +50%: beyond fail at any reasonable confidence
+    assert keep_measuring(clear, base, LIMITS, 0.995, {}, 2, 3, 12) == (True, "below min")
+    assert keep_measuring(clear, base, LIMITS, 0.995, {}, 3, 3, 12) == (False, "decided")
+    near = summary([103.0, 101.0, 105.0])  # +3%, straddles both limits
+    assert keep_measuring(near, base, LIMITS, 0.995, {}, 3, 3, 12) == (True, "undecided")
+    assert keep_measuring(near, base, LIMITS, 0.995, {}, 12, 3, 12) == (False, "max reached")

@@ -83,6 +83,8 @@ def document_with(path: tuple[str | int, ...], value: object) -> dict[str, Any]:
             holder[key] = [] if isinstance(following, int) else {}
         holder = holder[key]
     holder[path[-1]] = value
+    if len(path) >= 2 and path[-2] == "repeats":  # adaptive repeats need both ends
+        holder.setdefault("max" if path[-1] == "min" else "min", 2)
     if path[:2] == ("branches", 0):
         doc["branches"][0]["match"] = "release/*"
     if path[:3] == ("carbon", "sources", 0):

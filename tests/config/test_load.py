@@ -458,3 +458,25 @@ def test_a_timeout_beyond_a_day_is_refused_with_its_line() -> None:
 def test_a_timeout_of_a_day_is_accepted() -> None:
     budget = parse_budget(MINIMAL + "    timeout_s: 86400\n", Path("green-budget.yml"))
     assert budget.benchmarks[0].timeout_s == 86400.0
+
+
+def test_repeats_min_max_are_adaptive_and_a_plain_number_is_not() -> None:
+    (adaptive,) = parse_budget(MINIMAL + "    repeats: {min: 3, max: 12}\n", Path("b.yml")).benchmarks
+    assert (adaptive.repeats, adaptive.repeats_max, adaptive.adaptive) == (3, 12, True)
+    (fixed,) = parse_budget(MINIMAL + "    repeats: 7\n", Path("b.yml")).benchmarks
+    assert (fixed.repeats, fixed.repeats_max, fixed.adaptive) == (7, None, False)
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("{min: 5, max: 3}", "at benchmarks[0].repeats: min (5) is above max (3)"),
+        ("{min: 1, max: 3}", "at benchmarks[0].repeats: min: 1 is out of range"),
+        ("{min: 3}", "at benchmarks[0].repeats: missing required key 'max'"),
+        ("{min: 3, max: 4.5}", "at benchmarks[0].repeats: max: expected a whole number, got float 4.5"),
+    ],
+)
+def test_bad_adaptive_repeats_name_the_key_and_line(value: str, said: str) -> None:
+    error = error_of(MINIMAL + f"    repeats: {value}\n")
+    assert error.exit_code == ExitCode.USAGE and error.line == 5 and error.file == "green-budget.yml"
+    assert said in error.message

@@ -2,8 +2,8 @@
 whose readings are set by the benchmark: the result JSON and the report are golden files.
 
 Energy is what the benchmark writes to work.energy (times a fixed jitter per repeat), so a
-regression is exact and every figure is reproducible; hardware (and its fingerprint), ids, SHAs,
-paths and times are normalised. UPDATE_GOLDEN=1 rewrites the files (tests.support.golden).
+regression is exact and every figure is reproducible; hardware, ids, SHAs, paths and times are
+normalised. UPDATE_GOLDEN=1 rewrites the files (tests.support.golden).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ BUDGET = """version: 1
 benchmarks:
   - name: b
     command: python bench.py
-    repeats: 5
+    repeats: {repeats}
     warmup: 0
 limits:
   energy_per_prediction_j: {{warn: +2%, fail: +5%}}
@@ -95,14 +95,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 
 class Project:
-    def __init__(self, root: Path, mode: str, env: dict[str, str]) -> None:
+    def __init__(self, root: Path, mode: str, env: dict[str, str], repeats: str = "5") -> None:
         self.root, self.env, self.step = root, env, 0
         root.mkdir()
         git(root, "init", "-q", "-b", "main")
         git(root, "config", "user.email", "test@example.invalid")
         git(root, "config", "user.name", "test")
         (root / "bench.py").write_text(BENCH)
-        (root / "green-budget.yml").write_text(BUDGET.format(mode=mode))
+        (root / "green-budget.yml").write_text(BUDGET.format(mode=mode, repeats=repeats))
         (root / "work.txt").write_text("1.0\n")
         (root / ".gitignore").write_text(".green-gate/\nfail\n*.json\n*.md\nwork.energy\n")
         git(root, "add", ".")
@@ -142,7 +142,7 @@ def _normalised_text(text: str, root: Path) -> str:
     for sha in shas.stdout.split():
         text = re.sub(rf"\b{sha[:7]}[0-9a-f]{{0,33}}\b", "SHA", text)
     text = re.sub(r"MLflow run `[0-9a-f]{8}`", "MLflow run `RUN_ID`", text)  # the report's short id
-    text = re.sub(r"fingerprint \[[0-9a-f]{12}\]", "fingerprint [HARDWARE_ID]", text)  # this machine's
+    text = re.sub(r"\[[0-9a-f]{12}\]", "[HARDWARE_ID]", text)  # the machine's fingerprint
     return re.sub(r"\b[0-9a-f]{32}\b", "RUN_ID", text)
 
 
@@ -150,10 +150,10 @@ def _normalised(value: Any, root: Path) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key in ("created_at", "start_time_ms", "hardware") or (key == "description" and isinstance(item, str)):
+            if key in ("created_at", "start_time_ms", "hardware", "hardware_id") or (
+                key == "description" and isinstance(item, str)
+            ):
                 out[key] = "X"
-            elif key == "hardware_id" and isinstance(item, str):
-                out[key] = "HARDWARE_ID"  # a fingerprint of the machine the test runs on
             else:
                 out[key] = _normalised(item, root)
         return out
@@ -193,10 +193,36 @@ def test_auto_mode_pairs_when_history_cannot_settle_it(tmp_path: Path, clean_env
     assert code == 0 and first["benchmarks"][0]["baseline"] is None
     assert "Paired comparison not run" in first["benchmarks"][0]["notes"][-1]
     check_pipeline_golden("auto_paired_warn", *project.check("slightly", 1.03))  # straddles +2%: paired
-    code, settled, _ = project.check("unchanged", 1.0)  # history settles it: no pairing
+    # -10%: history settles it, no pairing. (Unchanged code would pair: its interval, widened by the
+    # job-to-job prior of 1%, straddles the +2% warn limit.)
+    code, settled, _ = project.check("cheaper", 0.9)
     assert code == 0 and settled["benchmarks"][0]["baseline"]["paired"] is False
 
 
 def test_a_failing_benchmark_is_exit_3_with_its_output(tmp_path: Path, clean_env: dict[str, str]) -> None:
     project = Project(tmp_path / "error", "history", clean_env)
     check_pipeline_golden("benchmark_failed", *project.check("main", 1.0, fail=True))
+
+
+def test_adaptive_repeats_run_max_without_a_baseline_then_stop_once_decided(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    project = Project(tmp_path / "adaptive", "history", clean_env, repeats="{min: 3, max: 12}")
+    code, first, _ = project.check("main", 1.0)  # nothing to decide against: max, a precise baseline
+    bench = first["benchmarks"][0]
+    assert code == 0 and bench["adaptive"] == {
+        "min": 3,
+        "max": 12,
+        "repeats_run": 12,
+        "stopped": "no baseline",
+        "paired": False,
+    }
+    assert bench["repeats"] == 12 and len(bench["per_repeat"]["energy_j"]) == 12
+    # +50%: decided at the minimum; +3% against limits of +2% and +5%: undecided up to max.
+    check_pipeline_golden("adaptive_fail", *project.check("regressed", 1.5))
+    check_pipeline_golden("adaptive_max", *project.check("slightly", 1.03))
+
+
+def test_adaptive_pairs_stop_once_decided(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    project = Project(tmp_path / "adaptive-paired", "paired", clean_env, repeats="{min: 3, max: 12}")
+    check_pipeline_golden("paired_adaptive_fail", *project.check("regressed", 1.5))  # +50%: 3 pairs decide it

@@ -24,3 +24,12 @@ def test_no_warning_when_the_budget_leaves_the_mode_to_its_default_or_agrees() -
     assert with_comparison_mode(default, "paired")[0].comparison.mode == "paired"
     agreeing = parse_budget(BUDGET + "comparison:\n  mode: auto\n", Path("green-budget.yml"))
     assert with_comparison_mode(agreeing, "auto") == (agreeing, None)
+
+
+def test_repeats_on_the_command_line_turn_adaptive_repeats_off() -> None:
+    from gate.pipeline.plan import CheckOptions, _override
+
+    (spec,) = parse_budget(BUDGET + "    repeats: {min: 3, max: 12}\n", Path("green-budget.yml")).benchmarks
+    assert _override(spec, CheckOptions(Path("b.yml"))) == spec
+    fixed = _override(spec, CheckOptions(Path("b.yml"), repeats=4))
+    assert (fixed.repeats, fixed.repeats_max) == (4, None)

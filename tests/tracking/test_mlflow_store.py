@@ -221,3 +221,19 @@ def _experiment_tags(server: MlflowServer, name: str) -> dict[str, str]:
     )
     response.raise_for_status()
     return {t["key"]: t["value"] for t in response.json()["experiment"].get("tags", [])}
+
+
+def test_past_series_reads_each_trend_runs_repeats_for_the_job_to_job_spread(tracking_server: MlflowServer) -> None:
+    store = MlflowStore(tracking_server.url)
+    exp = experiment_name()
+    t0 = 1_700_000_000_000
+    store.log_record(record(exp, start_time_ms=t0, energies_j=(10.0, 11.0, 12.0)))
+    store.log_record(record(exp, start_time_ms=t0 + 1, energies_j=(20.0, 21.0)))
+    store.log_record(record(exp, start_time_ms=t0 + 2, branch="dev", energies_j=(99.0, 99.0)))  # other branch
+    rows = store.trend(exp, branch="main", hardware_id=HW)
+    past = store.past_series(rows, ("energy_j", "energy_kwh", "energy_per_prediction_j"))
+    assert [run["energy_j"] for run in past] == [(10.0, 11.0, 12.0), (20.0, 21.0)]  # oldest first
+    assert past[0]["energy_per_prediction_j"] == (0.01, 0.011, 0.012)
+    # kWh is not logged per repeat: derived from energy_j as for a baseline
+    assert past[1]["energy_kwh"] == pytest.approx((20.0 / 3.6e6, 21.0 / 3.6e6))
+    assert store.past_series(rows, ("accuracy",)) == [{}, {}]  # no per-repeat series of it
