@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -135,10 +135,14 @@ class SteppedSampler(Sampler):
         return True
 
 
-def meter_on_board(power: Callable[[float], float], spec: EnergySpec) -> tuple[NvmlMeter, SimClock]:
+def meter_on_boards(
+    powers: Sequence[Callable[[float], float]], spec: EnergySpec
+) -> tuple[NvmlMeter, SimClock, Callable[[float], None]]:
+    """A meter on simulated boards (one per power curve) and a sleep that steps the sampler."""
     clock = SimClock(100.0)
-    board = Board(power, clock, advance=clock.advance)
-    reader = NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)], driver="580.65.06"))
+    boards = [Board(power, clock, advance=clock.advance) for power in powers]
+    gpus = [h100(f"GPU-{chr(ord('a') + i)}", board=board) for i, board in enumerate(boards)]
+    reader = NvmlReader({}, nvml=FakeDriver(gpus, driver="580.65.06"))
     sampler = SteppedSampler(reader, SamplerConfig(), clock=clock)
 
     def sleep(seconds: float) -> None:
@@ -147,7 +151,12 @@ def meter_on_board(power: Callable[[float], float], spec: EnergySpec) -> tuple[N
             sampler.step()
             clock.advance(0.01)
 
-    return NvmlMeter(reader, spec, clock=clock, sleep=sleep, sampler=sampler), clock
+    return NvmlMeter(reader, spec, clock=clock, sleep=sleep, sampler=sampler), clock, sleep
+
+
+def meter_on_board(power: Callable[[float], float], spec: EnergySpec) -> tuple[NvmlMeter, SimClock]:
+    meter, clock, _ = meter_on_boards([power], spec)
+    return meter, clock
 
 
 def test_idle_waits_for_a_gpu_cooling_down_after_the_warm_up_exits() -> None:
@@ -248,20 +257,8 @@ def test_a_benchmark_failing_inside_a_phase_reports_its_own_failure_and_output(t
 
 def test_active_energy_is_clamped_over_all_gpus_not_per_gpu() -> None:
     """GPU 0 ends up 10 W below its idle figure, GPU 1 10 W above: 0 J above idle in all, not +10 W."""
-    clock = SimClock(100.0)
     powers = [steps((0.0, 100.0), (102.0, 90.0)), steps((0.0, 300.0), (102.0, 310.0))]
-    boards = [Board(p, clock, advance=clock.advance) for p in powers]
-    driver = FakeDriver([h100(f"GPU-{i}", board=b) for i, b in enumerate(boards)], driver="580.65.06")
-    reader = NvmlReader({}, nvml=driver)
-    sampler = SteppedSampler(reader, SamplerConfig(), clock=clock)
-
-    def sleep(seconds: float) -> None:
-        until = clock() + seconds
-        while clock() < until:
-            sampler.step()
-            clock.advance(0.01)
-
-    meter = NvmlMeter(reader, EnergySpec(idle_s=1, basis="active"), clock=clock, sleep=sleep, sampler=sampler)
+    meter, clock, sleep = meter_on_boards(powers, EnergySpec(idle_s=1, basis="active"))
     meter.start()
     assert clock() < 102.0  # idle was read before the change
     sleep(106.0 - clock())
