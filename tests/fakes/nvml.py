@@ -8,6 +8,7 @@ import math
 import sys
 import time
 import types
+from collections import Counter
 from collections.abc import Callable
 
 import pynvml
@@ -25,6 +26,8 @@ class FakeDriver(types.ModuleType):
     # What nvidia-ml-py's throwOnVersionMismatch raises from the process-list calls on an old driver:
     # an Exception, not an NVMLError.
     NVMLLibraryMismatchError = pynvml.NVMLLibraryMismatchError
+    NVMLError_NotSupported = pynvml.NVMLError_NotSupported  # codecarbon catches it around memory info
+    c_nvmlMemory_t = pynvml.c_nvmlMemory_t
 
     def __init__(self, gpus: list[dict[str, object]], driver: str = "470.256.02", *, init_error: int | None = None):
         super().__init__("pynvml")
@@ -33,11 +36,13 @@ class FakeDriver(types.ModuleType):
         self.init_error = init_error
         self.sessions = 0  # nvmlInit calls not yet matched by nvmlShutdown
         self.field_calls = 0
+        self.reads: Counter[str] = Counter()  # per-GPU queries by reading ("energy_mj", "utilization", ...)
         for name in dir(pynvml):
             if name.startswith(("NVML_ERROR_", "NVML_FI_", "NVML_SUCCESS", "NVML_TEMPERATURE_")):
                 setattr(self, name, getattr(pynvml, name))
 
     def _get(self, handle: int, key: str) -> object:
+        self.reads[key] += 1
         faults = self.gpus[handle].get("faults")
         if isinstance(faults, dict) and faults.get(key):
             raise pynvml.NVMLError(faults[key].pop(0))  # one queued transient error (TIMEOUT, UNKNOWN), then normal
@@ -115,6 +120,19 @@ class FakeDriver(types.ModuleType):
     def nvmlDeviceGetTemperatureV(self, handle: int, sensor: int) -> object:
         self._get(handle, "temperature_v")  # an error here: a driver older than the versioned call
         return self._get(handle, "temperature_c")
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int) -> object:
+        total = self._get(handle, "memory_b")
+        total = total if isinstance(total, int) else 80 * 2**30
+        return pynvml.c_nvmlMemory_t(total, total, 0)
+
+    def nvmlDeviceGetUtilizationRates(self, handle: int) -> object:
+        busy = self._get(handle, "utilization")
+        return types.SimpleNamespace(gpu=busy if isinstance(busy, int) else 0, memory=0)
+
+    def nvmlDeviceGetComputeMode(self, handle: int) -> object:
+        mode = self._get(handle, "compute_mode")
+        return mode if isinstance(mode, int) else 0
 
     def nvmlDeviceGetFieldValues(self, handle: int, field_ids: list[int]) -> object:
         self.field_calls += 1
