@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from gate.energy import cpu_attribution
@@ -76,11 +77,12 @@ class CodecarbonMeter:
         return scopes
 
 
-def new_tracker(*, gpu: bool = True) -> Any:
+def new_tracker(*, gpu: bool = True, gpu_ids: Sequence[str] | None = None) -> Any:
     """The offline tracker exactly as the gate measures with it (also used by the GPU benchmark).
 
     With `gpu=False` codecarbon's GPU tracking is removed before its first measurement (see
-    `_without_gpu_tracking`).
+    `_without_gpu_tracking`). `gpu_ids` (NVML indices or UUIDs) limits codecarbon's GPU figure to
+    those GPUs; without it codecarbon sums every GPU of the machine.
     """
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
     try:
@@ -99,6 +101,7 @@ def new_tracker(*, gpu: bool = True) -> Any:
         tracking_mode="machine",
         allow_multiple_runs=True,
         measure_power_secs=1,
+        gpu_ids=list(gpu_ids) if gpu_ids is not None else None,
     )
     return tracker if gpu else _without_gpu_tracking(tracker)
 

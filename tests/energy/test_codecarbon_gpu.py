@@ -17,7 +17,7 @@ from gate.devices import rapl
 from gate.energy import codecarbon as energy_codecarbon
 from gate.energy import meters
 from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter
-from tests.fakes.nvml import FakeDriver, h100, installed
+from tests.fakes.nvml import FakeDriver, h100, installed, seen_by_codecarbon
 
 # Longer than codecarbon's 1 s monitor period (measure_power_secs=1), so its polling would show.
 WINDOW_S = 1.3
@@ -26,15 +26,11 @@ WINDOW_S = 1.3
 @pytest.fixture
 def driver(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDriver]:
     """One H100 on the stand-in driver, seen by the gate and by codecarbon alike."""
-    from codecarbon.core import gpu, gpu_nvidia, hardware_cache
+    from codecarbon.core import hardware_cache
 
     fake = installed(monkeypatch, FakeDriver([h100("GPU-0a1b2c3d")], driver="580.65.06"))
-    # codecarbon binds pynvml (and whether it initialised) when it is first imported.
-    monkeypatch.setattr(gpu_nvidia, "pynvml", fake)
-    monkeypatch.setattr(gpu_nvidia, "PYNVML_AVAILABLE", True)
-    monkeypatch.setattr(gpu, "PYNVML_AVAILABLE", True)
-    monkeypatch.setattr(gpu, "is_nvidia_system", lambda: True)  # it asks `nvidia-smi --help`
-    hardware_cache.clear_cache()  # codecarbon caches the hardware it found per process
+    seen_by_codecarbon(monkeypatch, fake)
+    hardware_cache.clear_cache()  # codecarbon keeps the hardware it found for the process
     yield fake
     hardware_cache.clear_cache()
 
