@@ -6,6 +6,7 @@ every NVML query codecarbon makes is counted by reading.
 
 from __future__ import annotations
 
+import atexit
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -80,3 +81,4 @@ def test_the_gpu_meter_gives_codecarbon_no_gpu_to_poll(driver: FakeDriver, monke
         assert polled_during_a_window(codecarbon_meter, driver) == Counter()
     finally:
         nvml_meter.close()
+        atexit.unregister(nvml_meter.close)  # choose_meter registered it for the gate's exit
