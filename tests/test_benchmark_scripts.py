@@ -1,16 +1,24 @@
-"""benchmarks/nvml_accuracy.py: its statistics and table (pure), and that it refuses to run without a GPU."""
+"""The benchmark scripts: their statistics and tables (pure); nvml_accuracy.py refusing to run without a
+GPU, and its GPU-run pieces (codecarbon per GPU, bursts, instant-power freshness) on the stand-in driver."""
 
 from __future__ import annotations
 
 import importlib.util
+import random
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from gate.devices import nvml
+from gate.devices.gpu import GpuInfo
+from gate.devices.nvml import NvmlReader
+from gate.energy.sampler import Sampler, SamplerConfig
+from tests.fakes.nvml import Board, FakeDriver, SimClock, h100, seen_by_codecarbon, steps
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "nvml_accuracy.py"
@@ -93,3 +101,111 @@ def test_cpu_attribution_table() -> None:
     assert "| none | process | 1.2% (2.5%) | 10/10 | 0/10 | 0.0 J |" in text
     assert "| none | machine | 8.0% (20.0%) | 3/10 | 0/10 | 430.0 J |" in text
     assert "wall time per repeat: none 0.40 s" in text
+
+
+# --- nvml_accuracy.py on the stand-in driver: what its GPU run will do, held without a GPU ----------
+
+
+@pytest.fixture
+def codecarbon_reset() -> Iterator[None]:
+    from codecarbon.core import hardware_cache
+
+    hardware_cache.clear_cache()  # codecarbon keeps the hardware it found for the process
+    yield
+    hardware_cache.clear_cache()
+
+
+def test_codecarbons_figure_is_the_measured_gpus_not_the_sum_of_all(
+    monkeypatch: pytest.MonkeyPatch, codecarbon_reset: None
+) -> None:
+    """Two GPUs, 100 W and 300 W; the benchmark measures the second: codecarbon must say ~300 W, not 400 W."""
+    bench = load()
+    boards = [Board(steps((0.0, watts)), time.monotonic) for watts in (100.0, 300.0)]
+    driver = FakeDriver([h100(f"GPU-{i}{i}{i}", board=b) for i, b in enumerate(boards)], driver="580.65.06")
+    seen_by_codecarbon(monkeypatch, driver)
+    tracker = bench.codecarbon_tracker(GpuInfo("NVIDIA H100 80GB HBM3", "GPU-111", "580.65.06", index=1))
+    tracker.start_task("one")
+    started = time.monotonic()
+    time.sleep(1.2)
+    data = tracker.stop_task()
+    elapsed_s = time.monotonic() - started
+    assert bench.codecarbon_gpu_j(data) / elapsed_s == pytest.approx(300.0, rel=0.15)
+
+
+def sampled_burst(clock: SimClock, board: Board, until_s: float, power_hz: float = 500.0) -> Sampler:
+    """The sampler's recording of `board` up to `until_s`, stepped on the fake clock as its thread would."""
+    reader = NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)], driver="580.65.06"))
+    sampler = Sampler(reader, SamplerConfig(power_hz=power_hz, counter_hz=10), clock=clock)
+    while clock() < until_s:
+        sampler.step()
+        clock.advance(1 / power_hz)
+    return sampler
+
+
+BURST = (10.0, 11.037)  # 126 W idle, a 700 W burst ending mid-tick, then idle again
+
+
+def burst_board(clock: SimClock, instant_lag_s: float = 0.0) -> Board:
+    power = steps((0.0, 126.0), (BURST[0], 700.0), (BURST[1], 126.0))
+    return Board(power, clock, advance=clock.advance, origin_s=0.0, instant_lag_s=instant_lag_s)
+
+
+def test_the_burst_reference_from_idle_lines_is_exact_where_edge_counter_reads_are_not() -> None:
+    clock = SimClock(6.0)
+    board = burst_board(clock)
+    sampler = sampled_burst(clock, board, 14.0)
+    timeline = sampler.timelines()[0]
+    true_j = board.energy_j(BURST[1]) - board.energy_j(BURST[0])
+    ref = load().burst_reference_j(timeline.counter_t_s, timeline.counter_mj, *BURST)
+    assert ref.energy_j == pytest.approx(true_j, rel=0.002)
+    assert (ref.idle_before_w, ref.idle_after_w) == (pytest.approx(126.0, rel=0.002), pytest.approx(126.0, rel=0.002))
+    # The counter read naively at the burst's edges (the nearest reads): a tick of 700 W off.
+    naive_j = (board.counter_mj_at(BURST[1]) - board.counter_mj_at(BURST[0])) / 1000
+    assert abs(naive_j / true_j - 1) > 0.02
+
+
+def test_bursts_are_scored_per_length_and_the_engine_is_held_to_the_reference() -> None:
+    bench = load()
+    clock = SimClock(6.0)
+    board = burst_board(clock)
+    sampler = sampled_burst(clock, board, 14.0)
+    by_window, busy, lags, notes = bench.score_bursts(sampler.timelines()[0], [(*BURST, None, None, None)], [1.0])
+    assert notes == []
+    (engine,) = by_window[1.0]["engine"]
+    assert engine == pytest.approx(1.0, abs=0.005)  # the edges placed by the power samples
+    assert busy == [pytest.approx(700.0, rel=0.003)]
+    # The stand-in's field is current power: what is left is sampling, paused 4 ms by each counter read.
+    assert lags["rise_ms"] <= 6.0 and lags["fall_ms"] <= 6.0
+
+
+def test_the_step_lags_measure_how_late_the_instant_field_follows_the_power() -> None:
+    """Item 21: a field 20 ms behind the board is seen 20 ms late at both edges (500 Hz sampling)."""
+    bench = load()
+    clock = SimClock(6.0)
+    sampler = sampled_burst(clock, burst_board(clock, instant_lag_s=0.020), 14.0)
+    _, _, lags, _ = bench.score_bursts(sampler.timelines()[0], [(*BURST, None, None, None)], [1.0])
+    assert lags["rise_ms"] == pytest.approx(20.0, abs=2.5)
+    assert lags["fall_ms"] == pytest.approx(20.0, abs=2.5)
+
+
+def test_the_instant_fields_own_timestamp_says_its_age_and_refresh_interval() -> None:
+    bench = load()
+    board = Board(steps((0.0, 300.0)), time.monotonic, instant_lag_s=0.015, instant_period_s=0.020)
+    driver = FakeDriver([h100("GPU-a", board=board)], driver="580.65.06")
+    samples = bench.read_instant_field(driver, 0, 150)
+    fresh = bench.field_freshness(samples)
+    assert fresh["update_ms"] == pytest.approx(20.0, abs=1.0)
+    assert 15.0 <= fresh["age_ms"] <= 15.0 + 20.0 + 5.0  # lag + up to one refresh period (+ scheduling)
+    assert fresh["latency_us"] == 0
+
+
+def test_burst_edges_fall_mid_tick_and_the_default_run_fits_a_short_device_budget() -> None:
+    bench = load()
+    schedule = bench.burst_schedule([0.3, 1.0], 5, random.Random(1))
+    assert len(schedule) == 10 and schedule[0] < 0.4 < schedule[1]  # interleaved lengths
+    assert len({round(d % 0.1, 3) for d in schedule}) > 5  # ends at varying phases of the counter's tick
+    a = bench.build_parser().parse_args([])
+    windows, bursts = ([float(x) for x in option.split(",")] for option in (a.windows, a.bursts))
+    assert 10.0 in windows and a.workloads.split(",") == ["cap", "burst"]
+    # The whole device time is 15 minutes, machine start included: the default run leaves room to rerun it.
+    assert bench.estimate_s(a.workloads.split(","), windows, bursts, a.trials, a.overhead_s) < 4 * 60

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from gate.energy import cpu_attribution
@@ -23,15 +24,20 @@ _MEASURED_CPU_MODES = {"intel_rapl", "windows_emi", "intel_power_gadget", "apple
 
 
 class CodecarbonMeter:
-    """Measures energy over start()/stop() windows with one offline tracker, a task per window."""
+    """Measures energy over start()/stop() windows with one offline tracker, a task per window.
 
-    def __init__(self) -> None:
+    `gpu=False` where the gate's NVML engine measures the GPU: codecarbon then does not track it at
+    all, so it does not read every GPU's counter and utilisation each second beside the engine.
+    """
+
+    def __init__(self, *, gpu: bool = True) -> None:
+        self.gpu = gpu
         self._tracker: Any = None
         self._task = 0
 
     def _ensure_tracker(self) -> Any:
         if self._tracker is None:
-            self._tracker = new_tracker()
+            self._tracker = new_tracker(gpu=self.gpu)
         return self._tracker
 
     def start(self) -> None:
@@ -71,8 +77,13 @@ class CodecarbonMeter:
         return scopes
 
 
-def new_tracker() -> Any:
-    """The offline tracker exactly as the gate measures with it (also used by the GPU benchmark)."""
+def new_tracker(*, gpu: bool = True, gpu_ids: Sequence[str] | None = None) -> Any:
+    """The offline tracker exactly as the gate measures with it (also used by the GPU benchmark).
+
+    With `gpu=False` codecarbon's GPU tracking is removed before its first measurement (see
+    `_without_gpu_tracking`). `gpu_ids` (NVML indices or UUIDs) limits codecarbon's GPU figure to
+    those GPUs; without it codecarbon sums every GPU of the machine.
+    """
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
     try:
         from codecarbon import OfflineEmissionsTracker
@@ -83,14 +94,37 @@ def new_tracker() -> Any:
         ) from None
     # The country only feeds codecarbon's own emissions figure, which the gate does not use:
     # gCO2eq is computed from kWh and the intensity the budget file names.
-    return OfflineEmissionsTracker(
+    tracker = OfflineEmissionsTracker(
         country_iso_code="USA",
         save_to_file=False,
         log_level="error",
         tracking_mode="machine",
         allow_multiple_runs=True,
         measure_power_secs=1,
+        gpu_ids=list(gpu_ids) if gpu_ids is not None else None,
     )
+    return tracker if gpu else _without_gpu_tracking(tracker)
+
+
+def _without_gpu_tracking(tracker: Any) -> Any:
+    """The tracker with codecarbon's GPU hardware dropped, so that it never polls NVML.
+
+    codecarbon 3.3 has no option for this: `gpu_ids=[]` still reads every GPU's counter in each
+    measurement (GPU.measure_power_and_energy treats an empty selection as "all") and every GPU's
+    utilisation in its 1 s monitor. Its hardware list is set up once (`_ensure_hardware_ready`) and
+    then only iterated, so the GPU entries are removed from it right after set-up, before any task
+    starts. The set-up itself opens the GPUs once (names, memory, one counter read): a one-off, not
+    polling. Should a later codecarbon rename these internals, the GPU stays tracked: its figure is
+    discarded either way (EstimatedCpuRam keeps cpu and ram), only the polling would come back, and
+    tests/energy/test_codecarbon_gpu.py fails on it.
+    """
+    from codecarbon.external.hardware import GPU
+
+    ready = getattr(tracker, "_ensure_hardware_ready", None)
+    if callable(ready) and isinstance(getattr(tracker, "_hardware", None), list):
+        ready()
+        tracker._hardware = [hw for hw in tracker._hardware if not isinstance(hw, GPU)]
+    return tracker
 
 
 def reading_from(data: Any, scopes: dict[str, tuple[str, str]]) -> EnergyReading:

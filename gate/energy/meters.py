@@ -97,7 +97,8 @@ def _energy_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Calla
     from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter, RaplCpuRam
     from gate.energy.progress import Progress
 
-    estimate = EstimatedCpuRam(energy_codecarbon.CodecarbonMeter())
+    # The NVML engine measures the GPU: codecarbon only estimates CPU/RAM and must not poll NVML beside it.
+    estimate = EstimatedCpuRam(energy_codecarbon.CodecarbonMeter(gpu=False))
     rapl = None
     try:
         rapl = cpu_rapl.RaplRecorder(cpu_rapl.discover())

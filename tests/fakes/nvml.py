@@ -8,6 +8,7 @@ import math
 import sys
 import time
 import types
+from collections import Counter
 from collections.abc import Callable
 
 import pynvml
@@ -25,6 +26,8 @@ class FakeDriver(types.ModuleType):
     # What nvidia-ml-py's throwOnVersionMismatch raises from the process-list calls on an old driver:
     # an Exception, not an NVMLError.
     NVMLLibraryMismatchError = pynvml.NVMLLibraryMismatchError
+    NVMLError_NotSupported = pynvml.NVMLError_NotSupported  # codecarbon catches it around memory info
+    c_nvmlMemory_t = pynvml.c_nvmlMemory_t
 
     def __init__(self, gpus: list[dict[str, object]], driver: str = "470.256.02", *, init_error: int | None = None):
         super().__init__("pynvml")
@@ -33,11 +36,13 @@ class FakeDriver(types.ModuleType):
         self.init_error = init_error
         self.sessions = 0  # nvmlInit calls not yet matched by nvmlShutdown
         self.field_calls = 0
+        self.reads: Counter[str] = Counter()  # per-GPU queries by reading ("energy_mj", "utilization", ...)
         for name in dir(pynvml):
             if name.startswith(("NVML_ERROR_", "NVML_FI_", "NVML_SUCCESS", "NVML_TEMPERATURE_")):
                 setattr(self, name, getattr(pynvml, name))
 
     def _get(self, handle: int, key: str) -> object:
+        self.reads[key] += 1
         faults = self.gpus[handle].get("faults")
         if isinstance(faults, dict) and faults.get(key):
             raise pynvml.NVMLError(faults[key].pop(0))  # one queued transient error (TIMEOUT, UNKNOWN), then normal
@@ -116,14 +121,28 @@ class FakeDriver(types.ModuleType):
         self._get(handle, "temperature_v")  # an error here: a driver older than the versioned call
         return self._get(handle, "temperature_c")
 
+    def nvmlDeviceGetMemoryInfo(self, handle: int) -> object:
+        total = self._get(handle, "memory_b")
+        total = total if isinstance(total, int) else 80 * 2**30
+        return pynvml.c_nvmlMemory_t(total, total, 0)
+
+    def nvmlDeviceGetUtilizationRates(self, handle: int) -> object:
+        busy = self._get(handle, "utilization")
+        return types.SimpleNamespace(gpu=busy if isinstance(busy, int) else 0, memory=0)
+
+    def nvmlDeviceGetComputeMode(self, handle: int) -> object:
+        mode = self._get(handle, "compute_mode")
+        return mode if isinstance(mode, int) else 0
+
     def nvmlDeviceGetFieldValues(self, handle: int, field_ids: list[int]) -> object:
         self.field_calls += 1
         instant = self._get(handle, "instant")
         board = self._board(handle)
-        if board is not None and isinstance(instant, int) and instant >= 0:
-            instant = board.instant_mw()
         values = (pynvml.c_nvmlFieldValue_t * len(field_ids))()
         values[0].fieldId = field_ids[0]
+        if board is not None and isinstance(instant, int) and instant >= 0:
+            instant, values[0].timestamp = board.instant_sample()
+            values[0].latencyUsec = 0
         field_errors = self.gpus[handle].get("instant_field_errors")
         code = field_errors.pop(0) if isinstance(field_errors, list) and field_errors else None
         if code is not None and code != pynvml.NVML_SUCCESS:  # per-field codes, one per call, then success
@@ -139,6 +158,20 @@ class FakeDriver(types.ModuleType):
 def installed(monkeypatch: pytest.MonkeyPatch, driver: FakeDriver) -> FakeDriver:
     """`driver` as the pynvml that gate.devices.nvml imports (it imports pynvml where it uses it)."""
     monkeypatch.setitem(sys.modules, "pynvml", driver)
+    return driver
+
+
+def seen_by_codecarbon(monkeypatch: pytest.MonkeyPatch, driver: FakeDriver) -> FakeDriver:
+    """`driver` as the pynvml codecarbon reads, too (it binds pynvml, and whether it initialised, on import).
+
+    Call `codecarbon.core.hardware_cache.clear_cache()` before and after: codecarbon keeps the
+    hardware it found for the rest of the process."""
+    from codecarbon.core import gpu, gpu_nvidia
+
+    monkeypatch.setattr(gpu_nvidia, "pynvml", driver)
+    monkeypatch.setattr(gpu_nvidia, "PYNVML_AVAILABLE", True)
+    monkeypatch.setattr(gpu, "PYNVML_AVAILABLE", True)
+    monkeypatch.setattr(gpu, "is_nvidia_system", lambda: True)  # it asks `nvidia-smi --help`
     return driver
 
 
@@ -188,7 +221,8 @@ class Board:
       `counter_read_s` (~4 ms): the read takes that long on the clock, and returns the value of the
       latest tick before the read ended;
     - `nvmlDeviceGetPowerUsage` is a trailing `average_s` (1 s) mean on Ampere and newer;
-    - the instant field (NVML_FI_DEV_POWER_INSTANT) is the current power.
+    - the instant field (NVML_FI_DEV_POWER_INSTANT) is the current power (`instant_lag_s` and
+      `instant_period_s` make it older or coarser, with its `timestamp` saying so).
     Energy is integrated on a `resolution_s` grid, extended as time goes on.
     """
 
@@ -204,6 +238,8 @@ class Board:
         origin_s: float | None = None,
         resolution_s: float = 0.001,
         counter_offset_mj: int = 987_654_321,
+        instant_lag_s: float = 0.0,
+        instant_period_s: float = 0.0,
     ) -> None:
         self.power_w = power_w
         self.clock = clock
@@ -215,6 +251,9 @@ class Board:
         self.origin_s = clock() - 2 * average_s if origin_s is None else origin_s
         self.resolution_s = resolution_s
         self.counter_offset_mj = counter_offset_mj
+        self.instant_lag_s = instant_lag_s
+        self.instant_period_s = instant_period_s
+        self.wall_offset_s = time.time() - clock()  # `clock` time -> wall time, for the field's timestamp
         self._cumulative_j = [0.0]
 
     def energy_j(self, t: float) -> float:
@@ -231,8 +270,11 @@ class Board:
 
     def counter_mj(self) -> int:
         self.advance(self.counter_read_s)
-        now = self.clock()
-        tick_t = self.origin_s + math.floor((now - self.origin_s) / self.tick_s) * self.tick_s
+        return self.counter_mj_at(self.clock())
+
+    def counter_mj_at(self, t: float) -> int:
+        """What a counter read ending at t returns: the value of the latest tick."""
+        tick_t = self.origin_s + math.floor((t - self.origin_s) / self.tick_s) * self.tick_s
         return self.counter_offset_mj + math.floor(self.energy_j(tick_t) * 1000)
 
     def average_mw(self) -> int:
@@ -240,7 +282,17 @@ class Board:
         return round((self.energy_j(now) - self.energy_j(now - self.average_s)) / self.average_s * 1000)
 
     def instant_mw(self) -> int:
-        return round(self.power_w(self.clock()) * 1000)
+        return self.instant_sample()[0]
+
+    def instant_sample(self) -> tuple[int, int]:
+        """The instant field: (mW, its sample's time in µs since 1970, as NVML's `timestamp`).
+
+        The power `instant_lag_s` ago, sampled every `instant_period_s` (0: continuously): what
+        nobody has measured yet (docs/measurement.md, item 21), so a test can set it."""
+        t = self.clock() - self.instant_lag_s
+        if self.instant_period_s > 0:
+            t = self.origin_s + math.floor((t - self.origin_s) / self.instant_period_s) * self.instant_period_s
+        return round(self.power_w(t) * 1000), round((t + self.wall_offset_s) * 1e6)
 
 
 def cooling_idle(floor_w: float, hot_w: float, since_s: float, tau_s: float) -> Callable[[float], float]:
