@@ -35,9 +35,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gate.tracking import schema
 from gate.carbon.model import Intensity
 from gate.energy.model import ScopeSummary
+from gate.tracking import schema
 from gate.tracking.mlflow_store import MlflowStore
 from tests.helpers import summary
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gate.energy.sampler import Sampler, SamplerConfig
 from gate.devices.gpu import GpuInfo
+from gate.energy.sampler import Sampler, SamplerConfig
 
 
 class ConstantReader:
