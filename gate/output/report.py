@@ -13,7 +13,7 @@ from gate.compare.quality import EFFICIENCY_PREFIX
 from gate.energy.model import METRICS
 from gate.errors import ConfigError
 from gate.output import markdown
-from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, si_prefix
+from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, plural, si_prefix
 
 DEFAULT_TEMPLATE = "report.md.j2"
 HEADLINE = {
@@ -88,6 +88,24 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
             )
         )
     return rows
+
+
+def phase_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per measured phase when the benchmark marked several and one counted its items
+    (prefill and decode): J per item of each phase, which the run's total J per item blends."""
+    phases = [p for p in bench.get("phases") or [] if isinstance(p, dict)]
+    if len(phases) < 2 or not any(_finite(p.get("energy_per_item_j")) for p in phases):
+        return []
+    return [
+        {
+            "phase": markdown.md(p.get("name", "")),
+            "count": f"{p['items']:,}" if isinstance(p.get("items"), int) else "—",
+            "energy": markdown.quantity(p.get("energy_j"), "J"),
+            "duration": markdown.quantity(p.get("duration_s"), "s"),
+            "per_item": markdown.quantity(p.get("energy_per_item_j"), "J"),
+        }
+        for p in phases
+    ]
 
 
 def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:
@@ -255,12 +273,19 @@ def _environment(cls: Any, loader: Any) -> Any:
         lstrip_blocks=True,
     )
     env.filters.update(
-        md=markdown.md, code=markdown.code, url=markdown.url, quantity=markdown.quantity, percent=markdown.percent
+        md=markdown.md,
+        code=markdown.code,
+        url=markdown.url,
+        quantity=markdown.quantity,
+        percent=markdown.percent,
+        plural=plural,
     )
     env.globals.update(
         status_icon=STATUS_ICON,
         headline=HEADLINE,
         table_rows=table_rows,
+        phase_rows=phase_rows,
+        item_unit_of=item_unit_of,
         fence=markdown.fence,
         basis_words=BASIS_WORDS,
         trend_chart=trend_chart,

@@ -10,8 +10,9 @@ from gate.carbon.model import Intensity
 from gate.compare.model import Baseline
 from gate.compare.verdict import evaluate
 from gate.config.budget import Level, Rules
+from gate.energy.model import PhaseSummary
 from gate.output.markdown import fence, md, quantity
-from gate.output.report import render, table_rows
+from gate.output.report import phase_rows, render, table_rows
 from gate.output.result import BenchmarkOutcome
 from tests.helpers import summary
 from tests.support.documents import INTENSITY, RULES, document, outcome
@@ -215,3 +216,32 @@ def test_a_loaded_runner_is_inconclusive_with_its_cv_and_the_advice() -> None:
     text = render(document(result, decision.verdict))
     assert "inconclusive: " in text and "use paired mode, more repeats, or a quieter runner" in text
     check_golden("report_inconclusive.md", text)
+
+
+def test_prefill_and_decode_each_show_energy_per_token_in_report_and_comment() -> None:
+    current = replace(
+        summary([100.0, 101.0, 99.0], predictions=1088, quality={"accuracy": 0.97}, intensity=INTENSITY),
+        phases=(
+            PhaseSummary("prefill", 40.0, 1.0, 1024, 40.0 / 1024),
+            PhaseSummary("decode", 60.0, 3.0, 64, 60.0 / 64),
+        ),
+    )
+    result = outcome(summary=current, unit="token", decision=evaluate(current, None, RULES))
+    doc = document(result, "pass")
+    report = render(doc)
+    assert "| prefill | 1,024 | 40 J | 1 s | 39.06 mJ |" in report
+    assert "| decode | 64 | 60 J | 3 s | 937.5 mJ |" in report
+    check_golden("report_phases.md", report)
+    check_golden("pr_comment_phases.md", render(doc, "pr_comment.md.j2"))
+
+
+def test_one_phase_or_phases_without_items_add_no_phase_table() -> None:
+    one = replace(summary([100.0]), phases=(PhaseSummary("encode", 100.0, 1.0, 1000, 0.1),))
+    uncounted = replace(
+        summary([100.0]),
+        phases=(PhaseSummary("load", 10.0, 1.0, None, None), PhaseSummary("encode", 90.0, 1.0, None, None)),
+    )
+    for current in (one, uncounted):
+        bench = document(outcome(summary=current, decision=evaluate(current, None, RULES)), "pass")["benchmarks"][0]
+        assert phase_rows(bench) == []
+        assert bench["phases"]  # the JSON keeps them all the same
