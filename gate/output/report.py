@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.carbon.model import BASIS_WORDS
-from gate.compare.quality import EFFICIENCY_PREFIX
+from gate.compare.quality import EFFICIENCY_PREFIX, emissions_per_point_g
 from gate.energy.model import METRICS
 from gate.errors import ConfigError
 from gate.output import markdown
@@ -78,16 +78,42 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
         )
     for name in efficiency:
         (check, *_) = checks_by_metric[name]
+        point = markdown.md(name[len(EFFICIENCY_PREFIX) :])
         rows.append(
             _row(
-                f"Energy per {item_unit} per {markdown.md(name[len(EFFICIENCY_PREFIX) :])} point (J)",
+                f"Energy per {item_unit} per {point} point (J)",
                 markdown.quantity(check["baseline"], "J"),
                 markdown.quantity(check["current"], "J"),
-                markdown.percent(check["change_pct"]),
+                _change_with_interval(checks_by_metric[name], rule="quality") or markdown.percent(check["change_pct"]),
                 checks_by_metric[name],
             )
         )
+        grams = _grams_per_point(bench, name[len(EFFICIENCY_PREFIX) :])
+        if grams is not None:  # beside it, unlimited: the grid's intensity is not the change's doing
+            current_g, base_g = grams
+            change = (current_g / base_g - 1) * 100 if base_g else None
+            rows.append(
+                _row(
+                    f"Emissions per {item_unit} per {point} point (gCO2eq)",
+                    "—" if base_g is None else f"{base_g:.4g} gCO2eq",
+                    f"{current_g:.4g} gCO2eq",
+                    markdown.percent(change),
+                    [],
+                )
+            )
     return rows
+
+
+def _grams_per_point(bench: dict[str, Any], quality_name: str) -> tuple[float, float | None] | None:
+    """gCO2eq per item per point of `quality_name`: this run's and the baseline's (None without one)."""
+    current: Any = bench["quality"].get(quality_name)
+    grams = emissions_per_point_g(bench["metrics"], float(current)) if _finite(current) else None
+    if grams is None:
+        return None
+    base_metrics: dict[str, Any] = (bench.get("baseline") or {}).get("metrics") or {}
+    base_quality: Any = base_metrics.get(quality_name)
+    base = emissions_per_point_g(base_metrics, float(base_quality)) if _finite(base_quality) else None
+    return grams, base
 
 
 def phase_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
@@ -113,11 +139,11 @@ def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:
     return _change_with_interval(checks) or markdown.percent(change_pct)
 
 
-def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
-    """'+6.1% ± 0.9%' when a relative check decided on repeats (its interval, see gate.compare.stats)."""
+def _change_with_interval(checks: list[dict[str, Any]], rule: str = "relative") -> str | None:
+    """'+6.1% ± 0.9%' when a check of `rule` decided on repeats (its interval, see gate.compare.stats)."""
     for check in checks:
         interval = check.get("interval_pct")
-        if check["rule"] == "relative" and interval and check.get("change_pct") is not None:
+        if check["rule"] == rule and interval and check.get("change_pct") is not None:
             low, high = interval
             return f"{check['change_pct']:+.1f}% ± {(high - low) / 2:.1f}%"
     return None
