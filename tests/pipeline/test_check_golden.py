@@ -142,6 +142,7 @@ def _normalised_text(text: str, root: Path) -> str:
     for sha in shas.stdout.split():
         text = re.sub(rf"\b{sha[:7]}[0-9a-f]{{0,33}}\b", "SHA", text)
     text = re.sub(r"MLflow run `[0-9a-f]{8}`", "MLflow run `RUN_ID`", text)  # the report's short id
+    text = re.sub(r"fingerprint \[[0-9a-f]{12}\]", "fingerprint [FINGERPRINT]", text)  # the machine's
     return re.sub(r"\b[0-9a-f]{32}\b", "RUN_ID", text)
 
 
@@ -149,7 +150,8 @@ def _normalised(value: Any, root: Path) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key in ("created_at", "start_time_ms", "hardware") or (key == "description" and isinstance(item, str)):
+            machine = ("created_at", "start_time_ms", "hardware", "hardware_id")  # this machine's, not the code's
+            if key in machine or (key == "description" and isinstance(item, str)):
                 out[key] = "X"
             else:
                 out[key] = _normalised(item, root)
