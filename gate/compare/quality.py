@@ -140,14 +140,11 @@ def _efficiency(
         if _finite(base_energy) and _finite(base_quality) and base_energy and base_quality and base_quality > 0:
             base_figure = base_energy / base_quality
     change = (current / base_figure - 1) * 100 if base_figure else None
-    emissions = emissions_per_point_g(summary.metrics, quality)
-    per_point = f"{emissions:.3g} gCO2eq per item per point" if emissions is not None else ""
     limit = _describe(level) if level is not None else ""
     line = level.line if level is not None else None
 
     def check(status: Status, reason: str) -> Check:
-        text = "; ".join(part for part in (reason, per_point) if part)
-        return Check(metric, "quality", status, current, base_figure, change, limit, text, source_line=line)
+        return Check(metric, "quality", status, current, base_figure, change, limit, reason, source_line=line)
 
     if change is None:
         return check("skip" if level is not None else "pass", "no comparable baseline" if baseline is None else "")
@@ -169,19 +166,26 @@ def _efficiency(
     judged = relative.relative_check(
         metric, level, own, base, comparison=judging.comparison, notes=judging.notes, inconclusive=judging.inconclusive
     )
-    text = "; ".join(part for part in (judged.reason, per_point) if part)
-    return replace(judged, rule="quality", limit=limit, reason=text, source_line=line)
+    return replace(judged, rule="quality", limit=limit, source_line=line)
+
+
+def grams_per_joule(metrics: Mapping[str, float]) -> float | None:
+    """The run's gCO2eq per joule (intensity x PUE); None without gCO2eq (no carbon source)."""
+    energy_j, emissions_g = metrics.get("energy_j"), metrics.get("emissions_g")
+    if not (_finite(energy_j) and _finite(emissions_g)) or not energy_j:
+        return None
+    assert emissions_g is not None and energy_j is not None
+    return emissions_g / energy_j
 
 
 def emissions_per_point_g(metrics: Mapping[str, float], quality: float) -> float | None:
     """gCO2eq per item per quality point: the run's emissions shared out as its energy is. None
     without gCO2eq (no carbon source), an item count, or a positive quality value."""
-    energy_j, emissions_g = metrics.get("energy_j"), metrics.get("emissions_g")
-    per_item = metrics.get(ENERGY_PER_ITEM)
-    if not (_finite(energy_j) and _finite(emissions_g) and _finite(per_item) and _finite(quality)) or not energy_j:
+    per_joule, per_item = grams_per_joule(metrics), metrics.get(ENERGY_PER_ITEM)
+    if per_joule is None or not _finite(per_item) or not _finite(quality) or quality <= 0:
         return None
-    assert emissions_g is not None and per_item is not None and energy_j is not None
-    return emissions_g * (per_item / energy_j) / quality if quality > 0 else None
+    assert per_item is not None
+    return per_joule * per_item / quality
 
 
 def _describe(level: Level) -> str:

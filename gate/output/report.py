@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.carbon.model import BASIS_WORDS
-from gate.compare.quality import EFFICIENCY_PREFIX, emissions_per_point_g
+from gate.compare.quality import EFFICIENCY_PREFIX, grams_per_joule
 from gate.energy.model import METRICS
 from gate.errors import ConfigError
 from gate.output import markdown
@@ -77,43 +77,39 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
             )
         )
     for name in efficiency:
-        (check, *_) = checks_by_metric[name]
+        checks = checks_by_metric[name]
+        (check, *_) = checks
         point = markdown.md(name[len(EFFICIENCY_PREFIX) :])
+        # Decided on repeats, its columns are the geometric means the change was computed from.
+        current_j, base_j = _centre_values(checks, rule="quality") or (check["current"], check["baseline"])
+        centred = _centres(checks, "J", rule="quality")
         rows.append(
             _row(
                 f"Energy per {item_unit} per {point} point (J)",
-                markdown.quantity(check["baseline"], "J"),
-                markdown.quantity(check["current"], "J"),
-                _change_with_interval(checks_by_metric[name], rule="quality") or markdown.percent(check["change_pct"]),
-                checks_by_metric[name],
+                centred[1] if centred else markdown.quantity(base_j, "J"),
+                centred[0] if centred else markdown.quantity(current_j, "J"),
+                _change_with_interval(checks, rule="quality") or markdown.percent(check["change_pct"]),
+                checks,
             )
         )
-        grams = _grams_per_point(bench, name[len(EFFICIENCY_PREFIX) :])
-        if grams is not None:  # beside it, unlimited: the grid's intensity is not the change's doing
-            current_g, base_g = grams
-            change = (current_g / base_g - 1) * 100 if base_g else None
+        # Beside it, unlimited: the same figure in gCO2eq (a grid-intensity change is not the change's doing).
+        current_g = _times(current_j, grams_per_joule(bench["metrics"]))
+        if current_g is not None:
+            base_g = _times(base_j, grams_per_joule((bench.get("baseline") or {}).get("metrics") or {}))
             rows.append(
                 _row(
                     f"Emissions per {item_unit} per {point} point (gCO2eq)",
                     "—" if base_g is None else f"{base_g:.4g} gCO2eq",
                     f"{current_g:.4g} gCO2eq",
-                    markdown.percent(change),
+                    markdown.percent((current_g / base_g - 1) * 100 if base_g else None),
                     [],
                 )
             )
     return rows
 
 
-def _grams_per_point(bench: dict[str, Any], quality_name: str) -> tuple[float, float | None] | None:
-    """gCO2eq per item per point of `quality_name`: this run's and the baseline's (None without one)."""
-    current: Any = bench["quality"].get(quality_name)
-    grams = emissions_per_point_g(bench["metrics"], float(current)) if _finite(current) else None
-    if grams is None:
-        return None
-    base_metrics: dict[str, Any] = (bench.get("baseline") or {}).get("metrics") or {}
-    base_quality: Any = base_metrics.get(quality_name)
-    base = emissions_per_point_g(base_metrics, float(base_quality)) if _finite(base_quality) else None
-    return grams, base
+def _times(value: Any, factor: float | None) -> float | None:
+    return float(value) * factor if _finite(value) and factor is not None else None
 
 
 def phase_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
@@ -149,11 +145,19 @@ def _change_with_interval(checks: list[dict[str, Any]], rule: str = "relative") 
     return None
 
 
-def _centres(checks: list[dict[str, Any]], unit: str) -> tuple[str, str] | None:
+def _centre_values(checks: list[dict[str, Any]], rule: str = "relative") -> tuple[float, float] | None:
+    """(this run, baseline): the geometric means a change on repeats was computed from."""
+    for check in checks:
+        if check["rule"] == rule and _finite(check.get("geomean_current")) and _finite(check.get("geomean_baseline")):
+            return float(check["geomean_current"]), float(check["geomean_baseline"])
+    return None
+
+
+def _centres(checks: list[dict[str, Any]], unit: str, rule: str = "relative") -> tuple[str, str] | None:
     """(this run, baseline) as the change on repeats was computed from them: geometric means, each with
     its CV, so the columns and the change never disagree (medians could, in sign even)."""
     for check in checks:
-        if check["rule"] != "relative" or check.get("geomean_current") is None:
+        if check["rule"] != rule or check.get("geomean_current") is None:
             continue
         sides = []
         for side in ("current", "baseline"):
