@@ -15,13 +15,14 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gate.commands import check
-from gate.energy.model import EnergyReading, ScopeEnergy
+from gate.energy.model import EnergyReading, PhaseEnergy, ScopeEnergy
 from tests.support.golden import check_golden
 
 pytestmark = pytest.mark.slow  # real git, the embedded MLflow store and 30 benchmark processes
@@ -82,6 +83,24 @@ class WorkMeter:
         )
 
 
+class PrefillDecodeMeter(WorkMeter):
+    """As WorkMeter, on a GPU whose run was marked prefill (1024 tokens, 40% of the GPU energy in
+    0.5 s) then decode (64 tokens, 60% in 1.5 s): the NVML engine's reading, set by the work."""
+
+    def stop(self) -> EnergyReading:
+        reading = super().stop()
+        gpu_j = reading.energy_j
+        return replace(
+            reading,
+            scopes=(ScopeEnergy("gpu", gpu_j, "measured", "1 GPU: nvml counter"),),
+            items=1088,
+            phases=(
+                PhaseEnergy("prefill", 0.5, 1024, gpu_j * 0.4, 0.25),
+                PhaseEnergy("decode", 1.5, 64, gpu_j * 0.6, 0.75),
+            ),
+        )
+
+
 def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
@@ -95,8 +114,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 
 class Project:
-    def __init__(self, root: Path, mode: str, env: dict[str, str]) -> None:
-        self.root, self.env, self.step = root, env, 0
+    def __init__(self, root: Path, mode: str, env: dict[str, str], meter: type[WorkMeter] = WorkMeter) -> None:
+        self.root, self.env, self.step, self.meter = root, env, 0, meter
         root.mkdir()
         git(root, "init", "-q", "-b", "main")
         git(root, "config", "user.email", "test@example.invalid")
@@ -129,7 +148,7 @@ class Project:
             record=record,
         )
         with contextlib.redirect_stdout(io.StringIO()):
-            code = check.run(opts, env=self.env, cwd=root, meter=WorkMeter(root / "work.energy"), log=lambda _: None)
+            code = check.run(opts, env=self.env, cwd=root, meter=self.meter(root / "work.energy"), log=lambda _: None)
         if branch != "main":
             git(root, "checkout", "-q", "main")
         document = json.loads((root / f"{self.step}.json").read_text())
@@ -199,3 +218,18 @@ def test_auto_mode_pairs_when_history_cannot_settle_it(tmp_path: Path, clean_env
 def test_a_failing_benchmark_is_exit_3_with_its_output(tmp_path: Path, clean_env: dict[str, str]) -> None:
     project = Project(tmp_path / "error", "history", clean_env)
     check_pipeline_golden("benchmark_failed", *project.check("main", 1.0, fail=True))
+
+
+def test_prefill_and_decode_each_report_j_per_token_and_reach_mlflow(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    project = Project(tmp_path / "phases", "history", clean_env, meter=PrefillDecodeMeter)
+    assert project.check("main", 1.0)[0] == 0
+    code, document, report = project.check("decode-slower", 1.03)
+    (bench,) = document["benchmarks"]
+    prefill, decode = bench["phases"]
+    assert (prefill["name"], prefill["items"], decode["name"], decode["items"]) == ("prefill", 1024, "decode", 64)
+    assert decode["energy_per_item_j"] / prefill["energy_per_item_j"] == pytest.approx(24.0)  # 0.6/64 vs 0.4/1024
+    # The baseline came back from MLflow with its own per-phase figures.
+    assert bench["baseline"]["metrics"]["phase.decode.energy_per_item_j"] == pytest.approx(
+        decode["energy_per_item_j"] / 1.03, rel=0.02
+    )
+    check_pipeline_golden("history_phases", code, document, report)
