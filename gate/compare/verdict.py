@@ -168,6 +168,21 @@ def describe_percent_level(level: Level) -> str:
     return ", ".join(parts)
 
 
+def relative_check(
+    metric: str,
+    level: Level,
+    summary: RunSummary,
+    baseline: Baseline,
+    *,
+    comparison: ComparisonSpec,
+    notes: list[str],
+    inconclusive: Outcome = "warn",
+) -> Check:
+    """A relative limit on `metric` decided as `evaluate` decides one (on repeats where both sides
+    have them), for figures derived from the metrics, such as energy per quality point."""
+    return _relative(metric, level, summary, baseline, "pass", comparison, notes, inconclusive)
+
+
 def _relative(
     metric: str,
     level: Level,
@@ -385,7 +400,7 @@ def _screen_outliers(
         found = stats.outliers(values, k=comparison.outlier_k)
         flagged[side] = found
         if found:
-            listed = ", ".join(f"repeat {i + 1} ({values[i]:.4g} {unit})".rstrip() for i in found)
+            listed = ", ".join(f"repeat {i + 1} ({f'{values[i]:.4g} {unit}'.rstrip()})" for i in found)
             action = "left out" if comparison.outliers == "drop" else "kept"
             notes.append(
                 f"{metric}: outlier(s) in {side} beyond {comparison.outlier_k:g} x MAD of the median: {listed}; "

@@ -53,17 +53,42 @@ class CpuWindow:
 
 
 @dataclass(frozen=True)
+class PhaseEnergy:
+    """What one measured phase drew, apart from the others (prefill vs decode).
+
+    The GPU figure is the phase's own windows on the GPU timeline. The other scopes have no timeline
+    here (an estimate, or a counter charged to the process tree after the run), so a phase gets
+    `share` (its duration over the measured duration) of them, taken from the finished reading.
+    """
+
+    name: str
+    duration_s: float
+    items: int | None
+    gpu_j: float
+    share: float
+
+
+@dataclass(frozen=True)
 class EnergyReading:
     duration_s: float
     scopes: tuple[ScopeEnergy, ...]
     items: int | None = None  # predictions counted by the benchmark's phases (gate.phase), if any
     notes: tuple[str, ...] = ()  # how the window was chosen, what was estimated, warnings
     cpu_window: CpuWindow | None = None  # set by a meter that charges CPU to the process tree, until it is
+    phases: tuple[PhaseEnergy, ...] = ()  # each measured phase apart (NVML engine, phases marked)
 
     @property
     def energy_j(self) -> float:
         """Energy of the gated scopes: what the metrics and limits use."""
         return sum(s.energy_j for s in self.scopes if s.gated)
+
+    def phase_energy_j(self, phase: PhaseEnergy) -> float:
+        """Gated energy of one phase: its GPU windows, and its duration's share of the other scopes."""
+        total = 0.0
+        for s in self.scopes:
+            if s.gated:
+                total += phase.gpu_j if s.scope == "gpu" else s.energy_j * phase.share
+        return total
 
 
 @dataclass(frozen=True)
@@ -87,6 +112,17 @@ class ScopeSummary:
 
 
 @dataclass(frozen=True)
+class PhaseSummary:
+    """One phase's medians over the repeats; J per item where the phase counted its items."""
+
+    name: str
+    energy_j: float
+    duration_s: float
+    items: int | None
+    energy_per_item_j: float | None
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """Medians over repeats, per-repeat series, and how each figure was obtained."""
 
@@ -96,6 +132,7 @@ class RunSummary:
     quality: dict[str, float]  # benchmark-reported metrics -> median
     scopes: tuple[ScopeSummary, ...]
     intensity: Intensity | None  # None: the budget names no carbon source, no gCO2eq
+    phases: tuple[PhaseSummary, ...] = ()  # each measured phase apart, where every repeat measured it
 
     @property
     def energy_method(self) -> str:

@@ -20,7 +20,7 @@ from gate.config.budget import EnergySpec
 from gate.devices.gpu import GpuReader
 from gate.devices.rapl import RaplRecorder
 from gate.energy.meter import EnergyMeter
-from gate.energy.model import EnergyReading, ScopeEnergy
+from gate.energy.model import EnergyReading, PhaseEnergy, ScopeEnergy
 from gate.energy.phases import Attribution, attribute, parse_phases
 from gate.energy.progress import Progress
 from gate.energy.sampler import Hook, Sampler, SamplerConfig
@@ -243,8 +243,25 @@ class NvmlMeter:
                 *self.idle_notes,
                 *self.sampler.notes,
             ),
+            phases=self._phases(attribution),
         )
         return apply_scopes(reading, gated_scopes((s.scope for s in scopes), self.spec.scopes, line=self.spec.line))
+
+    def _phases(self, attribution: Attribution) -> tuple[PhaseEnergy, ...]:
+        """Each measured phase apart, when there are several: prefill and decode cost differently per item."""
+        if len(attribution.by_phase) < 2:
+            return ()
+        measured_s = attribution.duration_s
+        return tuple(
+            PhaseEnergy(
+                share.name,
+                share.duration_s,
+                share.items,
+                self._gpu_scope(share.windows).energy_j,
+                share.duration_s / measured_s if measured_s > 0 else 0.0,
+            )
+            for share in attribution.by_phase
+        )
 
     def _gpu_scope(self, windows: Windows) -> ScopeEnergy:
         total_j = idle_j = 0.0

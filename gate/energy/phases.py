@@ -27,6 +27,19 @@ class PhaseWindow:
 
 
 @dataclass(frozen=True)
+class PhaseShare:
+    """One measured phase on its own (prefill apart from decode): its merged windows and its items."""
+
+    name: str
+    windows: tuple[tuple[float, float], ...]
+    items: int | None  # None unless every window of this phase gave a count
+
+    @property
+    def duration_s(self) -> float:
+        return sum(t1 - t0 for t0, t1 in self.windows)
+
+
+@dataclass(frozen=True)
 class Attribution:
     """The windows energy is measured over, and what decided them."""
 
@@ -34,6 +47,7 @@ class Attribution:
     items: int | None  # the phases' item count, when every measured phase gave one
     phases: tuple[str, ...]  # names of the measured phases; () means the whole run
     outside_s: float = 0.0  # marked time that fell outside the run and is not measured
+    by_phase: tuple[PhaseShare, ...] = ()  # each measured phase apart, in order of first start
 
     @property
     def duration_s(self) -> float:
@@ -162,8 +176,24 @@ def attribute(
             f"but the benchmark marked only {', '.join(marked)}",
             hint="rename the phase in the benchmark or in `energy.phases` of the budget file",
         )
+    merged = _merged(chosen, run_t0_s, run_t1_s)
+    if not merged:
+        raise BenchmarkError("the marked phases lie outside the measured run", hint=PHASE_HELP)
+    names = tuple(dict.fromkeys(p.name for p in chosen))
+    by_phase = []
+    for name in names:
+        of_name = [p for p in chosen if p.name == name]
+        windows = _merged(of_name, run_t0_s, run_t1_s)
+        if windows:  # a phase wholly outside the run has nothing to report
+            by_phase.append(PhaseShare(name, windows, _items(of_name)))
+    outside_s = sum(max(run_t0_s - p.t0_s, 0.0) + max(p.t1_s - run_t1_s, 0.0) for p in chosen)
+    return Attribution(merged, _items(chosen), names, outside_s if outside_s > 1e-3 else 0.0, tuple(by_phase))
+
+
+def _merged(phases: list[PhaseWindow], run_t0_s: float, run_t1_s: float) -> tuple[tuple[float, float], ...]:
+    """The phases' windows clipped to the run, overlapping ones merged: no second counted twice."""
     clipped = sorted(
-        (max(p.t0_s, run_t0_s), min(p.t1_s, run_t1_s)) for p in chosen if p.t1_s > run_t0_s and p.t0_s < run_t1_s
+        (max(p.t0_s, run_t0_s), min(p.t1_s, run_t1_s)) for p in phases if p.t1_s > run_t0_s and p.t0_s < run_t1_s
     )
     merged: list[tuple[float, float]] = []
     for t0, t1 in clipped:
@@ -171,10 +201,10 @@ def attribute(
             merged[-1] = (merged[-1][0], max(merged[-1][1], t1))
         else:
             merged.append((t0, t1))
-    if not merged:
-        raise BenchmarkError("the marked phases lie outside the measured run", hint=PHASE_HELP)
-    counts = [p.items for p in chosen]
-    items = sum(c for c in counts if c is not None) if all(c is not None for c in counts) else None
-    names = tuple(dict.fromkeys(p.name for p in chosen))
-    outside_s = sum(max(run_t0_s - p.t0_s, 0.0) + max(p.t1_s - run_t1_s, 0.0) for p in chosen)
-    return Attribution(tuple(merged), items, names, outside_s if outside_s > 1e-3 else 0.0)
+    return tuple(merged)
+
+
+def _items(phases: list[PhaseWindow]) -> int | None:
+    """Their item count, only when every one gave it (a partial sum would understate J per item)."""
+    counts = [p.items for p in phases]
+    return sum(c for c in counts if c is not None) if all(c is not None for c in counts) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 from gate.carbon.model import Intensity
-from gate.energy.model import RepeatResult, RunSummary, ScopeSummary
+from gate.energy.model import PhaseSummary, RepeatResult, RunSummary, ScopeSummary
 from gate.units import emissions_g, j_to_kwh
 
 
@@ -55,4 +55,30 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
         quality=quality,
         scopes=tuple(scopes),
         intensity=intensity,
+        phases=phase_summaries(repeats),
     )
+
+
+def phase_summaries(repeats: list[RepeatResult]) -> tuple[PhaseSummary, ...]:
+    """Per phase, medians over the repeats that all measured it; J per item only where every repeat
+    counted the phase's items (a median over some repeats would compare unlike runs)."""
+    summaries = []
+    for first in repeats[0].reading.phases:
+        rows = [(r.reading, p) for r in repeats for p in r.reading.phases if p.name == first.name]
+        if len(rows) != len(repeats):
+            continue
+        energies = [reading.phase_energy_j(p) for reading, p in rows]
+        counts = [p.items for _, p in rows]
+        per_item = None
+        if all(c for c in counts):
+            per_item = statistics.median(e / c for e, c in zip(energies, counts, strict=True) if c)
+        summaries.append(
+            PhaseSummary(
+                first.name,
+                statistics.median(energies),
+                statistics.median(p.duration_s for _, p in rows),
+                round(statistics.median(c for c in counts if c)) if per_item is not None else None,
+                per_item,
+            )
+        )
+    return tuple(summaries)

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gate.units import DEFAULT_ITEM_UNIT, PER_ITEM_METRIC
+
 # Ordered by severity, so an alert can be `green_gate_verdict >= 2`.
 VERDICT_CODES = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
 GATED_SCOPE = "gated"
@@ -22,7 +24,7 @@ GATED_SCOPE = "gated"
 GAUGES: dict[str, tuple[str, str]] = {
     "energy_per_prediction_j": (
         "green_gate_energy_per_prediction_joules",
-        "Median energy per prediction of the benchmark's measured runs.",
+        "Median energy per item of the benchmark's measured runs; label unit names the item (prediction, token...).",
     ),
     "energy_j": ("green_gate_energy_joules", "Median energy of one measured run."),
     "emissions_g": ("green_gate_emissions_grams", "Median gCO2eq of one measured run."),
@@ -68,7 +70,9 @@ def _benchmark_samples(benchmark: Mapping[str, Any], common: tuple[tuple[str, st
     metrics = benchmark.get("metrics") or {}
     for metric, (name, text) in GAUGES.items():
         if _finite(metrics.get(metric)):
-            found.append(Sample(name, text, labels(GATED_SCOPE), float(metrics[metric])))
+            # One stable gauge name whatever the item, so history survives a change of `unit:`.
+            extra = (("unit", str(benchmark.get("unit") or DEFAULT_ITEM_UNIT)),) if metric == PER_ITEM_METRIC else ()
+            found.append(Sample(name, text, labels(GATED_SCOPE, *extra), float(metrics[metric])))
     energy_name, energy_help = GAUGES["energy_j"]
     for scope in benchmark.get("scopes") or []:
         if _finite(scope.get("energy_j")):

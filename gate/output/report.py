@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from gate.carbon.model import BASIS_WORDS
-from gate.compare.quality import EFFICIENCY_PREFIX
+from gate.compare.quality import EFFICIENCY_PREFIX, grams_per_joule
 from gate.energy.model import METRICS
 from gate.errors import ConfigError
 from gate.output import markdown
-from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, si_prefix
+from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, plural, si_prefix
 
 DEFAULT_TEMPLATE = "report.md.j2"
 HEADLINE = {
@@ -77,17 +77,57 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
             )
         )
     for name in efficiency:
-        (check, *_) = checks_by_metric[name]
+        checks = checks_by_metric[name]
+        (check, *_) = checks
+        point = markdown.md(name[len(EFFICIENCY_PREFIX) :])
+        # Decided on repeats, its columns are the geometric means the change was computed from.
+        current_j, base_j = _centre_values(checks, rule="quality") or (check["current"], check["baseline"])
+        centred = _centres(checks, "J", rule="quality")
         rows.append(
             _row(
-                f"Energy per {item_unit} per {markdown.md(name[len(EFFICIENCY_PREFIX) :])} point (J)",
-                markdown.quantity(check["baseline"], "J"),
-                markdown.quantity(check["current"], "J"),
-                markdown.percent(check["change_pct"]),
-                checks_by_metric[name],
+                f"Energy per {item_unit} per {point} point (J)",
+                centred[1] if centred else markdown.quantity(base_j, "J"),
+                centred[0] if centred else markdown.quantity(current_j, "J"),
+                _change_with_interval(checks, rule="quality") or markdown.percent(check["change_pct"]),
+                checks,
             )
         )
+        # Beside it, unlimited: the same figure in gCO2eq (a grid-intensity change is not the change's doing).
+        current_g = _times(current_j, grams_per_joule(bench["metrics"]))
+        if current_g is not None:
+            base_g = _times(base_j, grams_per_joule((bench.get("baseline") or {}).get("metrics") or {}))
+            rows.append(
+                _row(
+                    f"Emissions per {item_unit} per {point} point (gCO2eq)",
+                    "—" if base_g is None else f"{base_g:.4g} gCO2eq",
+                    f"{current_g:.4g} gCO2eq",
+                    markdown.percent((current_g / base_g - 1) * 100 if base_g else None),
+                    [],
+                )
+            )
     return rows
+
+
+def _times(value: Any, factor: float | None) -> float | None:
+    return float(value) * factor if _finite(value) and factor is not None else None
+
+
+def phase_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per measured phase when the benchmark marked several and one counted its items
+    (prefill and decode): J per item of each phase, which the run's total J per item blends."""
+    phases = [p for p in bench.get("phases") or [] if isinstance(p, dict)]
+    if len(phases) < 2 or not any(_finite(p.get("energy_per_item_j")) for p in phases):
+        return []
+    return [
+        {
+            "phase": markdown.md(p.get("name", "")),
+            "count": f"{p['items']:,}" if isinstance(p.get("items"), int) else "—",
+            "energy": markdown.quantity(p.get("energy_j"), "J"),
+            "duration": markdown.quantity(p.get("duration_s"), "s"),
+            "per_item": markdown.quantity(p.get("energy_per_item_j"), "J"),
+        }
+        for p in phases
+    ]
 
 
 def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:
@@ -95,21 +135,29 @@ def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:
     return _change_with_interval(checks) or markdown.percent(change_pct)
 
 
-def _change_with_interval(checks: list[dict[str, Any]]) -> str | None:
-    """'+6.1% ± 0.9%' when a relative check decided on repeats (its interval, see gate.compare.stats)."""
+def _change_with_interval(checks: list[dict[str, Any]], rule: str = "relative") -> str | None:
+    """'+6.1% ± 0.9%' when a check of `rule` decided on repeats (its interval, see gate.compare.stats)."""
     for check in checks:
         interval = check.get("interval_pct")
-        if check["rule"] == "relative" and interval and check.get("change_pct") is not None:
+        if check["rule"] == rule and interval and check.get("change_pct") is not None:
             low, high = interval
             return f"{check['change_pct']:+.1f}% ± {(high - low) / 2:.1f}%"
     return None
 
 
-def _centres(checks: list[dict[str, Any]], unit: str) -> tuple[str, str] | None:
+def _centre_values(checks: list[dict[str, Any]], rule: str = "relative") -> tuple[float, float] | None:
+    """(this run, baseline): the geometric means a change on repeats was computed from."""
+    for check in checks:
+        if check["rule"] == rule and _finite(check.get("geomean_current")) and _finite(check.get("geomean_baseline")):
+            return float(check["geomean_current"]), float(check["geomean_baseline"])
+    return None
+
+
+def _centres(checks: list[dict[str, Any]], unit: str, rule: str = "relative") -> tuple[str, str] | None:
     """(this run, baseline) as the change on repeats was computed from them: geometric means, each with
     its CV, so the columns and the change never disagree (medians could, in sign even)."""
     for check in checks:
-        if check["rule"] != "relative" or check.get("geomean_current") is None:
+        if check["rule"] != rule or check.get("geomean_current") is None:
             continue
         sides = []
         for side in ("current", "baseline"):
@@ -255,12 +303,19 @@ def _environment(cls: Any, loader: Any) -> Any:
         lstrip_blocks=True,
     )
     env.filters.update(
-        md=markdown.md, code=markdown.code, url=markdown.url, quantity=markdown.quantity, percent=markdown.percent
+        md=markdown.md,
+        code=markdown.code,
+        url=markdown.url,
+        quantity=markdown.quantity,
+        percent=markdown.percent,
+        plural=plural,
     )
     env.globals.update(
         status_icon=STATUS_ICON,
         headline=HEADLINE,
         table_rows=table_rows,
+        phase_rows=phase_rows,
+        item_unit_of=item_unit_of,
         fence=markdown.fence,
         basis_words=BASIS_WORDS,
         trend_chart=trend_chart,

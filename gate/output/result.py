@@ -69,6 +69,7 @@ class BenchmarkOutcome:
             "per_repeat": {k: list(v) for k, v in summary.per_repeat.items()} if summary else {},
             "quality": dict(summary.quality) if summary else {},
             "scopes": [asdict(s) for s in summary.scopes] if summary else [],
+            "phases": [asdict(p) for p in summary.phases] if summary else [],
             "provenance": summary.provenance if summary else None,
             "intensity": asdict(summary.intensity) if summary and summary.intensity else None,
             "baseline_branch": self.baseline_branch,

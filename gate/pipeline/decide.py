@@ -48,7 +48,15 @@ def decide(
         not_comparable=budget.policy.not_comparable,
         inconclusive=budget.policy.inconclusive,
     )
-    return quality.with_relative_quality(decision, measurement.summary, baseline, rules, comparable=not differences)
+    return quality.with_relative_quality(
+        decision,
+        measurement.summary,
+        baseline,
+        rules,
+        comparable=not differences,
+        comparison=budget.comparison,
+        inconclusive=budget.policy.inconclusive,
+    )
 
 
 def decision_comparison(comparison: ComparisonSpec, measurement: Measurement) -> ComparisonSpec:

@@ -82,6 +82,23 @@ def scope_metric(scope: str) -> str:
 
 
 SCOPE_METRICS = frozenset(scope_metric(scope) for scope in get_args(EnergyScope))
+PHASE_PREFIX = "phase."  # each measured phase apart: phase.<name>.energy_j, phase.<name>.energy_per_item_j
+
+
+def phase_metrics(summary: RunSummary) -> dict[str, float]:
+    """Each measured phase's median energy and J per item, under its name; a name MLflow would refuse
+    as a key part (a user's string) is left out rather than mangled into another phase's."""
+    metrics: dict[str, float] = {}
+    for phase in summary.phases:
+        if not phase.name or "/" in phase.name or _METRIC_KEY_UNSAFE.search(phase.name):
+            continue
+        key = f"{PHASE_PREFIX}{phase.name}."
+        if len(key) + len("energy_per_item_j") > MAX_METRIC_KEY_CHARS:
+            continue
+        metrics[key + "energy_j"] = phase.energy_j
+        if phase.energy_per_item_j is not None:
+            metrics[key + "energy_per_item_j"] = phase.energy_per_item_j
+    return metrics
 
 
 def benchmark_metric_problem(name: str) -> str | None:
@@ -93,6 +110,8 @@ def benchmark_metric_problem(name: str) -> str | None:
         return "is a scope's energy, which the gate logs itself"
     if name.startswith(SERIES_PREFIX):
         return f"starts with {SERIES_PREFIX!r}, the prefix of the gate's per-repeat series"
+    if name.startswith(PHASE_PREFIX):
+        return f"starts with {PHASE_PREFIX!r}, the prefix of the gate's per-phase figures"
     if not name:
         return "is empty"
     if len(name) > MAX_METRIC_KEY_CHARS:
@@ -111,6 +130,8 @@ def benchmark_metric_rename(name: str) -> str | None:
         name = BENCHMARK_RENAME_PREFIX + name
     elif name.startswith(SERIES_PREFIX):
         name = SERIES_PREFIX.rstrip(".") + "_" + name[len(SERIES_PREFIX) :]
+    elif name.startswith(PHASE_PREFIX):
+        name = PHASE_PREFIX.rstrip(".") + "_" + name[len(PHASE_PREFIX) :]
     name = _METRIC_KEY_UNSAFE.sub("_", name)
     name = "/".join(part for part in name.split("/") if part not in ("", ".", ".."))
     name = name[:MAX_METRIC_KEY_CHARS].rstrip("/")
@@ -308,6 +329,7 @@ def build_run_record(
 ) -> RunRecord:
     metrics: dict[str, float] = {**summary.metrics, **summary.quality}
     metrics.update({scope_metric(s.scope): s.energy_j for s in summary.scopes})
+    metrics.update(phase_metrics(summary))
     series = {f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.per_repeat.items() if k not in DERIVED_SERIES}
 
     tags: dict[str, str] = {

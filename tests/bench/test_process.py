@@ -167,6 +167,7 @@ def test_a_whole_number_written_as_a_float_is_a_count_of_predictions() -> None:
         ("energy_ram_j", "bench_energy_ram_j"),
         ("repeat.energy_per_prediction_j", "repeat_energy_per_prediction_j"),  # the gate's per-repeat series
         ("repeat.accuracy", "repeat_accuracy"),
+        ("phase.decode.energy_j", "phase_decode.energy_j"),  # the gate's per-phase figures
         ("top:1", "top_1"),  # characters MLflow refuses
         ("acc@k", "acc_k"),
         ("/abs", "abs"),

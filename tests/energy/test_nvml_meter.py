@@ -28,6 +28,14 @@ CHILD = (
     "    time.sleep(0.6)\n"
     "time.sleep(0.2)\n"
 )
+PREFILL_DECODE = (
+    "import time; from gate.phase import phase\n"
+    "time.sleep(0.2)\n"
+    "with phase('prefill', items=512):\n"
+    "    time.sleep(0.3)\n"
+    "with phase('decode', items=32):\n"
+    "    time.sleep(0.6)\n"
+)
 
 
 class FixedCpuRam:
@@ -50,8 +58,10 @@ class FixedCpuRam:
         )
 
 
-def run_once(tmp_path: Path, spec: EnergySpec, watts: float = 300.0) -> tuple[runner.BenchmarkRun, NvmlMeter]:
-    (tmp_path / "child.py").write_text(CHILD)
+def run_once(
+    tmp_path: Path, spec: EnergySpec, watts: float = 300.0, child: str = CHILD
+) -> tuple[runner.BenchmarkRun, NvmlMeter]:
+    (tmp_path / "child.py").write_text(child)
     budget = f"version: 1\nbenchmarks:\n  - name: b\n    command: [{sys.executable!r}, child.py]\n    repeats: 1\n"
     budget += f"    warmup: 0\n    env:\n      PYTHONPATH: {str(ROOT)!r}\n"
     (bench,) = parse_budget(budget, tmp_path / "green-budget.yml").benchmarks
@@ -86,6 +96,21 @@ def test_energy_is_attributed_to_the_marked_phase_only(tmp_path: Path) -> None:
     assert reading.notes[0] == "Energy measured over phase 'inference' (1 window)."
     assert meter.idle_power_w is not None
     assert list(meter.idle_power_w) == [pytest.approx(300.0, rel=0.01)]
+
+
+@pytest.mark.slow  # a real-time trace and a benchmark process
+def test_prefill_and_decode_are_measured_apart_each_with_its_items(tmp_path: Path) -> None:
+    run, _ = run_once(tmp_path, EnergySpec(idle_s=0), child=PREFILL_DECODE)
+    (repeat,) = run.repeats
+    reading = repeat.reading
+    prefill, decode = reading.phases
+    assert (prefill.name, prefill.items, decode.name, decode.items) == ("prefill", 512, "decode", 32)
+    assert 0.3 <= prefill.duration_s < 0.3 + 0.25 and 0.6 <= decode.duration_s < 0.6 + 0.25
+    for phase in (prefill, decode):
+        assert phase.gpu_j == pytest.approx(300.0 * phase.duration_s, rel=0.02)
+        assert phase.share == pytest.approx(phase.duration_s / reading.duration_s)
+    assert prefill.gpu_j + decode.gpu_j == pytest.approx(reading.scopes[0].energy_j, rel=1e-6)
+    assert repeat.predictions == 544  # the run's count: both phases' items
 
 
 @pytest.mark.slow  # a real-time trace and a benchmark process

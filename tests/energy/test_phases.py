@@ -177,3 +177,27 @@ def test_marks_stamped_on_another_kernels_clock_are_refused_not_misplaced(
         json.dumps({k: v for k, v in json.loads(line).items() if k != "wall"}) + "\n" for line in shifted.splitlines()
     )
     assert len(parse_phases(legacy, offset_s)) == 1
+
+
+def test_each_measured_phase_is_kept_apart_with_its_own_items() -> None:
+    phases = (
+        PhaseWindow("load", 0.0, 1.0),
+        PhaseWindow("prefill", 1.0, 1.5, items=512, pid=1),
+        PhaseWindow("decode", 1.5, 3.5, items=64, pid=1),
+        PhaseWindow("prefill", 3.5, 4.0, items=512, pid=1),
+        PhaseWindow("decode", 3.7, 4.5, items=64, pid=2),  # another process, overlapping prefill
+    )
+    result = attribute(phases, 0.0, 5.0, selected=("prefill", "decode"))
+    prefill, decode = result.by_phase
+    assert (prefill.name, prefill.windows, prefill.items) == ("prefill", ((1.0, 1.5), (3.5, 4.0)), 1024)
+    assert (decode.name, decode.windows, decode.items) == ("decode", ((1.5, 3.5), (3.7, 4.5)), 128)
+    assert prefill.duration_s == pytest.approx(1.0) and decode.duration_s == pytest.approx(2.8)
+    assert result.windows == ((1.0, 4.5),)  # the run's windows merge across phases: no second twice
+    assert result.items == 1152
+
+
+def test_a_phase_without_items_has_none_and_one_outside_the_run_is_left_out() -> None:
+    phases = (PhaseWindow("prefill", 1.0, 2.0, items=8), PhaseWindow("decode", 2.0, 3.0), PhaseWindow("x", 9.0, 9.5))
+    result = attribute(phases, 0.0, 5.0)
+    assert [(s.name, s.items) for s in result.by_phase] == [("prefill", 8), ("decode", None)]
+    assert result.items is None  # the run's count would understate: decode counted nothing

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from gate.carbon.model import Intensity
+from gate.energy.model import EnergyReading, PhaseEnergy, RepeatResult, ScopeEnergy
+from gate.energy.summary import summarise
 from gate.units import J_PER_KWH, emissions_g, j_to_kwh, kwh_to_j
 from tests.helpers import summary
 
@@ -51,3 +55,44 @@ def test_energy_method_names_the_gated_scopes_and_how_each_was_obtained() -> Non
     )
     summary = summarise([RepeatResult(0, EnergyReading(1.0, scopes), 10, {})], None)
     assert summary.energy_method == "cpu:measured:process+gpu:measured"
+
+
+def _phased_repeat(index: int, gpu_j: float, *, cpu_gated: bool) -> RepeatResult:
+    reading = EnergyReading(
+        4.0,
+        (ScopeEnergy("gpu", gpu_j, "measured", "nvml"), ScopeEnergy("cpu", 40.0, "estimated", "tdp", gated=cpu_gated)),
+        items=1088,
+        phases=(
+            PhaseEnergy("prefill", 1.0, 1024, gpu_j * 0.4, 0.25),
+            PhaseEnergy("decode", 3.0, 64, gpu_j * 0.6, 0.75),
+        ),
+    )
+    return RepeatResult(index, reading, 1088, {})
+
+
+def test_each_phase_gets_its_own_energy_per_item_median_over_repeats() -> None:
+    result = summarise([_phased_repeat(i, j, cpu_gated=False) for i, j in enumerate((100.0, 110.0, 90.0))], None)
+    prefill, decode = result.phases
+    assert (prefill.name, prefill.items, prefill.duration_s) == ("prefill", 1024, 1.0)
+    assert prefill.energy_j == pytest.approx(40.0) and decode.energy_j == pytest.approx(60.0)
+    assert prefill.energy_per_item_j == pytest.approx(40.0 / 1024)
+    assert decode.energy_per_item_j == pytest.approx(60.0 / 64)  # decode costs 24x prefill per item here
+
+
+def test_a_gated_scope_without_a_timeline_is_shared_out_by_phase_duration() -> None:
+    result = summarise([_phased_repeat(0, 100.0, cpu_gated=True)], None)
+    prefill, decode = result.phases
+    assert prefill.energy_j == pytest.approx(40.0 + 40.0 * 0.25)
+    assert decode.energy_j == pytest.approx(60.0 + 40.0 * 0.75)
+
+
+def test_a_phase_missing_from_a_repeat_or_without_items_gives_no_per_item_figure() -> None:
+    first, second = _phased_repeat(0, 100.0, cpu_gated=False), _phased_repeat(1, 100.0, cpu_gated=False)
+    prefill, decode = second.reading.phases
+    second = replace(second, reading=replace(second.reading, phases=(prefill, replace(decode, items=None))))
+    without_decode = replace(second, reading=replace(second.reading, phases=(prefill,)))
+    (only_prefill,) = summarise([first, without_decode], None).phases
+    assert only_prefill.name == "prefill"
+    _, no_items = summarise([first, second], None).phases
+    assert (no_items.items, no_items.energy_per_item_j) == (None, None)
+    assert summarise([first], None).phases and not summary([1.0]).phases  # no phases marked: none

@@ -36,7 +36,8 @@ def test_every_gauge_parses_back_with_its_labels_and_value() -> None:
     gated = {**common, "scope": "gated"}
     metrics = document["benchmarks"][0]["metrics"]
     assert found["green_gate_verdict"] == [(gated, 1.0)]  # warn
-    assert found["green_gate_energy_per_prediction_joules"] == [(gated, metrics["energy_per_prediction_j"])]
+    per_item = [({**gated, "unit": "prediction"}, metrics["energy_per_prediction_j"])]  # the default item
+    assert found["green_gate_energy_per_prediction_joules"] == per_item
     assert found["green_gate_emissions_grams"] == [(gated, metrics["emissions_g"])]
     assert found["green_gate_duration_seconds"] == [(gated, 2.0)]
     assert found["green_gate_mean_power_watts"] == [(gated, metrics["mean_power_w"])]
@@ -88,3 +89,12 @@ def test_no_benchmarks_and_no_hardware_give_an_empty_text() -> None:
     document["benchmarks"] = []
     document["hardware"] = "X"
     assert prometheus.render(prometheus.samples(document)) == ""
+
+
+def test_energy_per_item_says_its_unit_under_one_stable_gauge_name() -> None:
+    document = _document()
+    document["benchmarks"][0]["unit"] = "token"
+    found = _parsed(prometheus.render(prometheus.samples(document)))
+    ((labels, _),) = found["green_gate_energy_per_prediction_joules"]
+    assert labels["unit"] == "token"
+    assert all("unit" not in labels for labels, _ in found["green_gate_energy_joules"])  # joules per run: no item

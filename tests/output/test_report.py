@@ -8,10 +8,12 @@ import pytest
 
 from gate.carbon.model import Intensity
 from gate.compare.model import Baseline
+from gate.compare.quality import with_relative_quality
 from gate.compare.verdict import evaluate
 from gate.config.budget import Level, Rules
+from gate.energy.model import PhaseSummary
 from gate.output.markdown import fence, md, quantity
-from gate.output.report import render, table_rows
+from gate.output.report import phase_rows, render, table_rows
 from gate.output.result import BenchmarkOutcome
 from tests.helpers import summary
 from tests.support.documents import INTENSITY, RULES, document, outcome
@@ -176,7 +178,6 @@ def test_a_branch_run_over_budget_does_not_claim_to_be_recorded_as_the_baseline(
 
 
 def test_a_benchmark_counting_tokens_reads_j_per_token_with_its_quality_against_the_baseline() -> None:
-    from gate.compare.quality import with_relative_quality
 
     rules = Rules(
         limits_pct={"energy_per_prediction_j": Level(fail=5.0)},
@@ -194,6 +195,26 @@ def test_a_benchmark_counting_tokens_reads_j_per_token_with_its_quality_against_
     efficiency = rows["Energy per token per accuracy point (J)"]
     assert (efficiency["baseline"], efficiency["current"], efficiency["change"]) == ("105.3 mJ", "107.8 mJ", "+2.4%")
     assert "Energy per token" in render(bench, "pr_comment.md.j2")
+    assert "Emissions per token per accuracy point (gCO2eq)" not in rows  # no carbon source: no gCO2eq
+
+
+def test_grams_per_item_per_quality_point_stand_beside_the_joules_with_their_change() -> None:
+    rules = Rules(quality_min_ratio={"accuracy": (0.99, 8)}, efficiency_pct={"accuracy": Level(fail=2.0, line=8)})
+    current = summary([97.0, 97.5, 96.5], predictions=1000, quality={"accuracy": 0.9}, intensity=INTENSITY)
+    base_run = summary([100.0, 100.4, 99.6], predictions=1000, intensity=INTENSITY)
+    base = Baseline(
+        "b" * 32, {**base_run.metrics, "accuracy": 0.95}, "c0ffee0", "main", 0, per_repeat=dict(base_run.per_repeat)
+    )
+    decision = with_relative_quality(evaluate(current, base, rules), current, base, rules)
+    bench = document(outcome(summary=current, baseline=base, decision=decision, unit="token"), "fail")
+    rows = {row["metric"]: row for row in table_rows(bench["benchmarks"][0])}
+    joules = rows["Energy per token per accuracy point (J)"]
+    assert joules["change"].startswith("+2.4% ± ")  # decided on repeats, as a relative limit is
+    grams = rows["Emissions per token per accuracy point (gCO2eq)"]
+    # 369.5 g/kWh: 100 J per run is 1.026e-02 g; per token (1000) per point (0.95)
+    assert grams["baseline"] == f"{0.01026389 / 1000 / 0.95:.4g} gCO2eq"
+    assert (grams["change"], grams["limit"], grams["status"]) == ("+2.4%", "—", "—")
+    check_golden("report_efficiency.md", render(bench))
 
 
 def test_a_loaded_runner_is_inconclusive_with_its_cv_and_the_advice() -> None:
@@ -215,3 +236,32 @@ def test_a_loaded_runner_is_inconclusive_with_its_cv_and_the_advice() -> None:
     text = render(document(result, decision.verdict))
     assert "inconclusive: " in text and "use paired mode, more repeats, or a quieter runner" in text
     check_golden("report_inconclusive.md", text)
+
+
+def test_prefill_and_decode_each_show_energy_per_token_in_report_and_comment() -> None:
+    current = replace(
+        summary([100.0, 101.0, 99.0], predictions=1088, quality={"accuracy": 0.97}, intensity=INTENSITY),
+        phases=(
+            PhaseSummary("prefill", 40.0, 1.0, 1024, 40.0 / 1024),
+            PhaseSummary("decode", 60.0, 3.0, 64, 60.0 / 64),
+        ),
+    )
+    result = outcome(summary=current, unit="token", decision=evaluate(current, None, RULES))
+    doc = document(result, "pass")
+    report = render(doc)
+    assert "| prefill | 1,024 | 40 J | 1 s | 39.06 mJ |" in report
+    assert "| decode | 64 | 60 J | 3 s | 937.5 mJ |" in report
+    check_golden("report_phases.md", report)
+    check_golden("pr_comment_phases.md", render(doc, "pr_comment.md.j2"))
+
+
+def test_one_phase_or_phases_without_items_add_no_phase_table() -> None:
+    one = replace(summary([100.0]), phases=(PhaseSummary("encode", 100.0, 1.0, 1000, 0.1),))
+    uncounted = replace(
+        summary([100.0]),
+        phases=(PhaseSummary("load", 10.0, 1.0, None, None), PhaseSummary("encode", 90.0, 1.0, None, None)),
+    )
+    for current in (one, uncounted):
+        bench = document(outcome(summary=current, decision=evaluate(current, None, RULES)), "pass")["benchmarks"][0]
+        assert phase_rows(bench) == []
+        assert bench["phases"]  # the JSON keeps them all the same

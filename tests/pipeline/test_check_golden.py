@@ -15,13 +15,14 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gate.commands import check
-from gate.energy.model import EnergyReading, ScopeEnergy
+from gate.energy.model import EnergyReading, PhaseEnergy, ScopeEnergy
 from tests.support.golden import check_golden
 
 pytestmark = pytest.mark.slow  # real git, the embedded MLflow store and 30 benchmark processes
@@ -82,6 +83,24 @@ class WorkMeter:
         )
 
 
+class PrefillDecodeMeter(WorkMeter):
+    """As WorkMeter, on a GPU whose run was marked prefill (1024 tokens, 40% of the GPU energy in
+    0.5 s) then decode (64 tokens, 60% in 1.5 s): the NVML engine's reading, set by the work."""
+
+    def stop(self) -> EnergyReading:
+        reading = super().stop()
+        gpu_j = reading.energy_j
+        return replace(
+            reading,
+            scopes=(ScopeEnergy("gpu", gpu_j, "measured", "1 GPU: nvml counter"),),
+            items=1088,
+            phases=(
+                PhaseEnergy("prefill", 0.5, 1024, gpu_j * 0.4, 0.25),
+                PhaseEnergy("decode", 1.5, 64, gpu_j * 0.6, 0.75),
+            ),
+        )
+
+
 def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
@@ -95,8 +114,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 
 class Project:
-    def __init__(self, root: Path, mode: str, env: dict[str, str], repeats: str = "5") -> None:
-        self.root, self.env, self.step = root, env, 0
+    def __init__(
+        self, root: Path, mode: str, env: dict[str, str], repeats: str = "5", meter: type[WorkMeter] = WorkMeter
+    ) -> None:
+        self.root, self.env, self.step, self.meter = root, env, 0, meter
         root.mkdir()
         git(root, "init", "-q", "-b", "main")
         git(root, "config", "user.email", "test@example.invalid")
@@ -129,7 +150,7 @@ class Project:
             record=record,
         )
         with contextlib.redirect_stdout(io.StringIO()):
-            code = check.run(opts, env=self.env, cwd=root, meter=WorkMeter(root / "work.energy"), log=lambda _: None)
+            code = check.run(opts, env=self.env, cwd=root, meter=self.meter(root / "work.energy"), log=lambda _: None)
         if branch != "main":
             git(root, "checkout", "-q", "main")
         document = json.loads((root / f"{self.step}.json").read_text())
@@ -150,9 +171,8 @@ def _normalised(value: Any, root: Path) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key in ("created_at", "start_time_ms", "hardware", "hardware_id") or (
-                key == "description" and isinstance(item, str)
-            ):
+            machine = ("created_at", "start_time_ms", "hardware", "hardware_id")  # this machine's, not the code's
+            if key in machine or (key == "description" and isinstance(item, str)):
                 out[key] = "X"
             else:
                 out[key] = _normalised(item, root)
@@ -226,3 +246,18 @@ def test_adaptive_repeats_run_max_without_a_baseline_then_stop_once_decided(
 def test_adaptive_pairs_stop_once_decided(tmp_path: Path, clean_env: dict[str, str]) -> None:
     project = Project(tmp_path / "adaptive-paired", "paired", clean_env, repeats="{min: 3, max: 12}")
     check_pipeline_golden("paired_adaptive_fail", *project.check("regressed", 1.5))  # +50%: 3 pairs decide it
+
+
+def test_prefill_and_decode_each_report_j_per_token_and_reach_mlflow(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    project = Project(tmp_path / "phases", "history", clean_env, meter=PrefillDecodeMeter)
+    assert project.check("main", 1.0)[0] == 0
+    code, document, report = project.check("decode-slower", 1.03)
+    (bench,) = document["benchmarks"]
+    prefill, decode = bench["phases"]
+    assert (prefill["name"], prefill["items"], decode["name"], decode["items"]) == ("prefill", 1024, "decode", 64)
+    assert decode["energy_per_item_j"] / prefill["energy_per_item_j"] == pytest.approx(24.0)  # 0.6/64 vs 0.4/1024
+    # The baseline came back from MLflow with its own per-phase figures.
+    assert bench["baseline"]["metrics"]["phase.decode.energy_per_item_j"] == pytest.approx(
+        decode["energy_per_item_j"] / 1.03, rel=0.02
+    )
+    check_pipeline_golden("history_phases", code, document, report)

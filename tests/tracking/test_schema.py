@@ -10,7 +10,7 @@ import pytest
 
 from gate.carbon.model import Intensity
 from gate.compare import baseline_rules
-from gate.energy.model import ScopeSummary
+from gate.energy.model import PhaseSummary, ScopeSummary
 from gate.retry import RetryPolicy
 from gate.tracking import filters, schema
 from gate.tracking.credentials import describe_uri, redact
@@ -318,3 +318,28 @@ def test_the_unit_is_a_tag_and_the_per_item_metric_keeps_its_name() -> None:
     default = build(RunIdentity("llm", "acme/models", "9" * 40, "main"))
     assert tokens.tags[schema.TAG_UNIT] == "token" and default.tags[schema.TAG_UNIT] == "prediction"
     assert "energy_per_prediction_j" in tokens.metrics and set(tokens.metrics) == set(default.metrics)
+
+
+def test_each_measured_phase_is_logged_under_its_name_and_unsafe_names_are_left_out() -> None:
+    phases = (
+        PhaseSummary("prefill", 40.0, 1.0, 1024, 40.0 / 1024),
+        PhaseSummary("decode", 60.0, 3.0, None, None),
+        PhaseSummary("a/b", 1.0, 1.0, 1, 1.0),  # a path separator would nest it under another key
+        PhaseSummary("top:1", 1.0, 1.0, 1, 1.0),  # MLflow refuses ':'
+    )
+    rec = schema.build_run_record(
+        result_id="r" * 32,
+        experiment="e",
+        identity=RunIdentity("digits", "acme/models", None, "main"),
+        facts=facts(),
+        summary=replace(summary([100.0]), phases=phases),
+        start_time_ms=1_000,
+        end_time_ms=2_000,
+    )
+    logged = {k: v for k, v in rec.metrics.items() if k.startswith(schema.PHASE_PREFIX)}
+    assert logged == {
+        "phase.prefill.energy_j": 40.0,
+        "phase.prefill.energy_per_item_j": pytest.approx(40.0 / 1024),
+        "phase.decode.energy_j": 60.0,  # no items counted: no J per item
+    }
+    assert not any(k.startswith(schema.SERIES_PREFIX + schema.PHASE_PREFIX) for k in rec.series)
