@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from gate.compare import verdict as relative
 from gate.compare.model import Baseline, Check, Decision, Status, Verdict
@@ -30,48 +30,46 @@ def efficiency_metric(quality_name: str) -> str:
     return f"{EFFICIENCY_PREFIX}{quality_name}"
 
 
+@dataclass(frozen=True)
+class Judging:
+    """What the relative quality checks are judged with. `comparable`: the baseline ran on the same
+    hardware (quality does not depend on it; energy per quality point does). `comparison` and
+    `inconclusive` decide an efficiency limit on repeats as for a relative limit."""
+
+    comparable: bool = True
+    comparison: ComparisonSpec = field(default_factory=ComparisonSpec)
+    inconclusive: Outcome = "warn"
+
+
 def relative_checks(
     summary: RunSummary,
     baseline: Baseline | None,
     rules: Rules,
-    *,
-    comparable: bool = True,
-    comparison: ComparisonSpec | None = None,
-    inconclusive: Outcome = "warn",
+    judging: Judging = Judging(),
     notes: list[str] | None = None,
 ) -> tuple[Check, ...]:
-    """The ratio rules and the efficiency figures. `comparable`: the baseline ran on the same hardware
-    (quality does not depend on it; energy per quality point does). `comparison` and `inconclusive`
-    decide an efficiency limit on repeats as for a relative limit; what that says goes to `notes`."""
-    judged_on = _Judging(comparison or ComparisonSpec(), inconclusive, notes if notes is not None else [])
+    """The ratio rules and the efficiency figures; what judging an efficiency limit says goes to `notes`."""
+    notes = notes if notes is not None else []
     checks = [
         _ratio(name, summary, baseline, bound, line, below=below)
         for ratios, below in ((rules.quality_min_ratio, True), (rules.quality_max_ratio, False))
         for name, (bound, line) in ratios.items()
     ]
     # A figure for every higher-is-better metric judged against the baseline, limited or not.
+    comparable_baseline = baseline if judging.comparable else None
     for name in dict.fromkeys([*rules.quality_min_ratio, *rules.efficiency_pct]):
-        check = _efficiency(name, summary, baseline if comparable else None, rules.efficiency_pct.get(name), judged_on)
+        check = _efficiency(name, summary, comparable_baseline, rules.efficiency_pct.get(name), judging, notes)
         if check is not None:
             checks.append(check)
     return tuple(checks)
 
 
 def with_relative_quality(
-    decision: Decision,
-    summary: RunSummary,
-    baseline: Baseline | None,
-    rules: Rules,
-    *,
-    comparable: bool = True,
-    comparison: ComparisonSpec | None = None,
-    inconclusive: Outcome = "warn",
+    decision: Decision, summary: RunSummary, baseline: Baseline | None, rules: Rules, judging: Judging = Judging()
 ) -> Decision:
     """`decision` with the relative quality checks added and its verdict worsened by them."""
     notes: list[str] = []
-    extra = relative_checks(
-        summary, baseline, rules, comparable=comparable, comparison=comparison, inconclusive=inconclusive, notes=notes
-    )
+    extra = relative_checks(summary, baseline, rules, judging, notes)
     if not extra:
         return decision
     verdict = decision.verdict
@@ -79,15 +77,6 @@ def with_relative_quality(
         if check.status in ("warn", "fail") and _RANK[check.status] > _RANK[verdict]:
             verdict = check.status
     return replace(decision, verdict=verdict, checks=(*decision.checks, *extra), notes=(*decision.notes, *notes))
-
-
-class _Judging:
-    """How an efficiency limit is decided: the comparison settings and policy, and where notes go."""
-
-    def __init__(self, comparison: ComparisonSpec, inconclusive: Outcome, notes: list[str]) -> None:
-        self.comparison = comparison
-        self.inconclusive = inconclusive
-        self.notes = notes
 
 
 def _finite(value: float | None) -> bool:
@@ -124,7 +113,12 @@ def _ratio(
 
 
 def _efficiency(
-    name: str, summary: RunSummary, baseline: Baseline | None, level: Level | None, judging: _Judging
+    name: str,
+    summary: RunSummary,
+    baseline: Baseline | None,
+    level: Level | None,
+    judging: Judging,
+    notes: list[str],
 ) -> Check | None:
     """Energy per item per point of `name`, and its change against the baseline's; None when this run
     has no such figure (no item count, or the metric not a positive number)."""
@@ -164,7 +158,7 @@ def _efficiency(
         per_repeat={metric: tuple(e / base_quality for e in baseline.per_repeat.get(ENERGY_PER_ITEM, ()))},
     )
     judged = relative.relative_check(
-        metric, level, own, base, comparison=judging.comparison, notes=judging.notes, inconclusive=judging.inconclusive
+        metric, level, own, base, comparison=judging.comparison, notes=notes, inconclusive=judging.inconclusive
     )
     return replace(judged, rule="quality", limit=limit, source_line=line)
 

@@ -53,9 +53,9 @@ def decide(
         measurement.summary,
         baseline,
         rules,
-        comparable=not differences,
-        comparison=budget.comparison,
-        inconclusive=budget.policy.inconclusive,
+        quality.Judging(
+            comparable=not differences, comparison=budget.comparison, inconclusive=budget.policy.inconclusive
+        ),
     )
 
 

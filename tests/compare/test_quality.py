@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from gate.compare.model import Baseline, Decision
-from gate.compare.quality import efficiency_metric, emissions_per_point_g, relative_checks, with_relative_quality
+from gate.compare.quality import (
+    Judging,
+    efficiency_metric,
+    emissions_per_point_g,
+    relative_checks,
+    with_relative_quality,
+)
 from gate.config.budget import Level, Rules
 from gate.energy.model import RunSummary
 from tests.helpers import baseline, summary
@@ -95,7 +101,9 @@ def test_efficiency_names_grams_per_point_when_the_run_has_an_intensity() -> Non
 
 def test_on_other_hardware_the_ratio_holds_but_the_efficiency_has_no_baseline() -> None:
     rules = Rules(quality_min_ratio={"accuracy": (0.99, 1)}, efficiency_pct={"accuracy": Level(fail=2.0)})
-    checks = relative_checks(_run(0.5), baseline(accuracy=0.95, energy_per_prediction_j=0.1), rules, comparable=False)
+    checks = relative_checks(
+        _run(0.5), baseline(accuracy=0.95, energy_per_prediction_j=0.1), rules, Judging(comparable=False)
+    )
     assert [(c.metric, c.status) for c in checks] == [("accuracy", "fail"), ("efficiency:accuracy", "skip")]
 
 
@@ -128,7 +136,7 @@ def test_an_efficiency_limit_on_noisy_repeats_is_inconclusive_not_failed() -> No
     assert efficiency.limit == "warn > +3%, fail > +8%" and efficiency.source_line == 9
     assert "efficiency:accuracy: inconclusive, the interval is wider than the +8% limit" in " ".join(notes)
     assert "repeat 1 (0.1523)" in notes[0]  # the outlier is named, and kept
-    decided = with_relative_quality(Decision("pass", ()), noisy, base, EFFICIENCY_LIMIT, inconclusive="pass")
+    decided = with_relative_quality(Decision("pass", ()), noisy, base, EFFICIENCY_LIMIT, Judging(inconclusive="pass"))
     assert decided.verdict == "pass" and decided.notes  # the policy decides, and the note says so
 
 
