@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,15 +95,19 @@ def new_tracker(*, gpu: bool = True, gpu_ids: Sequence[str] | None = None) -> An
         ) from None
     # The country only feeds codecarbon's own emissions figure, which the gate does not use:
     # gCO2eq is computed from kWh and the intensity the budget file names.
-    tracker = OfflineEmissionsTracker(
-        country_iso_code="USA",
-        save_to_file=False,
-        log_level="error",
-        tracking_mode="machine",
-        allow_multiple_runs=True,
-        measure_power_secs=1,
-        gpu_ids=list(gpu_ids) if gpu_ids is not None else None,
-    )
+    # `save_to_file` is deprecated for `output_methods` in later 3.x releases but is what every
+    # release the pin admits (>=3.3,<4) understands; its warning says nothing to a gate user.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The save_to_", category=DeprecationWarning)
+        tracker = OfflineEmissionsTracker(
+            country_iso_code="USA",
+            save_to_file=False,
+            log_level="error",
+            tracking_mode="machine",
+            allow_multiple_runs=True,
+            measure_power_secs=1,
+            gpu_ids=list(gpu_ids) if gpu_ids is not None else None,
+        )
     return tracker if gpu else _without_gpu_tracking(tracker)
 
 
