@@ -94,7 +94,7 @@ CPU_PROCESS = NoiseModel(
 # workload (3M loop iterations, ~0.5 s a repeat), energy.cpu: process, two `while True: pass`
 # neighbours saturating both vCPUs of the shared development VM; produced 2026-12-03 by
 #   for i in 1 2 3 4 5 6; do python benchmarks/cpu_attribution.py --neighbours 2 --checks 8 \
-#       --series-json run$i.json; done     (separate invocations, 20-60 s apart)
+#       --series-json run$i.json; done     (separate invocations, 20-45 s apart)
 #   python benchmarks/decision_quality.py --fit-cpu-series run*.json
 # cv_workload is the pooled within-check SD of log J/prediction; cv_session is the method-of-moments
 # tau of gate.compare.stats.job_noise over the checks (truncated at 0). The checks lie minutes apart on
