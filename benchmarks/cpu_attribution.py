@@ -14,11 +14,15 @@ such children as the machine has CPUs, so the benchmark shares its CPU):
 
 Not a test (it measures the machine it runs on); prints a Markdown table, or writes it with --out.
 Usage: python benchmarks/cpu_attribution.py [--checks 10] [--sleep-s 20] [--out table.md]
+       python benchmarks/cpu_attribution.py --neighbours 2 --checks 8 --series-json series.json
+           (only the unchanged checks, with 2 busy neighbours: their per-repeat J/prediction, one
+           list per check, the input of decision_quality.py --fit-cpu-series)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import statistics
@@ -157,6 +161,11 @@ def condition(name: str, meter: Recording, directory: Path, iterations: int, che
     return rows
 
 
+def series(meter: Recording, directory: Path, iterations: int, checks: int) -> list[list[float]]:
+    """Per-repeat J/prediction (energy.cpu: process) of `checks` unchanged checks, one list each."""
+    return [[e / PREDICTIONS for e in measure(meter, directory, iterations).process_j] for _ in range(checks)]
+
+
 def markdown(rows: list[Row], sleep_s: float, load: str) -> str:
     lines = [
         "| neighbour | energy.cpu | J/pred CV, median (worst) of checks | +10% fails | A/A fails "
@@ -184,22 +193,49 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=3_000_000, help="loop iterations of the fixed workload")
     parser.add_argument("--sleep-s", type=float, default=20.0)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--neighbours", type=int, help="only this many busy neighbour processes (default: 0, 1 and one per CPU)"
+    )
+    parser.add_argument(
+        "--series-json",
+        type=Path,
+        metavar="PATH",
+        help="measure only unchanged checks and write their per-repeat J/prediction as JSON (no table)",
+    )
     args = parser.parse_args()
     load = " ".join(f"{v:.1f}" for v in os.getloadavg())
     meter = Recording()
     rows: list[Row] = []
+    counts = [args.neighbours] if args.neighbours is not None else sorted({0, 1, os.cpu_count() or 1})
+    measured: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="cpu-attribution-") as tmp:
         directory = Path(tmp)
         (directory / "work.py").write_text(WORKLOAD)
-        for count in sorted({0, 1, os.cpu_count() or 1}):
+        for count in counts:
             neighbours = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
             try:
                 name = f"{count} busy process{'es' if count > 1 else ''}" if count else "none"
-                rows += condition(name, meter, directory, args.iterations, args.checks, args.sleep_s)
+                if args.series_json:
+                    t0 = time.monotonic()
+                    checks = series(meter, directory, args.iterations, args.checks)
+                    measured[name] = {
+                        "neighbours": count,
+                        "repeats": REPEATS,
+                        "iterations": args.iterations,
+                        "wall_s": round(time.monotonic() - t0, 1),
+                        "j_per_prediction": checks,
+                    }
+                else:
+                    rows += condition(name, meter, directory, args.iterations, args.checks, args.sleep_s)
             finally:
                 for neighbour in neighbours:
                     neighbour.kill()
                     neighbour.wait()
+    if args.series_json:
+        document = {"cpus": os.cpu_count(), "load_average_at_start": load, "conditions": measured}
+        args.series_json.write_text(json.dumps(document, indent=1) + "\n")
+        print(f"wrote {args.checks} checks x {REPEATS} repeats per condition to {args.series_json}")
+        return
     text = markdown(rows, args.sleep_s, load)
     if args.out:
         args.out.write_text(text)
