@@ -4,6 +4,8 @@ GPU, and its GPU-run pieces (codecarbon per GPU, bursts, instant-power freshness
 from __future__ import annotations
 
 import importlib.util
+import json
+import math
 import random
 import subprocess
 import sys
@@ -209,3 +211,35 @@ def test_burst_edges_fall_mid_tick_and_the_default_run_fits_a_short_device_budge
     assert 10.0 in windows and a.workloads.split(",") == ["cap", "burst"]
     # The whole device time is 15 minutes, machine start included: the default run leaves room to rerun it.
     assert bench.estimate_s(a.workloads.split(","), windows, bursts, a.trials, a.overhead_s) < 4 * 60
+
+
+def load_decision_quality() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("decision_quality_bench", ROOT / "benchmarks" / "decision_quality.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["decision_quality_bench"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("cv", "tau"), [(0.03, 0.05), (0.03, 0.0)])
+def test_the_cpu_noise_fit_recovers_the_within_and_job_to_job_noise_of_series_files(
+    tmp_path: Path, cv: float, tau: float
+) -> None:
+    """cpu_attribution.py --series-json files in, the model's CVs out: synthetic checks with a known
+    within-check CV and job-to-job offset come back as that CV and tau."""
+    bench = load_decision_quality()
+    rng = random.Random(7)
+    paths = []
+    for file in range(4):
+        checks = []
+        for _ in range(100):
+            offset = rng.gauss(0.0, tau)
+            checks.append([2.4e-3 * math.exp(offset + rng.gauss(0.0, cv)) for _ in range(5)])
+        path = tmp_path / f"run{file}.json"
+        path.write_text(json.dumps({"cpus": 2, "conditions": {"2 busy": {"j_per_prediction": checks}}}))
+        paths.append(str(path))
+    model, line = bench.fit_cpu_series(paths)
+    assert model.cv_workload == pytest.approx(cv, rel=0.1)
+    assert model.cv_session == pytest.approx(tau, abs=0.006)
+    assert line.startswith("400 checks: pooled within-check CV")
