@@ -26,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "nvml_accuracy.py"
 
 
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nvml_accuracy", SCRIPT)
+def load(name: str = "nvml_accuracy") -> ModuleType:
+    """benchmarks/<name>.py imported as a module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_bench", ROOT / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["nvml_accuracy"] = module  # dataclasses look their module up
+    sys.modules[f"{name}_bench"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -76,17 +77,8 @@ def test_refuses_to_run_without_a_gpu(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def load_cpu_attribution() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cpu_attribution_bench", ROOT / "benchmarks" / "cpu_attribution.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["cpu_attribution_bench"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_cpu_attribution_judges_with_the_gates_own_comparison() -> None:
-    bench = load_cpu_attribution()
+    bench = load("cpu_attribution")
     base = [10.0, 10.1, 9.9, 10.05, 9.95]
     assert bench.verdict(base, [e * 1.10 for e in base]) == "fail"
     assert bench.verdict(base, list(reversed(base))) == "pass"
@@ -94,7 +86,7 @@ def test_cpu_attribution_judges_with_the_gates_own_comparison() -> None:
 
 
 def test_cpu_attribution_table() -> None:
-    bench = load_cpu_attribution()
+    bench = load("cpu_attribution")
     rows = [
         bench.Row("none", "process", 1.2, 2.5, 10, 0, 10, 0.01, "0.40"),
         bench.Row("none", "machine", 8.0, 20.0, 3, 0, 10, 430.0, "0.40"),
@@ -213,22 +205,13 @@ def test_burst_edges_fall_mid_tick_and_the_default_run_fits_a_short_device_budge
     assert bench.estimate_s(a.workloads.split(","), windows, bursts, a.trials, a.overhead_s) < 4 * 60
 
 
-def load_decision_quality() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("decision_quality_bench", ROOT / "benchmarks" / "decision_quality.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["decision_quality_bench"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(("cv", "tau"), [(0.03, 0.05), (0.03, 0.0)])
 def test_the_cpu_noise_fit_recovers_the_within_and_job_to_job_noise_of_series_files(
     tmp_path: Path, cv: float, tau: float
 ) -> None:
     """cpu_attribution.py --series-json files in, the model's CVs out: synthetic checks with a known
     within-check CV and job-to-job offset come back as that CV and tau."""
-    bench = load_decision_quality()
+    bench = load("decision_quality")
     rng = random.Random(7)
     paths = []
     for file in range(4):
