@@ -37,12 +37,13 @@ def decide(
     differences = hardware_differences(baseline, hardware) + method_differences(baseline, measurement.summary)
     paired = baseline is not None and baseline.paired
     noise = verdict.job_noise_by_metric(rules, past_runs) if past_runs is not None and not paired else None
+    comparison = decision_comparison(budget.comparison, measurement)
     decision = verdict.evaluate(
         measurement.summary,
         baseline,
         rules,
         missing_baseline=missing,
-        comparison=decision_comparison(budget.comparison, measurement),
+        comparison=comparison,
         job_noise=noise,
         hardware_differences=differences,
         not_comparable=budget.policy.not_comparable,
@@ -53,9 +54,7 @@ def decide(
         measurement.summary,
         baseline,
         rules,
-        quality.Judging(
-            comparable=not differences, comparison=budget.comparison, inconclusive=budget.policy.inconclusive
-        ),
+        quality.Judging(comparable=not differences, comparison=comparison, inconclusive=budget.policy.inconclusive),
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from gate.compare import stats
 from gate.config.load import parse_budget
 from gate.devices.hardware import Hardware
 from gate.energy.model import EnergyReading, RepeatResult, ScopeEnergy
 from gate.energy.summary import summarise
+from gate.pipeline.adaptive import AdaptiveRun
 from gate.pipeline.decide import decide
 from gate.pipeline.measure import Measurement
 from tests.helpers import baseline
@@ -53,3 +55,30 @@ def test_the_same_method_is_compared() -> None:
     same = replace(baseline(energy_per_prediction_j=0.028), energy_method="cpu:estimated:process")
     decision = decide(measured(28.0), same, RULES, BUDGET, HARDWARE, None)
     assert decision is not None and decision.checks[0].change_pct == 0.0
+
+
+def test_an_adaptive_run_decides_its_efficiency_limit_at_the_per_look_confidence_too() -> None:
+    budget = parse_budget(
+        "version: 1\nbenchmarks:\n  - name: b\n    command: python -c pass\n    repeats: {min: 3, max: 12}\n"
+        "limits:\n  energy_per_prediction_j: {warn: +2%, fail: +5%}\n"
+        "quality:\n  top1: {efficiency: {warn: +2%, fail: +5%}}\n",
+        Path("green-budget.yml"),
+    )
+    rules = budget.benchmarks[0].rules
+    scopes = (ScopeEnergy("cpu", 28.0, "estimated", "process CPU time × 8.12 W per thread (d)", attribution="process"),)
+    repeats = [
+        RepeatResult(i, EnergyReading(10.0, (replace(scopes[0], energy_j=28.0 * j),)), 1000, {"top1": 0.9})
+        for i, j in enumerate((1.0, 1.01, 0.99, 1.005, 0.995))
+    ]
+    now = replace(Measurement(summarise(repeats, None)), adaptive=AdaptiveRun(3, 12, 5, "decided"))
+    base = replace(
+        baseline(energy_per_prediction_j=0.028, top1=0.9),
+        energy_method="cpu:estimated:process",
+        per_repeat={"energy_per_prediction_j": (0.028, 0.0281, 0.0279, 0.02805, 0.02795)},
+    )
+    decision = decide(now, base, rules, budget, HARDWARE, None)
+    assert decision is not None
+    confidences = {check.metric: check.confidence for check in decision.checks}
+    assert (
+        confidences["energy_per_prediction_j"] == confidences["efficiency:top1"] == stats.look_confidence(0.95, 3, 12)
+    )
