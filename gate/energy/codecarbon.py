@@ -12,6 +12,7 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from gate.energy import cpu_attribution
@@ -146,7 +147,34 @@ def reading_from(data: Any, scopes: dict[str, tuple[str, str]]) -> EnergyReading
     return EnergyReading(duration_s=float(data.duration), scopes=tuple(parts))
 
 
-def cpu_power() -> CpuPower:
+PROC_CPUINFO = Path("/proc/cpuinfo")
+_BRAND_FIELDS = ("model name", "cpu", "processor", "uarch")
+
+
+def cpu_model_name(cpuinfo: Path = PROC_CPUINFO) -> str | None:
+    """The CPU model codecarbon's detect_cpu_model names: on Linux py-cpuinfo's `brand_raw` is the first
+    `model name` of /proc/cpuinfo (its Windows sources come first, and find nothing here), read here
+    directly because py-cpuinfo reads it in a child Python it starts, 1-1.5 s of every check. When
+    another field names the CPU first (ARM, POWER) or there is no such file, codecarbon's
+    detect_cpu_model decides as before."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, colon, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        # py-cpuinfo's rule: the first line naming one of these fields with a value that is not a number.
+        if colon and key in _BRAND_FIELDS and value and not value.isdigit():
+            if key == "model name":
+                return value
+            break  # another field names the CPU (ARM, POWER): codecarbon's own reading decides
+    from codecarbon.core.util import detect_cpu_model
+
+    return detect_cpu_model() or None
+
+
+def cpu_power(cpuinfo: Path = PROC_CPUINFO) -> CpuPower:
     """Active power per logical CPU: the TDP codecarbon's CPU power table gives this CPU model / its threads.
 
     The table lookup is codecarbon's own fuzzy matcher (the one its TDP model uses); a model it does
@@ -155,11 +183,11 @@ def cpu_power() -> CpuPower:
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
     try:
         from codecarbon.core.cpu import TDP
-        from codecarbon.core.util import count_physical_cpus, detect_cpu_model
+        from codecarbon.core.util import count_physical_cpus
     except ImportError:  # pragma: no cover - a broken install
         return cpu_attribution.cpu_power(None, None, None)
     try:
-        model = detect_cpu_model() or None
+        model = cpu_model_name(cpuinfo)
     except Exception:  # cpuinfo fails in odd ways on odd machines; the default is the documented answer
         model = None
     if model is None:
