@@ -92,7 +92,7 @@ def _energy_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Calla
             )
         if spec.phases is not None:
             log("warning: energy.phases applies to GPU runs (NVML engine); this CPU run measures the whole benchmark")
-        return ScopedMeter(energy_codecarbon.CodecarbonMeter(), spec.scopes, spec.line)
+        return ScopedMeter(_cpu_only_meter(spec.cpu), spec.scopes, spec.line)
 
     from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter, RaplCpuRam
     from gate.energy.progress import Progress
@@ -110,3 +110,17 @@ def _energy_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Calla
     nvml_meter = NvmlMeter(reader, spec, cpu_ram=cpu_ram, rapl=rapl, progress=Progress(), log=log)
     atexit.register(nvml_meter.close)  # the sampler records across repeats and benchmarks until the gate exits
     return nvml_meter
+
+
+def _cpu_only_meter(cpu_mode: str) -> EnergyMeter:
+    """Without a GPU: codecarbon's tracker where its reading is the figure (machine-wide CPU, or RAPL
+    it measures); where the CPU is charged to the process tree and no counter is readable, the model
+    alone (gate.energy.codecarbon.ModelMeter), without the tracker's set-up and per-window work."""
+    from gate.energy import codecarbon as energy_codecarbon  # heavy boundary, imported on use
+
+    if cpu_mode == "process":
+        try:
+            cpu_rapl.discover()
+        except cpu_rapl.RaplUnavailable:
+            return energy_codecarbon.ModelMeter()
+    return energy_codecarbon.CodecarbonMeter()

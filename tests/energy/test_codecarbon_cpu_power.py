@@ -4,6 +4,7 @@ CPU model the machine names."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,39 @@ def test_this_machines_model_is_the_one_py_cpuinfo_reads() -> None:
     from codecarbon.core.util import detect_cpu_model
 
     assert energy_codecarbon.cpu_model_name() == (detect_cpu_model() or None)
+
+
+def test_the_table_lookup_answers_as_codecarbons_own_registry_lookup() -> None:
+    """Read with the csv module and matched by codecarbon's matcher: the same TDP (or none, or the same
+    error on a malformed row) as codecarbon's pandas path, for names in the table and near it."""
+    import csv
+
+    from codecarbon.core.cpu import TDP
+    from codecarbon.input import DataSource
+
+    with open(DataSource().cpu_power_path, newline="", encoding="utf-8") as handle:  # type: ignore[no-untyped-call]
+        names = [row["Name"] for row in csv.DictReader(handle)]
+    models = [
+        *names[:: max(len(names) // 60, 1)],
+        "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz",
+        "Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz",
+        "AMD EPYC 7763 64-Core Processor",
+        "Intel(R) Xeon(R) Processor",
+        "Apple M1",
+    ]
+
+    def answer(lookup: Callable[[str], float | None], model: str) -> float | str | None:
+        try:
+            return lookup(model)
+        except ValueError:
+            return "malformed TDP"
+
+    def ours(model: str) -> float | None:
+        return energy_codecarbon._registry_tdp_w(TDP.__new__(TDP), model)
+
+    def theirs(model: str) -> float | None:
+        return TDP.__new__(TDP)._get_cpu_power_from_registry(model)
+
+    for model in models:
+        assert answer(ours, model) == answer(theirs, model), model
+    assert any(isinstance(answer(ours, m), float) for m in models)
