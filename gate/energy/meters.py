@@ -1,9 +1,11 @@
 """Choose the energy meter for this machine: the NVML engine when GPUs are visible, codecarbon otherwise.
 
-Without a GPU, codecarbon measures CPU/RAM (with the budget's `energy.scopes` applied). With GPUs,
-the NVML engine measures them; CPU comes from RAPL where readable, otherwise codecarbon's
-estimate, labelled `estimated`. Either way the CPU figure is then charged to the benchmark's
-process tree (`energy.cpu: process`, gate.energy.cpu_attribution) or kept machine-wide.
+Without a GPU, codecarbon measures CPU/RAM (with the budget's `energy.scopes` applied); where the CPU
+is charged to the process tree and no RAPL counter is readable, codecarbon's models alone do, without
+its tracker (gate.energy.codecarbon.ModelMeter). With GPUs, the NVML engine measures them; CPU comes
+from RAPL where readable, otherwise an estimate, labelled `estimated`. Either way the CPU figure is
+then charged to the benchmark's process tree (`energy.cpu: process`, gate.energy.cpu_attribution) or
+kept machine-wide.
 """
 
 from __future__ import annotations
@@ -97,8 +99,10 @@ def _energy_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Calla
     from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter, RaplCpuRam
     from gate.energy.progress import Progress
 
-    # The NVML engine measures the GPU: codecarbon only estimates CPU/RAM and must not poll NVML beside it.
-    estimate = EstimatedCpuRam(energy_codecarbon.CodecarbonMeter(gpu=False))
+    # The NVML engine measures the GPU: codecarbon only estimates CPU/RAM and must not poll NVML beside it;
+    # where the CPU is charged to the process tree its model alone is enough (no tracker).
+    cpu_ram_model = energy_codecarbon.ModelMeter() if spec.cpu == "process" else None
+    estimate = EstimatedCpuRam(cpu_ram_model or energy_codecarbon.CodecarbonMeter(gpu=False))
     rapl = None
     try:
         rapl = cpu_rapl.RaplRecorder(cpu_rapl.discover())
