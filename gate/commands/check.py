@@ -17,7 +17,8 @@ from pathlib import Path
 
 from gate import console
 from gate.compare.model import Baseline, Decision
-from gate.energy.meter import EnergyMeter
+from gate.energy.meter import ChildEnvMeter, EnergyMeter, GpuSelectingMeter
+from gate.energy.model import EnergyReading
 from gate.errors import CANCEL_EXIT_CODES, Cancelled, GateError
 from gate.output.result import BenchmarkOutcome
 from gate.pipeline import baseline, decide, measure, paired, plan, publish, record, waive
@@ -77,7 +78,7 @@ def run(
             meter = meters.choose_meter(the_plan.budget.energy, env=env, log=log)
         seen = replace(seen, result_path=the_plan.result_path)
         _announce(the_plan, log)
-        tracking = baseline.Tracking(the_plan.tracking_uri)
+        tracking = baseline.Tracking(the_plan.tracking_uri, create=the_plan.options.record)
         gathered = waive.gather(the_plan, env, log)
         for spec in the_plan.benchmarks:
             job = plan.job(the_plan, spec)
@@ -116,6 +117,11 @@ def _benchmark(
         measured = paired.measure_paired(job, meter, log)
     else:
         stopping = _stopping(job, early) if early is not None else None
+        if spec.warmup > 0:
+            # MLflow's import and the store's opening overlap the unmeasured warm-up, and end before
+            # the first measured repeat starts.
+            tracking.open_soon()
+            meter = Prepared(meter, tracking.wait)
         measured = measure.measure(
             job, meter, log, on_repeat=lambda partial: save(_outcome(job, partial)), stopping=stopping
         )
@@ -152,6 +158,31 @@ def _benchmark(
         log(f"warning: {recorded.outage.render()}")
     decision = decide.with_outage(decision, budget, recorded.outage, the_plan.result_path)
     return _outcome(job, measured, baseline=against, decision=decision, history=lookup.history, recorded=recorded)
+
+
+class Prepared:
+    """A meter whose first window waits for `ready()`: work started during the warm-up ends before
+    anything is measured. It is the meter it wraps in every other respect."""
+
+    def __init__(self, meter: EnergyMeter, ready: Callable[[], None]) -> None:
+        self.meter = meter
+        self._ready: Callable[[], None] | None = ready
+
+    def start(self) -> None:
+        ready, self._ready = self._ready, None
+        if ready is not None:
+            ready()
+        self.meter.start()
+
+    def stop(self) -> EnergyReading:
+        return self.meter.stop()
+
+    def child_env(self) -> dict[str, str]:
+        return self.meter.child_env() if isinstance(self.meter, ChildEnvMeter) else {}
+
+    def select_gpus(self, env: Mapping[str, str]) -> None:
+        if isinstance(self.meter, GpuSelectingMeter):
+            self.meter.select_gpus(env)
 
 
 def _early_lookup(job: Job, tracking: baseline.Tracking, experiment: str) -> baseline.Lookup:

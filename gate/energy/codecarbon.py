@@ -8,10 +8,13 @@ its size (estimated). Each scope is labelled.
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from gate.energy import cpu_attribution
@@ -74,8 +77,60 @@ class CodecarbonMeter:
             elif kind == "GPU":
                 scopes["gpu"] = ("measured", "NVML energy counter via codecarbon")
             elif kind == "RAM":
-                scopes["ram"] = ("estimated", "codecarbon RAM model (power from memory size)")
+                scopes["ram"] = ("estimated", RAM_METHOD)
         return scopes
+
+
+class ModelMeter:
+    """CPU-only runs whose CPU is charged to the process tree and where no RAPL counter is readable.
+
+    Nothing here needs codecarbon's tracker: the CPU figure is the tree's CPU seconds x the power of
+    one logical CPU (gate.energy.cpu_attribution, from codecarbon's CPU power table looked up once),
+    and codecarbon's RAM model is power from memory size x wall time. So a window costs two clock
+    reads instead of the tracker's set-up (CPU detection, a measuring thread) and its task per
+    repeat, and the figures are the ones the tracker would give: its CPU reading is replaced by the
+    tree's charge either way, and its RAM energy is the same constant power integrated over the window.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._ram_w: float | None = None
+        self._started_s: float | None = None
+
+    def start(self) -> None:
+        if self._ram_w is None:
+            self._ram_w = ram_power_w()  # once: the machine's memory does not change between repeats
+        self._started_s = self.clock()
+
+    def stop(self) -> EnergyReading:
+        started, self._started_s = self._started_s, None
+        if started is None or self._ram_w is None:
+            raise MeasurementError("stop() without start()")
+        duration_s = max(self.clock() - started, 0.0)
+        return EnergyReading(
+            duration_s=duration_s,
+            scopes=(
+                # Charged to the process tree by gate.energy.cpu_attribution once the tree's CPU time is known.
+                ScopeEnergy("cpu", 0.0, "estimated", "process CPU time (charged after the run)"),
+                ScopeEnergy("ram", self._ram_w * duration_s, "estimated", RAM_METHOD),
+            ),
+        )
+
+
+RAM_METHOD = "codecarbon RAM model (power from memory size)"
+
+
+def ram_power_w() -> float:
+    """codecarbon's RAM model for this machine's memory, in watts (what its tracker integrates over time)."""
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+    try:
+        from codecarbon.external.ram import RAM
+    except ImportError:  # pragma: no cover - a broken install
+        raise MeasurementError(
+            "codecarbon cannot be imported",
+            hint="reinstall green-gate (pip install green-gate) so its dependencies are present",
+        ) from None
+    return float(RAM(tracking_mode="machine").total_power().W)
 
 
 def new_tracker(*, gpu: bool = True, gpu_ids: Sequence[str] | None = None) -> Any:
@@ -146,7 +201,34 @@ def reading_from(data: Any, scopes: dict[str, tuple[str, str]]) -> EnergyReading
     return EnergyReading(duration_s=float(data.duration), scopes=tuple(parts))
 
 
-def cpu_power() -> CpuPower:
+PROC_CPUINFO = Path("/proc/cpuinfo")
+_BRAND_FIELDS = ("model name", "cpu", "processor", "uarch")
+
+
+def cpu_model_name(cpuinfo: Path = PROC_CPUINFO) -> str | None:
+    """The CPU model codecarbon's detect_cpu_model names: on Linux py-cpuinfo's `brand_raw` is the first
+    `model name` of /proc/cpuinfo (its Windows sources come first, and find nothing here), read here
+    directly because py-cpuinfo reads it in a child Python it starts, 1-1.5 s of every check. When
+    another field names the CPU first (ARM, POWER) or there is no such file, codecarbon's
+    detect_cpu_model decides as before."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, colon, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        # py-cpuinfo's rule: the first line naming one of these fields with a value that is not a number.
+        if colon and key in _BRAND_FIELDS and value and not value.isdigit():
+            if key == "model name":
+                return value
+            break  # another field names the CPU (ARM, POWER): codecarbon's own reading decides
+    from codecarbon.core.util import detect_cpu_model
+
+    return detect_cpu_model() or None
+
+
+def cpu_power(cpuinfo: Path = PROC_CPUINFO) -> CpuPower:
     """Active power per logical CPU: the TDP codecarbon's CPU power table gives this CPU model / its threads.
 
     The table lookup is codecarbon's own fuzzy matcher (the one its TDP model uses); a model it does
@@ -155,20 +237,39 @@ def cpu_power() -> CpuPower:
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
     try:
         from codecarbon.core.cpu import TDP
-        from codecarbon.core.util import count_physical_cpus, detect_cpu_model
+        from codecarbon.core.util import count_physical_cpus
     except ImportError:  # pragma: no cover - a broken install
         return cpu_attribution.cpu_power(None, None, None)
     try:
-        model = detect_cpu_model() or None
+        model = cpu_model_name(cpuinfo)
     except Exception:  # cpuinfo fails in odd ways on odd machines; the default is the documented answer
         model = None
     if model is None:
         return cpu_attribution.cpu_power(None, None, None)
     try:
         # TDP() itself would fall back to codecarbon's own per-thread guess; only the table is wanted.
-        tdp_w = TDP.__new__(TDP)._get_cpu_power_from_registry(model)
+        tdp_w = _registry_tdp_w(TDP.__new__(TDP), model)
         sockets = int(count_physical_cpus() or 1)  # type: ignore[no-untyped-call]
     except Exception:
         return cpu_attribution.cpu_power(model, None, None)
     threads = (os.cpu_count() or 0) // max(sockets, 1)
     return cpu_attribution.cpu_power(model, float(tdp_w) if tdp_w else None, threads or None)
+
+
+def _registry_tdp_w(tdp: Any, model: str) -> float | None:
+    """The TDP codecarbon's CPU power table gives `model`, matched by codecarbon's own matcher.
+
+    codecarbon's `_get_cpu_power_from_registry` does the same through pandas, loading all its
+    static data first (a second or more per check); the table is read here with the csv module and
+    handed to the same matcher, which only iterates the names.
+    """
+    from codecarbon.input import DataSource
+
+    with open(DataSource().cpu_power_path, newline="", encoding="utf-8") as handle:  # type: ignore[no-untyped-call]
+        rows = list(csv.DictReader(handle))
+    table: dict[str, str] = {}
+    for row in rows:
+        table.setdefault(row["Name"], row["TDP"])  # the first row of a name, as pandas' lookup takes
+    match = tdp._get_matching_cpu(model, {"Name": [row["Name"] for row in rows]})
+    # A malformed TDP in the table raises ValueError here, as float() does on pandas' value.
+    return float(table[match]) if match else None

@@ -1,9 +1,11 @@
 """Choose the energy meter for this machine: the NVML engine when GPUs are visible, codecarbon otherwise.
 
-Without a GPU, codecarbon measures CPU/RAM (with the budget's `energy.scopes` applied). With GPUs,
-the NVML engine measures them; CPU comes from RAPL where readable, otherwise codecarbon's
-estimate, labelled `estimated`. Either way the CPU figure is then charged to the benchmark's
-process tree (`energy.cpu: process`, gate.energy.cpu_attribution) or kept machine-wide.
+Without a GPU, codecarbon measures CPU/RAM (with the budget's `energy.scopes` applied); where the CPU
+is charged to the process tree and no RAPL counter is readable, codecarbon's models alone do, without
+its tracker (gate.energy.codecarbon.ModelMeter). With GPUs, the NVML engine measures them; CPU comes
+from RAPL where readable, otherwise an estimate, labelled `estimated`. Either way the CPU figure is
+then charged to the benchmark's process tree (`energy.cpu: process`, gate.energy.cpu_attribution) or
+kept machine-wide.
 """
 
 from __future__ import annotations
@@ -92,13 +94,15 @@ def _energy_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Calla
             )
         if spec.phases is not None:
             log("warning: energy.phases applies to GPU runs (NVML engine); this CPU run measures the whole benchmark")
-        return ScopedMeter(energy_codecarbon.CodecarbonMeter(), spec.scopes, spec.line)
+        return ScopedMeter(_cpu_only_meter(spec.cpu), spec.scopes, spec.line)
 
     from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter, RaplCpuRam
     from gate.energy.progress import Progress
 
-    # The NVML engine measures the GPU: codecarbon only estimates CPU/RAM and must not poll NVML beside it.
-    estimate = EstimatedCpuRam(energy_codecarbon.CodecarbonMeter(gpu=False))
+    # The NVML engine measures the GPU: codecarbon only estimates CPU/RAM and must not poll NVML beside it;
+    # where the CPU is charged to the process tree its model alone is enough (no tracker).
+    cpu_ram_model = energy_codecarbon.ModelMeter() if spec.cpu == "process" else None
+    estimate = EstimatedCpuRam(cpu_ram_model or energy_codecarbon.CodecarbonMeter(gpu=False))
     rapl = None
     try:
         rapl = cpu_rapl.RaplRecorder(cpu_rapl.discover())
@@ -110,3 +114,17 @@ def _energy_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Calla
     nvml_meter = NvmlMeter(reader, spec, cpu_ram=cpu_ram, rapl=rapl, progress=Progress(), log=log)
     atexit.register(nvml_meter.close)  # the sampler records across repeats and benchmarks until the gate exits
     return nvml_meter
+
+
+def _cpu_only_meter(cpu_mode: str) -> EnergyMeter:
+    """Without a GPU: codecarbon's tracker where its reading is the figure (machine-wide CPU, or RAPL
+    it measures); where the CPU is charged to the process tree and no counter is readable, the model
+    alone (gate.energy.codecarbon.ModelMeter), without the tracker's set-up and per-window work."""
+    from gate.energy import codecarbon as energy_codecarbon  # heavy boundary, imported on use
+
+    if cpu_mode == "process":
+        try:
+            cpu_rapl.discover()
+        except cpu_rapl.RaplUnavailable:
+            return energy_codecarbon.ModelMeter()
+    return energy_codecarbon.CodecarbonMeter()

@@ -6,7 +6,9 @@ what it costs, and the measurement is kept either way.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gate.compare.model import Baseline
@@ -18,24 +20,71 @@ if TYPE_CHECKING:
 
 
 class Tracking:
-    """The MLflow store, opened on first use: after the first measurement is saved, and only once."""
+    """The MLflow store, opened once: on first use, or in the background while a warm-up runs.
 
-    def __init__(self, uri: str) -> None:
+    `create=False` (a check that records nothing) leaves an sqlite store that does not exist
+    unopened: it holds no baseline, and creating it would cost the check MLflow's import and the
+    store's migrations for nothing.
+    """
+
+    def __init__(self, uri: str, *, create: bool = True) -> None:
         self.uri = uri
+        self.create = create
         self._opened = False
         self._store: MlflowStore | None = None
         self._error: TrackingError | None = None
+        self._opening: threading.Thread | None = None
+        self._crash: BaseException | None = None
+
+    def open_soon(self) -> None:
+        """Start opening the store in a thread (MLflow's import and the store's set-up take seconds).
+
+        Only while nothing is measured: the caller waits for it (open() or wait()) before the next
+        measured window starts."""
+        if self._opened or self._opening is not None or not self._needed():
+            return
+        from gate.tracking import mlflow_store
+
+        mlflow_store.configure_environment()  # here, not in the thread: the benchmark's env is built from it
+
+        def opening() -> None:
+            try:
+                self._open()
+            except BaseException as exc:  # re-raised where the store is asked for
+                self._crash = exc
+
+        self._opening = threading.Thread(target=opening, name="green-gate-mlflow-open", daemon=True)
+        self._opening.start()
+
+    def wait(self) -> None:
+        """Until a background opening has ended."""
+        opening, self._opening = self._opening, None
+        if opening is not None:
+            opening.join()
+        crash, self._crash = self._crash, None
+        if crash is not None:
+            raise crash
 
     def open(self) -> tuple[MlflowStore | None, TrackingError | None]:
-        if not self._opened:
-            from gate.tracking.mlflow_store import MlflowStore  # heavy boundary, imported on use
-
-            self._opened = True
-            try:
-                self._store = MlflowStore(self.uri)
-            except TrackingError as exc:
-                self._error = exc
+        self.wait()
+        if not self._opened and self._needed():
+            self._open()
+        self._opened = True
         return self._store, self._error
+
+    def _needed(self) -> bool:
+        if self.create or not self.uri.startswith("sqlite:///"):
+            return True
+        return Path(self.uri.removeprefix("sqlite:///")).exists()
+
+    def _open(self) -> None:
+        from gate.tracking.mlflow_store import MlflowStore  # heavy boundary, imported on use
+
+        self._opened = True
+        try:
+            self._store = MlflowStore(self.uri)
+        except TrackingError as exc:
+            self._error = exc
 
 
 @dataclass(frozen=True)

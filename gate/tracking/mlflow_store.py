@@ -87,6 +87,16 @@ def _sqlite_creation_lock(uri: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def configure_environment() -> None:
+    """MLflow's settings the gate needs, in this process's environment (MLflow reads them there)."""
+    # The gate retries whole operations itself (bounded, with backoff); MLflow's own HTTP retries
+    # would multiply that into minutes. Users' own settings win.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+    # stdout carries the report only; the gate logs the run's URL to stderr itself.
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+
+
 class MlflowStore:
     def __init__(
         self,
@@ -98,12 +108,7 @@ class MlflowStore:
         self.uri = uri
         self.retry = retry or mlflow_errors.retry_policy(os.environ)
         self._sleep = sleep
-        # The gate retries whole operations itself (bounded, with backoff); MLflow's own HTTP retries
-        # would multiply that into minutes. Users' own settings win.
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
-        # stdout carries the report only; the gate logs the run's URL to stderr itself.
-        os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+        configure_environment()
         with mlflow_errors.translated("connecting", uri):
             from mlflow.tracking import MlflowClient
 

@@ -71,7 +71,7 @@ def test_the_gpu_meter_gives_codecarbon_no_gpu_to_poll(driver: FakeDriver, monke
         raise rapl.RaplUnavailable("no powercap here", hint="-")
 
     monkeypatch.setattr(rapl, "discover", no_rapl)  # the estimate path, whatever this machine has
-    chosen = meters.choose_meter(EnergySpec(idle_s=0), env={}, log=lambda _: None)
+    chosen = meters.choose_meter(EnergySpec(idle_s=0, cpu="machine"), env={}, log=lambda _: None)
     nvml_meter = chosen.meter  # type: ignore[attr-defined]
     assert isinstance(nvml_meter, NvmlMeter)
     try:
@@ -79,6 +79,24 @@ def test_the_gpu_meter_gives_codecarbon_no_gpu_to_poll(driver: FakeDriver, monke
         codecarbon_meter = nvml_meter.cpu_ram.meter
         assert isinstance(codecarbon_meter, energy_codecarbon.CodecarbonMeter)
         assert polled_during_a_window(codecarbon_meter, driver) == Counter()
+    finally:
+        nvml_meter.close()
+        atexit.unregister(nvml_meter.close)  # choose_meter registered it for the gate's exit
+
+
+def test_with_the_cpu_charged_to_the_process_tree_the_gpu_meter_estimates_cpu_ram_without_a_tracker(
+    driver: FakeDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_rapl() -> object:
+        raise rapl.RaplUnavailable("no powercap here", hint="-")
+
+    monkeypatch.setattr(rapl, "discover", no_rapl)
+    chosen = meters.choose_meter(EnergySpec(idle_s=0, cpu="process"), env={}, log=lambda _: None)
+    nvml_meter = chosen.meter  # type: ignore[attr-defined]
+    assert isinstance(nvml_meter, NvmlMeter)
+    try:
+        assert isinstance(nvml_meter.cpu_ram, EstimatedCpuRam)
+        assert isinstance(nvml_meter.cpu_ram.meter, energy_codecarbon.ModelMeter)
     finally:
         nvml_meter.close()
         atexit.unregister(nvml_meter.close)  # choose_meter registered it for the gate's exit
