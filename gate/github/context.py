@@ -25,7 +25,7 @@ class CiContext:
     event_name: str | None
     run_url: str | None
     base_commit: str | None = None  # the PR base's SHA (paired mode checks it out)
-    default_branch: str | None = None  # the repository's default branch, where it can be told (default_branch)
+    default_branch: str | None = None  # the repository's default branch; None where nothing tells it
 
     @property
     def is_pull_request(self) -> bool:
