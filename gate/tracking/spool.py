@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gate.errors import TrackingError
+from gate.errors import OutputError, TrackingError
 from gate.output.result import write_json
 from gate.tracking.schema import RunRecord
 
@@ -77,12 +77,19 @@ def locked(
     directory: Path, *, wait_s: float = LOCK_WAIT_S, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """Hold the spool's lock (an exclusive `flock` on `<spool>/.lock`, released by the kernel when the
-    process ends, however it ends); wait up to `wait_s` for another holder. Raises SpoolBusy."""
+    process ends, however it ends); wait up to `wait_s` for another holder. Raises SpoolBusy, or
+    OutputError when the folder cannot be written."""
     import fcntl  # POSIX; the gate runs on Linux and macOS runners
 
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot lock the spool {directory}: {exc.strerror or exc}",
+            hint="upload moves the files it logs, so it needs to write there: run it as the user who ran the check",
+        ) from None
     try:
         deadline = time.monotonic() + wait_s
         told = False

@@ -130,3 +130,26 @@ def test_a_check_spooled_while_mlflow_was_down_keeps_its_verdict_once_uploaded(t
     with sqlite3.connect(database) as db:
         (verdict,) = db.execute("SELECT value FROM tags WHERE key = 'green_gate.verdict'").fetchone()
     assert verdict == "warn"
+
+
+def test_a_spool_that_cannot_be_locked_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    directory = tmp_path / "spool"
+    spool.put(directory, record(experiment_name()), reason="down", destination=sqlite_uri(tmp_path / "s.db"))
+    (directory / spool.LOCK_FILE).mkdir()  # where the lock file goes, something that cannot be one
+    err: list[str] = []
+    assert upload.run(directory, env=FAST, cwd=tmp_path, out=lambda _: None, err=err.append) == 4
+    assert err and err[0].startswith(f"error: cannot lock the spool {directory}: Is a directory")
+
+
+def test_a_second_upload_waits_for_the_first_and_gives_up_with_a_clear_error(tmp_path: Path) -> None:
+    waited: list[str] = []
+    with (
+        spool.locked(tmp_path),
+        pytest.raises(spool.SpoolBusy) as busy,
+        spool.locked(tmp_path, wait_s=0.5, on_wait=waited.append),
+    ):
+        pass
+    assert "another `green-gate upload` has held" in busy.value.message
+    assert waited == [f"another `green-gate upload` is using {tmp_path}: waiting for it"]
+    with spool.locked(tmp_path, wait_s=0.5):  # released with the first holder
+        pass
