@@ -78,6 +78,7 @@ INPUTS: tuple[Input, ...] = (
     Input("comment", "false", "on_switch", "--comment"),
     Input("comment_template", "", "option", "--comment-template"),
     Input("check_run", "false", "on_switch", "--check-run"),
+    Input("lenient", "false", "on_switch", "--lenient"),
     Input("gpus", "all", "entrypoint", "NVIDIA_VISIBLE_DEVICES for the NVIDIA container runtime (action.yml)"),
     Input("prometheus_textfile", "", "option", "--prometheus-textfile"),
     Input("pushgateway", "", "option", "--pushgateway"),

@@ -25,6 +25,34 @@ Exit codes:
   129, 130, 143  cancelled by SIGHUP, SIGINT or SIGTERM (what was measured is kept)
 """
 
+# Each command's help lists the exit codes that command can end with; `check`'s table is the one above.
+VALIDATE_EXIT_CODES_HELP = """\b
+Exit codes:
+  0  the budget file is valid (warnings allowed)
+  2  it is not: the error names the file, line and key, and how to fix it
+"""
+
+INIT_EXIT_CODES_HELP = """\b
+Exit codes:
+  0  the files were written
+  2  nothing written: a file exists (--force overwrites it) or an option is wrong
+  4  internal error
+"""
+
+COMMENT_EXIT_CODES_HELP = """\b
+Exit codes:
+  0  posted, or skipped/degraded with a reason (not a PR, a fork's read-only token)
+  2  the result file or the template is invalid
+  4  GitHub could not take the comment (it was down or refused it)
+"""
+
+_lenient_option = click.option(
+    "--lenient",
+    is_flag=True,
+    help="A misspelt budget key (a close match of a known one) only warns instead of failing "
+    "(as `strict: false` in the budget file).",
+)
+
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="green-gate")
@@ -56,7 +84,11 @@ def main() -> None:
     help=f"Write the Markdown report here. Default: {paths.report_file(Path()).as_posix()}",
 )
 @click.option("--branch", help="Branch of this run. Default: from GitHub's env, else git.")
-@click.option("--base-branch", help="Branch whose runs are baselines. Default: the PR's base, else this branch.")
+@click.option(
+    "--base-branch",
+    help="Branch whose runs are baselines (and paired mode's base). Default: baseline.branch in the budget, "
+    "else the PR's base, else the repository's default branch (origin/HEAD, else main or master).",
+)
 @click.option("--commit", help="Commit of this run. Default: from GitHub's env, else git.")
 @click.option("--baseline-run-id", help="Compare with this MLflow run instead of searching for one.")
 @click.option("--repeats", type=click.IntRange(min=1, max=1000), help="Override the budget's repeats.")
@@ -68,6 +100,7 @@ def main() -> None:
     "commit here too), auto (paired only when history cannot decide).",
 )
 @click.option("--no-record", is_flag=True, help="Do not log this run to MLflow (compare only).")
+@_lenient_option
 @click.option(
     "--comment", is_flag=True, help="Post the sticky PR comment (needs GITHUB_TOKEN; or GREEN_GATE_COMMENT=true)."
 )
@@ -105,6 +138,7 @@ def check(
     check_run: bool,
     prometheus_textfile: Path | None,
     pushgateway: str | None,
+    lenient: bool,
 ) -> None:
     """Run the benchmarks, measure energy, log to MLflow, compare with the baseline, report."""
     from gate.commands import check as check_command
@@ -127,6 +161,7 @@ def check(
         check_run=check_run,
         prometheus_textfile=prometheus_textfile,
         pushgateway=pushgateway,
+        lenient=lenient,
     )
 
     def cancellable_check() -> int:
@@ -141,7 +176,7 @@ def check(
     _exit(cancellable_check)
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=COMMENT_EXIT_CODES_HELP)
 @click.option(
     "--result",
     "result_path",
@@ -164,16 +199,17 @@ def comment(result_path: Path, template_path: Path | None, check_run: bool) -> N
     _exit(lambda: comment_command.run(options, env=os.environ))
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=VALIDATE_EXIT_CODES_HELP)
 @click.argument("path", type=click.Path(path_type=Path), default="green-budget.yml")
-def validate(path: Path) -> None:
+@_lenient_option
+def validate(path: Path, lenient: bool) -> None:
     """Check a budget file: exit 0 when valid, 2 when not."""
     from gate.commands import validate as validate_command
 
-    _exit(lambda: validate_command.run(path, out=_out, err=_err))
+    _exit(lambda: validate_command.run(path, out=_out, err=_err, lenient=lenient))
 
 
-@main.command(epilog=EXIT_CODES_HELP)
+@main.command(epilog=INIT_EXIT_CODES_HELP)
 @click.option(
     "--budget",
     "budget_path",
@@ -332,7 +368,8 @@ def baseline_show(
 @click.option("--branch", help="Branch whose checks compare with this run. Default: the run's own branch.")
 @click.option("--note", help="Why (shown by `baseline show`), e.g. 'v1.4 release'.")
 def baseline_pin(run_id: str, branch: str | None, note: str | None) -> None:
-    """Pin RUN_ID as the baseline of its benchmark for a branch."""
+    """Pin RUN_ID (all 32 characters, or a start of it such as the 8 that `history` shows) as the baseline
+    of its benchmark for a branch."""
     from gate.commands import baseline as command
 
     _exit(lambda: command.pin(run_id, branch=branch, note=note, env=os.environ, cwd=Path.cwd(), out=_out, err=_err))
@@ -394,11 +431,17 @@ def history(
     type=click.Path(path_type=Path, file_okay=False),
     help=f"Default: {paths.spool_dir(Path()).as_posix()}",
 )
-def upload(spool_dir: Path | None) -> None:
-    """Log results spooled while MLflow was unavailable (never twice)."""
+@click.option(
+    "--to-current",
+    is_flag=True,
+    help="Log every record to the store MLFLOW_TRACKING_URI names now (else the embedded store), even one "
+    "spooled for another store.",
+)
+def upload(spool_dir: Path | None, to_current: bool) -> None:
+    """Log results spooled while MLflow was unavailable to the store each was meant for (never twice)."""
     from gate.commands import upload as command
 
-    _exit(lambda: command.run(spool_dir, env=os.environ, cwd=Path.cwd(), out=_out, err=_err))
+    _exit(lambda: command.run(spool_dir, env=os.environ, cwd=Path.cwd(), out=_out, err=_err, to_current=to_current))
 
 
 def _out(message: str) -> None:

@@ -90,3 +90,23 @@ def test_budget_reference_in_readme_shows_every_schema_key() -> None:
         if not any(_shown(p, present) for p in paths) and key not in commented
     )
     assert not missing, f"README's budget reference does not show: {', '.join(missing)}"
+
+
+def test_readme_says_how_to_install_the_cli_into_another_project() -> None:
+    from gate import __version__
+
+    text = README.read_text(encoding="utf-8")
+    assert f'pip install "git+https://github.com/green-gate/green-gate@v{__version__}"' in text
+    assert f"green-gate/green-gate/setup@v{__version__}" in text
+    assert "2–3 minutes on a 2-core machine" in text and "about a minute" not in text
+
+
+def test_readme_actions_snippet_uses_the_container_action_only_off_gpu_runners() -> None:
+    """docs/action.md advises setup + CLI for GPU runners: the README's container-action snippet
+    does not sit on one."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## In GitHub Actions") :]
+    snippet = yaml.safe_load(re.search(r"```yaml\n(jobs:.*?)```", section, flags=re.S).group(1))  # type: ignore[union-attr]
+    (job,) = snippet["jobs"].values()
+    assert any(str(step.get("uses", "")).startswith("green-gate/green-gate@") for step in job["steps"])
+    assert "gpu" not in str(job["runs-on"]).lower() and "self-hosted" not in str(job["runs-on"])

@@ -47,18 +47,47 @@ def schedule(repeats: int) -> list[tuple[Side, Side]]:
     return [("base", "candidate") if i % 2 == 0 else ("candidate", "base") for i in range(repeats)]
 
 
-def resolve_base_commit(repo: Path, comparison: ComparisonSpec, base_commit: str | None, base_branch: str) -> str:
-    """The base as a full SHA: comparison.base_ref, else the PR's base SHA, else origin/<branch>, else <branch>."""
-    candidates = [comparison.base_ref] if comparison.base_ref else [base_commit, f"origin/{base_branch}", base_branch]
-    for ref in (c for c in candidates if c):
+def resolve_base_commit(
+    repo: Path,
+    comparison: ComparisonSpec,
+    base_commit: str | None,
+    base_branch: str,
+    *,
+    candidate: str | None = None,
+    branch_origin: str = "the baseline branch",
+) -> str:
+    """The base as a full SHA: comparison.base_ref, else the PR's base SHA, else origin/<branch>, else
+    <branch>. A base that is the candidate commit itself (`candidate`, a SHA) is an error, as is none:
+    a commit paired with itself measures nothing but noise."""
+    if comparison.base_ref:
+        tries = [(comparison.base_ref, f"comparison.base_ref {comparison.base_ref!r}")]
+    else:
+        tries = [(base_commit, f"the PR's base commit {base_commit}")] if base_commit else []
+        tries += [
+            (f"origin/{base_branch}", f"origin/{base_branch}"),
+            (base_branch, f"{base_branch} ({branch_origin})"),
+        ]
+    tried: list[str] = []
+    for ref, label in tries:
         sha = git.output(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-        if sha:
-            return sha
-    tried = ", ".join(c for c in candidates if c)
-    raise PairedError(
-        f"paired comparison: none of {tried} is a commit in this clone",
-        hint="fetch the base (actions/checkout with fetch-depth: 0), or set comparison.base_ref",
-    )
+        if not sha:
+            tried.append(f"{label}: not a commit in this clone")
+            continue
+        if candidate and sha == candidate:
+            tried.append(f"{label}: {sha[:12]}, this commit itself")
+            raise PairedError(
+                f"paired comparison: the base resolves to the commit being checked ({sha[:12]}), so it would be "
+                f"paired with itself; tried {'; '.join(tried)}",
+                hint=PAIRED_HINT,
+            )
+        return sha
+    raise PairedError(f"paired comparison: no base commit found; tried {'; '.join(tried)}", hint=PAIRED_HINT)
+
+
+PAIRED_HINT = (
+    "name the branch to compare with (--base-branch main, or baseline.branch in the budget) or a revision "
+    "(comparison.base_ref); in a pull request fetch the base too (actions/checkout with fetch-depth: 0)"
+)
 
 
 def repository_root(path: Path) -> Path:

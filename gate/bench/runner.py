@@ -114,7 +114,12 @@ def run_benchmark(
                 f"benchmark {spec.name!r} {process.describe_failure(execution, spec.timeout_s)} ({label}){also}",
                 completed=run.repeats,
                 tail=execution.tail,
-                hint="the output tail is in the report; run the command by hand to reproduce",
+                hint=(
+                    f"raise the benchmark's timeout_s in the budget file (now {spec.timeout_s:g} s, per run), or make "
+                    "the run shorter; the output tail is in the report"
+                    if execution.timed_out
+                    else "the output tail is in the report; run the command by hand to reproduce"
+                ),
             )
         if unmeasured:
             raise unmeasured[0]

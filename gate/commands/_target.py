@@ -56,6 +56,6 @@ def resolve(
         branch=branch,
         baseline_spec=baseline_spec,
         baseline_branch=baseline_rules.baseline_branch(
-            baseline_spec.branch, base_branch or context.base_branch, branch
+            baseline_spec.branch, context.base_branch, context.default_branch, branch, cli_branch=base_branch
         ),
     )

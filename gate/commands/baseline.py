@@ -14,6 +14,7 @@ from gate.devices import hardware
 from gate.energy.model import METRICS
 from gate.errors import ConfigError, ExitCode, GateError
 from gate.tracking import schema
+from gate.tracking.credentials import describe_uri
 
 if TYPE_CHECKING:
     from gate.tracking.mlflow_store import MlflowStore
@@ -99,7 +100,7 @@ def pin(
     """Make `run_id` the baseline of its experiment for `branch` (default: the run's own branch)."""
     try:
         store = _store(env, cwd)
-        run = store.get_run(run_id)
+        run = store.get_run(_full_run_id(store, run_id))
         target_branch = branch or run.tags.get(schema.TAG_GIT_BRANCH)
         if not target_branch:
             raise ConfigError(
@@ -131,6 +132,35 @@ def pin(
     out(f"pinned run {run.run_id} as the baseline for `{target_branch}`{was}")
     out(f"  {baseline_rules.describe_pin(target_branch, new)}")
     return int(ExitCode.OK)
+
+
+RUN_ID_CHARS = 32  # MLflow's run ids: 32 hexadecimal characters; reports and `history` show 8
+MIN_PREFIX_CHARS = 4
+
+
+def _full_run_id(store: MlflowStore, given: str) -> str:
+    """`given`, or the one run id it abbreviates (as the report and `history` show them)."""
+    run_id = given.strip().lower()
+    if len(run_id) >= RUN_ID_CHARS or any(c not in "0123456789abcdef" for c in run_id):
+        return given  # a whole id, or not one: MLflow's own answer says which
+    if len(run_id) < MIN_PREFIX_CHARS:
+        raise ConfigError(
+            f"run id {given!r} is too short to find one run",
+            hint=f"give at least {MIN_PREFIX_CHARS} characters, e.g. the 8 that `green-gate history` shows",
+        )
+    found = store.run_ids_starting_with(run_id, limit=10)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ConfigError(
+            f"no MLflow run id starts with {run_id!r} at {describe_uri(store.uri)}",
+            hint="check MLFLOW_TRACKING_URI points at the store the run is in; `green-gate history` lists the runs",
+        )
+    shown = ", ".join(found[:5]) + (", …" if len(found) > 5 else "")
+    raise ConfigError(
+        f"{run_id!r} is the start of {len(found)}{'+' if len(found) >= 10 else ''} run ids ({shown})",
+        hint="give more characters of the run id, or all 32",
+    )
 
 
 def unpin(

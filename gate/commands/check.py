@@ -146,7 +146,15 @@ def _benchmark(
     if the_plan.options.record and measured.summary is not None:
         draft = _outcome(job, measured, baseline=against, decision=decision)
         subject = record.Subject(
-            experiment, spec, measured.summary, draft.verdict, measured.error is not None, against, started_ms
+            experiment,
+            spec,
+            measured.summary,
+            draft.verdict,
+            measured.error is not None,
+            against,
+            started_ms,
+            baseline_branch=job.baseline_branch,
+            outage_verdict=decide.outage_verdict(draft.verdict, budget),
         )
         if applied is not None:
             subject = replace(subject, waiver=schema.waiver_tag(applied.label, applied.login, applied.reason))

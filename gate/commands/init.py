@@ -17,12 +17,14 @@ from typing import Literal
 from gate import __version__, paths
 from gate.errors import ExitCode
 from gate.git import output as git_output
+from gate.github.context import DEFAULT_BRANCH_NAMES
 
 ACTION_REPOSITORY = "green-gate/green-gate"
 DEFAULT_WORKFLOW = Path(".github") / "workflows" / "green-gate.yml"
 BENCHMARK_CANDIDATES = ("bench.py", "benchmark.py", "benchmarks/bench.py", "benchmarks/benchmark.py")
 REQUIREMENTS_CANDIDATES = ("requirements-bench.txt", "requirements/bench.txt", "requirements.txt")
-PLACEHOLDER_COMMAND = "python bench.py"
+PLACEHOLDER_SCRIPT = "bench.py"
+PLACEHOLDER_COMMAND = f"python {PLACEHOLDER_SCRIPT}"  # `validate` refuses it while the script is missing
 STORE_PATH = paths.mlflow_db(Path()).as_posix()  # relative: the workflow caches it in the checkout
 
 Kind = Literal["inference", "training"]
@@ -100,13 +102,23 @@ def render(opts: InitOptions, inferred: Inferred) -> dict[Path, str]:
         "runs_on": "[self-hosted, linux, gpu]" if opts.gpu else "ubuntu-latest",
         "store_path": STORE_PATH,
         "action_ref": opts.action_ref or f"{ACTION_REPOSITORY}@v{__version__}",
+        "setup_ref": _setup_ref(opts.action_ref or f"{ACTION_REPOSITORY}@v{__version__}"),
+        "reference_url": published.reference_url(),
+        "action_docs_url": f"https://github.com/{published.REPOSITORY}/blob/v{__version__}/docs/action.md",
         "budget_path": _yaml(opts.budget_path.as_posix()),
         "setup_command": _yaml(inferred.setup_command) if inferred.setup_command else None,
+        "bench_install": _yaml(f'"$BENCH_PYTHON" -m {inferred.setup_command}') if inferred.setup_command else None,
     }
     files = {opts.budget_path: env.get_template("green-budget.yml.j2").render(values)}
     if opts.workflow_path is not None:
         files[opts.workflow_path] = env.get_template("green-gate.yml.j2").render(values)
     return files
+
+
+def _setup_ref(action_ref: str) -> str:
+    """The setup action at the same ref as the container action: `owner/name/setup@ref`."""
+    name, at, ref = action_ref.partition("@")
+    return f"{name}/setup{at}{ref}"
 
 
 def run(opts: InitOptions, *, out: Callable[[str], None], err: Callable[[str], None]) -> int:
@@ -128,9 +140,45 @@ def run(opts: InitOptions, *, out: Callable[[str], None], err: Callable[[str], N
     out(f"  benchmark {inferred.name!r} ({inferred.kind}): {inferred.command}  [{inferred.command_source}]")
     out(f"  baselines from branch {inferred.default_branch!r}  [{inferred.branch_source}]")
     if inferred.setup_command and opts.workflow_path is not None:
-        out(f"  setup_command: {inferred.setup_command}  [installs the benchmark's dependencies in the action]")
-    out("next: run `green-gate check` locally to record a first baseline, then commit these files.")
+        where = "into the runner's environment" if opts.gpu else "in the action"
+        out(f"  setup_command: {inferred.setup_command}  [installs the benchmark's dependencies {where}]")
+    if opts.gpu and opts.workflow_path is not None:
+        out(
+            f"  GPU: {opts.workflow_path} installs green-gate into the runner's environment (setup action) and "
+            "runs `green-gate check`; set BENCH_PYTHON there to that environment's python"
+        )
+    ignored = _ignore_state_folder(opts.root)
+    if ignored:
+        out(f"{ignored} .gitignore: {IGNORED}  [the gate's local store, results and spool]")
+    if inferred.command_source.startswith("placeholder"):
+        out(f"next: set `command:` in {opts.budget_path} to your benchmark (`validate` refuses the placeholder),")
+        out(f"      then run `green-gate check` on {inferred.default_branch} to record a first baseline, and commit.")
+    else:
+        out(
+            f"next: run `green-gate check` on {inferred.default_branch} to record a first baseline, "
+            "then commit these files."
+        )
     return int(ExitCode.OK)
+
+
+IGNORED = paths.STATE_DIR.as_posix() + "/"
+
+
+def _ignore_state_folder(root: Path) -> str | None:
+    """Add the gate's state folder to the repository's .gitignore (created if missing); None when it
+    is there already, else what was done ("created", "appended to")."""
+    path = root / ".gitignore"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        path.write_text(f"{IGNORED}\n", encoding="utf-8")
+        return "created"
+    entries = {line.strip().lstrip("/").rstrip("/") for line in text.splitlines()}
+    if paths.STATE_DIR.as_posix() in entries:
+        return None
+    separator = "" if not text or text.endswith("\n") else "\n"
+    path.write_text(f"{text}{separator}{IGNORED}\n", encoding="utf-8")
+    return "appended to"
 
 
 def _check_budget(text: str, path: Path) -> None:
@@ -146,12 +194,17 @@ def _benchmark_name(root: Path, kind: Kind) -> str:
 
 
 def _default_branch(git: Callable[..., str | None]) -> tuple[str, str]:
+    """As a check finds the repository's default branch (gate.github.context.default_branch), and
+    where there is none yet (a new repository's first branch), the current one."""
     remote_head = git("symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD")
     if remote_head and "/" in remote_head:
         return remote_head.split("/", 1)[1], "origin's default branch"
+    for name in DEFAULT_BRANCH_NAMES:
+        if git("rev-parse", "--verify", "-q", f"refs/heads/{name}"):
+            return name, f"no origin/HEAD; {name} exists"
     current = git("symbolic-ref", "--short", "-q", "HEAD")
     if current:
-        return current, "the current branch (no origin/HEAD)"
+        return current, "the current branch (no origin/HEAD, main or master)"
     return "main", "assumed: no git branch found"
 
 

@@ -5,8 +5,8 @@ Order, first match wins:
 2. `baseline.run_id` in green-budget.yml (after the matching `branches:` override);
 3. a release manager's pin for the baseline branch (`green-gate baseline pin RUN_ID`);
 4. the latest run on the baseline branch, on hardware with the same fingerprint, that finished within
-   budget and was compared (tag `green_gate.baseline_eligible = true`). Only runs of the branch itself
-   get that tag; pull-request runs never do.
+   budget and was compared (tag `green_gate.baseline_eligible = true`). Only runs of the baseline
+   branch itself get that tag; pull-request runs and runs of other branches never do.
 """
 
 from __future__ import annotations
@@ -28,9 +28,25 @@ class BaselineChoice:
     ignored_pin: Pin | None = None  # a release manager's pin that a higher rule overrode
 
 
-def baseline_branch(budget_branch: str | None, base_branch: str | None, branch: str | None) -> str:
-    """The budget's choice (after branch overrides), else the PR's base, else this branch, else main."""
-    return budget_branch or base_branch or branch or "main"
+def baseline_branch(
+    budget_branch: str | None,
+    base_branch: str | None,
+    default_branch: str | None,
+    branch: str | None,
+    *,
+    cli_branch: str | None = None,
+) -> str:
+    """`--base-branch`, else the budget's choice (after branch overrides), else the PR's base, else the
+    repository's default branch; only where none of them can be told (no git, no CI), this branch,
+    else main."""
+    return cli_branch or budget_branch or base_branch or default_branch or branch or "main"
+
+
+def may_be_baseline(branch: str | None, baseline_branch: str) -> bool:
+    """Whether a run of `branch` may become a baseline: only a run of the branch that checks of it
+    compare against. A run of a feature branch outside a PR (whose baseline branch is the default
+    branch) stays a run, unless the budget makes that branch its own baseline branch."""
+    return branch is not None and branch == baseline_branch
 
 
 def choose(

@@ -292,9 +292,12 @@ def _relative_on_repeats(
         assert judged_limit is not None
         noise_pct = _noise_cv_pct(candidate, baseline, paired)
         status = "skip" if inconclusive == "pass" else inconclusive
+        # Already paired: more pairs or a quieter runner; advising the mode it runs in helps no one.
+        remedy = "more pairs (repeats)" if paired else "paired mode, more repeats"
+        remedy += ", or a quieter runner"
         reason = (
             f"inconclusive: {said}; this runner's noise (CV {noise_pct:.1f}%) is above what a "
-            f"+{judged_limit:g}% limit can resolve; use paired mode, more repeats, or a quieter runner"
+            f"+{judged_limit:g}% limit can resolve; use {remedy}"
         )
         notes.append(
             f"{metric}: inconclusive, the interval is wider than the +{judged_limit:g}% limit "

@@ -61,8 +61,10 @@ def load_schema() -> dict[str, Any]:
     return schema
 
 
-def load_budget(path: str | Path) -> Budget:
-    """Read, validate and resolve a budget file. Raises ConfigError with file and line."""
+def load_budget(path: str | Path, *, lenient: bool = False) -> Budget:
+    """Read, validate and resolve a budget file. Raises ConfigError with file and line.
+
+    `lenient`: a misspelt key (a close match of a known one) is a warning, not an error."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -73,10 +75,10 @@ def load_budget(path: str | Path) -> Budget:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read budget file {str(path)!r}: {exc}") from None
-    return parse_budget(text, path)
+    return parse_budget(text, path, lenient=lenient)
 
 
-def parse_budget(text: str, path: Path) -> Budget:
+def parse_budget(text: str, path: Path, *, lenient: bool = False) -> Budget:
     """Validate and resolve budget text; `path` names it in errors and anchors working_directory."""
     if len(text) > MAX_BUDGET_BYTES:
         raise ConfigError(
@@ -86,7 +88,7 @@ def parse_budget(text: str, path: Path) -> Budget:
         )
     data, lines = _parse_yaml(text, str(path))
     _dates_as_text(data)
-    warnings = validate(data, lines, str(path), load_schema())
+    warnings = validate(data, lines, str(path), load_schema(), lenient=lenient)
     return _build(data, lines, path, tuple(warnings))
 
 
@@ -190,10 +192,9 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]:
     except _Refused as exc:
         raise ConfigError(exc.message, hint=exc.hint, file=file, line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        line, message = _yaml_error_line(exc)
         raise ConfigError(
-            f"not valid YAML: {cut(str(exc.problem or exc))}",
+            f"not valid YAML: {message}",
             hint="check indentation and quoting near that line (a YAML linter shows the spot)",
             file=file,
             line=line,
@@ -203,6 +204,22 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]:
     finally:
         loader.dispose()
     return data, lines
+
+
+# What PyYAML reports at the end of a construct left open (a quote, `[`, `{`): the parser only notices
+# where it gives up, lines later, so the error points at where the construct starts.
+_UNCLOSED = ("quoted scalar", "flow mapping", "flow sequence")
+
+
+def _yaml_error_line(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
+    """The line to show for a YAML error, and its message."""
+    problem = cut(str(exc.problem or exc))
+    start, found = exc.context_mark, exc.problem_mark
+    what = next((kind for kind in _UNCLOSED if kind in (exc.context or "")), None)
+    if what is not None and start is not None and found is not None and start.line < found.line:
+        return start.line + 1, f"the {what} that starts here is not closed ({problem} at line {found.line + 1})"
+    mark = found or start
+    return (mark.line + 1 if mark else None), problem
 
 
 def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str) -> None:

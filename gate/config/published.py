@@ -23,3 +23,9 @@ def schema_url(version: str, path: str = BUDGET_SCHEMA_PATH) -> str:
 def latest_schema_url(path: str = BUDGET_SCHEMA_PATH) -> str:
     """The schema on the default branch: what the SchemaStore catalog entry points at (v1 only grows)."""
     return f"{RAW_BASE}/{REPOSITORY}/main/{path}"
+
+
+def reference_url(anchor: str = "budget-reference-green-budgetyml-version-1") -> str:
+    """The budget reference in the README on the project's page: where hints send a reader, since the
+    package installs no README."""
+    return f"https://github.com/{REPOSITORY}#{anchor}"

@@ -1,8 +1,10 @@
 """Check a parsed budget file against its JSON Schema, and for what a schema cannot say.
 
-Each problem names the key path and the line, and says how to fix it; unknown keys are warnings,
-not errors, so a newer budget file still runs on an older gate. Pure: the caller reads the file,
-its line numbers and the schema (gate.config.load).
+Each problem names the key path and the line, and says how to fix it. An unknown key that closely
+matches a known one is a typo and an error (`limts:` would silently drop every relative limit),
+unless the file says `strict: false` or the command runs `--lenient`; other unknown keys are
+warnings, so a newer budget file still runs on an older gate. Pure: the caller reads the file, its
+line numbers and the schema (gate.config.load).
 """
 
 from __future__ import annotations
@@ -12,33 +14,50 @@ import math
 import re
 from typing import Any
 
+from gate.config import published
 from gate.config.budget import DEFAULT_TOKEN_ENV, SOURCE_KEYS, KeyPath, nearest_line
 from gate.errors import QUOTE_CHARS, ConfigError, cut, quoted
 
 _ALL_SOURCE_KEYS = {key for keys in SOURCE_KEYS.values() for key in keys}
 
 
-def validate(data: Any, lines: dict[KeyPath, int], file: str, schema: dict[str, Any]) -> list[str]:
-    """The warnings (unknown keys) for a parsed budget file; ConfigError for its first problem."""
+DOCS_URL = published.reference_url()
+# Unknown keys a semantic check below refuses with a better reason than "did you mean" (a token).
+_REFUSED_ELSEWHERE = frozenset({"token"})
+REFERENCE_HINT = f"see the budget reference, {DOCS_URL}"
+
+
+def validate(
+    data: Any, lines: dict[KeyPath, int], file: str, schema: dict[str, Any], *, lenient: bool = False
+) -> list[str]:
+    """The warnings (unknown keys) for a parsed budget file; ConfigError for its first problem.
+
+    `lenient` (or `strict: false` in the file): a misspelt known key is a warning, not an error."""
     import jsonschema  # lazily: only commands that read a budget pay for it
 
     if not isinstance(data, dict):
         raise ConfigError(
             "the budget file must be a mapping with 'version: 1' and 'benchmarks:'",
-            hint="start from the example in README.md (Budget reference)",
+            hint=f"start from `green-gate init` or the example in the budget reference, {DOCS_URL}",
             file=file,
             line=1,
         )
     if data.get("version") != 1:
         raise ConfigError(
             f"unsupported budget file version {quoted(data.get('version'))}",
-            hint="this gate reads 'version: 1'; add that line at the top of the file",
+            hint=(
+                "this gate reads 'version: 1'; change that line to 'version: 1'"
+                if "version" in data
+                else "this gate reads 'version: 1'; add that line at the top of the file"
+            ),
             file=file,
             line=lines.get(("version",), 1),
         )
     _finite_numbers(data, lines, file)
     validator = jsonschema.Draft202012Validator(schema)
+    strict = not lenient and data.get("strict") is not False
     warnings: list[tuple[int, str]] = []
+    typos: list[tuple[int, str, str]] = []
     problems: list[tuple[int, str, str]] = []
     for error in validator.iter_errors(data):
         path = tuple(error.absolute_path)
@@ -47,19 +66,35 @@ def validate(data: Any, lines: dict[KeyPath, int], file: str, schema: dict[str, 
             for key in (k for k in error.instance if k not in known):
                 line = lines.get(path + (key,)) or nearest_line(lines, path) or 0
                 close = difflib.get_close_matches(str(key), known, n=1)
+                where = dotted(path + (key,))
+                if close and strict and key not in _REFUSED_ELSEWHERE:
+                    typos.append((line, where, close[0]))
+                    continue
                 suggestion = f"; did you mean {close[0]!r}?" if close else ""
-                warnings.append((line, f"{file}:{line}: unknown key {dotted(path + (key,))!r} is ignored{suggestion}"))
+                warnings.append((line, f"{file}:{line}: unknown key {where!r} is ignored{suggestion}"))
             continue
         if "propertyNames" in error.relative_schema_path:  # the offending key itself is the instance
             path = path + (error.instance,)
         problems.append((nearest_line(lines, path) or 0, dotted(path), _describe(error, schema)))
     problems.sort()
+    typos.sort()
+    if typos:  # first: a misspelt key also causes the other problems (a required key "missing")
+        line, where, known_key = typos[0]
+        key = where.rsplit(".", 1)[-1]
+        more = f" (and {len(typos) - 1} more: {', '.join(repr(w) for _, w, _ in typos[1:4])})" if len(typos) > 1 else ""
+        raise ConfigError(
+            f"unknown key {where!r}; did you mean {known_key!r}?{more}",
+            hint=f"rename {key!r} to {known_key!r}; if the key is meant for a newer green-gate, set `strict: false` "
+            "at the top of the budget file (or pass --lenient) to only warn",
+            file=file,
+            line=line or None,
+        )
     if problems:
         line, where, what = problems[0]
         more = f" (and {len(problems) - 1} more problem(s): {_summary(problems[1:])})" if len(problems) > 1 else ""
         raise ConfigError(
             f"at {where}: {what}{more}",
-            hint="see the Budget reference in README.md; `green-gate validate` rechecks the file",
+            hint=f"{REFERENCE_HINT}; `green-gate validate` rechecks the file",
             file=file,
             line=line or None,
         )
@@ -106,9 +141,27 @@ def _describe(error: Any, schema: dict[str, Any]) -> str:
     if kind in ("minimum", "exclusiveMinimum", "maximum"):
         return f"{quoted(value)} is out of range ({cut(str(error.message))})"
     if kind == "pattern":
-        return f"{quoted(value)} has the wrong form (expected to match {error.validator_value})"
+        expected = _PATTERN_WORDS.get(str(error.validator_value), "see this key in the budget reference")
+        return f"{quoted(value)} has the wrong form: expected {expected}"
     # jsonschema's own words quote the whole instance.
     return cut(str(error.message))
+
+
+# The schema's patterns in words: a user reads "a three-letter country code", not a regex.
+_PATTERN_WORDS = {
+    "^[A-Za-z]{3}$": "a three-letter ISO 3166-1 alpha-3 country code, e.g. USA, FRA, DEU (not a two-letter one)",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "a date written YYYY-MM-DD",
+    "^[0-9a-f]{32}$": "an MLflow run id: 32 lower-case hexadecimal characters",
+    "^[A-Za-z0-9-]+(\\[bot\\])?$": "a GitHub login (letters, digits and '-', or an app's name[bot])",
+    "^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+$": "a team as org/team-slug",
+    "^[A-Za-z0-9][A-Za-z0-9._-]*$": "letters, digits, '.', '_' or '-', starting with a letter or digit",
+    "^[A-Za-z0-9_.\\-/ ]+$": "letters, digits, spaces and '_', '.', '-', '/'",
+    "^[A-Za-z_][A-Za-z0-9_]*$": "an environment variable's name (letters, digits and '_', not starting with a digit)",
+    "^[a-zA-Z_][a-zA-Z0-9_]*$": "a name of letters, digits and '_', not starting with a digit",
+    "^[a-z][a-z0-9_-]{0,39}$": "a lower-case word in the singular (letters, digits, '_' or '-'), at most 40 characters",
+    "^\\+?[0-9]+(\\.[0-9]+)?\\s*%$": "a percentage such as '+5%'",
+    "^https?://": "an http:// or https:// URL",
+}
 
 
 def _describe_names(names: Any, schema: dict[str, Any]) -> str:

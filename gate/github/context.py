@@ -25,6 +25,7 @@ class CiContext:
     event_name: str | None
     run_url: str | None
     base_commit: str | None = None  # the PR base's SHA (paired mode checks it out)
+    default_branch: str | None = None  # the repository's default branch; None where nothing tells it
 
     @property
     def is_pull_request(self) -> bool:
@@ -53,6 +54,7 @@ def detect(env: Mapping[str, str], cwd: Path) -> CiContext:
         repository=None,
         event_name=None,
         run_url=None,
+        default_branch=default_branch(cwd),
     )
 
 
@@ -74,6 +76,7 @@ def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
             event_name=event_name,
             run_url=run_url,
             base_commit=_dig(pull, "base", "sha"),
+            default_branch=_dig(event, "repository", "default_branch") or default_branch(cwd),
         )
     return CiContext(
         commit=env.get("GITHUB_SHA") or git_output(cwd, "rev-parse", "HEAD"),
@@ -83,6 +86,7 @@ def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
         repository=env.get("GITHUB_REPOSITORY"),
         event_name=event_name,
         run_url=run_url,
+        default_branch=_dig(event, "repository", "default_branch") or default_branch(cwd),
     )
 
 
@@ -115,6 +119,22 @@ def _dig(data: dict[str, Any], *keys: str) -> str | None:
 
 def _git_branch(cwd: Path) -> str | None:
     return git_output(cwd, "symbolic-ref", "--short", "-q", "HEAD")  # None on a detached HEAD or outside a repository
+
+
+DEFAULT_BRANCH_NAMES = ("main", "master")  # what `git init` and the forges call it, when nothing says
+
+
+def default_branch(cwd: Path) -> str | None:
+    """The repository's default branch: what `origin/HEAD` points at, else `main` or `master` where one
+    of them exists (locally or on origin); None outside a repository or when neither exists."""
+    head = git_output(cwd, "symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD")
+    if head and head.startswith("origin/") and head != "origin/HEAD":
+        return head.removeprefix("origin/")
+    for name in DEFAULT_BRANCH_NAMES:
+        for ref in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
+            if git_output(cwd, "rev-parse", "--verify", "-q", ref) is not None:
+                return name
+    return None
 
 
 def event_payload(env: Mapping[str, str]) -> dict[str, Any]:

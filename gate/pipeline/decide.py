@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gate.compare import baseline_rules, quality, stats, verdict
-from gate.compare.model import Baseline, Decision
+from gate.compare.model import Baseline, Decision, Verdict
 from gate.config.budget import Budget, ComparisonSpec, Outcome, Rules
 from gate.devices import hardware as hardware_rules
 from gate.devices.hardware import Hardware
@@ -76,6 +76,11 @@ def method_differences(baseline: Baseline | None, summary: RunSummary) -> tuple[
     if baseline is None or baseline.paired:
         return ()
     return baseline_rules.energy_method_differences(baseline.energy_method, summary.energy_method)
+
+
+def outage_verdict(checked: Verdict, budget: Budget) -> Verdict:
+    """The verdict `with_outage` makes of `checked` when MLflow fails: what a spooled run keeps."""
+    return checked if checked == "error" else verdict.worst([checked, budget.policy.mlflow_unavailable])
 
 
 def with_outage(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from gate import console
+from gate import console, git
 from gate.bench import paired as alternate
 from gate.bench.runner import BenchmarkFailed
 from gate.compare.model import Baseline, Decision
@@ -83,6 +83,20 @@ def auto(
     return combined, redecided or decision
 
 
+def _branch_origin(job: Job) -> str:
+    """Where the baseline branch came from, for an error that says what was tried."""
+    ctx = job.plan.context
+    if job.plan.options.base_branch:
+        return "--base-branch"
+    if job.baseline_rule.branch:
+        return "baseline.branch in the budget file"
+    if ctx.base_branch:
+        return "the PR's base branch"
+    if ctx.default_branch:
+        return "the repository's default branch"
+    return "this branch: no default branch found (no origin/HEAD, main or master)"
+
+
 def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: str) -> Measurement | NotPaired:
     """Base and PR alternately. In auto mode, a base that cannot be paired (or that fails to run) is
     NotPaired; in paired mode it is the check's error (no base to pair) or the measurement's."""
@@ -91,14 +105,25 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
     try:
         repo = alternate.repository_root(spec.working_directory)
         base_commit = alternate.resolve_base_commit(
-            repo, plan.budget.comparison, plan.context.base_commit, job.baseline_branch
+            repo,
+            plan.budget.comparison,
+            plan.context.base_commit,
+            job.baseline_branch,
+            candidate=git.output(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"),
+            branch_origin=_branch_origin(job),
         )
     except alternate.PairedError as exc:
         if not auto:
             raise
         return NotPaired((f"Paired comparison not run ({why}): {exc.message}.",))
-    if auto and plan.context.commit and base_commit.startswith(plan.context.commit):
-        return NotPaired((f"Paired comparison not run ({why}): the base is this commit.",))
+    if plan.context.commit and base_commit.startswith(plan.context.commit):
+        if auto:
+            return NotPaired((f"Paired comparison not run ({why}): the base is this commit.",))
+        raise alternate.PairedError(
+            f"paired comparison: the base {base_commit[:12]} is the commit being checked (--commit "
+            f"{plan.context.commit}), so it would be paired with itself",
+            hint=alternate.PAIRED_HINT,
+        )
     log(f"[{spec.name}] paired with base {base_commit[:12]} ({why})")
     thermal = thermal_control(spec)
     notes: list[str] = []

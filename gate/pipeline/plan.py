@@ -51,6 +51,7 @@ class CheckOptions:
     check_run: bool = False
     prometheus_textfile: Path | None = None  # the gauges in the text exposition format, written here
     pushgateway: str | None = None  # overrides the budget's prometheus.pushgateway
+    lenient: bool = False  # a misspelt budget key warns instead of stopping the check
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,10 @@ class Job:
 def job(the_plan: Plan, spec: BenchmarkSpec) -> Job:
     ctx = the_plan.context
     rules, rule = the_plan.budget.for_branch(spec, ctx.branch)
-    return Job(the_plan, spec, rules, rule, baseline_rules.baseline_branch(rule.branch, ctx.base_branch, ctx.branch))
+    chosen = baseline_rules.baseline_branch(
+        rule.branch, ctx.base_branch, ctx.default_branch, ctx.branch, cli_branch=the_plan.options.base_branch
+    )
+    return Job(the_plan, spec, rules, rule, chosen)
 
 
 def with_comparison_mode(budget: Budget, mode: ComparisonMode) -> tuple[Budget, str | None]:
@@ -132,7 +136,7 @@ def with_comparison_mode(budget: Budget, mode: ComparisonMode) -> tuple[Budget, 
 
 
 def survey(opts: CheckOptions, *, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> Survey:
-    budget = load_budget(opts.budget_path)
+    budget = load_budget(opts.budget_path, lenient=opts.lenient)
     found = check_secrets(budget, env)
     for warning in budget.warnings:
         log(f"warning: {warning}")

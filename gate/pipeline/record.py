@@ -13,13 +13,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from gate import __version__, paths
+from gate.compare import baseline_rules
 from gate.compare.model import Baseline, Verdict
 from gate.config.budget import BenchmarkSpec
 from gate.energy.model import RunSummary
 from gate.errors import RecordRefused, TrackingError
 from gate.github.context import CiContext
 from gate.pipeline.plan import Plan
-from gate.tracking import schema, spool
+from gate.tracking import credentials, schema, spool
 
 if TYPE_CHECKING:
     from gate.tracking.mlflow_store import MlflowStore
@@ -37,6 +38,10 @@ class Subject:
     baseline: Baseline | None
     started_ms: int
     waiver: str | None = None  # schema.waiver_tag(): a label waived a regression of this run
+    baseline_branch: str | None = None  # the branch this run's checks compare against (None: any)
+    # The verdict the check reports if MLflow cannot take the run (policy mlflow_unavailable applied):
+    # what a spooled run is uploaded with later. None: the same as `verdict`.
+    outage_verdict: Verdict | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,13 @@ def record(
     if subject.waiver is not None:
         tags = {**tags, schema.TAG_WAIVER: subject.waiver}
     run = run_record(plan, subject, plan.context, compared=outage is None, tags=tags)
-    return log_or_spool(store, plan, run, outage, subject.spec.name, log)
+    spooled_run = None
+    if subject.outage_verdict is not None and subject.outage_verdict != subject.verdict:
+        spooled = replace(subject, verdict=subject.outage_verdict)
+        spooled_run = run_record(
+            plan, spooled, plan.context, compared=outage is None, tags=tags, result_id=run.result_id
+        )
+    return log_or_spool(store, plan, run, outage, subject.spec.name, log, spooled_run)
 
 
 def log_or_spool(
@@ -85,7 +96,10 @@ def log_or_spool(
     outage: TrackingError | None,
     name: str,
     log: Callable[[str], None],
+    spooled_run: schema.RunRecord | None = None,
 ) -> Recorded:
+    """Log `run`; when MLflow is out, spool it (as `spooled_run` when given: the same record with the
+    verdict the check then reports, as the mlflow_unavailable policy makes it)."""
     if store is not None and outage is None:
         try:
             run_id, run_url, _ = store.log_record(run)
@@ -101,14 +115,27 @@ def log_or_spool(
             )
         except TrackingError as exc:
             outage = exc
-    path = spool.put(paths.spool_dir(plan.cwd), run, reason=outage.message if outage else "MLflow unavailable")
+    if spooled_run is not None:
+        run = spooled_run
+    path = spool.put(
+        paths.spool_dir(plan.cwd),
+        run,
+        reason=outage.message if outage else "MLflow unavailable",
+        destination=credentials.describe_uri(plan.tracking_uri),
+    )
     log(f"[{name}] MLflow unavailable: run spooled in {path} (`green-gate upload` logs it later)")
     note = f"Not logged to MLflow: kept in {path}; `green-gate upload` logs it later."
     return Recorded(notes=(note,), outage=outage)
 
 
 def run_record(
-    plan: Plan, subject: Subject, context: CiContext, *, compared: bool, tags: Mapping[str, str]
+    plan: Plan,
+    subject: Subject,
+    context: CiContext,
+    *,
+    compared: bool,
+    tags: Mapping[str, str],
+    result_id: str | None = None,
 ) -> schema.RunRecord:
     spec, opts = subject.spec, plan.options
     try:
@@ -128,8 +155,12 @@ def run_record(
     )
     facts = schema.RunFacts(
         verdict=subject.verdict,
-        # Only runs of a branch itself (never a PR's) that stayed within budget become baselines.
-        baseline_eligible=compared and context.may_become_baseline and subject.verdict in ("pass", "warn"),
+        # Only runs of the baseline branch itself (never a PR's, nor another branch's) that stayed
+        # within budget become baselines.
+        baseline_eligible=compared
+        and context.may_become_baseline
+        and (subject.baseline_branch is None or baseline_rules.may_be_baseline(context.branch, subject.baseline_branch))
+        and subject.verdict in ("pass", "warn"),
         hardware=plan.hardware.to_dict(),
         command=spec.display_command,
         kind=spec.kind,
@@ -146,7 +177,7 @@ def run_record(
         unit=spec.unit,
     )
     return schema.build_run_record(
-        result_id=uuid.uuid4().hex,
+        result_id=result_id or uuid.uuid4().hex,
         experiment=subject.experiment,
         identity=identity,
         facts=facts,

@@ -324,6 +324,24 @@ class MlflowStore:
 
     # --- runs ------------------------------------------------------------------------------------
 
+    def run_ids_starting_with(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Ids of active runs, in any experiment, that start with `prefix` (hexadecimal, as a run id
+        is), at most `limit`: what `baseline pin` resolves an abbreviated id (as reports show) with."""
+        from mlflow.entities import ViewType
+
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            return []
+
+        def search() -> list[str]:
+            experiments = self._client.search_experiments(view_type=ViewType.ACTIVE_ONLY, max_results=50_000)
+            ids = [e.experiment_id for e in experiments]
+            if not ids:
+                return []
+            runs = self._client.search_runs(ids, filter_string=f"attributes.run_id LIKE '{prefix}%'", max_results=limit)
+            return [str(run.info.run_id) for run in runs]
+
+        return self._call(f"looking up runs whose id starts with {prefix}", search)
+
     def get_run(self, run_id: str) -> RunInfo:
         run = self._get_run(run_id, "reading run")
         return RunInfo(

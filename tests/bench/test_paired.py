@@ -72,8 +72,22 @@ def test_base_ref_order_and_a_clear_error_when_missing(repo: Path) -> None:
     assert resolve_base_commit(repo, ComparisonSpec(), first, "nope") == first  # the PR event's base SHA first
     with pytest.raises(PairedError) as info:
         resolve_base_commit(repo, ComparisonSpec(), None, "release/9")
-    assert "none of origin/release/9, release/9 is a commit in this clone" in info.value.message
-    assert info.value.hint and "fetch-depth: 0" in info.value.hint
+    assert "origin/release/9: not a commit in this clone" in info.value.message
+    assert "release/9 (the baseline branch): not a commit in this clone" in info.value.message
+    assert info.value.hint and "fetch-depth: 0" in info.value.hint and "--base-branch" in info.value.hint
+
+
+def test_a_base_that_is_the_candidate_commit_is_an_error_naming_what_was_tried(repo: Path) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    with pytest.raises(PairedError) as info:
+        resolve_base_commit(repo, ComparisonSpec(), None, "pr", candidate=head, branch_origin="--base-branch")
+    message = info.value.message
+    assert "paired with itself" in message and head[:12] in message
+    assert "origin/pr: not a commit in this clone" in message and "pr (--base-branch)" in message
+    assert info.value.hint and "--base-branch main" in info.value.hint and "comparison.base_ref" in info.value.hint
+    with pytest.raises(PairedError, match=r"comparison\.base_ref 'HEAD'"):
+        resolve_base_commit(repo, ComparisonSpec(base_ref="HEAD"), None, "main", candidate=head)
+    assert resolve_base_commit(repo, ComparisonSpec(), None, "main", candidate=head) == git(repo, "rev-parse", "main")
 
 
 def test_adaptive_pairs_run_min_then_ask_after_each_pair_up_to_max(tmp_path: Path) -> None:

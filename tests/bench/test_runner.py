@@ -95,6 +95,16 @@ def test_failure_in_a_repeat_keeps_the_completed_ones(tmp_path: Path) -> None:
     assert failure.tail == ("step 3",)
 
 
+def test_a_timed_out_run_says_to_raise_timeout_s(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    slow = replace(spec(tmp_path, "import time\ntime.sleep(30)\n", repeats=1, warmup=0), timeout_s=0.5)
+    with pytest.raises(BenchmarkFailed) as info:
+        run_benchmark(slow, WallClockMeter(), echo=lambda _: None, log=lambda _: None)
+    assert "timed out after 0.5 s" in info.value.message
+    assert info.value.hint and "timeout_s" in info.value.hint and "0.5 s" in info.value.hint
+
+
 def test_bad_metrics_file_fails_the_benchmark(tmp_path: Path) -> None:
     script = "import os; open(os.environ['GREEN_GATE_METRICS'], 'w').write('oops')\n"
     with pytest.raises(BenchmarkFailed) as info:

@@ -98,7 +98,7 @@ def test_auto_mode_keeps_a_history_comparison_that_settles_the_verdict(
     assert on_main.returncode == 0, on_main.stderr  # no baseline yet: policy missing_baseline: pass
     (first,) = json.loads((project / "main.json").read_text())["benchmarks"]
     assert first["baseline"] is None and first["mlflow_run_id"]
-    assert any("Paired comparison not run" in n and "the base is this commit" in n for n in first["notes"])
+    assert any("Paired comparison not run" in n and "paired with itself" in n for n in first["notes"])
 
     commit_pr_with_10x_work(project)
     result = run_cli("check", "--base-branch", "main", "--json", "out.json", cwd=project, env=env)

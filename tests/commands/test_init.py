@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from gate import __version__
 from gate.cli import main
 from gate.commands import init
 from gate.config.load import load_budget, load_schema
@@ -98,6 +100,9 @@ def test_placeholder_command_is_said_to_be_one(repo: Path) -> None:
     ("answers", "expected"),
     [
         ({"refs/remotes/origin/HEAD": "origin/trunk", "HEAD": "feature"}, "trunk"),
+        # A new repository without a remote, run on a feature branch: main, as the check finds it.
+        ({"refs/heads/main": "0" * 40, "HEAD": "feature/more-trees"}, "main"),
+        ({"refs/heads/master": "0" * 40, "HEAD": "feature/more-trees"}, "master"),
         ({"HEAD": "develop"}, "develop"),
         ({}, "main"),
     ],
@@ -123,3 +128,67 @@ def test_default_branch_inference(tmp_path: Path, answers: dict[str, str], expec
 def test_yaml_scalars_round_trip(value: str, rendered: str) -> None:
     assert init._yaml(value) == rendered
     assert yaml.safe_load(f"k: {rendered}") == {"k": value}
+
+
+def test_writes_the_baseline_branch_into_the_budget(repo: Path) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "trunk"], cwd=repo, check=True)
+    code, out, _ = run_init(repo, "--no-workflow")
+    assert code == 0
+    assert load_budget(repo / "green-budget.yml").baseline.branch == "trunk"
+    assert "baselines from branch 'trunk'" in out
+
+
+def test_adds_the_state_folder_to_gitignore_once(repo: Path) -> None:
+    assert run_init(repo, "--no-workflow")[0] == 0
+    assert (repo / ".gitignore").read_text(encoding="utf-8") == ".green-gate/\n"
+    (repo / ".gitignore").write_text("*.pyc", encoding="utf-8")  # no newline at its end
+    code, out, _ = run_init(repo, "--no-workflow", "--force")
+    assert code == 0 and "appended to .gitignore: .green-gate/" in out
+    assert (repo / ".gitignore").read_text(encoding="utf-8") == "*.pyc\n.green-gate/\n"
+    assert run_init(repo, "--no-workflow", "--force")[0] == 0
+    assert (repo / ".gitignore").read_text(encoding="utf-8") == "*.pyc\n.green-gate/\n"  # idempotent
+    (repo / ".gitignore").write_text("/.green-gate\n", encoding="utf-8")
+    assert run_init(repo, "--no-workflow", "--force")[0] == 0
+    assert (repo / ".gitignore").read_text(encoding="utf-8") == "/.green-gate\n"  # already ignored
+
+
+def test_gpu_writes_the_setup_and_cli_route(repo: Path) -> None:
+    (repo / "requirements-bench.txt").write_text("torch\n", encoding="utf-8")
+    (repo / "bench.py").write_text("print(1)\n", encoding="utf-8")
+    assert run_init(repo, "--gpu")[0] == 0
+    text = (repo / WORKFLOW).read_text(encoding="utf-8")
+    workflow: dict[Any, Any] = yaml.safe_load(text)
+    (job,) = workflow["jobs"].values()
+    uses = [step.get("uses", "") for step in job["steps"]]
+    assert f"{init.ACTION_REPOSITORY}/setup@v{__version__}" in uses  # the setup action, as docs/action.md advises
+    assert not any(u.startswith(f"{init.ACTION_REPOSITORY}@") for u in uses)  # not the container action
+    assert job["env"]["BENCH_PYTHON"]
+    setup = next(step for step in job["steps"] if step.get("id") == "setup")
+    assert setup["with"] == {"python": "${{ env.BENCH_PYTHON }}"}
+    gate_step = next(step for step in job["steps"] if step.get("id") == "gate")
+    assert "green-gate check" in gate_step["run"] and "--no-record" in gate_step["run"]
+    install = next(step for step in job["steps"] if "pip install" in str(step.get("run", "")))
+    assert install["run"] == '"$BENCH_PYTHON" -m pip install -r requirements-bench.txt'
+    (bench,) = load_budget(repo / "green-budget.yml").benchmarks
+    assert bench.requires_gpu
+
+
+def test_validate_refuses_the_placeholder_init_wrote_until_it_is_replaced(repo: Path) -> None:
+    assert run_init(repo, "--no-workflow")[0] == 0
+    result = CliRunner().invoke(main, ["validate"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "green-budget.yml:" in result.stderr and "placeholder `python bench.py`" in result.stderr
+    assert "set `command:`" in result.stderr
+    (repo / "bench.py").write_text("print(1)\n", encoding="utf-8")  # the script it names now exists
+    assert CliRunner().invoke(main, ["validate"], catch_exceptions=False).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "own"),
+    [("init", "the files were written"), ("validate", "the budget file is valid"), ("comment", "posted")],
+)
+def test_help_shows_the_commands_own_exit_codes(command: str, own: str) -> None:
+    text = CliRunner().invoke(main, [command, "--help"]).output
+    assert "Exit codes:" in text and own in text
+    assert "budget exceeded" not in text and "the benchmark failed" not in text  # check's table
+    assert "budget exceeded" in CliRunner().invoke(main, ["check", "--help"]).output

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gate.config.budget import Level, SourceSpec
-from gate.config.load import load_budget, parse_budget
+from gate.config.load import load_budget, load_schema, parse_budget
 from gate.errors import ConfigError, ExitCode
 
 MINIMAL = """\
@@ -123,12 +123,33 @@ def test_yaml_syntax_error_names_the_line() -> None:
     assert "not valid YAML" in error.message
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        ('    command: "python b.py\n    kind: inference\n\n# note\n', 4, "quoted scalar"),
+        ("limits:\n  energy_j: {warn: +2%, fail: +5%\n\n# note\npolicy: {}\n", 6, "flow mapping"),
+        ("    command: [python, b.py\n    kind: inference\n", 4, "flow sequence"),
+    ],
+)
+def test_an_unclosed_yaml_construct_is_reported_where_it_starts(text: str, line: int, what: str) -> None:
+    head = "version: 1\nbenchmarks:\n  - name: a\n"
+    error = error_of(head + text if text.startswith("    ") else MINIMAL + text)
+    assert error.line == line
+    assert f"the {what} that starts here is not closed" in error.message
+
+
+def test_a_misplaced_key_is_reported_on_its_own_line() -> None:
+    error = error_of("version: 1\nbenchmarks:\n  - name: a\n    command: python b.py\n   kind: inference\n")
+    assert error.line == 5 and "not valid YAML" in error.message
+
+
 def test_wrong_type_names_key_path_and_line() -> None:
     error = error_of(MINIMAL + "    repeats: many\n")
     assert error.line == 5
     assert "benchmarks[0].repeats" in error.message
     assert "expected a whole number, got str 'many'" in error.message
-    assert error.hint and "README" in error.hint
+    assert error.hint and "https://github.com/green-gate/green-gate#budget-reference" in error.hint
+    assert "README.md" not in error.hint  # not installed with the package
     assert error.render().startswith("green-budget.yml:5: at benchmarks[0].repeats")
 
 
@@ -155,15 +176,37 @@ def test_unsupported_version() -> None:
     error = error_of(MINIMAL.replace("version: 1", "version: 2"))
     assert "unsupported budget file version 2" in error.message
     assert error.line == 1
+    assert error.hint and "change that line to 'version: 1'" in error.hint and "add that line" not in error.hint
+    missing = error_of(MINIMAL.replace("version: 1\n", ""))
+    assert missing.hint and "add that line at the top" in missing.hint
 
 
-def test_unknown_keys_warn_with_line_and_suggestion() -> None:
-    budget = parse_budget(MINIMAL + "    repeat: 3\npolicey: {}\n", Path("b.yml"))
-    assert budget.warnings == (
+def test_a_misspelt_key_is_an_error_with_its_line_and_the_key_it_resembles() -> None:
+    error = error_of(MINIMAL + "limts:\n  energy_j: {fail: +5%}\n")
+    assert error.message == "unknown key 'limts'; did you mean 'limits'?"
+    assert error.line == 5 and error.file
+    assert error.hint and "rename 'limts' to 'limits'" in error.hint and "strict: false" in error.hint
+    assert "--lenient" in error.hint
+    nested = error_of(MINIMAL + "    repeat: 3\npolicey: {}\n")  # the first of several, with the others named
+    assert nested.message == "unknown key 'benchmarks[0].repeat'; did you mean 'repeats'? (and 1 more: 'policey')"
+    assert nested.line == 5
+
+
+def test_unknown_keys_only_warn_when_lenient_or_not_strict() -> None:
+    expected = (
         "b.yml:5: unknown key 'benchmarks[0].repeat' is ignored; did you mean 'repeats'?",
         "b.yml:6: unknown key 'policey' is ignored; did you mean 'policy'?",
     )
+    budget = parse_budget(MINIMAL + "    repeat: 3\npolicey: {}\n", Path("b.yml"), lenient=True)
+    assert budget.warnings == expected
     assert budget.benchmarks[0].repeats == 5
+    relaxed = parse_budget(MINIMAL + "    repeat: 3\npolicey: {}\nstrict: false\n", Path("b.yml"))
+    assert relaxed.warnings == expected
+
+
+def test_an_unknown_key_like_no_known_one_warns_for_a_newer_gate() -> None:
+    budget = parse_budget(MINIMAL + "telemetry_xyz: {}\n", Path("b.yml"))
+    assert budget.warnings == ("b.yml:5: unknown key 'telemetry_xyz' is ignored",)
 
 
 def test_warn_above_fail_is_rejected() -> None:
@@ -480,3 +523,23 @@ def test_bad_adaptive_repeats_name_the_key_and_line(value: str, said: str) -> No
     error = error_of(MINIMAL + f"    repeats: {value}\n")
     assert error.exit_code == ExitCode.USAGE and error.line == 5 and error.file == "green-budget.yml"
     assert said in error.message
+
+
+def test_a_wrong_country_code_is_explained_in_words_not_a_regex() -> None:
+    error = error_of(MINIMAL + "carbon:\n  country: US\n")
+    assert "'US' has the wrong form: expected a three-letter ISO 3166-1 alpha-3 country code" in error.message
+    assert "^[" not in error.message and "$" not in error.message
+
+
+def test_every_pattern_in_the_schema_has_words_for_its_error() -> None:
+    from gate.config import validation
+
+    def patterns(node: object) -> set[str]:
+        if isinstance(node, dict):
+            found = {node["pattern"]} if isinstance(node.get("pattern"), str) else set()
+            return found.union(*(patterns(v) for v in node.values()))
+        if isinstance(node, list):
+            return set().union(*(patterns(v) for v in node))
+        return set()
+
+    assert patterns(load_schema()) <= set(validation._PATTERN_WORDS)

@@ -55,8 +55,10 @@ def test_bad_energy_blocks_are_config_errors_with_lines(block: str, message: str
     assert caught.value.line == line
 
 
-def test_unknown_energy_key_warns() -> None:
-    budget = parse_budget(HEAD + "energy:\n  scope: [gpu]\n", Path("b.yml"))
+def test_misspelt_energy_key_is_an_error_and_warns_when_lenient() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'scopes'"):
+        parse_budget(HEAD + "energy:\n  scope: [gpu]\n", Path("b.yml"))
+    budget = parse_budget(HEAD + "energy:\n  scope: [gpu]\n", Path("b.yml"), lenient=True)
     assert budget.warnings == ("b.yml:6: unknown key 'energy.scope' is ignored; did you mean 'scopes'?",)
 
 

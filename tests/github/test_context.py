@@ -105,3 +105,38 @@ def test_a_deletion_push_or_a_run_without_a_branch_never_becomes_a_baseline() ->
     assert not _ctx(commit="0" * 40, branch=None).may_become_baseline
     assert _ctx(commit=None).may_become_baseline  # outside a git checkout: no commit, still a branch's run
     assert _ctx().may_become_baseline
+
+
+def _repo(path: Path, branch: str) -> Path:
+    path.mkdir()
+    for args in (
+        ("init", "-q", "-b", branch),
+        ("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "--allow-empty", "-m", "x"),
+    ):
+        subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)
+    return path
+
+
+def test_default_branch_of_a_repository_without_remote_is_main_when_it_exists(tmp_path: Path) -> None:
+    repo = _repo(tmp_path / "repo", "main")
+    subprocess.run(["git", "checkout", "-q", "-b", "feature/more-trees"], cwd=repo, check=True)
+    ctx = detect({}, repo)
+    assert (ctx.branch, ctx.default_branch) == ("feature/more-trees", "main")
+
+
+def test_default_branch_is_origin_head_where_the_clone_has_one(tmp_path: Path) -> None:
+    origin = _repo(tmp_path / "origin", "trunk")
+    subprocess.run(["git", "clone", "-q", str(origin), str(tmp_path / "clone")], check=True, capture_output=True)
+    subprocess.run(["git", "checkout", "-q", "-b", "main"], cwd=tmp_path / "clone", check=True)
+    assert detect({}, tmp_path / "clone").default_branch == "trunk"  # origin/HEAD wins over a local main
+
+
+def test_default_branch_is_unknown_without_main_master_or_origin(tmp_path: Path) -> None:
+    assert detect({}, _repo(tmp_path / "repo", "dev")).default_branch is None
+    assert detect({}, tmp_path).default_branch is None  # not a repository
+
+
+def test_default_branch_in_actions_comes_from_the_payload(tmp_path: Path) -> None:
+    payload = json.loads((EVENTS / "push.default-branch.json").read_text())
+    env = github_env("push", "push.default-branch.json", GITHUB_REF_NAME="feature", GITHUB_REF_TYPE="branch")
+    assert detect(env, tmp_path).default_branch == payload["repository"]["default_branch"]

@@ -244,15 +244,30 @@ def test_baseline_rules_order_command_line_budget_pin_latest() -> None:
 
 
 @pytest.mark.parametrize(
-    ("budget_branch", "base", "branch", "expected"),
+    ("budget_branch", "base", "default", "branch", "expected"),
     [
-        ("release/base", "main", "release/1.4", "release/base"),
-        (None, "main", "feat", "main"),
-        (None, None, "dev", "dev"),
+        ("release/base", "main", "trunk", "release/1.4", "release/base"),
+        (None, "main", "trunk", "feat", "main"),
+        # Outside a PR a feature branch compares against the repository's default branch, not itself.
+        (None, None, "main", "feature/more-trees", "main"),
+        (None, None, None, "dev", "dev"),  # nothing tells the default branch (no git, no CI)
+        (None, None, None, None, "main"),
     ],
 )
-def test_baseline_branch(budget_branch: str | None, base: str | None, branch: str | None, expected: str) -> None:
-    assert baseline_rules.baseline_branch(budget_branch, base, branch) == expected
+def test_baseline_branch(
+    budget_branch: str | None, base: str | None, default: str | None, branch: str | None, expected: str
+) -> None:
+    assert baseline_rules.baseline_branch(budget_branch, base, default, branch) == expected
+
+
+@pytest.mark.parametrize(
+    ("branch", "baseline_branch", "eligible"),
+    [("main", "main", True), ("feature/more-trees", "main", False), (None, "main", False)],
+)
+def test_only_runs_of_the_baseline_branch_may_be_baselines(
+    branch: str | None, baseline_branch: str, eligible: bool
+) -> None:
+    assert baseline_rules.may_be_baseline(branch, baseline_branch) is eligible
 
 
 def test_credentials_never_appear_in_messages() -> None:
