@@ -59,6 +59,28 @@ class Rules:
         )
 
 
+@dataclass(frozen=True)
+class ResultsSpec:
+    """The `results:` block: where a repeat's count and quality metrics come from (docs/benchmarks.md).
+
+    `format` "metrics" (the default) reads $GREEN_GATE_METRICS as before; a tool's format reads the
+    file the tool writes at `path` (`{repeat}` and globs allowed, relative to the working directory);
+    "json" reads any JSON file by JSON Pointers; "stdout" reads the output with regular expressions.
+    `count`: the name of one of the format's counts (json: a pointer; stdout: a pattern), None: the
+    format's first. `quality`: (quality metric name, the field (pointer, pattern) it is read from) pairs.
+    """
+
+    format: str = "metrics"
+    path: str | None = None
+    count: str | None = None
+    quality: tuple[tuple[str, str], ...] = ()  # (metric name, field) in the file's order
+    line: int | None = None
+
+    @property
+    def reads_tool_output(self) -> bool:
+        return self.format != "metrics"
+
+
 # Keyword-only, so the fields without a budget-file default can stay first, in the file's order.
 @dataclass(frozen=True, kw_only=True)
 class BenchmarkSpec:
@@ -83,6 +105,7 @@ class BenchmarkSpec:
     # Measurement hygiene: each measured run starts from the same thermal state.
     cooldown_s: float = 0.0  # pause before each measured run
     max_start_temperature_c: float | None = None  # wait until the GPUs are this cool before each run
+    results: ResultsSpec | None = None  # where counts and quality come from; None: the metrics file
 
     @property
     def adaptive(self) -> bool:

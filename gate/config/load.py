@@ -27,6 +27,7 @@ from gate.config.budget import (
     Level,
     Policy,
     PrometheusSpec,
+    ResultsSpec,
     Rules,
     SourceSpec,
     WaiverRule,
@@ -273,6 +274,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                 env={str(k): _env_value(v) for k, v in (raw.get("env") or {}).items()},
                 rules=top_rules.overridden_by(_rules_from(raw, prefix, lines)),
                 line=lines.get(prefix),
+                results=_results_from(raw.get("results"), prefix, lines),
                 **_repeats_from(raw),
                 **_given(
                     raw,
@@ -318,6 +320,16 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         waivers=_waivers_from(data.get("waivers") or [], lines, str(path)),
         **({"experiment_template": mlflow["experiment"]} if "experiment" in mlflow else {}),
         prometheus=PrometheusSpec(**_given(data.get("prometheus") or {}, pushgateway=_as_is, job=_as_is)),
+    )
+
+
+def _results_from(raw: dict[str, Any] | None, prefix: KeyPath, lines: dict[KeyPath, int]) -> ResultsSpec | None:
+    if raw is None:
+        return None
+    return ResultsSpec(
+        line=lines.get(prefix + ("results",)),
+        quality=tuple((str(name), str(source)) for name, source in (raw.get("quality") or {}).items()),
+        **_given(raw, format=str, path=str, count=str),
     )
 
 
