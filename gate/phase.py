@@ -91,7 +91,13 @@ def _mark(record: dict[str, object]) -> None:
         return
     # `wall` beside `t` lets the gate tell marks stamped on another kernel's monotonic clock (a VM,
     # a sandboxed container): their wall - monotonic offset differs from the gate's.
-    line = json.dumps({"v": FORMAT, **record, "t": time.monotonic(), "wall": time.time(), "pid": os.getpid()}) + "\n"
+    # `cpu_s`: this process's CPU seconds (all its threads; and its children waited for) at the
+    # mark, so the gate can charge each phase the CPU time spent inside it. process_time() has
+    # nanosecond resolution; os.times() counts in clock ticks (10 ms), too coarse for a short phase.
+    children = os.times()
+    cpu_s = time.process_time() + children.children_user + children.children_system
+    stamp = {"t": time.monotonic(), "wall": time.time(), "pid": os.getpid(), "cpu_s": cpu_s}
+    line = json.dumps({"v": FORMAT, **record, **stamp}) + "\n"
     # One append-mode write per mark: marks from several processes never interleave within a line.
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

@@ -45,6 +45,9 @@ class Rules:
     quality_max_ratio: dict[str, tuple[float, int | None]] = field(default_factory=dict)
     # Quality metric -> limit on the change of energy per item per quality point, percent.
     efficiency_pct: dict[str, Level] = field(default_factory=dict)
+    # Per-case limits: a case's (a phase's) name or glob -> its figure (energy_j, energy_per_item_j)
+    # -> max increase, percent. An exact name wins over globs; among globs the first in the file.
+    cases: dict[str, dict[str, Level]] = field(default_factory=dict)
 
     def overridden_by(self, override: Rules) -> Rules:
         """These rules with each metric that `override` sets replaced by its entry there."""
@@ -56,7 +59,17 @@ class Rules:
             quality_min_ratio={**self.quality_min_ratio, **override.quality_min_ratio},
             quality_max_ratio={**self.quality_max_ratio, **override.quality_max_ratio},
             efficiency_pct={**self.efficiency_pct, **override.efficiency_pct},
+            cases={**self.cases, **override.cases},
         )
+
+    def case_limits(self, case: str) -> tuple[str, dict[str, Level]] | None:
+        """The `cases:` entry that applies to `case`: its exact name, else the first glob matching it."""
+        if case in self.cases:
+            return case, self.cases[case]
+        for pattern, limits in self.cases.items():
+            if fnmatch.fnmatchcase(case, pattern):
+                return pattern, limits
+        return None
 
 
 @dataclass(frozen=True)

@@ -479,7 +479,18 @@ def _rules_from(holder: dict[str, Any], prefix: KeyPath, lines: dict[KeyPath, in
                 fail=number(levels["fail"]) if "fail" in levels else None,
                 line=lines.get(prefix + ("quality", metric, "efficiency")) or line,
             )
+    cases: dict[str, dict[str, Level]] = {}
+    for pattern, figures in (holder.get("cases") or {}).items():
+        cases[str(pattern)] = {
+            figure: Level(
+                warn=number(levels["warn"]) if "warn" in levels else None,
+                fail=number(levels["fail"]) if "fail" in levels else None,
+                line=lines.get(prefix + ("cases", pattern, figure)),
+            )
+            for figure, levels in figures.items()
+        }
     return Rules(
+        cases=cases,
         limits_pct=limits,
         budgets=budgets,
         quality_min=quality_min,

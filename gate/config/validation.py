@@ -279,6 +279,10 @@ def _level_blocks(data: dict[str, Any]) -> list[tuple[KeyPath, dict[str, Any]]]:
             for metric, levels in (holder.get(section) or {}).items():
                 if isinstance(levels, dict):
                     blocks.append((prefix + (section, metric), levels))
+        for pattern, figures in (holder.get("cases") or {}).items():
+            for figure, levels in (figures or {}).items():
+                if isinstance(levels, dict):
+                    blocks.append((prefix + ("cases", pattern, figure), levels))
 
     collect(data, ())
     for index, bench in enumerate(data.get("benchmarks", [])):

@@ -331,6 +331,8 @@ def build_run_record(
     metrics.update({scope_metric(s.scope): s.energy_j for s in summary.scopes})
     metrics.update(phase_metrics(summary))
     series = {f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.per_repeat.items() if k not in DERIVED_SERIES}
+    # Each phase's repeats too (the names phase_metrics keeps): per-case limits decide on them.
+    series.update({f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.phase_series.items() if k in metrics})
 
     tags: dict[str, str] = {
         TAG_BENCHMARK: identity.benchmark,

@@ -30,11 +30,11 @@ def test_large(benchmark):
     benchmark.pedantic(work, args=(scale("large", 60_000),), rounds=40, iterations=1)
 
 def test_sort(benchmark):
-    data = list(range(scale("sort", 40_000), 0, -1))
+    data = list(range(scale("sort", 150_000), 0, -1))
     benchmark.pedantic(sorted, args=(data,), rounds=40, iterations=1)
 
 def test_join(benchmark):
-    parts = [str(i) for i in range(scale("join", 40_000))]
+    parts = [str(i) for i in range(scale("join", 150_000))]
     benchmark.pedantic("-".join, args=(parts,), rounds=40, iterations=1)
 """
 
