@@ -33,6 +33,7 @@ from gate.config.budget import (
     WaiverRule,
 )
 from gate.config.validation import dotted, number, validate
+from gate.energy.model import PHASE_FIGURES
 from gate.errors import ConfigError, cut, quoted
 
 SCHEMA_RESOURCE = "green-budget.v1.schema.json"
@@ -488,6 +489,7 @@ def _rules_from(holder: dict[str, Any], prefix: KeyPath, lines: dict[KeyPath, in
                 line=lines.get(prefix + ("cases", pattern, figure)),
             )
             for figure, levels in figures.items()
+            if figure in PHASE_FIGURES  # another key is an unknown key: warned about, not judged
         }
     return Rules(
         cases=cases,

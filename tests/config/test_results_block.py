@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.config.budget import ResultsSpec
+from gate.config.budget import Level, ResultsSpec
 from gate.config.load import parse_budget
 from gate.errors import ConfigError
 
@@ -77,3 +77,27 @@ def test_mistakes_are_configuration_errors_with_the_line(block: str, message: st
 def test_unknown_format_lists_the_formats() -> None:
     with pytest.raises(ConfigError, match="'vllm' is not one of: metrics, vllm-bench, mlperf-loadgen"):
         parse_budget(_budget("format: vllm\npath: r.json"), Path("b.yml"))
+
+
+def test_case_limits_build_with_their_lines_and_a_glob_matches() -> None:
+    text = (
+        "version: 1\nbenchmarks:\n  - name: b\n    command: pytest\n    cases:\n"
+        "      'test_*': {energy_per_item_j: {fail: +15%}}\n      test_large: {energy_j: {warn: 5, fail: 10}}\n"
+    )
+    (spec,) = parse_budget(text, Path("b.yml")).benchmarks
+    assert spec.rules.case_limits("test_small") == ("test_*", {"energy_per_item_j": Level(fail=15.0, line=6)})
+    assert spec.rules.case_limits("test_large") == ("test_large", {"energy_j": Level(warn=5.0, fail=10.0, line=7)})
+    assert spec.rules.case_limits("bench_x") is None
+
+
+def test_case_limit_with_warn_above_fail_is_refused() -> None:
+    text = "version: 1\nbenchmarks:\n  - name: b\n    command: pytest\n    cases:\n      a: {energy_j: {warn: 9, fail: 3}}\n"
+    with pytest.raises(ConfigError, match=r"cases\.a\.energy_j: warn \(9\) is above fail \(3\)") as caught:
+        parse_budget(text, Path("b.yml"))
+    assert caught.value.line == 6
+
+
+def test_case_limit_on_an_unknown_figure_is_an_unknown_key() -> None:
+    text = "version: 1\nbenchmarks:\n  - name: b\n    command: pytest\n    cases:\n      a: {joules: {fail: 3}}\n"
+    budget = parse_budget(text, Path("b.yml"))
+    assert budget.warnings == ("b.yml:6: unknown key 'benchmarks[0].cases.a.joules' is ignored",)
