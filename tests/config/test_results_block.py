@@ -91,7 +91,8 @@ def test_case_limits_build_with_their_lines_and_a_glob_matches() -> None:
 
 
 def test_case_limit_with_warn_above_fail_is_refused() -> None:
-    text = "version: 1\nbenchmarks:\n  - name: b\n    command: pytest\n    cases:\n      a: {energy_j: {warn: 9, fail: 3}}\n"
+    text = "version: 1\nbenchmarks:\n  - name: b\n    command: pytest\n    cases:\n"
+    text += "      a: {energy_j: {warn: 9, fail: 3}}\n"
     with pytest.raises(ConfigError, match=r"cases\.a\.energy_j: warn \(9\) is above fail \(3\)") as caught:
         parse_budget(text, Path("b.yml"))
     assert caught.value.line == 6

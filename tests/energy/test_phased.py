@@ -28,11 +28,10 @@ def test_process_mode_keeps_cpu_for_the_tree_charge_and_scales_wall_time_models(
     out = split(WHOLE, attribute(_windows(), 0.0, 10.0), 10.0, "process")
     cpu, ram = out.scopes
     assert cpu.energy_j == 40.0 and ram.energy_j == pytest.approx(20.0 * 4.0 / 10.0)
-    assert (out.duration_s, out.items, out.phases_cpu_s, out.cpu_over_run) == (4.0, 150, pytest.approx(3.2), True)
-    assert [(p.name, p.items, p.cpu_s) for p in out.phases] == [
-        ("test_a", 100, pytest.approx(0.8)),
-        ("test_b", 50, pytest.approx(2.4)),
-    ]
+    assert (out.duration_s, out.items, out.cpu_over_run) == (4.0, 150, True)
+    assert out.phases_cpu_s == pytest.approx(3.2)
+    assert [(p.name, p.items) for p in out.phases] == [("test_a", 100), ("test_b", 50)]
+    assert [p.cpu_s for p in out.phases] == pytest.approx([0.8, 2.4])
     assert "phase 'test_a', 'test_b' (1 window)" in out.notes[-1]  # back to back: one window
 
 
