@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -34,9 +35,15 @@ METRICS: dict[str, MetricInfo] = {
 PHASE_FIGURES = ("energy_j", "energy_per_item_j")
 
 
+# What MLflow refuses in a metric key (it takes letters, digits, _ - . space and /), and / too: a
+# case named `test_parse[small]` (pytest's parametrised names) is logged as phase.test_parse_small_.….
+_KEY_UNSAFE = re.compile(r"[^\w.\- ]")
+
+
 def phase_metric(name: str, figure: str) -> str:
-    """The metric name of one phase's figure, e.g. phase.test_parse.energy_per_item_j."""
-    return f"phase.{name}.{figure}"
+    """The metric name of one phase's figure, e.g. phase.test_parse.energy_per_item_j; characters
+    MLflow refuses in the phase's name become `_`."""
+    return f"phase.{_KEY_UNSAFE.sub('_', name)}.{figure}"
 
 
 @dataclass(frozen=True)

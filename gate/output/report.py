@@ -10,7 +10,7 @@ from typing import Any
 
 from gate.carbon.model import BASIS_WORDS
 from gate.compare.quality import EFFICIENCY_PREFIX, grams_per_joule
-from gate.energy.model import METRICS
+from gate.energy.model import METRICS, phase_metric
 from gate.errors import ConfigError
 from gate.output import markdown
 from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, plural, si_prefix
@@ -122,7 +122,7 @@ def phase_rows(bench: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for p in phases:
         # A case's own limits (the budget's `cases:`): its change and verdict beside its figures.
-        prefix = f"phase.{p.get('name', '')}."
+        prefix = phase_metric(str(p.get("name", "")), "")
         checks = [c for c in case_checks if str(c["metric"]).startswith(prefix)]
         judged = _row("", "", "", "", checks)
         rows.append(

@@ -84,3 +84,21 @@ def test_case_failures_worsen_the_decision() -> None:
 def test_limits_without_measured_cases_say_how_to_mark_them() -> None:
     _, notes = _judge(summary([10.0, 10.0]), None)
     assert "green-gate's pytest plugin" in notes[0]
+
+
+def test_a_parametrised_case_is_judged_under_the_key_mlflow_keeps() -> None:
+    run = _suite()
+    name = "test_parse[small]"
+    series = tuple(1e-3 * f for f in SPREAD)
+    run = replace(
+        run,
+        phases=(*run.phases, PhaseSummary(name, 0.04, 0.1, 40, 1e-3)),
+        phase_series={**run.phase_series, phase_metric(name, "energy_per_item_j"): series},
+    )
+    dearer = replace(
+        run, phase_series={**run.phase_series, phase_metric(name, "energy_per_item_j"): tuple(v * 1.3 for v in series)}
+    )
+    statuses, _ = _judge(
+        dearer, _baseline(run), Rules(cases={"test_parse[[]*": {"energy_per_item_j": Level(fail=15.0)}})
+    )
+    assert statuses == {"phase.test_parse_small_.energy_per_item_j": "fail"}
