@@ -101,3 +101,8 @@ def phase_series(repeats: list[RepeatResult]) -> dict[str, tuple[float, ...]]:
                 e / c for e, c in zip(energies, counts, strict=True) if c
             )
     return series
+
+
+def phase_medians(summary: RunSummary) -> dict[str, float]:
+    """Each phase figure's median over the repeats, under its metric name (as MLflow logs it)."""
+    return {name: statistics.median(values) for name, values in summary.phase_series.items()}
