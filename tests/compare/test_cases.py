@@ -102,3 +102,11 @@ def test_a_parametrised_case_is_judged_under_the_key_mlflow_keeps() -> None:
         dearer, _baseline(run), Rules(cases={"test_parse[[]*": {"energy_per_item_j": Level(fail=15.0)}})
     )
     assert statuses == {"phase.test_parse_small_.energy_per_item_j": "fail"}
+
+
+def test_a_paired_base_judges_each_case_on_pairs() -> None:
+    base = replace(_baseline(_suite()), paired=True)
+    notes: list[str] = []
+    checks = case_checks(_suite({"test_join": 1.3}), base, RULES, comparison=ComparisonSpec(mode="paired"), notes=notes)
+    join = next(c for c in checks if c.metric == "phase.test_join.energy_per_item_j")
+    assert (join.status, join.method) == ("fail", "paired-log")
