@@ -85,10 +85,9 @@ def _synchronize(sync: Callable[[], object] | bool) -> None:
         cupy.cuda.runtime.deviceSynchronize()
 
 
-def _mark(record: dict[str, object]) -> None:
-    path = os.environ.get(PHASES_ENV)
-    if not path:
-        return
+def stamp() -> dict[str, object]:
+    """When a mark is made: what `_mark` writes beside the event (for marks written later, e.g. by
+    a pyperf hook that learns the benchmark's name only after its values ran)."""
     # `wall` beside `t` lets the gate tell marks stamped on another kernel's monotonic clock (a VM,
     # a sandboxed container): their wall - monotonic offset differs from the gate's.
     # `cpu_s`: this process's CPU seconds (all its threads; and its children waited for) at the
@@ -96,8 +95,14 @@ def _mark(record: dict[str, object]) -> None:
     # nanosecond resolution; os.times() counts in clock ticks (10 ms), too coarse for a short phase.
     children = os.times()
     cpu_s = time.process_time() + children.children_user + children.children_system
-    stamp = {"t": time.monotonic(), "wall": time.time(), "pid": os.getpid(), "cpu_s": cpu_s}
-    line = json.dumps({"v": FORMAT, **record, **stamp}) + "\n"
+    return {"t": time.monotonic(), "wall": time.time(), "pid": os.getpid(), "cpu_s": cpu_s}
+
+
+def _mark(record: dict[str, object], when: dict[str, object] | None = None) -> None:
+    path = os.environ.get(PHASES_ENV)
+    if not path:
+        return
+    line = json.dumps({"v": FORMAT, **record, **(when or stamp())}) + "\n"
     # One append-mode write per mark: marks from several processes never interleave within a line.
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
