@@ -426,6 +426,30 @@ def history(
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["bmf", "gab"]),
+    required=True,
+    help="bmf: Bencher Metric Format; gab: github-action-benchmark's customSmallerIsBetter JSON.",
+)
+@click.option(
+    "--result",
+    "result_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A result file `check --json` wrote. Default: the newest under .green-gate/results/.",
+)
+@click.option("--output", "-o", "output_path", type=click.Path(path_type=Path, dir_okay=False), help="Default: stdout.")
+def export(fmt: str, result_path: Path | None, output_path: Path | None) -> None:
+    """Write a result as Bencher or github-action-benchmark JSON: energy per item, kWh, gCO2eq and
+    duration, per benchmark and per case."""
+    from gate.commands import export as command
+
+    options = command.ExportOptions(cast(command.ExportFormat, fmt), result_path, output_path)
+    _exit(lambda: command.run(options, cwd=Path.cwd(), out=_out, err=_err))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option(
     "--spool",
     "spool_dir",
     type=click.Path(path_type=Path, file_okay=False),

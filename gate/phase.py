@@ -85,13 +85,24 @@ def _synchronize(sync: Callable[[], object] | bool) -> None:
         cupy.cuda.runtime.deviceSynchronize()
 
 
-def _mark(record: dict[str, object]) -> None:
+def stamp() -> dict[str, object]:
+    """When a mark is made: what `_mark` writes beside the event (for marks written later, e.g. by
+    a pyperf hook that learns the benchmark's name only after its values ran)."""
+    # `wall` beside `t` lets the gate tell marks stamped on another kernel's monotonic clock (a VM,
+    # a sandboxed container): their wall - monotonic offset differs from the gate's.
+    # `cpu_s`: this process's CPU seconds (all its threads; and its children waited for) at the
+    # mark, so the gate can charge each phase the CPU time spent inside it. process_time() has
+    # nanosecond resolution; os.times() counts in clock ticks (10 ms), too coarse for a short phase.
+    children = os.times()
+    cpu_s = time.process_time() + children.children_user + children.children_system
+    return {"t": time.monotonic(), "wall": time.time(), "pid": os.getpid(), "cpu_s": cpu_s}
+
+
+def _mark(record: dict[str, object], when: dict[str, object] | None = None) -> None:
     path = os.environ.get(PHASES_ENV)
     if not path:
         return
-    # `wall` beside `t` lets the gate tell marks stamped on another kernel's monotonic clock (a VM,
-    # a sandboxed container): their wall - monotonic offset differs from the gate's.
-    line = json.dumps({"v": FORMAT, **record, "t": time.monotonic(), "wall": time.time(), "pid": os.getpid()}) + "\n"
+    line = json.dumps({"v": FORMAT, **record, **(when or stamp())}) + "\n"
     # One append-mode write per mark: marks from several processes never interleave within a line.
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

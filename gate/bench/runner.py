@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from gate.energy import cpu_attribution
 from gate.energy.meter import ChildEnvMeter, EnergyMeter, GpuSelectingMeter
 from gate.energy.model import METRICS, EnergyReading, RepeatResult
 from gate.errors import BenchmarkError, GateError, GpuUnavailableError, MeasurementError
+from gate.results import read as results
 from gate.units import plural
 
 
@@ -76,10 +78,12 @@ def run_benchmark(
         label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{_planned(spec)}"
         step += 1
         log(f"[{spec.name}] {label}: {spec.display_command}")
+        repeat = step - spec.warmup  # 1-based measured repeat; warm-ups count 1-warmup .. 0
         if not warm:
             if thermal is not None:
                 thermal.before_measured_run(label)
             meter.start()
+        started_wall_s = time.time()
         # The window ends when the benchmark's main process does, before what it left behind is ended.
         stopped: list[EnergyReading] = []
         unmeasured: list[GateError] = []
@@ -97,7 +101,11 @@ def run_benchmark(
             spec.argv,
             spec.shell_command,
             cwd=spec.working_directory,
-            env={**spec.env, **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {})},
+            env={
+                **spec.env,
+                results.REPEAT_ENV: str(repeat) if not warm else f"warmup-{step}",
+                **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {}),
+            },
             timeout_s=spec.timeout_s,
             echo=echo,
             pass_env=spec.pass_env,
@@ -127,15 +135,29 @@ def run_benchmark(
             metrics = process.parse_metrics(
                 execution.metrics_text, reserved=frozenset(METRICS), count_key=plural(spec.unit)
             )
+            counts = (
+                results.read_repeat(
+                    spec.results,
+                    cwd=spec.working_directory,
+                    repeat=repeat,
+                    started_wall_s=started_wall_s,
+                    output=execution.tail,
+                )
+                if reading is not None and spec.results is not None and spec.results.reads_tool_output
+                else None
+            )
         except BenchmarkError as exc:
-            raise BenchmarkFailed(exc.message, completed=run.repeats, tail=execution.tail, hint=exc.hint) from None
+            where = f"{exc.file}: " if exc.file else ""
+            raise BenchmarkFailed(
+                f"{where}{exc.message}", completed=run.repeats, tail=execution.tail, hint=exc.hint
+            ) from None
         if reading is not None:
             run.repeats.append(
                 RepeatResult(
                     index=len(run.repeats),
                     reading=reading,
-                    predictions=metrics.predictions or reading.items,
-                    quality=metrics.quality,
+                    predictions=counts.count if counts is not None else (metrics.predictions or reading.items),
+                    quality={**metrics.quality, **(counts.quality if counts is not None else {})},
                 )
             )
             for note in reading.notes:

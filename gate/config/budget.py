@@ -45,6 +45,9 @@ class Rules:
     quality_max_ratio: dict[str, tuple[float, int | None]] = field(default_factory=dict)
     # Quality metric -> limit on the change of energy per item per quality point, percent.
     efficiency_pct: dict[str, Level] = field(default_factory=dict)
+    # Per-case limits: a case's (a phase's) name or glob -> its figure (energy_j, energy_per_item_j)
+    # -> max increase, percent. An exact name wins over globs; among globs the first in the file.
+    cases: dict[str, dict[str, Level]] = field(default_factory=dict)
 
     def overridden_by(self, override: Rules) -> Rules:
         """These rules with each metric that `override` sets replaced by its entry there."""
@@ -56,7 +59,39 @@ class Rules:
             quality_min_ratio={**self.quality_min_ratio, **override.quality_min_ratio},
             quality_max_ratio={**self.quality_max_ratio, **override.quality_max_ratio},
             efficiency_pct={**self.efficiency_pct, **override.efficiency_pct},
+            cases={**self.cases, **override.cases},
         )
+
+    def case_limits(self, case: str) -> tuple[str, dict[str, Level]] | None:
+        """The `cases:` entry that applies to `case`: its exact name, else the first glob matching it."""
+        if case in self.cases:
+            return case, self.cases[case]
+        for pattern, limits in self.cases.items():
+            if fnmatch.fnmatchcase(case, pattern):
+                return pattern, limits
+        return None
+
+
+@dataclass(frozen=True)
+class ResultsSpec:
+    """The `results:` block: where a repeat's count and quality metrics come from (docs/benchmarks.md).
+
+    `format` "metrics" (the default) reads $GREEN_GATE_METRICS as before; a tool's format reads the
+    file the tool writes at `path` (`{repeat}` and globs allowed, relative to the working directory);
+    "json" reads any JSON file by JSON Pointers; "stdout" reads the output with regular expressions.
+    `count`: the name of one of the format's counts (json: a pointer; stdout: a pattern), None: the
+    format's first. `quality`: (quality metric name, the field (pointer, pattern) it is read from) pairs.
+    """
+
+    format: str = "metrics"
+    path: str | None = None
+    count: str | None = None
+    quality: tuple[tuple[str, str], ...] = ()  # (metric name, field) in the file's order
+    line: int | None = None
+
+    @property
+    def reads_tool_output(self) -> bool:
+        return self.format != "metrics"
 
 
 # Keyword-only, so the fields without a budget-file default can stay first, in the file's order.
@@ -83,6 +118,7 @@ class BenchmarkSpec:
     # Measurement hygiene: each measured run starts from the same thermal state.
     cooldown_s: float = 0.0  # pause before each measured run
     max_start_temperature_c: float | None = None  # wait until the GPUs are this cool before each run
+    results: ResultsSpec | None = None  # where counts and quality come from; None: the metrics file
 
     @property
     def adaptive(self) -> bool:

@@ -27,11 +27,13 @@ from gate.config.budget import (
     Level,
     Policy,
     PrometheusSpec,
+    ResultsSpec,
     Rules,
     SourceSpec,
     WaiverRule,
 )
 from gate.config.validation import dotted, number, validate
+from gate.energy.model import PHASE_FIGURES
 from gate.errors import ConfigError, cut, quoted
 
 SCHEMA_RESOURCE = "green-budget.v1.schema.json"
@@ -290,6 +292,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
                 env={str(k): _env_value(v) for k, v in (raw.get("env") or {}).items()},
                 rules=top_rules.overridden_by(_rules_from(raw, prefix, lines)),
                 line=lines.get(prefix),
+                results=_results_from(raw.get("results"), prefix, lines),
                 **_repeats_from(raw),
                 **_given(
                     raw,
@@ -335,6 +338,16 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         waivers=_waivers_from(data.get("waivers") or [], lines, str(path)),
         **({"experiment_template": mlflow["experiment"]} if "experiment" in mlflow else {}),
         prometheus=PrometheusSpec(**_given(data.get("prometheus") or {}, pushgateway=_as_is, job=_as_is)),
+    )
+
+
+def _results_from(raw: dict[str, Any] | None, prefix: KeyPath, lines: dict[KeyPath, int]) -> ResultsSpec | None:
+    if raw is None:
+        return None
+    return ResultsSpec(
+        line=lines.get(prefix + ("results",)),
+        quality=tuple((str(name), str(source)) for name, source in (raw.get("quality") or {}).items()),
+        **_given(raw, format=str, path=str, count=str),
     )
 
 
@@ -484,7 +497,19 @@ def _rules_from(holder: dict[str, Any], prefix: KeyPath, lines: dict[KeyPath, in
                 fail=number(levels["fail"]) if "fail" in levels else None,
                 line=lines.get(prefix + ("quality", metric, "efficiency")) or line,
             )
+    cases: dict[str, dict[str, Level]] = {}
+    for pattern, figures in (holder.get("cases") or {}).items():
+        cases[str(pattern)] = {
+            figure: Level(
+                warn=number(levels["warn"]) if "warn" in levels else None,
+                fail=number(levels["fail"]) if "fail" in levels else None,
+                line=lines.get(prefix + ("cases", pattern, figure)),
+            )
+            for figure, levels in figures.items()
+            if figure in PHASE_FIGURES  # another key is an unknown key: warned about, not judged
+        }
     return Rules(
+        cases=cases,
         limits_pct=limits,
         budgets=budgets,
         quality_min=quality_min,

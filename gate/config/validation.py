@@ -17,6 +17,10 @@ from typing import Any
 from gate.config import published
 from gate.config.budget import DEFAULT_TOKEN_ENV, SOURCE_KEYS, KeyPath, nearest_line
 from gate.errors import QUOTE_CHARS, ConfigError, cut, quoted
+from gate.results import formats
+from gate.results.json_pointer import pointer_problem
+from gate.results.stdout import pattern_problem
+from gate.tracking.schema import benchmark_metric_problem
 
 _ALL_SOURCE_KEYS = {key for keys in SOURCE_KEYS.values() for key in keys}
 
@@ -196,6 +200,7 @@ def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str)
                 line=line,
             )
         names[bench["name"]] = index
+        _results_checks(bench.get("results"), ("benchmarks", index, "results"), lines, file)
         repeats = bench.get("repeats")
         if isinstance(repeats, dict) and repeats["min"] > repeats["max"]:
             where = dotted(("benchmarks", index, "repeats"))
@@ -224,6 +229,62 @@ def _semantic_checks(data: dict[str, Any], lines: dict[KeyPath, int], file: str)
                 line=nearest_line(lines, path),
             )
     _carbon_checks(data.get("carbon") or {}, lines, file)
+
+
+_RESULTS_HINT = "see 'Bring your benchmark' in docs/benchmarks.md for a worked `results:` block per format"
+
+
+def _results_checks(results: Any, path: KeyPath, lines: dict[KeyPath, int], file: str) -> None:
+    """What the schema cannot say about a `results:` block: which keys the format takes, and that
+    its count and quality fields can be read at all (a count the tool offers, a JSON Pointer, a
+    pattern with one group), so a mistake stops the check before the benchmark runs."""
+    if not isinstance(results, dict):
+        return
+    fmt = results.get("format", formats.METRICS_FILE)
+
+    def refuse(key: str | None, what: str, hint: str = _RESULTS_HINT) -> ConfigError:
+        where = path + ((key,) if key else ())
+        return ConfigError(f"at {dotted(where)}: {what}", hint=hint, file=file, line=nearest_line(lines, where))
+
+    if fmt == formats.METRICS_FILE:
+        for key in ("path", "count", "quality"):
+            if key in results:
+                raise refuse(
+                    key,
+                    f"'{key}' does not apply to format 'metrics' (the benchmark writes $GREEN_GATE_METRICS)",
+                    "name the tool's format (e.g. format: pytest-benchmark), or drop the key",
+                )
+        return
+    if fmt == formats.STDOUT and "path" in results:
+        raise refuse("path", "'path' does not apply to format 'stdout' (it reads the benchmark's output)")
+    tool = formats.TOOL_FORMATS.get(fmt)
+    if (fmt == formats.JSON or (tool is not None and tool.default_path is None)) and "path" not in results:
+        raise refuse(None, f"format {fmt!r} needs 'path': the file the benchmark writes")
+    path_text = results.get("path")
+    if isinstance(path_text, str):
+        stripped = path_text.replace("{repeat}", "")
+        if "{" in stripped or "}" in stripped:
+            raise refuse("path", f"{quoted(path_text)}: the only placeholder a path takes is {{repeat}}")
+    if fmt in (formats.JSON, formats.STDOUT) and "count" not in results:
+        what = "a JSON Pointer to the count" if fmt == formats.JSON else "a pattern whose one group is the count"
+        raise refuse(None, f"format {fmt!r} needs 'count': {what}")
+    count = results.get("count")
+    if isinstance(count, str):
+        if tool is not None and count not in tool.counts:
+            raise refuse("count", f"{quoted(count)} is not a count {fmt} offers; use one of: {', '.join(tool.counts)}")
+        _field_check(fmt, count, lambda what: refuse("count", what))
+    for name, source in (results.get("quality") or {}).items():
+        problem = benchmark_metric_problem(str(name))
+        if problem is not None:
+            raise refuse("quality", f"quality metric name {quoted(name)} {problem}")
+        _field_check(fmt, source, lambda what, name=name: refuse("quality", f"{name}: {what}"))
+
+
+def _field_check(fmt: str, source: str, refuse: Any) -> None:
+    if fmt == formats.JSON and (problem := pointer_problem(source)) is not None:
+        raise refuse(f"{quoted(source)} is not a JSON Pointer: {problem}")
+    if fmt == formats.STDOUT and (problem := pattern_problem(source)) is not None:
+        raise refuse(f"{quoted(source)} {problem}")
 
 
 def _carbon_checks(carbon: dict[str, Any], lines: dict[KeyPath, int], file: str) -> None:
@@ -271,6 +332,10 @@ def _level_blocks(data: dict[str, Any]) -> list[tuple[KeyPath, dict[str, Any]]]:
             for metric, levels in (holder.get(section) or {}).items():
                 if isinstance(levels, dict):
                     blocks.append((prefix + (section, metric), levels))
+        for pattern, figures in (holder.get("cases") or {}).items():
+            for figure, levels in (figures or {}).items():
+                if isinstance(levels, dict):
+                    blocks.append((prefix + ("cases", pattern, figure), levels))
 
     collect(data, ())
     for index, bench in enumerate(data.get("benchmarks", [])):

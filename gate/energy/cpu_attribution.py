@@ -82,23 +82,41 @@ def attribute(reading: EnergyReading, tree_cpu_s: float) -> EnergyReading:
     """The reading with its cpu scope charged to the process tree (`tree_cpu_s` CPU seconds).
 
     A reading without `cpu_window` (a meter in `energy.cpu: machine` mode) is returned unchanged.
-    The tree's CPU time covers the whole run: where a GPU meter measured only some phases, the
-    estimate still covers the run (rusage cannot be split by phase); the measured share is a ratio of
-    CPU times, so it applies to the package energy of the phases as it is.
+    Where the benchmark marked phases, their marks carry the CPU time of the processes that wrote
+    them (`phases_cpu_s`, each phase's `cpu_s`): the estimate is charged on the CPU seconds inside
+    the measured phases, and each phase gets the part of the cpu figure its own CPU seconds are.
+    A measured (RAPL) figure is a share of package energy: it is scaled to the phases' CPU seconds
+    only where it still covers the whole run (`cpu_over_run`).
     """
     window = reading.cpu_window
     if window is None:
         return reading
-    scopes = tuple(_charged(s, tree_cpu_s, window) if s.scope == "cpu" else s for s in reading.scopes)
-    return replace(reading, scopes=scopes, cpu_window=None)
+    inside_s = reading.phases_cpu_s
+    charged_s = tree_cpu_s if inside_s is None else min(inside_s, tree_cpu_s) if tree_cpu_s > 0 else inside_s
+    scopes = tuple(
+        _charged(s, tree_cpu_s, charged_s, reading, window) if s.scope == "cpu" else s for s in reading.scopes
+    )
+    cpu = next((s for s in scopes if s.scope == "cpu"), None)
+    phases = reading.phases
+    if cpu is not None and inside_s is not None and inside_s > 0:
+        phases = tuple(
+            replace(p, cpu_j=cpu.energy_j * min(p.cpu_s / inside_s, 1.0)) if p.cpu_s is not None else p for p in phases
+        )
+    return replace(reading, scopes=scopes, cpu_window=None, phases=phases)
 
 
-def _charged(scope: ScopeEnergy, tree_cpu_s: float, window: CpuWindow) -> ScopeEnergy:
+def _charged(
+    scope: ScopeEnergy, tree_cpu_s: float, charged_s: float, reading: EnergyReading, window: CpuWindow
+) -> ScopeEnergy:
     if scope.provenance == "measured" and window.machine_cpu_s is not None:
         found = measured(scope.energy_j, tree_cpu_s, window.machine_cpu_s)
         method = f"{found.method} ({max(tree_cpu_s, 0.0):.2f} of {window.machine_cpu_s:.2f} CPU s)"
-        return replace(scope, energy_j=found.energy_j, method=method, attribution="process")
-    found = estimated(tree_cpu_s, window.w_per_thread)
+        energy_j = found.energy_j
+        if reading.cpu_over_run and reading.phases_cpu_s is not None and tree_cpu_s > 0:
+            energy_j *= charged_s / tree_cpu_s
+            method += f", {charged_s:.2f} CPU s inside the phases"
+        return replace(scope, energy_j=energy_j, method=method, attribution="process")
+    found = estimated(charged_s, window.w_per_thread)
     return ScopeEnergy(
         "cpu",
         found.energy_j,

@@ -92,9 +92,11 @@ def _energy_meter(spec: EnergySpec, *, env: Mapping[str, str] | None, log: Calla
                 hint="use basis: total on CPU runners, or run on a GPU runner",
                 line=spec.line,
             )
-        if spec.phases is not None:
-            log("warning: energy.phases applies to GPU runs (NVML engine); this CPU run measures the whole benchmark")
-        return ScopedMeter(_cpu_only_meter(spec.cpu), spec.scopes, spec.line)
+        from gate.energy.phased import PhaseMarkedMeter
+
+        phased = PhaseMarkedMeter(ScopedMeter(_cpu_only_meter(spec.cpu), spec.scopes, spec.line), spec.phases, spec.cpu)
+        atexit.register(phased.close)
+        return phased
 
     from gate.energy.nvml_meter import EstimatedCpuRam, NvmlMeter, RaplCpuRam
     from gate.energy.progress import Progress

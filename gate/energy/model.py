@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Literal
 
 from gate.carbon.model import Intensity
@@ -28,6 +29,21 @@ METRICS: dict[str, MetricInfo] = {
     "mean_power_w": MetricInfo("Mean power", "W"),
     "grid_intensity_g_per_kwh": MetricInfo("Grid carbon intensity", "gCO2eq/kWh"),
 }
+
+
+# A phase's (a case's) own figures, each a metric of its own: phase.<name>.energy_j, ….energy_per_item_j.
+PHASE_FIGURES = ("energy_j", "energy_per_item_j")
+
+
+# What MLflow refuses in a metric key (it takes letters, digits, _ - . space and /), and / too: a
+# case named `test_parse[small]` (pytest's parametrised names) is logged as phase.test_parse_small_.….
+_KEY_UNSAFE = re.compile(r"[^\w.\- ]")
+
+
+def phase_metric(name: str, figure: str) -> str:
+    """The metric name of one phase's figure, e.g. phase.test_parse.energy_per_item_j; characters
+    MLflow refuses in the phase's name become `_`."""
+    return f"phase.{_KEY_UNSAFE.sub('_', name)}.{figure}"
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,11 @@ class PhaseEnergy:
     items: int | None
     gpu_j: float
     share: float
+    # CPU seconds the benchmark's processes spent inside the phase (from its marks), and the CPU
+    # energy charged to it from them (set when the CPU figure is charged to the process tree);
+    # None: the cpu scope is split by `share` like the others.
+    cpu_s: float | None = None
+    cpu_j: float | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +96,13 @@ class EnergyReading:
     items: int | None = None  # predictions counted by the benchmark's phases (gate.phase), if any
     notes: tuple[str, ...] = ()  # how the window was chosen, what was estimated, warnings
     cpu_window: CpuWindow | None = None  # set by a meter that charges CPU to the process tree, until it is
-    phases: tuple[PhaseEnergy, ...] = ()  # each measured phase apart (NVML engine, phases marked)
+    phases: tuple[PhaseEnergy, ...] = ()  # each measured phase apart, where several were marked
+    # CPU seconds of the benchmark's processes inside the measured phases (from the marks): what the
+    # process-tree CPU figure is charged on. None: the whole run is measured (the tree's rusage).
+    phases_cpu_s: float | None = None
+    # The cpu scope still covers the whole run, not only the phases' windows (a meter without a
+    # timeline): charging it to the process tree scales it to the phases' CPU seconds.
+    cpu_over_run: bool = False
 
     @property
     def energy_j(self) -> float:
@@ -87,7 +114,12 @@ class EnergyReading:
         total = 0.0
         for s in self.scopes:
             if s.gated:
-                total += phase.gpu_j if s.scope == "gpu" else s.energy_j * phase.share
+                if s.scope == "gpu":
+                    total += phase.gpu_j
+                elif s.scope == "cpu" and phase.cpu_j is not None:
+                    total += phase.cpu_j
+                else:
+                    total += s.energy_j * phase.share
         return total
 
 
@@ -133,6 +165,8 @@ class RunSummary:
     scopes: tuple[ScopeSummary, ...]
     intensity: Intensity | None  # None: the budget names no carbon source, no gCO2eq
     phases: tuple[PhaseSummary, ...] = ()  # each measured phase apart, where every repeat measured it
+    # Each phase's per-repeat figures, under phase_metric(name, figure): what per-case limits decide on.
+    phase_series: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def energy_method(self) -> str:

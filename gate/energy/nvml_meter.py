@@ -244,6 +244,7 @@ class NvmlMeter:
                 *self.sampler.notes,
             ),
             phases=self._phases(attribution),
+            phases_cpu_s=attribution.cpu_s,
         )
         return apply_scopes(reading, gated_scopes((s.scope for s in scopes), self.spec.scopes, line=self.spec.line))
 
@@ -259,6 +260,7 @@ class NvmlMeter:
                 share.items,
                 self._gpu_scope(share.windows).energy_j,
                 share.duration_s / measured_s if measured_s > 0 else 0.0,
+                cpu_s=share.cpu_s,
             )
             for share in attribution.by_phase
         )

@@ -24,6 +24,16 @@ class PhaseWindow:
     t1_s: float
     items: int | None = None
     pid: int | None = None
+    # The marking process's CPU seconds at the start and end marks (gate.phase writes them); None
+    # for marks without them.
+    cpu0_s: float | None = None
+    cpu1_s: float | None = None
+
+    @property
+    def cpu_s(self) -> float | None:
+        if self.cpu0_s is None or self.cpu1_s is None:
+            return None
+        return max(self.cpu1_s - self.cpu0_s, 0.0)
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class PhaseShare:
     name: str
     windows: tuple[tuple[float, float], ...]
     items: int | None  # None unless every window of this phase gave a count
+    cpu_s: float | None = None  # CPU seconds its processes spent inside it; None where a mark lacks them
 
     @property
     def duration_s(self) -> float:
@@ -48,6 +59,9 @@ class Attribution:
     phases: tuple[str, ...]  # names of the measured phases; () means the whole run
     outside_s: float = 0.0  # marked time that fell outside the run and is not measured
     by_phase: tuple[PhaseShare, ...] = ()  # each measured phase apart, in order of first start
+    # CPU seconds the marking processes spent inside the measured phases (nested phases counted
+    # once); None: the whole run is measured, or a mark lacks its CPU time.
+    cpu_s: float | None = None
 
     @property
     def duration_s(self) -> float:
@@ -72,7 +86,7 @@ def parse_phases(text: str, clock_offset_s: float | None = None) -> tuple[PhaseW
 
     `clock_offset_s`: the gate's own wall - monotonic time; a mark whose `wall` - `t` differs from it
     by more than MAX_CLOCK_SKEW_S was stamped on another monotonic clock and cannot be placed."""
-    open_marks: dict[tuple[int | None, str], list[tuple[float, int]]] = {}
+    open_marks: dict[tuple[int | None, str], list[tuple[float, int, float | None]]] = {}
     windows: list[PhaseWindow] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
@@ -91,7 +105,7 @@ def parse_phases(text: str, clock_offset_s: float | None = None) -> tuple[PhaseW
             )
         key = (mark.pid, mark.phase)
         if mark.event == "start":
-            open_marks.setdefault(key, []).append((mark.t, number))
+            open_marks.setdefault(key, []).append((mark.t, number, mark.cpu_s))
             continue
         stack = open_marks.get(key)
         if not stack:
@@ -99,7 +113,7 @@ def parse_phases(text: str, clock_offset_s: float | None = None) -> tuple[PhaseW
                 f"${PHASES_ENV} line {number}: phase {mark.phase!r} ends without having started",
                 hint=PHASE_HELP,
             )
-        t0, _ = stack.pop()
+        t0, _, cpu0_s = stack.pop()
         items = mark.items
         if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
             raise BenchmarkError(
@@ -108,7 +122,7 @@ def parse_phases(text: str, clock_offset_s: float | None = None) -> tuple[PhaseW
             )
         if mark.t < t0:
             raise BenchmarkError(f"${PHASES_ENV} line {number}: phase {mark.phase!r} ends before it starts")
-        windows.append(PhaseWindow(mark.phase, t0, mark.t, items, mark.pid))
+        windows.append(PhaseWindow(mark.phase, t0, mark.t, items, mark.pid, cpu0_s, mark.cpu_s))
     for (_, name), stack in open_marks.items():
         if stack:
             raise BenchmarkError(
@@ -125,6 +139,7 @@ class _Mark(NamedTuple):
     pid: int | None
     items: object
     wall: float | None = None  # time.time() beside t (marks written by older helpers have none)
+    cpu_s: float | None = None  # the marking process's CPU seconds (older helpers write none)
 
 
 def _mark(raw: str, number: int) -> _Mark:
@@ -148,13 +163,21 @@ def _mark(raw: str, number: int) -> _Mark:
     ):
         raise BenchmarkError(f"{where}: a phase mark needs event start|end, a phase name and a time", hint=PHASE_HELP)
     pid = mark.get("pid")
-    wall = mark.get("wall")
-    wall_s = (
-        float(wall) if isinstance(wall, (int, float)) and not isinstance(wall, bool) and math.isfinite(wall) else None
-    )
     return _Mark(
-        mark["event"], mark["phase"], float(t), pid if isinstance(pid, int) else None, mark.get("items"), wall_s
+        mark["event"],
+        mark["phase"],
+        float(t),
+        pid if isinstance(pid, int) else None,
+        mark.get("items"),
+        _finite_or_none(mark.get("wall")),
+        _finite_or_none(mark.get("cpu_s")),
     )
+
+
+def _finite_or_none(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def attribute(
@@ -185,9 +208,11 @@ def attribute(
         of_name = [p for p in chosen if p.name == name]
         windows = _merged(of_name, run_t0_s, run_t1_s)
         if windows:  # a phase wholly outside the run has nothing to report
-            by_phase.append(PhaseShare(name, windows, _items(of_name)))
+            by_phase.append(PhaseShare(name, windows, _items(of_name), _cpu_s(of_name)))
     outside_s = sum(max(run_t0_s - p.t0_s, 0.0) + max(p.t1_s - run_t1_s, 0.0) for p in chosen)
-    return Attribution(merged, _items(chosen), names, outside_s if outside_s > 1e-3 else 0.0, tuple(by_phase))
+    return Attribution(
+        merged, _items(chosen), names, outside_s if outside_s > 1e-3 else 0.0, tuple(by_phase), _cpu_s(chosen)
+    )
 
 
 def _merged(phases: list[PhaseWindow], run_t0_s: float, run_t1_s: float) -> tuple[tuple[float, float], ...]:
@@ -202,6 +227,25 @@ def _merged(phases: list[PhaseWindow], run_t0_s: float, run_t1_s: float) -> tupl
         else:
             merged.append((t0, t1))
     return tuple(merged)
+
+
+def _cpu_s(phases: list[PhaseWindow]) -> float | None:
+    """CPU seconds inside `phases`: per process, its overlapping (nested) windows merged and counted
+    once from the CPU time at the first start to that at the last end; the processes added up."""
+    if not phases or any(p.cpu_s is None for p in phases):
+        return None
+    total = 0.0
+    for pid in {p.pid for p in phases}:
+        spans: list[list[float]] = []  # [t0, t1, cpu0, cpu1] of merged windows, in time order
+        for p in sorted((p for p in phases if p.pid == pid), key=lambda p: p.t0_s):
+            assert p.cpu0_s is not None and p.cpu1_s is not None
+            if spans and p.t0_s <= spans[-1][1]:
+                last = spans[-1]
+                last[1], last[3] = max(last[1], p.t1_s), max(last[3], p.cpu1_s)
+            else:
+                spans.append([p.t0_s, p.t1_s, p.cpu0_s, p.cpu1_s])
+        total += sum(max(cpu1 - cpu0, 0.0) for _, _, cpu0, cpu1 in spans)
+    return total
 
 
 def _items(phases: list[PhaseWindow]) -> int | None:

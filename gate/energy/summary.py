@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 from gate.carbon.model import Intensity
-from gate.energy.model import PhaseSummary, RepeatResult, RunSummary, ScopeSummary
+from gate.energy.model import PhaseSummary, RepeatResult, RunSummary, ScopeSummary, phase_metric
 from gate.units import emissions_g, j_to_kwh
 
 
@@ -56,6 +56,7 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
         scopes=tuple(scopes),
         intensity=intensity,
         phases=phase_summaries(repeats),
+        phase_series=phase_series(repeats),
     )
 
 
@@ -82,3 +83,26 @@ def phase_summaries(repeats: list[RepeatResult]) -> tuple[PhaseSummary, ...]:
             )
         )
     return tuple(summaries)
+
+
+def phase_series(repeats: list[RepeatResult]) -> dict[str, tuple[float, ...]]:
+    """Each phase's energy (and J per item, where every repeat counted its items) per repeat, for
+    the phases every repeat measured: the series a per-case limit decides on."""
+    series: dict[str, tuple[float, ...]] = {}
+    for first in repeats[0].reading.phases:
+        rows = [(r.reading, p) for r in repeats for p in r.reading.phases if p.name == first.name]
+        if len(rows) != len(repeats):
+            continue
+        energies = tuple(reading.phase_energy_j(p) for reading, p in rows)
+        series[phase_metric(first.name, "energy_j")] = energies
+        counts = [p.items for _, p in rows]
+        if all(counts):
+            series[phase_metric(first.name, "energy_per_item_j")] = tuple(
+                e / c for e, c in zip(energies, counts, strict=True) if c
+            )
+    return series
+
+
+def phase_medians(summary: RunSummary) -> dict[str, float]:
+    """Each phase figure's median over the repeats, under its metric name (as MLflow logs it)."""
+    return {name: statistics.median(values) for name, values in summary.phase_series.items()}

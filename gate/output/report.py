@@ -10,7 +10,7 @@ from typing import Any
 
 from gate.carbon.model import BASIS_WORDS
 from gate.compare.quality import EFFICIENCY_PREFIX, grams_per_joule
-from gate.energy.model import METRICS
+from gate.energy.model import METRICS, phase_metric
 from gate.errors import ConfigError
 from gate.output import markdown
 from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, plural, si_prefix
@@ -112,22 +112,33 @@ def _times(value: Any, factor: float | None) -> float | None:
     return float(value) * factor if _finite(value) and factor is not None else None
 
 
-def phase_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
+def phase_rows(bench: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per measured phase when the benchmark marked several and one counted its items
     (prefill and decode): J per item of each phase, which the run's total J per item blends."""
     phases = [p for p in bench.get("phases") or [] if isinstance(p, dict)]
-    if len(phases) < 2 or not any(_finite(p.get("energy_per_item_j")) for p in phases):
+    case_checks = [c for c in bench["checks"] if str(c["metric"]).startswith("phase.")]
+    if len(phases) < 2 or not (any(_finite(p.get("energy_per_item_j")) for p in phases) or case_checks):
         return []
-    return [
-        {
-            "phase": markdown.md(p.get("name", "")),
-            "count": f"{p['items']:,}" if isinstance(p.get("items"), int) else "—",
-            "energy": markdown.quantity(p.get("energy_j"), "J"),
-            "duration": markdown.quantity(p.get("duration_s"), "s"),
-            "per_item": markdown.quantity(p.get("energy_per_item_j"), "J"),
-        }
-        for p in phases
-    ]
+    rows = []
+    for p in phases:
+        # A case's own limits (the budget's `cases:`): its change and verdict beside its figures.
+        prefix = phase_metric(str(p.get("name", "")), "")
+        checks = [c for c in case_checks if str(c["metric"]).startswith(prefix)]
+        judged = _row("", "", "", "", checks)
+        rows.append(
+            {
+                "phase": markdown.md(p.get("name", "")),
+                "count": f"{p['items']:,}" if isinstance(p.get("items"), int) else "—",
+                "energy": markdown.quantity(p.get("energy_j"), "J"),
+                "duration": markdown.quantity(p.get("duration_s"), "s"),
+                "per_item": markdown.quantity(p.get("energy_per_item_j"), "J"),
+                "change": change_text(checks[0]["change_pct"], checks) if checks else "—",
+                "limit": judged["limit"],
+                "status": judged["status"],
+                "judged": bool(case_checks),  # the budget sets case limits: the table shows their verdicts
+            }
+        )
+    return rows
 
 
 def change_text(change_pct: float | None, checks: list[dict[str, Any]]) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from gate.compare import baseline_rules, quality, stats, verdict
+from gate.compare import baseline_rules, cases, quality, stats, verdict
 from gate.compare.model import Baseline, Decision, Verdict
 from gate.config.budget import Budget, ComparisonSpec, Outcome, Rules
 from gate.devices import hardware as hardware_rules
@@ -49,13 +49,25 @@ def decide(
         not_comparable=budget.policy.not_comparable,
         inconclusive=budget.policy.inconclusive,
     )
-    return quality.with_relative_quality(
+    decision = quality.with_relative_quality(
         decision,
         measurement.summary,
         baseline,
         rules,
         quality.Judging(comparable=not differences, comparison=comparison, inconclusive=budget.policy.inconclusive),
     )
+    notes: list[str] = []
+    checks = cases.case_checks(
+        measurement.summary,
+        baseline,
+        rules,
+        comparison=comparison,
+        missing_baseline=missing,
+        comparable=not differences,
+        inconclusive=budget.policy.inconclusive,
+        notes=notes,
+    )
+    return cases.with_case_checks(decision, checks, notes)
 
 
 def decision_comparison(comparison: ComparisonSpec, measurement: Measurement) -> ComparisonSpec:

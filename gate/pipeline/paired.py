@@ -17,6 +17,7 @@ from gate.bench.runner import BenchmarkFailed
 from gate.compare.model import Baseline, Decision
 from gate.config.budget import Rules
 from gate.energy.meter import EnergyMeter
+from gate.energy.summary import phase_medians
 from gate.pipeline.adaptive import Stopping
 from gate.pipeline.baseline import Lookup
 from gate.pipeline.decide import decide, hardware_differences
@@ -158,11 +159,12 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
     )
     baseline = Baseline(  # the base as the verdict reads it: repeat i pairs with this run's repeat i
         run_id=f"paired:{base_commit[:12]}",
-        metrics={**result.base.quality, **result.base.metrics},  # quality too: relative quality rules read it
+        # Quality too: relative quality rules read it; each case's figures too: per-case limits do.
+        metrics={**result.base.quality, **result.base.metrics, **phase_medians(result.base)},
         commit=base_commit,
         branch=job.baseline_branch,
         start_time_ms=0,
-        per_repeat=dict(result.base.per_repeat),
+        per_repeat={**result.base.per_repeat, **result.base.phase_series},
         paired=True,
         hardware_id=plan.hardware.fingerprint,
         hardware=plan.hardware.to_dict(),

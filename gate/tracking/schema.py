@@ -11,13 +11,14 @@ import json
 import math
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, get_args
 
 from gate.carbon.intensity import intensity_provenance
 from gate.config.budget import EnergyScope
-from gate.energy.model import METRICS, RunSummary
+from gate.energy.model import METRICS, RunSummary, phase_metric
 from gate.units import si_prefix
 
 RECORD_FORMAT = 1
@@ -86,18 +87,19 @@ PHASE_PREFIX = "phase."  # each measured phase apart: phase.<name>.energy_j, pha
 
 
 def phase_metrics(summary: RunSummary) -> dict[str, float]:
-    """Each measured phase's median energy and J per item, under its name; a name MLflow would refuse
-    as a key part (a user's string) is left out rather than mangled into another phase's."""
+    """Each measured phase's median energy and J per item, under its name with the characters MLflow
+    refuses as `_` (pytest's `test_parse[small]`: phase.test_parse_small_.…); two phases whose names
+    would give the same key are both left out rather than one logged as the other."""
     metrics: dict[str, float] = {}
+    keys = Counter(phase_metric(phase.name, "energy_j") for phase in summary.phases)
     for phase in summary.phases:
-        if not phase.name or "/" in phase.name or _METRIC_KEY_UNSAFE.search(phase.name):
+        if not phase.name or keys[phase_metric(phase.name, "energy_j")] > 1:
             continue
-        key = f"{PHASE_PREFIX}{phase.name}."
-        if len(key) + len("energy_per_item_j") > MAX_METRIC_KEY_CHARS:
+        if len(phase_metric(phase.name, "energy_per_item_j")) > MAX_METRIC_KEY_CHARS:
             continue
-        metrics[key + "energy_j"] = phase.energy_j
+        metrics[phase_metric(phase.name, "energy_j")] = phase.energy_j
         if phase.energy_per_item_j is not None:
-            metrics[key + "energy_per_item_j"] = phase.energy_per_item_j
+            metrics[phase_metric(phase.name, "energy_per_item_j")] = phase.energy_per_item_j
     return metrics
 
 
@@ -331,6 +333,8 @@ def build_run_record(
     metrics.update({scope_metric(s.scope): s.energy_j for s in summary.scopes})
     metrics.update(phase_metrics(summary))
     series = {f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.per_repeat.items() if k not in DERIVED_SERIES}
+    # Each phase's repeats too (the names phase_metrics keeps): per-case limits decide on them.
+    series.update({f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.phase_series.items() if k in metrics})
 
     tags: dict[str, str] = {
         TAG_BENCHMARK: identity.benchmark,

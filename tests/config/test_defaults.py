@@ -26,6 +26,7 @@ from gate.config.budget import (
     EnergySpec,
     Policy,
     PrometheusSpec,
+    ResultsSpec,
     SourceSpec,
     WaiverRule,
 )
@@ -40,6 +41,7 @@ MODEL_OF: dict[str, type[Any]] = {
     "#/$defs/policy": Policy,
     "#/$defs/comparison": ComparisonSpec,
     "#/$defs/prometheus": PrometheusSpec,
+    "#/$defs/results": ResultsSpec,
     "#/$defs/waiver": WaiverRule,
 }
 

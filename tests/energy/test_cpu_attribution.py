@@ -126,3 +126,25 @@ def test_machine_mode_keeps_the_figure_and_says_it_is_the_whole_machine() -> Non
     assert cpu.energy_j == 280.0
     assert cpu.method == "machine-wide: codecarbon cpu_load model (TDP 65 W x load)"
     assert cpu.attribution == "machine"
+
+
+def test_marked_phases_are_charged_their_own_cpu_seconds_not_the_whole_run() -> None:
+    from gate.energy.model import PhaseEnergy
+
+    window = CpuWindow(window_s=10.0, machine_cpu_s=None, w_per_thread=8.0, power_source="default: x")
+    phases = (PhaseEnergy("a", 1.0, 10, 0.0, 0.25, cpu_s=0.5), PhaseEnergy("b", 3.0, 10, 0.0, 0.75, cpu_s=1.5))
+    marked = EnergyReading(4.0, (MODEL,), cpu_window=window, phases=phases, phases_cpu_s=2.0, cpu_over_run=True)
+    out = attribute(marked, tree_cpu_s=6.0)  # the tree also spent 4 CPU s outside the phases (start-up)
+    (cpu,) = out.scopes
+    assert cpu.energy_j == pytest.approx(2.0 * 8.0)
+    assert [p.cpu_j for p in out.phases] == pytest.approx([0.5 * 8.0, 1.5 * 8.0])
+    assert [out.phase_energy_j(p) for p in out.phases] == pytest.approx([4.0, 12.0])
+
+
+def test_measured_cpu_over_the_whole_run_is_scaled_to_the_phases_cpu_seconds() -> None:
+    rapl = ScopeEnergy("cpu", 100.0, "measured", "RAPL package")
+    window = CpuWindow(window_s=10.0, machine_cpu_s=10.0, w_per_thread=8.0, power_source="x")
+    marked = EnergyReading(4.0, (rapl,), cpu_window=window, phases_cpu_s=2.0, cpu_over_run=True)
+    (cpu,) = attribute(marked, tree_cpu_s=5.0).scopes
+    assert cpu.energy_j == pytest.approx(100.0 * 5.0 / 10.0 * 2.0 / 5.0)
+    assert "2.00 CPU s inside the phases" in cpu.method

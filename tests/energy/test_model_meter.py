@@ -9,6 +9,7 @@ from gate.devices import rapl
 from gate.energy import codecarbon as energy_codecarbon
 from gate.energy import meters
 from gate.energy.cpu_attribution import CpuPower, attribute
+from gate.energy.phased import PhaseMarkedMeter
 from gate.energy.scopes import ScopedMeter
 
 
@@ -62,8 +63,11 @@ def test_the_cpu_scope_is_the_process_trees_charge_once_attributed() -> None:
 
 def _inner(meter: object) -> object:
     assert isinstance(meter, meters.CpuAttributedMeter)
-    assert isinstance(meter.meter, ScopedMeter)
-    return meter.meter.meter
+    phased = meter.meter
+    assert isinstance(phased, PhaseMarkedMeter)
+    phased.close()
+    assert isinstance(phased.meter, ScopedMeter)
+    return phased.meter.meter
 
 
 def test_cpu_only_process_mode_without_rapl_measures_without_the_tracker(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -201,3 +201,37 @@ def test_a_phase_without_items_has_none_and_one_outside_the_run_is_left_out() ->
     result = attribute(phases, 0.0, 5.0)
     assert [(s.name, s.items) for s in result.by_phase] == [("prefill", 8), ("decode", None)]
     assert result.items is None  # the run's count would understate: decode counted nothing
+
+
+def test_marks_carry_the_processes_cpu_time_and_each_phase_gets_its_own() -> None:
+    text = "\n".join(
+        [
+            mark("start", "load", 0.0, cpu_s=1.0),
+            mark("end", "load", 1.0, cpu_s=1.2),
+            mark("start", "infer", 1.0, cpu_s=1.2),
+            mark("start", "batch", 1.5, cpu_s=1.4),  # nested in infer: its CPU time is infer's too
+            mark("end", "batch", 2.0, cpu_s=1.9),
+            mark("end", "infer", 3.0, cpu_s=2.7),
+        ]
+    )
+    run = attribute(parse_phases(text), 0.0, 3.0)
+    shares = {p.name: p.cpu_s for p in run.by_phase}
+    assert shares == pytest.approx({"load": 0.2, "infer": 1.5, "batch": 0.5})
+    assert run.cpu_s == pytest.approx(0.2 + 1.5)  # the nested phase counted once
+
+
+def test_marks_of_an_older_helper_have_no_cpu_time() -> None:
+    run = attribute(parse_phases(mark("start", "a", 0.0) + "\n" + mark("end", "a", 1.0)), 0.0, 1.0)
+    assert run.cpu_s is None and run.by_phase[0].cpu_s is None
+
+
+def test_helper_stamps_cpu_seconds_that_grow_with_the_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "phases.jsonl"
+    monkeypatch.setenv(PHASES_ENV, str(path))
+    with phase("busy"):
+        sum(i * i for i in range(300_000))
+    with phase("idle"):
+        time.sleep(0.2)
+    busy, idle = parse_phases(path.read_text())
+    assert busy.cpu_s is not None and idle.cpu_s is not None
+    assert busy.cpu_s > 0.005 and idle.cpu_s < busy.cpu_s / 2

@@ -96,3 +96,21 @@ def test_a_phase_missing_from_a_repeat_or_without_items_gives_no_per_item_figure
     _, no_items = summarise([first, second], None).phases
     assert (no_items.items, no_items.energy_per_item_j) == (None, None)
     assert summarise([first], None).phases and not summary([1.0]).phases  # no phases marked: none
+
+
+def test_each_phase_figure_has_its_repeats_and_median_under_its_metric_name() -> None:
+    from gate.energy.model import EnergyReading, PhaseEnergy, RepeatResult, ScopeEnergy
+    from gate.energy.summary import phase_medians, summarise
+
+    def run(index: int, decode_j: float) -> RepeatResult:
+        phases = (PhaseEnergy("prefill", 1.0, 100, 10.0, 0.25), PhaseEnergy("decode", 3.0, None, decode_j, 0.75))
+        reading = EnergyReading(4.0, (ScopeEnergy("gpu", 10.0 + decode_j, "measured", "nvml"),), phases=phases)
+        return RepeatResult(index, reading, 100, {})
+
+    summary = summarise([run(0, 30.0), run(1, 34.0), run(2, 32.0)], None)
+    assert summary.phase_series == {
+        "phase.prefill.energy_j": (10.0, 10.0, 10.0),
+        "phase.prefill.energy_per_item_j": (0.1, 0.1, 0.1),
+        "phase.decode.energy_j": (30.0, 34.0, 32.0),  # no items counted: no J per item
+    }
+    assert phase_medians(summary)["phase.decode.energy_j"] == 32.0

@@ -335,12 +335,14 @@ def test_the_unit_is_a_tag_and_the_per_item_metric_keeps_its_name() -> None:
     assert "energy_per_prediction_j" in tokens.metrics and set(tokens.metrics) == set(default.metrics)
 
 
-def test_each_measured_phase_is_logged_under_its_name_and_unsafe_names_are_left_out() -> None:
+def test_each_measured_phase_is_logged_under_its_name_made_safe_and_clashing_names_are_left_out() -> None:
     phases = (
         PhaseSummary("prefill", 40.0, 1.0, 1024, 40.0 / 1024),
         PhaseSummary("decode", 60.0, 3.0, None, None),
+        PhaseSummary("test_parse[small]", 2.0, 1.0, 4, 0.5),  # pytest's parametrised case: MLflow refuses []
         PhaseSummary("a/b", 1.0, 1.0, 1, 1.0),  # a path separator would nest it under another key
-        PhaseSummary("top:1", 1.0, 1.0, 1, 1.0),  # MLflow refuses ':'
+        PhaseSummary("top:1", 1.0, 1.0, 1, 1.0),  # MLflow refuses ':' ...
+        PhaseSummary("top;1", 1.0, 1.0, 1, 1.0),  # ... and ';': both would be phase.top_1, so neither is
     )
     rec = schema.build_run_record(
         result_id="r" * 32,
@@ -356,5 +358,9 @@ def test_each_measured_phase_is_logged_under_its_name_and_unsafe_names_are_left_
         "phase.prefill.energy_j": 40.0,
         "phase.prefill.energy_per_item_j": pytest.approx(40.0 / 1024),
         "phase.decode.energy_j": 60.0,  # no items counted: no J per item
+        "phase.test_parse_small_.energy_j": 2.0,
+        "phase.test_parse_small_.energy_per_item_j": 0.5,
+        "phase.a_b.energy_j": 1.0,
+        "phase.a_b.energy_per_item_j": 1.0,
     }
     assert not any(k.startswith(schema.SERIES_PREFIX + schema.PHASE_PREFIX) for k in rec.series)
