@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -36,6 +37,11 @@ Windows = tuple[tuple[float, float], ...]
 IDLE_SETTLE_MAX_S = 60.0
 IDLE_AGREE_W = 0.5
 IDLE_AGREE_FRACTION = 0.005
+# A counter read returns the value of a tick up to ~0.1 s old plus the driver's reporting latency:
+# a window's energy is final only once the counter has been read this long past its end (and was
+# read this long before its start), so the calibration sees both sides of its edges.
+RECORD_AROUND_S = 0.3
+RECORD_WAIT_MAX_S = 1.5  # a sampler that falls this far behind is not waited for longer
 
 
 def idle_settled(previous_w: tuple[float, ...], current_w: tuple[float, ...]) -> bool:
@@ -44,6 +50,30 @@ def idle_settled(previous_w: tuple[float, ...], current_w: tuple[float, ...]) ->
         abs(b - a) <= max(IDLE_AGREE_W, IDLE_AGREE_FRACTION * abs(b))
         for a, b in zip(previous_w, current_w, strict=True)
     )
+
+
+CALIBRATION_WARN = 0.05  # |k - 1| above this: the power sensor is off by more than NVIDIA's stated accuracy
+
+
+@dataclass(frozen=True)
+class CounterFacts:
+    """What the energy counter said about one GPU's power readings over the measured span."""
+
+    gpu: str
+    calibration: float | None  # k: counter energy / power-sample energy; None where not used
+    staleness_s: float  # how old a counter read's value was (fitted, or half a tick where it could not be)
+    staleness_fitted: bool
+
+    def note(self) -> str:
+        how = "fitted from the trace" if self.staleness_fitted else "assumed: half a tick, power never moved enough"
+        k = "" if self.calibration is None else f"power samples scaled by k = {self.calibration:.3f}, "
+        text = f"{self.gpu}: {k}counter staleness {self.staleness_s:.3f} s ({how})"
+        if self.calibration is not None and abs(self.calibration - 1) > CALIBRATION_WARN:
+            text = (
+                f"warning: {text}; the power sensor disagrees with the energy counter by "
+                f"{(1 / self.calibration - 1) * 100:+.1f}%: check the GPU (`nvidia-smi -q -d POWER`)"
+            )
+        return text
 
 
 class CpuRam(Protocol):
@@ -165,11 +195,24 @@ class NvmlMeter:
             self.sampler.start()
         if self.idle_power_w is None:
             self.idle_power_w = self._measure_idle()
+        self._await_recording(lambda first, _: first <= self.clock() - RECORD_AROUND_S)
         self.phases_path.write_text("")
         if self.cpu_ram is not None:
             self.cpu_ram.start()
         self._energy_at_start_j = self.sampler.energy_so_far_j()
         self._t0 = self.clock()
+
+    def _await_recording(self, ready: Callable[[float, float], bool]) -> None:
+        """Let the sampler record until every GPU's span of readings (first, last) is `ready`."""
+        pause_s = 0.02
+        deadline = self.clock() + RECORD_WAIT_MAX_S
+        for _ in range(round(RECORD_WAIT_MAX_S / pause_s)):  # bounded even on a clock that stands still
+            if not self.sampler.running or self.clock() >= deadline:
+                return
+            spans = self.sampler.recorded()
+            if all(span is not None and ready(*span) for span in spans) or not any(spans):
+                return
+            self.sleep(pause_s)
 
     def _measure_idle(self) -> tuple[float, ...]:
         """Mean power over the last two of successive `idle_s / 2` slices that agree (at most 60 s)."""
@@ -193,7 +236,9 @@ class NvmlMeter:
                 )
                 self.log("warning: " + self.idle_notes[0])
                 break
-        idle = self._mean_power_w(slices[-2][0] if len(slices) >= 2 else slices[-1][0], self.clock())
+        end = self.clock()
+        self._await_recording(lambda _, last: last >= end + RECORD_AROUND_S)
+        idle = self._mean_power_w(slices[-2][0] if len(slices) >= 2 else slices[-1][0], end)
         waited = f" (settled after {self.clock() - started:.0f} s)" if len(slices) > 2 else ""
         self.log("GPU idle power before the run: " + ", ".join(f"{w:.1f} W" for w in idle) + waited)
         return idle
@@ -220,6 +265,7 @@ class NvmlMeter:
         self._t0 = None
         if self.progress is not None:
             self.progress.finish()
+        self._await_recording(lambda _, last: last >= t1 + RECORD_AROUND_S)
         if not self.sampler.running:  # whatever ended its thread, the window was not recorded to its end
             reason = "; ".join(self.sampler.errors) or "its thread ended without recording an error"
             raise MeasurementError(
@@ -229,7 +275,8 @@ class NvmlMeter:
         text = self.phases_path.read_text() if self.phases_path.exists() else ""
         # Marks are stamped with the machine's real clocks, whatever clock this meter was given.
         attribution = attribute(parse_phases(text, time.time() - time.monotonic()), t0, t1, self.spec.phases)
-        gpu = self._gpu_scope(attribution.windows)
+        facts: list[CounterFacts] = []
+        gpu = self._gpu_scope(attribution.windows, facts)
         scopes = [gpu]
         if self.cpu_ram is not None:
             scopes += self.cpu_ram.stop(attribution, t0, t1)
@@ -241,6 +288,7 @@ class NvmlMeter:
                 f"Energy measured over {attribution.describe()}.",
                 *self.selection_notes,
                 *self.idle_notes,
+                *(fact.note() for fact in facts),
                 *self.sampler.notes,
             ),
             phases=self._phases(attribution),
@@ -263,7 +311,7 @@ class NvmlMeter:
             for share in attribution.by_phase
         )
 
-    def _gpu_scope(self, windows: Windows) -> ScopeEnergy:
+    def _gpu_scope(self, windows: Windows, facts: list[CounterFacts] | None = None) -> ScopeEnergy:
         total_j = idle_j = 0.0
         methods = set()
         active = self.spec.basis == "active"
@@ -271,6 +319,9 @@ class NvmlMeter:
         first_s, last_s = min(a for a, _ in windows), max(b for _, b in windows)
         for position, timeline in enumerate(self.sampler.timelines()):
             index = TimelineIndex(timeline.around(first_s, last_s))  # once per GPU for all the windows
+            if facts is not None and index.steps:
+                k = index.calibration(first_s, last_s)
+                facts.append(CounterFacts(self._name(position), k, index.staleness_s, index.staleness_fitted))
             for a, b in windows:
                 result = index.window(a, b, what=self._name(position))
                 methods.add(result.method)

@@ -228,6 +228,16 @@ class Sampler:
         with self._lock:
             return sum(last[1] for last in self._last_power if last is not None)
 
+    def recorded(self) -> tuple[tuple[float, float] | None, ...]:
+        """Per GPU, the span (first, last) its readings cover so far: the counter's where it is read,
+        else its power samples'; None for a GPU with neither yet (or none left to read)."""
+        spans: list[tuple[float, float] | None] = []
+        with self._lock:
+            for s in self._series:
+                times = s.counter_t if s.counter_ok else s.power_t if s.power_ok else None
+                spans.append((times[0], times[-1]) if times else None)
+        return tuple(spans)
+
     def timelines(self) -> tuple[Timeline, ...]:
         """A consistent copy of every GPU's timeline so far (the thread keeps recording)."""
         reader = self.reader

@@ -7,13 +7,18 @@ but their gain is only good to a fraction of a percent. The engine takes the bes
 
     energy(t0, t1) = k * integral of power over [t0, t1]       (trapezoid, edges interpolated)
     k = counter energy / power integral, over the counter steps within `calibration_span_s` around
-        the window, each counter read placed half a tick before it was taken (its mean staleness)
+        the window, each counter read placed `staleness` before it was taken
 
 so the power samples resolve where inside a tick the window starts and ends, and the counter fixes
-their scale. The counter's staleness then only matters relative to the calibration span
-(0.1 s / 60 s, not 0.1 s / 1 s). Fallbacks, each named in the result's `method`:
-power samples only (no counter on this GPU): the trapezoid; counter only (no power samples): the
-counter interpolated linearly between reads; nothing: NoEnergyDataError, never 0 J.
+their scale. A read returns the value of the latest tick the driver has reported: its staleness is
+the driver's reporting latency plus the time since that tick, which depends on the tick's phase
+against the reads. It is fitted from the trace (`fit_staleness`: the shift that lines the counter's
+steps up with the power samples' steps), half a tick where the power never moved enough to say. The
+answer for a window is only final once the counter has been read past its end (the meter waits for
+that). Fallbacks, each named in the result's `method` with what really happened: power samples only
+(no counter, or the counter not read across the window): the trapezoid; counter only (no power
+samples, or power disagreeing with it): the counter interpolated linearly between reads; nothing:
+NoEnergyDataError, never 0 J.
 
 Counter values are unsigned and may wrap (`wrap_mj`) or restart (driver reload): a decrease by more
 than half the range is a wrap; any other decrease is a reset, and that step is left out.
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gate.devices.gpu import NoEnergyDataError
@@ -35,9 +40,17 @@ CALIBRATION_SPAN_S = 60.0
 MAX_HOLD_S = 0.25  # how far past the first/last power sample a window may reach (value held)
 CALIBRATION_BOUNDS = (0.5, 2.0)  # a k outside this means the power readings are not to be trusted
 
+STALENESS_MAX_S = 0.4  # the longest counter staleness considered: 100 ms ticks + 300 ms latency
+STALENESS_STEP_S = 0.002
+AVERAGE_S = 1.0  # nvmlDeviceGetPowerUsage's averaging window on Ampere and newer
+
 METHOD_COMBINED = "NVML energy counter, sub-tick edges from power samples"
 METHOD_POWER = "NVML power samples integrated (no energy counter)"
+METHOD_POWER_UNREAD = "NVML power samples integrated (the energy counter was not read across this window)"
 METHOD_COUNTER = "NVML energy counter, interpolated between reads (no power samples)"
+METHOD_COUNTER_DISAGREE = (
+    "NVML energy counter, interpolated between reads (power samples disagree with it by more than 2x)"
+)
 # Where the only power reading is nvmlDeviceGetPowerUsage's 1 s average (Ampere and newer when the
 # instant field is missing), its samples lag a step by ~0.5 s: placing edges with them misses a 1 s
 # phase by about -41%. The counter interpolated between its 100 ms reads is then the better edge.
@@ -45,6 +58,10 @@ METHOD_COUNTER_AVERAGED = (
     "NVML energy counter, interpolated between reads (power is a 1 s average here, too slow for edges)"
 )
 METHOD_POWER_AVERAGED = "NVML 1 s-averaged power integrated (no energy counter: edges blurred by about 1 s)"
+METHOD_POWER_AVERAGED_UNREAD = (
+    "NVML 1 s-averaged power integrated (the energy counter was not read across this window: "
+    "edges blurred by about 1 s)"
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,7 @@ class Timeline:
     tick_s: float = TICK_S
     wrap_mj: int = COUNTER_WRAP_MJ
     power_averaged: bool = False  # power samples are a trailing 1 s average, not instant power
+    staleness_s: float | None = None  # how old a counter read's value is; None: fitted from the trace
 
     def __post_init__(self) -> None:
         if len(self.counter_t_s) != len(self.counter_mj) or len(self.power_t_s) != len(self.power_w):
@@ -76,6 +94,7 @@ class Timeline:
             self.tick_s,
             self.wrap_mj,
             self.power_averaged,
+            self.staleness_s,
         )
 
 
@@ -85,6 +104,7 @@ class WindowEnergy:
     duration_s: float
     method: str
     calibration: float | None = None  # k, when the counter scaled the power samples
+    staleness_s: float | None = None  # where each counter read was placed before it was taken
 
     @property
     def mean_power_w(self) -> float:
@@ -148,10 +168,10 @@ class PowerIntegral:
         return self.at(t1) - self.at(t0)
 
 
-def _counter_curve(timeline: Timeline) -> tuple[list[float], list[float]]:
-    """Cumulative counter energy (J) at each read, placed half a tick before the read; resets bridged."""
+def _counter_curve(timeline: Timeline, staleness_s: float) -> tuple[list[float], list[float]]:
+    """Cumulative counter energy (J) at each read, placed `staleness_s` before the read; resets bridged."""
     t_s, mj = timeline.counter_t_s, timeline.counter_mj
-    times = [t_s[0] - timeline.tick_s / 2]
+    times = [t_s[0] - staleness_s]
     energy = [0.0]
     rate_w = 0.0
     steps = {s.t_b_s: s for s in counter_steps(t_s, mj, timeline.wrap_mj)}
@@ -163,9 +183,101 @@ def _counter_curve(timeline: Timeline) -> tuple[list[float], list[float]]:
             rate_w = delta / dt if dt > 0 else rate_w
         else:
             delta = rate_w * dt  # across a reset: the previous rate
-        times.append(t_s[i] - timeline.tick_s / 2)
+        times.append(t_s[i] - staleness_s)
         energy.append(energy[-1] + delta)
     return times, energy
+
+
+def _moved(power_w: Sequence[float]) -> bool:
+    """Whether power changed enough for the counter's steps to be lined up with it."""
+    if len(power_w) < 2:
+        return False
+    low, high = min(power_w), max(power_w)
+    return high - low > max(5.0, 0.05 * abs(high))
+
+
+def _grid(low: float, high: float, step: float) -> list[float]:
+    return [low + i * step for i in range(round((high - low) / step) + 1)]
+
+
+def _best(candidates: Sequence[float], residual: Callable[[float], float | None]) -> float | None:
+    """The candidate with the smallest residual, refined around it; None where none could be scored."""
+    coarse = 10 * STALENESS_STEP_S
+    scored = [(r, d) for d in candidates if (r := residual(d)) is not None]
+    if not scored:
+        return None
+    _, best = min(scored)
+    fine = [
+        (r, d)
+        for d in _grid(max(best - coarse, 0.0), best + coarse, STALENESS_STEP_S)
+        if (r := residual(d)) is not None
+    ]
+    return min(fine)[1] if fine else best
+
+
+def fit_staleness(timeline: Timeline, power: PowerIntegral | None) -> float | None:
+    """How long before each read its counter value was true, fitted from the trace; None where the
+    power never moved enough to say (any staleness then gives the same answers).
+
+    With instant power: the shift d for which each counter step matches k x the power integral over
+    the step's span moved d earlier. With only the 1 s-averaged power: the shift for which the counter,
+    interpolated between reads moved d earlier, predicts the averaged readings (E(t) - E(t - 1 s))."""
+    if power is None or not _moved(timeline.power_w) or len(timeline.counter_t_s) < 3:
+        return None
+    steps = counter_steps(timeline.counter_t_s, timeline.counter_mj, timeline.wrap_mj)
+    coarse = _grid(0.0, STALENESS_MAX_S, 10 * STALENESS_STEP_S)
+    t_s, w = timeline.power_t_s, timeline.power_w
+    threshold_w = max(5.0, 0.05 * max(w))
+
+    def moving(t0: float, t1: float) -> bool:
+        """Whether power moved within [t0, t1]: only there does the shift change the fit."""
+        i, j = bisect_left(t_s, t0), bisect_right(t_s, t1)
+        return j - i >= 2 and max(w[i:j]) - min(w[i:j]) > threshold_w
+
+    if not timeline.power_averaged:
+        usable = [
+            s
+            for s in steps
+            if s.t_a_s - STALENESS_MAX_S >= t_s[0] and s.t_b_s <= t_s[-1] and moving(s.t_a_s - STALENESS_MAX_S, s.t_b_s)
+        ]
+        if len(usable) < 3:
+            return None
+
+        def residual(d: float) -> float | None:
+            pairs = [(s.energy_j, power.between(s.t_a_s - d, s.t_b_s - d)) for s in usable]
+            power_j = sum(p for _, p in pairs)
+            if power_j <= 0:
+                return None
+            k = sum(c for c, _ in pairs) / power_j
+            return sum((c - k * p) ** 2 for c, p in pairs)
+
+        return _best(coarse, residual)
+
+    reads = timeline.counter_t_s
+    chosen = [
+        (t_s[j], w[j])
+        for j in range(len(t_s))
+        if t_s[j] - AVERAGE_S - STALENESS_MAX_S >= reads[0]
+        and t_s[j] <= reads[-1] - STALENESS_MAX_S
+        and moving(t_s[j] - AVERAGE_S - STALENESS_MAX_S, t_s[j])
+    ]
+    chosen = chosen[:: max(1, len(chosen) // 1000)]  # enough averaged readings to line up, bounded work
+    if len(chosen) < 10:
+        return None
+
+    def residual_averaged(d: float) -> float | None:
+        times, energy = _counter_curve(timeline, d)
+        pairs = [
+            ((interpolate(times, energy, t) - interpolate(times, energy, t - AVERAGE_S)) / AVERAGE_S, watts)
+            for t, watts in chosen
+        ]
+        sensed = sum(p for _, p in pairs)
+        if sensed <= 0:
+            return None
+        k = sum(c for c, _ in pairs) / sensed
+        return sum((c - k * p) ** 2 for c, p in pairs)
+
+    return _best(coarse, residual_averaged)
 
 
 class TimelineIndex:
@@ -177,9 +289,12 @@ class TimelineIndex:
         self.timeline = timeline
         self.power = PowerIntegral(timeline.power_t_s, timeline.power_w) if len(timeline.power_t_s) >= 2 else None
         self.steps = counter_steps(timeline.counter_t_s, timeline.counter_mj, timeline.wrap_mj)
-        half_tick = timeline.tick_s / 2
-        # Calibration steps: counter steps placed half a tick early (their mean staleness) that lie
-        # within the power samples; sorted by time, with running sums of both energies.
+        fitted = timeline.staleness_s if timeline.staleness_s is not None else fit_staleness(timeline, self.power)
+        self.staleness_fitted = timeline.staleness_s is None and fitted is not None
+        self.staleness_s = fitted if fitted is not None else timeline.tick_s / 2
+        staleness = self.staleness_s
+        # Calibration steps: counter steps placed `staleness` early that lie within the power
+        # samples; sorted by time, with running sums of both energies.
         self._a: list[float] = []
         self._b: list[float] = []
         self._counter_cum = [0.0]
@@ -187,7 +302,7 @@ class TimelineIndex:
         power = self.power
         if power is not None:
             for step in self.steps:
-                a, b = step.t_a_s - half_tick, step.t_b_s - half_tick
+                a, b = step.t_a_s - staleness, step.t_b_s - staleness
                 if a < power.t_s[0] or b > power.t_s[-1]:
                     continue
                 self._a.append(a)
@@ -212,6 +327,16 @@ class TimelineIndex:
         low, high = CALIBRATION_BOUNDS
         return k if low <= k <= high else None
 
+    def _power_disagrees(self, t0_s: float, t1_s: float, span_s: float) -> bool:
+        """Whether the calibration was refused for a k out of bounds (not for want of counter steps)."""
+        middle, half = (t0_s + t1_s) / 2, max(span_s, t1_s - t0_s) / 2
+        first, last = bisect_left(self._b, middle - half), bisect_right(self._a, middle + half)
+        if last <= first:
+            return False
+        counter_j = self._counter_cum[last] - self._counter_cum[first]
+        power_j = self._power_cum[last] - self._power_cum[first]
+        return counter_j > 0 and power_j > 0
+
     def window(
         self, t0_s: float, t1_s: float, *, calibration_span_s: float = CALIBRATION_SPAN_S, what: str = "the GPU"
     ) -> WindowEnergy:
@@ -222,21 +347,33 @@ class TimelineIndex:
         duration_s = t1_s - t0_s
         power = self.power if self.power is not None and self.power.covers(t0_s, t1_s) else None
         steps = self.steps
+        disagree = False
         if power is not None and steps and not timeline.power_averaged:
             k = self.calibration(t0_s, t1_s, calibration_span_s)
             if k is not None:
-                return WindowEnergy(k * power.between(t0_s, t1_s), duration_s, METHOD_COMBINED, k)
+                return WindowEnergy(k * power.between(t0_s, t1_s), duration_s, METHOD_COMBINED, k, self.staleness_s)
+            disagree = self._power_disagrees(t0_s, t1_s, calibration_span_s)
         if steps:  # no power samples, or they disagree with the counter: the counter alone
             if self._curve is None:
-                self._curve = _counter_curve(timeline)
+                self._curve = _counter_curve(timeline, self.staleness_s)
             times, energy = self._curve
             if times[0] - timeline.tick_s <= t0_s and t1_s <= times[-1] + timeline.tick_s:
-                method = METHOD_COUNTER_AVERAGED if timeline.power_averaged else METHOD_COUNTER
+                if timeline.power_averaged:
+                    method = METHOD_COUNTER_AVERAGED
+                else:
+                    method = METHOD_COUNTER_DISAGREE if disagree else METHOD_COUNTER
                 return WindowEnergy(
-                    interpolate(times, energy, t1_s) - interpolate(times, energy, t0_s), duration_s, method
+                    interpolate(times, energy, t1_s) - interpolate(times, energy, t0_s),
+                    duration_s,
+                    method,
+                    staleness_s=self.staleness_s,
                 )
         if power is not None:
-            method = METHOD_POWER_AVERAGED if timeline.power_averaged else METHOD_POWER
+            unread = len(timeline.counter_t_s) > 0  # a counter exists but was not read across the window
+            if timeline.power_averaged:
+                method = METHOD_POWER_AVERAGED_UNREAD if unread else METHOD_POWER_AVERAGED
+            else:
+                method = METHOD_POWER_UNREAD if unread else METHOD_POWER
             return WindowEnergy(power.between(t0_s, t1_s), duration_s, method)
         raise NoEnergyDataError(
             f"no energy reading of {what} covers the window [{t0_s:.3f} s, {t1_s:.3f} s] "
