@@ -425,6 +425,11 @@ class CudaQueue:
         """A stand-in `torch` module whose CUDA is initialised and synchronizes this queue."""
         torch = types.ModuleType("torch")
         torch.cuda = types.SimpleNamespace(  # type: ignore[attr-defined]
-            is_available=lambda: True, is_initialized=lambda: True, synchronize=self.synchronize
+            is_available=lambda: True,
+            is_initialized=lambda: True,
+            current_device=lambda: 0,
+            device_count=lambda: 1,
+            memory_reserved=lambda device=0: 1 << 20,
+            synchronize=lambda device=None: self.synchronize(),
         )
         return torch
