@@ -53,7 +53,7 @@ class SteppedSampler(Sampler):
 
     @property
     def running(self) -> bool:
-        return True
+        return not self._stop.is_set()  # as the thread would: a lost GPU ends it
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,7 @@ class NvmlMeter:
         self.phases_path = self._dir / "phases.jsonl"
         self._t0: float | None = None
         self._energy_at_start_j = 0.0
+        self._said = (0, 0)
 
     def child_env(self) -> dict[str, str]:
         return {PHASES_ENV: str(self.phases_path)}
@@ -191,6 +192,8 @@ class NvmlMeter:
         self.idle_notes = ()
 
     def start(self) -> None:
+        # What the sampler notes from here on (the idle reading included) is this repeat's, said at stop().
+        self._said = (len(self.sampler.notes), len(self.sampler.errors))
         if not self.sampler.running:
             self.sampler.start()
         if self.idle_power_w is None:
@@ -209,8 +212,7 @@ class NvmlMeter:
         for _ in range(round(RECORD_WAIT_MAX_S / pause_s)):  # bounded even on a clock that stands still
             if not self.sampler.running or self.clock() >= deadline:
                 return
-            spans = self.sampler.recorded()
-            if all(span is not None and ready(*span) for span in spans) or not any(spans):
+            if all(span is None or ready(*span) for span in self.sampler.recorded()):
                 return
             self.sleep(pause_s)
 
@@ -289,11 +291,19 @@ class NvmlMeter:
                 *self.selection_notes,
                 *self.idle_notes,
                 *(fact.note() for fact in facts),
-                *self.sampler.notes,
+                *self._sampler_notes(),
             ),
             phases=self._phases(attribution),
         )
         return apply_scopes(reading, gated_scopes((s.scope for s in scopes), self.spec.scopes, line=self.spec.line))
+
+    def _sampler_notes(self) -> list[str]:
+        """What the sampler noted and the errors it kept going after (a reading dropped), since start():
+        each repeat says its own, once; a sampler that was replaced (a new GPU selection) starts afresh."""
+        notes, errors = self._said
+        if notes > len(self.sampler.notes) or errors > len(self.sampler.errors):
+            notes = errors = 0
+        return [*self.sampler.notes[notes:], *(f"warning: {e}" for e in self.sampler.errors[errors:])]
 
     def _phases(self, attribution: Attribution) -> tuple[PhaseEnergy, ...]:
         """Each measured phase apart, when there are several: prefill and decode cost differently per item."""

@@ -230,12 +230,15 @@ class Sampler:
 
     def recorded(self) -> tuple[tuple[float, float] | None, ...]:
         """Per GPU, the span (first, last) its readings cover so far: the counter's where it is read,
-        else its power samples'; None for a GPU with neither yet (or none left to read)."""
+        else its power samples'; (inf, -inf) before the first; None for a GPU with nothing left to read."""
         spans: list[tuple[float, float] | None] = []
         with self._lock:
             for s in self._series:
                 times = s.counter_t if s.counter_ok else s.power_t if s.power_ok else None
-                spans.append((times[0], times[-1]) if times else None)
+                if times is None:
+                    spans.append(None)
+                else:
+                    spans.append((times[0], times[-1]) if times else (float("inf"), -float("inf")))
         return tuple(spans)
 
     def timelines(self) -> tuple[Timeline, ...]:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pynvml
 import pytest
 
 from gate.bench import runner
@@ -17,8 +18,10 @@ from gate.devices.nvml import NvmlReader
 from gate.energy.model import EnergyReading, ScopeEnergy
 from gate.energy.nvml_meter import RECORD_AROUND_S, EstimatedCpuRam, NvmlMeter
 from gate.energy.sampler import Sampler, SamplerConfig
+from gate.energy.timeline import METHOD_COMBINED, METHOD_COUNTER_AVERAGED
 from tests.fakes.nvml import Board, CudaQueue, FakeDriver, SimClock, cooling_idle, h100, steps
 from tests.fakes.traces import PowerProfile, RealTimeTraceReader, Trace
+from tests.support.gpu_meter import RunOnBoard, SteppedSampler, stepping, write_marks
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = (
@@ -149,17 +152,6 @@ def test_stop_after_a_lost_gpu_is_an_error_not_zero(tmp_path: Path) -> None:
 # --- idle on the stand-in driver's simulated board (tests/fakes/nvml.py) -----------------------------
 
 
-class SteppedSampler(Sampler):
-    """The sampler stepped by the test's sleep on a fake clock instead of by its thread."""
-
-    def start(self) -> None:
-        pass
-
-    @property
-    def running(self) -> bool:
-        return True
-
-
 def meter_on_boards(
     powers: Sequence[Callable[[float], float]], spec: EnergySpec
 ) -> tuple[NvmlMeter, SimClock, Callable[[float], None]]:
@@ -171,18 +163,6 @@ def meter_on_boards(
     sampler = SteppedSampler(reader, SamplerConfig(), clock=clock)
     sleep = stepping(sampler, clock)
     return NvmlMeter(reader, spec, clock=clock, sleep=sleep, sampler=sampler), clock, sleep
-
-
-def stepping(sampler: Sampler, clock: SimClock) -> Callable[[float], None]:
-    """A sleep that steps `sampler` at 100 Hz on the fake clock, as its thread would."""
-
-    def sleep(seconds: float) -> None:
-        until = clock() + seconds
-        while clock() < until:
-            sampler.step()
-            clock.advance(0.01)
-
-    return sleep
 
 
 def meter_on_board(power: Callable[[float], float], spec: EnergySpec) -> tuple[NvmlMeter, SimClock]:
@@ -249,7 +229,10 @@ def test_a_benchmark_env_leaving_no_gpu_is_a_clear_error() -> None:
 
 
 @pytest.mark.slow  # a real sampler thread on real time, and a benchmark process
-def test_the_runner_measures_the_gpus_of_the_benchmarks_own_env(tmp_path: Path) -> None:
+def test_the_runner_measures_the_gpus_of_the_benchmarks_own_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # the gate's own: the budget's env: for the benchmark wins
     (tmp_path / "child.py").write_text("import time; time.sleep(1.0)\n")
     budget = f"version: 1\nbenchmarks:\n  - name: b\n    command: [{sys.executable!r}, child.py]\n    repeats: 1\n"
     budget += "    warmup: 0\n    env:\n      CUDA_VISIBLE_DEVICES: '1'\n"
@@ -340,3 +323,108 @@ def test_stop_after_the_sampler_thread_ended_without_an_error_is_still_an_error(
     with pytest.raises(MeasurementError, match="ended without recording an error"):
         meter.stop()
     meter.close()
+
+
+# --- the figure stop() reports, online, on a board timed like the hardware ---------------------------
+
+
+@pytest.mark.parametrize("latency_s", [0.0, 0.05, 0.1])
+@pytest.mark.parametrize("instant", [True, False], ids=["instant-power", "averaged-power"])
+def test_the_figure_stop_reports_for_a_1s_run_is_its_energy_whatever_the_counters_latency(
+    latency_s: float, instant: bool
+) -> None:
+    """The GPU works until 30 ms before the benchmark exits, as a run that ends on its last kernel does:
+    computed at the window's end, the counter path was refused (-41%, "no energy counter") or its
+    calibration ended at the edge (up to -10.7% at 100 ms). Three tick phases each."""
+    for phase_s in (0.013, 0.047, 0.081):
+        run = RunOnBoard(latency_s=latency_s, phase_s=phase_s, instant=instant)
+        reading, true_j = run.run(1.0)
+        run.meter.close()
+        gpu = reading.scopes[0]
+        assert gpu.energy_j == pytest.approx(true_j, rel=0.01 if instant else 0.05), phase_s
+        expected = METHOD_COMBINED if instant else METHOD_COUNTER_AVERAGED
+        assert gpu.method == f"1 GPU: {expected}"  # says what happened: a counter, and which power
+
+
+def test_stop_lets_the_counter_be_read_past_the_windows_end_and_start_before_its_start() -> None:
+    run = RunOnBoard(
+        latency_s=0.1, phase_s=0.05, spec=EnergySpec(idle_s=0)
+    )  # no idle reading: the sampler starts with the run
+    run.meter.start()
+    t0 = run.clock()
+    (before,) = run.meter.sampler.timelines()
+    assert before.counter_t_s[0] <= t0 - RECORD_AROUND_S
+    run.meter.sleep(1.0)
+    t1 = run.clock()
+    run.meter.stop()
+    (after,) = run.meter.sampler.timelines()
+    assert after.counter_t_s[-1] >= t1 + RECORD_AROUND_S
+    assert run.clock() - t1 < RECORD_AROUND_S + 0.15  # and not much longer (reads are 0.1 s apart)
+    run.meter.close()
+
+
+def test_the_counter_staleness_is_fitted_from_the_trace_and_k_is_in_the_reading() -> None:
+    run = RunOnBoard(latency_s=0.1, phase_s=0.02, power_gain=1.02)
+    reading, _ = run.run(3.0)
+    run.meter.close()
+    (note,) = [n for n in reading.notes if "counter staleness" in n]
+    fitted = re.search(r"k = ([\d.]+), counter staleness ([\d.]+) s \(fitted from the trace\)", note)
+    assert fitted is not None, note
+    assert float(fitted.group(1)) == pytest.approx(1 / 1.02, abs=0.003)
+    assert 0.1 <= float(fitted.group(2)) <= 0.1 + 0.1 + 0.01  # latency + up to one tick
+    assert not note.startswith("warning")
+
+
+def test_a_power_sensor_off_by_more_than_5_percent_is_a_visible_warning() -> None:
+    run = RunOnBoard(latency_s=0.0, phase_s=0.02, power_gain=1.08)
+    reading, true_j = run.run(3.0)
+    run.meter.close()
+    assert reading.scopes[0].energy_j == pytest.approx(true_j, rel=0.01)  # the counter corrects it
+    (note,) = [n for n in reading.notes if "counter staleness" in n]
+    assert note.startswith("warning: ") and re.search(r"disagrees with the energy counter by \+8\.\d%", note)
+
+
+@pytest.mark.parametrize("instant", [True, False], ids=["instant-power", "averaged-power"])
+def test_a_counter_refused_mid_run_is_said_and_the_label_says_what_was_done(instant: bool) -> None:
+    from gate.energy.timeline import METHOD_POWER_AVERAGED_UNREAD
+
+    run = RunOnBoard(latency_s=0.05, phase_s=0.03, instant=instant)
+    run.meter.start()
+    run.meter.sleep(0.5)
+    run.driver.gpus[0]["energy_mj"] = pynvml.NVMLError(pynvml.NVML_ERROR_NO_PERMISSION)  # refused from now on
+    run.meter.sleep(1.0)
+    reading = run.meter.stop()
+    run.meter.close()
+    # Instant power keeps its scale from the counter steps read before; the averaged power cannot place
+    # edges with a counter that stopped, so it is integrated, and the label says the counter was not read.
+    expected = METHOD_COMBINED if instant else METHOD_POWER_AVERAGED_UNREAD
+    assert reading.scopes[0].method == f"1 GPU: {expected}"
+    assert any(n.startswith("warning: GPU 0") and "energy counter failed" in n for n in reading.notes)
+
+
+@pytest.mark.parametrize("code", [pynvml.NVML_ERROR_GPU_IS_LOST, pynvml.NVML_ERROR_RESET_REQUIRED])
+def test_a_gpu_lost_or_needing_a_reset_mid_run_fails_the_measurement(code: int) -> None:
+    from gate.errors import MeasurementError
+
+    run = RunOnBoard(latency_s=0.0, phase_s=0.0, lost_at_s=105.0, lost_code=code)
+    run.meter.start()
+    assert run.clock() < 105.0
+    run.meter.sleep(2.0)
+    with pytest.raises(MeasurementError, match=r"the GPU sampler stopped: .*(energy counter|power)"):
+        run.meter.stop()
+    run.meter.close()
+
+
+def test_a_thousand_phases_are_computed_from_one_index_per_gpu() -> None:
+    """A run with one phase per batch: each window from the GPU's one index, not a timeline's maths each."""
+    run = RunOnBoard(latency_s=0.05, phase_s=0.03, spec=EnergySpec(idle_s=0))
+    run.meter.start()
+    t0 = run.clock()
+    run.meter.sleep(200.0)
+    write_marks(run.meter, *((t0 + 0.5 + i * 0.19, t0 + 0.6 + i * 0.19) for i in range(1000)), name="batch")
+    started = time.perf_counter()
+    reading = run.meter.stop()
+    elapsed_s = time.perf_counter() - started
+    run.meter.close()
+    assert reading.duration_s == pytest.approx(100.0, rel=1e-6)
+    assert elapsed_s < 3.0  # one index and one staleness fit: ~0.3 s; per window, minutes
