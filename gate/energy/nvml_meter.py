@@ -9,16 +9,18 @@ asks for `basis: active`, and adds CPU/RAM: RAPL where readable, else an estimat
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from gate.config.budget import EnergySpec
-from gate.devices.gpu import GpuReader
+from gate.devices.gpu import AveragedPowerReader, GpuReader
 from gate.devices.rapl import RaplRecorder
 from gate.energy.meter import EnergyMeter
 from gate.energy.model import EnergyReading, PhaseEnergy, ScopeEnergy
@@ -33,23 +35,65 @@ from gate.phase import PHASES_ENV
 Windows = tuple[tuple[float, float], ...]
 
 # A GPU is still cooling down (and in its working clocks) for tens of seconds after a CUDA process
-# exits, e.g. the warm-up: idle is read in slices until two successive slices agree.
+# exits, e.g. the warm-up, with time constants of 8 to 60 s. Idle is read in slices: two successive
+# slices agreeing within IDLE_FLAT_W is a steady GPU; a GPU cooling like an exponential has its floor
+# fitted from three successive slices (two fits agreeing within IDLE_FIT_AGREE_W, once two thirds of
+# the drop has been seen), which leaves far less than a slope test would (it stops about tau/3 W
+# above the floor: +9.7 W at tau 30 s).
 IDLE_SETTLE_MAX_S = 60.0
-IDLE_AGREE_W = 0.5
-IDLE_AGREE_FRACTION = 0.005
+IDLE_FLAT_W = 0.1
+IDLE_FLAT_FRACTION = 0.001
+IDLE_FIT_AGREE_W = 0.5
 # A counter read returns the value of a tick up to ~0.1 s old plus the driver's reporting latency:
 # a window's energy is final only once the counter has been read this long past its end (and was
 # read this long before its start), so the calibration sees both sides of its edges.
 RECORD_AROUND_S = 0.3
-RECORD_WAIT_MAX_S = 1.5  # a sampler that falls this far behind is not waited for longer
+# Where power is only the 1 s average, the staleness is fitted from how the average follows the
+# counter: that needs a second and more of readings on each side of a window's edges.
+RECORD_AROUND_AVERAGED_S = 1.5
+RECORD_WAIT_MAX_S = 2.5  # a sampler that falls this far behind is not waited for longer
 
 
-def idle_settled(previous_w: tuple[float, ...], current_w: tuple[float, ...]) -> bool:
-    """Whether every GPU's idle power agrees between two successive slices, within 0.5 W or 0.5%."""
-    return len(previous_w) == len(current_w) and all(
-        abs(b - a) <= max(IDLE_AGREE_W, IDLE_AGREE_FRACTION * abs(b))
-        for a, b in zip(previous_w, current_w, strict=True)
-    )
+@dataclass(frozen=True)
+class IdleEstimate:
+    """One GPU's idle power from its slices: measured where it was steady, else its fitted floor."""
+
+    idle_w: float
+    tau_s: float | None = None  # the cooling time constant, where the floor was fitted
+    residual_w: float = 0.0  # how far above that floor the last slice still was
+
+
+def _floor(means: Sequence[float], slice_s: float) -> IdleEstimate | None:
+    """The floor F of three successive slice means of F + C exp(-t / tau); None unless they cool so."""
+    m1, m2, m3 = means
+    d1, d2 = m1 - m2, m2 - m3
+    if not (d1 > 0 and 0 < d2 < d1):
+        return None
+    r = d2 / d1  # exp(-slice / tau)
+    residual_w = d2 * r / (1 - r)  # C exp(-t3 / tau): what the last slice still holds above the floor
+    return IdleEstimate(m3 - residual_w, -slice_s / math.log(r), residual_w)
+
+
+def idle_estimate(means: Sequence[float], slice_s: float) -> IdleEstimate | None:
+    """One GPU's idle from its successive slice means, once it can be told; None: read another slice."""
+    if len(means) >= 2 and abs(means[-1] - means[-2]) <= max(IDLE_FLAT_W, IDLE_FLAT_FRACTION * abs(means[-1])):
+        return IdleEstimate((means[-1] + means[-2]) / 2)  # steady
+    if len(means) >= 4:
+        earlier, last = _floor(means[-4:-1], slice_s), _floor(means[-3:], slice_s)
+        if (
+            earlier is not None
+            and last is not None
+            and abs(earlier.idle_w - last.idle_w) <= IDLE_FIT_AGREE_W
+            # Seen most of the way down (2/3 of the drop), so a curve that is not quite one exponential
+            # (clocks stepping down, a fan) cannot put the floor far off.
+            and last.residual_w <= (means[0] - means[-1]) / 2
+        ):
+            return last
+    return None
+
+
+def _past(t_s: float, _first: float, last: float) -> bool:
+    return last >= t_s
 
 
 CALIBRATION_WARN = 0.05  # |k - 1| above this: the power sensor is off by more than NVIDIA's stated accuracy
@@ -196,14 +240,23 @@ class NvmlMeter:
         self._said = (len(self.sampler.notes), len(self.sampler.errors))
         if not self.sampler.running:
             self.sampler.start()
-        if self.idle_power_w is None:
+        if self.idle_power_w is None and self.spec.basis == "active":  # only the active basis uses it
             self.idle_power_w = self._measure_idle()
-        self._await_recording(lambda first, _: first <= self.clock() - RECORD_AROUND_S)
+        around_s = self._record_around_s()
+        self._await_recording(lambda first, _: first <= self.clock() - around_s)
         self.phases_path.write_text("")
         if self.cpu_ram is not None:
             self.cpu_ram.start()
         self._energy_at_start_j = self.sampler.energy_so_far_j()
         self._t0 = self.clock()
+
+    def _record_around_s(self) -> float:
+        """How long the counter is read before and after a window before its energy is computed."""
+        reader = self.reader
+        averaged = isinstance(reader, AveragedPowerReader) and any(
+            reader.power_averaged(i) for i in range(len(self.sampler.devices))
+        )
+        return RECORD_AROUND_AVERAGED_S if averaged else RECORD_AROUND_S
 
     def _await_recording(self, ready: Callable[[float, float], bool]) -> None:
         """Let the sampler record until every GPU's span of readings (first, last) is `ready`."""
@@ -217,30 +270,38 @@ class NvmlMeter:
             self.sleep(pause_s)
 
     def _measure_idle(self) -> tuple[float, ...]:
-        """Mean power over the last two of successive `idle_s / 2` slices that agree (at most 60 s)."""
+        """Each GPU's idle power from successive `idle_s / 2` slices (at most 60 s): see idle_estimate."""
         if self.spec.idle_s <= 0:
             return ()
         slice_s = self.spec.idle_s / 2
         started = self.clock()
-        slices: list[tuple[float, tuple[float, ...]]] = []
-        while True:
-            t0 = self.clock()
-            self.sleep(slice_s)
-            t1 = self.clock()
-            slices.append((t0, self._mean_power_w(t0, t1)))
-            if len(slices) >= 2 and idle_settled(slices[-2][1], slices[-1][1]):
+        slices: list[tuple[float, ...]] = []
+        while True:  # contiguous slices of equal length: the cooling fit needs them evenly spaced
+            t0 = started + len(slices) * slice_s
+            t1 = t0 + slice_s
+            self.sleep(max(t1 - self.clock(), 0.0))
+            self._await_recording(partial(_past, t1 + RECORD_AROUND_S))  # the counter read past the slice
+            slices.append(self._mean_power_w(t0, t1))
+            estimates = [idle_estimate([s[i] for s in slices], slice_s) for i in range(len(slices[-1]))]
+            if all(e is not None for e in estimates):
                 break
-            if t1 - started + slice_s > IDLE_SETTLE_MAX_S:
+            if self.clock() - started + slice_s > IDLE_SETTLE_MAX_S:
                 self.idle_notes = (
-                    f"GPU idle power was still changing after {t1 - started:.0f} s "
-                    f"({', '.join(f'{w:.1f} W' for w in slices[-1][1])} in the last {slice_s:g} s): "
+                    f"GPU idle power was still changing after {self.clock() - started:.0f} s "
+                    f"({', '.join(f'{w:.1f} W' for w in slices[-1])} in the last {slice_s:g} s): "
                     "the active basis is uncertain by that drift",
                 )
                 self.log("warning: " + self.idle_notes[0])
-                break
-        end = self.clock()
-        self._await_recording(lambda _, last: last >= end + RECORD_AROUND_S)
-        idle = self._mean_power_w(slices[-2][0] if len(slices) >= 2 else slices[-1][0], end)
+                return slices[-1]
+        found = [e for e in estimates if e is not None]
+        fitted = [(i, e) for i, e in enumerate(found) if e.tau_s is not None]
+        if fitted:
+            self.idle_notes = tuple(
+                f"{self._name(i)} was still cooling down before the run (time constant {e.tau_s:.0f} s, "
+                f"{e.residual_w:.1f} W above its floor): its idle power is the floor fitted to the cooling curve"
+                for i, e in fitted
+            )
+        idle = tuple(e.idle_w for e in found)
         waited = f" (settled after {self.clock() - started:.0f} s)" if len(slices) > 2 else ""
         self.log("GPU idle power before the run: " + ", ".join(f"{w:.1f} W" for w in idle) + waited)
         return idle
@@ -267,7 +328,7 @@ class NvmlMeter:
         self._t0 = None
         if self.progress is not None:
             self.progress.finish()
-        self._await_recording(lambda _, last: last >= t1 + RECORD_AROUND_S)
+        self._await_recording(partial(_past, t1 + self._record_around_s()))
         if not self.sampler.running:  # whatever ended its thread, the window was not recorded to its end
             reason = "; ".join(self.sampler.errors) or "its thread ended without recording an error"
             raise MeasurementError(
