@@ -185,7 +185,7 @@ def test_idle_of_a_gpu_cooling_down_after_the_warm_up_exits_is_its_floor_within_
 
 
 def test_idle_cooling_too_slowly_to_be_told_is_noted() -> None:
-    meter, clock = meter_on_board(
+    meter, _ = meter_on_board(
         cooling_idle(75.0, 126.0, since_s=100.0, tau_s=60.0), EnergySpec(idle_s=3, basis="active")
     )
     meter.start()
