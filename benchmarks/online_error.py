@@ -8,7 +8,8 @@ figure, through the meter's real start()/stop() path, the NVML reader and the sa
 true energy of a simulated H100 (tests/fakes/nvml.py `Board`). The board runs in simulated time, so
 a 10 s window costs a fraction of a second of CPU, not 10 s.
 
-Each window: the meter starts (3 s of idle at 75 W measured first), the benchmark's GPU goes to
+Each window is a first repeat (`basis: total`: no idle reading, so the sampler starts with the run
+and has recorded only the meter's lead-in before it): the benchmark's GPU goes to
 700 W 20-100 ms after the start and back to a hot idle of 126 W (cooling to 75 W, time constant
 8 s) 0-100 ms before the end, so its edges fall within a tick of the window's; then stop(). The
 board's energy counter ticks every 100 ms at a random phase (up to 2 ms late per tick) and reports
@@ -36,24 +37,14 @@ if str(ROOT) not in sys.path:
 from gate.config.budget import EnergySpec  # noqa: E402
 from gate.devices.nvml import NvmlReader  # noqa: E402
 from gate.energy.nvml_meter import NvmlMeter  # noqa: E402
-from gate.energy.sampler import Sampler, SamplerConfig  # noqa: E402
+from gate.energy.sampler import SamplerConfig  # noqa: E402
 from gate.energy.timeline import METHOD_COMBINED, METHOD_COUNTER_AVERAGED  # noqa: E402
 from tests.fakes.nvml import Board, FakeDriver, SimClock, h100  # noqa: E402
+from tests.support.gpu_meter import SteppedSampler, stepping  # noqa: E402
 
 IDLE_W, HOT_IDLE_W, BUSY_W = 75.0, 126.0, 700.0
 COOLING_TAU_S = 8.0
 POWER_GAIN = 1.02
-
-
-class SteppedSampler(Sampler):
-    """The sampler stepped by the meter's sleep on the simulated clock instead of by its thread."""
-
-    def start(self) -> None:
-        pass
-
-    @property
-    def running(self) -> bool:
-        return not self._stop.is_set()  # as the thread would: a lost GPU ends it
 
 
 @dataclass(frozen=True)
@@ -93,14 +84,7 @@ def one_window(latency_s: float, window_s: float, instant: bool, rng: random.Ran
     gpu = h100("GPU-a", board=board, **({} if instant else {"instant": -1}))
     reader = NvmlReader({}, nvml=FakeDriver([gpu], driver="580.65.06"))
     sampler = SteppedSampler(reader, SamplerConfig(), clock=clock)
-    step_s = 0.01
-
-    def sleep(seconds: float) -> None:
-        until = clock() + seconds
-        while clock() < until:
-            sampler.step()
-            clock.advance(step_s)
-
+    sleep = stepping(sampler, clock)
     meter = NvmlMeter(reader, EnergySpec(idle_s=3), clock=clock, sleep=sleep, sampler=sampler)
     try:
         meter.start()

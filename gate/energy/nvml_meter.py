@@ -51,6 +51,9 @@ RECORD_AROUND_S = 0.3
 # Where power is only the 1 s average, the staleness is fitted from how the average follows the
 # counter: that needs a second and more of readings on each side of a window's edges.
 RECORD_AROUND_AVERAGED_S = 1.5
+# Before the first window the sampler records a little longer: the calibration's first counter
+# step is then far from the window, where the step's placement weighs less against the span.
+RECORD_BEFORE_S = 2.0
 RECORD_WAIT_MAX_S = 2.5  # a sampler that falls this far behind is not waited for longer
 
 
@@ -242,8 +245,8 @@ class NvmlMeter:
             self.sampler.start()
         if self.idle_power_w is None and self.spec.basis == "active":  # only the active basis uses it
             self.idle_power_w = self._measure_idle()
-        around_s = self._record_around_s()
-        self._await_recording(lambda first, _: first <= self.clock() - around_s)
+        before_s = max(self._record_around_s(), RECORD_BEFORE_S)
+        self._await_recording(lambda first, _: first <= self.clock() - before_s)
         self.phases_path.write_text("")
         if self.cpu_ram is not None:
             self.cpu_ram.start()

@@ -16,7 +16,7 @@ from gate.config.budget import EnergySpec
 from gate.config.load import parse_budget
 from gate.devices.nvml import NvmlReader
 from gate.energy.model import EnergyReading, ScopeEnergy
-from gate.energy.nvml_meter import RECORD_AROUND_S, EstimatedCpuRam, NvmlMeter
+from gate.energy.nvml_meter import RECORD_AROUND_S, RECORD_BEFORE_S, EstimatedCpuRam, NvmlMeter
 from gate.energy.sampler import Sampler, SamplerConfig
 from gate.energy.timeline import METHOD_COMBINED, METHOD_COUNTER_AVERAGED
 from tests.fakes.nvml import Board, CudaQueue, FakeDriver, SimClock, cooling_idle, h100, steps
@@ -197,7 +197,7 @@ def test_idle_cooling_too_slowly_to_be_told_is_noted() -> None:
 def test_idle_is_read_only_when_the_active_basis_needs_it() -> None:
     meter, clock = meter_on_board(steps((0.0, 80.0)), EnergySpec(idle_s=3))  # basis: total
     meter.start()
-    assert meter.idle_power_w is None and clock() - 100.0 <= RECORD_AROUND_S + 0.1
+    assert meter.idle_power_w is None and clock() - 100.0 <= RECORD_BEFORE_S + 0.1  # the lead-in only
     meter.close()
 
 
@@ -291,11 +291,11 @@ def test_a_benchmark_failing_inside_a_phase_reports_its_own_failure_and_output(t
 
 def test_active_energy_is_clamped_over_all_gpus_not_per_gpu() -> None:
     """GPU 0 ends up 10 W below its idle figure, GPU 1 10 W above: 0 J above idle in all, not +10 W."""
-    powers = [steps((0.0, 100.0), (102.0, 90.0)), steps((0.0, 300.0), (102.0, 310.0))]
+    powers = [steps((0.0, 100.0), (103.0, 90.0)), steps((0.0, 300.0), (103.0, 310.0))]
     meter, clock, sleep = meter_on_boards(powers, EnergySpec(idle_s=1, basis="active"))
     meter.start()
-    assert clock() < 102.0  # idle was read before the change
-    sleep(106.0 - clock())
+    assert clock() < 103.0  # idle was read before the change
+    sleep(107.0 - clock())
     gpu = meter.stop().scopes[0]
     meter.close()
     assert gpu.energy_j == pytest.approx(0.0, abs=2.0)  # clamped per GPU: 4 s x 10 W = 40 J
@@ -375,7 +375,7 @@ def test_stop_lets_the_counter_be_read_past_the_windows_end_and_start_before_its
     run.meter.start()
     t0 = run.clock()
     (before,) = run.meter.sampler.timelines()
-    assert before.counter_t_s[0] <= t0 - RECORD_AROUND_S
+    assert before.counter_t_s[0] <= t0 - RECORD_BEFORE_S
     run.meter.sleep(1.0)
     t1 = run.clock()
     run.meter.stop()
@@ -428,9 +428,9 @@ def test_a_counter_refused_mid_run_is_said_and_the_label_says_what_was_done(inst
 def test_a_gpu_lost_or_needing_a_reset_mid_run_fails_the_measurement(code: int) -> None:
     from gate.errors import MeasurementError
 
-    run = RunOnBoard(latency_s=0.0, phase_s=0.0, lost_at_s=101.0, lost_code=code)
+    run = RunOnBoard(latency_s=0.0, phase_s=0.0, lost_at_s=103.0, lost_code=code)
     run.meter.start()
-    assert run.clock() < 101.0
+    assert run.clock() < 103.0
     run.meter.sleep(2.0)
     with pytest.raises(MeasurementError, match=r"the GPU sampler stopped: .*(energy counter|power)"):
         run.meter.stop()
