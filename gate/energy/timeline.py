@@ -29,7 +29,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from gate.devices.gpu import NoEnergyDataError
 from gate.series import interpolate
@@ -42,6 +43,7 @@ CALIBRATION_BOUNDS = (0.5, 2.0)  # a k outside this means the power readings are
 
 STALENESS_MAX_S = 0.4  # the longest counter staleness considered: 100 ms ticks + 300 ms latency
 STALENESS_STEP_S = 0.002
+GRID_BETTER = 0.5  # the tick grid is used where its misfit is under half a constant shift's
 AVERAGE_S = 1.0  # nvmlDeviceGetPowerUsage's averaging window on Ampere and newer
 
 METHOD_COMBINED = "NVML energy counter, sub-tick edges from power samples"
@@ -120,6 +122,28 @@ class CounterStep:
     energy_j: float
 
 
+@dataclass(frozen=True)
+class Placement:
+    """When each counter read's value was true.
+
+    A read returns the latest tick the driver has reported: ticks every `tick_s`, each reported
+    `latency_s` after it. On the tick grid (`grid_phase_s` set: where, modulo the tick, a read starts
+    seeing the next tick), a read at t holds the tick at floor((t - phase) / tick) x tick + phase -
+    latency, so two reads either side of a report are placed a whole tick apart, as they are. Without
+    a grid, every read is placed `staleness_s` before it was taken (its mean staleness)."""
+
+    staleness_s: float
+    grid_phase_s: float | None = None
+    tick_s: float = TICK_S
+    latency_s: float = 0.0
+
+    def place(self, t: float) -> float:
+        if self.grid_phase_s is None:
+            return t - self.staleness_s
+        phase, tick = self.grid_phase_s, self.tick_s
+        return math.floor((t - phase) / tick) * tick + phase - self.latency_s
+
+
 def counter_steps(t_s: Sequence[float], mj: Sequence[int], wrap_mj: int = COUNTER_WRAP_MJ) -> list[CounterStep]:
     """Steps between consecutive reads, unwrapped; a step across a counter reset is left out."""
     steps = []
@@ -168,10 +192,10 @@ class PowerIntegral:
         return self.at(t1) - self.at(t0)
 
 
-def _counter_curve(timeline: Timeline, staleness_s: float) -> tuple[list[float], list[float]]:
-    """Cumulative counter energy (J) at each read, placed `staleness_s` before the read; resets bridged."""
+def _counter_curve(timeline: Timeline, placement: Placement) -> tuple[list[float], list[float]]:
+    """Cumulative counter energy (J) at each read, placed where its value was true; resets bridged."""
     t_s, mj = timeline.counter_t_s, timeline.counter_mj
-    times = [t_s[0] - staleness_s]
+    times = [placement.place(t_s[0])]
     energy = [0.0]
     rate_w = 0.0
     steps = {s.t_b_s: s for s in counter_steps(t_s, mj, timeline.wrap_mj)}
@@ -183,9 +207,17 @@ def _counter_curve(timeline: Timeline, staleness_s: float) -> tuple[list[float],
             rate_w = delta / dt if dt > 0 else rate_w
         else:
             delta = rate_w * dt  # across a reset: the previous rate
-        times.append(t_s[i] - staleness_s)
+        times.append(placement.place(t_s[i]))
         energy.append(energy[-1] + delta)
-    return times, energy
+    # Two reads of the same tick share a place: keep the curve's times strictly increasing.
+    kept_t, kept_e = [times[0]], [energy[0]]
+    for t, e in zip(times[1:], energy[1:], strict=True):
+        if t > kept_t[-1]:
+            kept_t.append(t)
+            kept_e.append(e)
+        else:
+            kept_e[-1] = e
+    return kept_t, kept_e
 
 
 def _moved(power_w: Sequence[float]) -> bool:
@@ -215,13 +247,19 @@ def _best(candidates: Sequence[float], residual: Callable[[float], float | None]
     return min(fine)[1] if fine else best
 
 
-def fit_staleness(timeline: Timeline, power: PowerIntegral | None) -> float | None:
-    """How long before each read its counter value was true, fitted from the trace; None where the
-    power never moved enough to say (any staleness then gives the same answers).
+Misfit = Callable[[Callable[[float], float]], float | None]
 
-    With instant power: the shift d for which each counter step matches k x the power integral over
-    the step's span moved d earlier. With only the 1 s-averaged power: the shift for which the counter,
-    interpolated between reads moved d earlier, predicts the averaged readings (E(t) - E(t - 1 s))."""
+
+def fit_staleness(timeline: Timeline, power: PowerIntegral | None) -> Placement | None:
+    """When each read's counter value was true, fitted from the trace; None where the power never
+    moved enough to say (any placement then gives the same answers).
+
+    With instant power: the placement for which each counter step matches k x the power integral
+    between its two reads' places: a constant shift d, or the tick grid (phase and reporting latency,
+    the tick period taken as `timeline.tick_s`) where that fits clearly better (reads near a tick's
+    report see it or not: their staleness jumps by a tick, which no constant shift follows). With
+    only the 1 s-averaged power: the shift for which the counter, interpolated between reads moved d
+    earlier, predicts the averaged readings (E(t) - E(t - 1 s))."""
     if power is None or not _moved(timeline.power_w) or len(timeline.counter_t_s) < 3:
         return None
     steps = counter_steps(timeline.counter_t_s, timeline.counter_mj, timeline.wrap_mj)
@@ -243,15 +281,29 @@ def fit_staleness(timeline: Timeline, power: PowerIntegral | None) -> float | No
         if len(usable) < 3:
             return None
 
-        def residual(d: float) -> float | None:
-            pairs = [(s.energy_j, power.between(s.t_a_s - d, s.t_b_s - d)) for s in usable]
+        usable = usable[:: max(1, len(usable) // 120)]  # bounded work on a long, busy recording
+
+        def misfit(place: Callable[[float], float]) -> float | None:
+            pairs = [(s.energy_j, power.between(place(s.t_a_s), place(s.t_b_s))) for s in usable]
             power_j = sum(p for _, p in pairs)
             if power_j <= 0:
                 return None
             k = sum(c for c, _ in pairs) / power_j
             return sum((c - k * p) ** 2 for c, p in pairs)
 
-        return _best(coarse, residual)
+        def residual(d: float) -> float | None:
+            return misfit(lambda t: t - d)
+
+        shift = _best(coarse, residual)
+        if shift is None:
+            return None
+        shifted = residual(shift)
+        grid = _fit_grid(misfit, timeline.tick_s, [t for step in usable for t in (step.t_a_s, step.t_b_s)])
+        if grid is not None and shifted is not None and grid[0] < GRID_BETTER * shifted:
+            placed = grid[1]
+            mean = sum(t - placed.place(t) for t in timeline.counter_t_s) / len(timeline.counter_t_s)
+            return replace(placed, staleness_s=mean)  # the reads' own mean staleness, to report
+        return Placement(shift)
 
     reads = timeline.counter_t_s
     chosen = [
@@ -266,7 +318,7 @@ def fit_staleness(timeline: Timeline, power: PowerIntegral | None) -> float | No
         return None
 
     def residual_averaged(d: float) -> float | None:
-        times, energy = _counter_curve(timeline, d)
+        times, energy = _counter_curve(timeline, Placement(d))
         pairs = [
             ((interpolate(times, energy, t) - interpolate(times, energy, t - AVERAGE_S)) / AVERAGE_S, watts)
             for t, watts in chosen
@@ -277,7 +329,33 @@ def fit_staleness(timeline: Timeline, power: PowerIntegral | None) -> float | No
         k = sum(c for c, _ in pairs) / sensed
         return sum((c - k * p) ** 2 for c, p in pairs)
 
-    return _best(coarse, residual_averaged)
+    shift = _best(coarse, residual_averaged)
+    return None if shift is None else Placement(shift)
+
+
+def _fit_grid(misfit: Misfit, tick_s: float, reads_s: Sequence[float]) -> tuple[float, Placement] | None:
+    """The tick grid (phase, latency) with the smallest misfit. The misfit changes with the phase only
+    where it crosses a read's phase (mod the tick), so the phases tried are the gaps between reads'."""
+    read_phases = sorted({round((t % tick_s) / 0.0005) * 0.0005 for t in reads_s})
+    if not read_phases:
+        return None
+    gaps = [(a + b) / 2 for a, b in pairwise(read_phases)]
+    gaps.append((read_phases[-1] + read_phases[0] + tick_s) / 2 % tick_s)  # the gap across the tick's end
+    best: tuple[float, Placement] | None = None
+    for phase in gaps:
+        for latencies in (_grid(0.0, STALENESS_MAX_S - tick_s, 0.02),):
+            scored = [
+                (r, lat) for lat in latencies if (r := misfit(Placement(0.0, phase, tick_s, lat).place)) is not None
+            ]
+            if not scored:
+                continue
+            _, latency = min(scored)
+            fine = _grid(max(latency - 0.02, 0.0), latency + 0.02, STALENESS_STEP_S)
+            scored = [(r, lat) for lat in fine if (r := misfit(Placement(0.0, phase, tick_s, lat).place)) is not None]
+            r, latency = min(scored)
+            if best is None or r < best[0]:
+                best = (r, Placement(latency + tick_s / 2, phase, tick_s, latency))
+    return best
 
 
 class TimelineIndex:
@@ -289,10 +367,14 @@ class TimelineIndex:
         self.timeline = timeline
         self.power = PowerIntegral(timeline.power_t_s, timeline.power_w) if len(timeline.power_t_s) >= 2 else None
         self.steps = counter_steps(timeline.counter_t_s, timeline.counter_mj, timeline.wrap_mj)
-        fitted = timeline.staleness_s if timeline.staleness_s is not None else fit_staleness(timeline, self.power)
+        if timeline.staleness_s is not None:
+            fitted: Placement | None = Placement(timeline.staleness_s)
+        else:
+            fitted = fit_staleness(timeline, self.power)
         self.staleness_fitted = timeline.staleness_s is None and fitted is not None
-        self.staleness_s = fitted if fitted is not None else timeline.tick_s / 2
-        staleness = self.staleness_s
+        self.placement = fitted if fitted is not None else Placement(timeline.tick_s / 2)
+        self.staleness_s = self.placement.staleness_s
+        place = self.placement.place
         # Calibration steps: counter steps placed `staleness` early that lie within the power
         # samples; sorted by time, with running sums of both energies.
         self._a: list[float] = []
@@ -302,7 +384,7 @@ class TimelineIndex:
         power = self.power
         if power is not None:
             for step in self.steps:
-                a, b = step.t_a_s - staleness, step.t_b_s - staleness
+                a, b = place(step.t_a_s), place(step.t_b_s)
                 if a < power.t_s[0] or b > power.t_s[-1]:
                     continue
                 self._a.append(a)
@@ -355,7 +437,7 @@ class TimelineIndex:
             disagree = self._power_disagrees(t0_s, t1_s, calibration_span_s)
         if steps:  # no power samples, or they disagree with the counter: the counter alone
             if self._curve is None:
-                self._curve = _counter_curve(timeline, self.staleness_s)
+                self._curve = _counter_curve(timeline, self.placement)
             times, energy = self._curve
             if times[0] - timeline.tick_s <= t0_s and t1_s <= times[-1] + timeline.tick_s:
                 if timeline.power_averaged:
