@@ -407,7 +407,11 @@ class NvmlMeter:
         count = len(self.sampler.devices)
         basis = "; above idle " + "+".join(f"{w:.0f} W" for w in idle) if active else ""
         method = f"{count} GPU{'s' if count > 1 else ''}: {' / '.join(sorted(methods))}{basis}"
-        return ScopeEnergy("gpu", energy_j, "measured", method)
+        facts = facts or []
+        calibrated = [f.calibration for f in facts if f.calibration is not None]
+        calibration = tuple(calibrated) if len(calibrated) == count else ()  # per GPU, or none
+        staleness = tuple(f.staleness_s for f in facts) if len(facts) == count else ()
+        return ScopeEnergy("gpu", energy_j, "measured", method, calibration=calibration, counter_staleness_s=staleness)
 
     def close(self) -> None:
         self.sampler.stop()

@@ -96,3 +96,18 @@ def test_a_phase_missing_from_a_repeat_or_without_items_gives_no_per_item_figure
     _, no_items = summarise([first, second], None).phases
     assert (no_items.items, no_items.energy_per_item_j) == (None, None)
     assert summarise([first], None).phases and not summary([1.0]).phases  # no phases marked: none
+
+
+def test_the_gpu_counter_facts_are_per_gpu_medians_and_warnings_are_said_once() -> None:
+    from gate.energy.summary import reading_warnings
+
+    def repeat(index: int, ks: tuple[float, ...], warn: bool) -> RepeatResult:
+        gpu = ScopeEnergy("gpu", 100.0, "measured", "2 GPUs", calibration=ks, counter_staleness_s=(0.15, 0.05 * index))
+        notes = ("warning: GPU 1: power samples scaled by k = 0.920",) if warn else ()
+        return RepeatResult(index, EnergyReading(1.0, (gpu,), notes=notes), None, {})
+
+    repeats = [repeat(0, (1.01, 0.90), True), repeat(1, (1.00, 0.92), True), repeat(2, (1.02, 0.91), False)]
+    (gpu,) = summarise(repeats, None).scopes
+    assert gpu.calibration == (1.01, 0.91)
+    assert gpu.counter_staleness_s == (0.15, 0.05)
+    assert reading_warnings(repeats) == ("warning: GPU 1: power samples scaled by k = 0.920",)
