@@ -64,7 +64,7 @@ def test_the_table_says_each_figure_beside_what_is_expected() -> None:
                 "method": "1 GPU: m",
                 "averaged_method": "1 GPU: a",
             },
-        ],  # fmt: skip
+        ],
         "idle": {"idle_w": 75.4, "floor_later_w": 75.0, "settled_after_s": 21.0, "notes": []},
         "end_to_end": {"exit": 0, "verdict": "pass", "method": "1 GPU: m", "repeats_spread_pct": 0.4},
     }
