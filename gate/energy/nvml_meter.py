@@ -355,11 +355,20 @@ class NvmlMeter:
                 *self.selection_notes,
                 *self.idle_notes,
                 *(fact.note() for fact in facts),
+                *self._sampling_notes(t0, t1),
                 *self._sampler_notes(),
             ),
             phases=self._phases(attribution),
         )
         return apply_scopes(reading, gated_scopes((s.scope for s in scopes), self.spec.scopes, line=self.spec.line))
+
+    def _sampling_notes(self, t0: float, t1: float) -> list[str]:
+        """How densely each GPU was sampled over the run, and what the reads cost (measured)."""
+        rates = self.sampler.rates(t0, t1)
+        sampled = ", ".join(
+            f"{self._name(i)} {hz:.0f} Hz (largest gap {gap * 1000:.0f} ms)" for i, (hz, gap) in enumerate(rates)
+        )
+        return [f"power sampled at: {sampled}; {self.sampler.describe_costs()}"]
 
     def _sampler_notes(self) -> list[str]:
         """What the sampler noted and the errors it kept going after (a reading dropped), since start():
