@@ -16,6 +16,10 @@ import pynvml
 import pytest
 
 
+class _LibraryMismatch(Exception):
+    """Where the installed nvidia-ml-py predates NVMLLibraryMismatchError (the floor, 12.535.108)."""
+
+
 class FakeDriver(types.ModuleType):
     """NVML as pynvml exposes it, for GPUs described by `gpus` (name, uuid, readings or errors to raise).
 
@@ -26,7 +30,7 @@ class FakeDriver(types.ModuleType):
     NVMLError = pynvml.NVMLError
     # What nvidia-ml-py's throwOnVersionMismatch raises from the process-list calls on an old driver:
     # an Exception, not an NVMLError.
-    NVMLLibraryMismatchError = pynvml.NVMLLibraryMismatchError
+    NVMLLibraryMismatchError = getattr(pynvml, "NVMLLibraryMismatchError", _LibraryMismatch)
     NVMLError_NotSupported = pynvml.NVMLError_NotSupported  # codecarbon catches it around memory info
     c_nvmlMemory_t = pynvml.c_nvmlMemory_t
 
