@@ -25,7 +25,7 @@ from gate.devices.gpu import (
 )
 from gate.energy.sampler import Sampler, SamplerConfig
 from gate.energy.timeline import METHOD_COMBINED, window_energy
-from tests.fakes.nvml import Board, FakeDriver, Proc, SimClock, h100, installed, nvml_error, steps
+from tests.fakes.nvml import Board, FakeDriver, Proc, SimClock, Tenant, h100, installed, nvml_error, steps
 from tests.support.gpu_meter import RunOnBoard
 
 A = GpuInfo("NVIDIA H100", "GPU-aaaa-1111", "580", index=0)
@@ -434,3 +434,14 @@ def test_temperature_comes_from_the_versioned_call_and_falls_back_on_an_older_dr
     gpus[1]["temperature_v"] = missing
     installed(monkeypatch, FakeDriver(gpus))
     assert gpu_nvml.temperatures_c({}) == (40.0, 50.0)
+
+
+def test_a_tenant_starting_mid_run_adds_its_power_and_appears_in_the_process_list() -> None:
+    clock = SimClock(100.0)
+    board = Board(steps((0.0, 200.0)), clock, advance=clock.advance, tenants=(Tenant(4242, 105.0, 150.0),))
+    driver = FakeDriver([h100("GPU-a", board=board)], driver="580.65.06")
+    reader = gpu_nvml.NvmlReader({}, nvml=driver)
+    assert reader.devices()[0].other_pids == () and reader.power_w(0) == 200.0
+    clock.advance(6.0)
+    assert reader.power_w(0) == 350.0
+    assert [p.pid for p in driver.nvmlDeviceGetComputeRunningProcesses(0)] == [4242]
