@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from gate.devices.gpu import NoEnergyDataError
@@ -136,8 +136,13 @@ class Placement:
     grid_phase_s: float | None = None
     tick_s: float = TICK_S
     latency_s: float = 0.0
+    # Reads taken within a tick's jitter of its report saw it or not: each one's tick, where its
+    # neighbouring counter steps told (read time -> place).
+    assigned: Mapping[float, float] = field(default_factory=dict)
 
     def place(self, t: float) -> float:
+        if t in self.assigned:
+            return self.assigned[t]
         if self.grid_phase_s is None:
             return t - self.staleness_s
         phase, tick = self.grid_phase_s, self.tick_s
@@ -300,7 +305,7 @@ def fit_staleness(timeline: Timeline, power: PowerIntegral | None) -> Placement 
         shifted = residual(shift)
         grid = _fit_grid(misfit, timeline.tick_s, [t for step in usable for t in (step.t_a_s, step.t_b_s)])
         if grid is not None and shifted is not None and grid[0] < GRID_BETTER * shifted:
-            placed = grid[1]
+            placed = replace(grid[1], assigned=_assign_near_reports(timeline, power, grid[1]))
             mean = sum(t - placed.place(t) for t in timeline.counter_t_s) / len(timeline.counter_t_s)
             return replace(placed, staleness_s=mean)  # the reads' own mean staleness, to report
         return Placement(shift)
@@ -331,6 +336,58 @@ def fit_staleness(timeline: Timeline, power: PowerIntegral | None) -> Placement 
 
     shift = _best(coarse, residual_averaged)
     return None if shift is None else Placement(shift)
+
+
+JITTER_S = 0.004  # reads this close to a tick's report may have seen it or not
+
+
+def _assign_near_reports(timeline: Timeline, power: PowerIntegral, grid: Placement) -> dict[float, float]:
+    """For each read within JITTER_S of the grid's report time, the tick (this one or the one before)
+    that makes its two counter steps match k x the power between the places: a read that sees a
+    tick or not at random is then placed where its value was true, not a whole tick off."""
+    assert grid.grid_phase_s is not None
+    t_s, tick = timeline.counter_t_s, grid.tick_s
+    steps = {s.t_b_s: s.energy_j for s in counter_steps(t_s, timeline.counter_mj, timeline.wrap_mj)}
+    places = [grid.place(t) for t in t_s]
+    counter_j = sum(steps.values())
+    power_j = power.between(places[0], places[-1]) if places[-1] > places[0] else 0.0
+    if counter_j <= 0 or power_j <= 0:
+        return {}
+    k = counter_j / power_j
+    assigned: dict[float, float] = {}
+    lo, hi = power.t_s[0], power.t_s[-1]  # steps beyond the power samples cannot be checked
+    for i in range(len(t_s)):
+        after_report = (t_s[i] - grid.grid_phase_s) % tick
+        if JITTER_S <= after_report <= tick - JITTER_S:
+            continue
+        # Its steps to the reads before and after (the first and last read have one): energy and span.
+        sides = []
+        if i > 0 and t_s[i] in steps:
+            sides.append((steps[t_s[i]], places[i - 1], True))
+        if i + 1 < len(t_s) and t_s[i + 1] in steps:
+            sides.append((steps[t_s[i + 1]], places[i + 1], False))
+        # Just after the grid's report time the read may not have seen the tick yet; just before,
+        # it may have seen it already.
+        other = places[i] - tick if after_report < JITTER_S else places[i] + tick
+        options = [
+            x
+            for x in (places[i], other)
+            if all((y <= x if before else x <= y) and lo <= min(x, y) and max(x, y) <= hi for _, y, before in sides)
+        ]
+        if not sides or len(options) < 2:
+            continue
+
+        def misfit(x: float, sides: list[tuple[float, float, bool]] = sides) -> float:
+            return sum(
+                (energy_j - k * (power.between(y, x) if before else power.between(x, y))) ** 2
+                for energy_j, y, before in sides
+            )
+
+        best = min(options, key=misfit)
+        if best != places[i]:
+            places[i] = best
+            assigned[t_s[i]] = best
+    return assigned
 
 
 def _fit_grid(misfit: Misfit, tick_s: float, reads_s: Sequence[float]) -> tuple[float, Placement] | None:
