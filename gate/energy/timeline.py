@@ -369,11 +369,10 @@ def _assign_near_reports(timeline: Timeline, power: PowerIntegral, grid: Placeme
         # Just after the grid's report time the read may not have seen the tick yet; just before,
         # it may have seen it already.
         other = places[i] - tick if after_report < JITTER_S else places[i] + tick
-        options = [
-            x
-            for x in (places[i], other)
-            if all((y <= x if before else x <= y) and lo <= min(x, y) and max(x, y) <= hi for _, y, before in sides)
-        ]
+        low, high = min(places[i], other), max(places[i], other)
+        # Each place must keep the reads in order; only steps within the power samples can be checked.
+        options = [x for x in (places[i], other) if all((y <= x if before else x <= y) for _, y, before in sides)]
+        sides = [(e, y, before) for e, y, before in sides if lo <= min(y, low) and max(y, high) <= hi]
         if not sides or len(options) < 2:
             continue
 
