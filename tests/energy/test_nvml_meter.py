@@ -449,4 +449,4 @@ def test_a_thousand_phases_are_computed_from_one_index_per_gpu() -> None:
     elapsed_s = time.perf_counter() - started
     run.meter.close()
     assert reading.duration_s == pytest.approx(100.0, rel=1e-6)
-    assert elapsed_s < 3.0  # one index and one staleness fit: ~0.3 s; per window, minutes
+    assert elapsed_s < 10.0  # one index and one staleness fit: ~0.3 s; one per window: 44 s and more
