@@ -16,10 +16,13 @@ samples). Without the variable (the benchmark run by hand) phases cost nothing a
 Without any phase, the gate measures the whole run.
 
 GPU work is asynchronous: when the block exits, kernels it queued may still be running, and their
-energy would fall after the end mark. So before the end mark the phase waits for the GPU: with
-`sync=` a callable the benchmark gives (e.g. `torch.cuda.synchronize`); by default, when the
-benchmark has already imported torch (with CUDA initialised) or CuPy, their device synchronize;
-`sync=False` turns this off. Nothing is imported for it, so a CPU benchmark pays nothing.
+energy would fall after the end mark; work queued before the block (a warm-up) may still be running
+when it starts, and would fall inside. So before each mark, start and end, the phase waits for the
+GPU: with `sync=` a callable the benchmark gives (e.g. `torch.cuda.synchronize`); by default, when
+the benchmark has already imported torch (with CUDA initialised) or CuPy, their device synchronize,
+on every device the process has used (torch: each device its caching allocator holds memory on, and
+the current one; CuPy: each device with a context, and the current one); `sync=False` turns this
+off. Nothing is imported for it, so a CPU benchmark pays nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 PHASES_ENV = "GREEN_GATE_PHASES"
 FORMAT = 1
@@ -54,6 +58,8 @@ def phase(name: str, items: int | None = None, *, sync: Callable[[], object] | b
     if not isinstance(name, str) or not name:
         raise ValueError("phase name must be a non-empty string")
     handle = Phase(name, items)
+    if os.environ.get(PHASES_ENV):
+        _synchronize(sync)  # work queued before the block is not the phase's
     _mark({"event": "start", "phase": name})
     ok = False
     try:
@@ -79,10 +85,46 @@ def _synchronize(sync: Callable[[], object] | bool) -> None:
     torch = sys.modules.get("torch")
     cuda = getattr(torch, "cuda", None)
     if cuda is not None and cuda.is_available() and cuda.is_initialized():
-        cuda.synchronize()
+        for device in _torch_devices(cuda):
+            cuda.synchronize(device)
     cupy = sys.modules.get("cupy")
     if cupy is not None:
-        cupy.cuda.runtime.deviceSynchronize()
+        runtime = cupy.cuda.runtime
+        current = runtime.getDevice()
+        for device in _cupy_devices(cupy, current):
+            runtime.setDevice(device)
+            try:
+                runtime.deviceSynchronize()
+            finally:
+                runtime.setDevice(current)
+
+
+def _torch_devices(cuda: Any) -> list[int]:
+    """The devices this process used through torch: synchronizing one it never touched would create a
+    CUDA context there (memory and power on a GPU the benchmark does not use)."""
+    current = int(cuda.current_device())
+    used = [current]
+    for device in range(int(cuda.device_count())):
+        if device != current and cuda.memory_reserved(device) > 0:
+            used.append(device)
+    return used
+
+
+def _cupy_devices(cupy: Any, current: int) -> list[int]:
+    """The devices with a CUDA context of this process (CuPy's current one, and any other it opened)."""
+    used = [current]
+    runtime = cupy.cuda.runtime
+    driver = cupy.cuda.driver
+    for device in range(int(runtime.getDeviceCount())):
+        if device == current:
+            continue
+        try:
+            active = driver.devicePrimaryCtxGetState(device)[1]
+        except Exception:  # an older CuPy without it: the current device only
+            break
+        if active:
+            used.append(device)
+    return used
 
 
 def stamp() -> dict[str, object]:

@@ -226,3 +226,17 @@ def test_the_cpu_noise_fit_recovers_the_within_and_job_to_job_noise_of_series_fi
     assert model.cv_workload == pytest.approx(cv, rel=0.1)
     assert model.cv_session == pytest.approx(tau, abs=0.006)
     assert line.startswith("400 checks: pooled within-check CV")
+
+
+def test_online_error_scores_stop_against_the_boards_true_energy_and_checks_the_label() -> None:
+    bench = load("online_error")
+    # Seed 84: the last counter read falls within the tick's jitter of its report (100 ms latency).
+    # Placed on the grid alone it was a whole tick off at the calibration's end: +1.7% on this 1 s run.
+    outcome = bench.one_window(0.1, 1.0, True, random.Random(84))
+    assert abs(outcome.error) < 0.005
+    assert bench.label_true(outcome.method, instant=True)
+    averaged = bench.one_window(0.05, 1.0, False, random.Random(3))
+    assert abs(averaged.error) < 0.05 and bench.label_true(averaged.method, instant=False)
+    rows = bench.run([0.05], [1.0], 2, seed=1)
+    assert [row["labels_true"] for row in rows] == [2, 2]
+    assert "| instant | 50 ms | 1 s |" in bench.markdown(rows)

@@ -53,6 +53,9 @@ def translate(exc: Exception, what: str) -> GpuReadError:
         return GpuPermissionError(message, hint=PERMISSION_HINT)
     if code == pynvml.NVML_ERROR_GPU_IS_LOST:
         return GpuLostError(message, hint="the GPU stopped answering; check `nvidia-smi` and the kernel log")
+    if code == getattr(pynvml, "NVML_ERROR_RESET_REQUIRED", -1):
+        # Nothing it reports can be trusted until it is reset: for this run it is lost, not flaky.
+        return GpuLostError(message, hint="the GPU needs a reset (`nvidia-smi -r` or a reboot); check the kernel log")
     if code in (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, pynvml.NVML_ERROR_DRIVER_NOT_LOADED):
         return GpuAbsentError(message, hint=DRIVER_HINT)
     if code in (
@@ -61,6 +64,18 @@ def translate(exc: Exception, what: str) -> GpuReadError:
     ):
         return GpuUnreachableError(message, hint=DRIVER_HINT)
     return GpuReadError(message, hint="rerun; if it persists, check `nvidia-smi -q`")
+
+
+# nvmlValue_t's member for each nvmlValueType_t (DOUBLE, UNSIGNED_INT, UNSIGNED_LONG, UNSIGNED_LONG_LONG,
+# SIGNED_LONG_LONG, SIGNED_INT, UNSIGNED_SHORT): a field's value is only meaningful read as its type.
+_VALUE_MEMBERS = ("dVal", "uiVal", "ulVal", "ullVal", "sllVal", "siVal", "usVal")
+
+
+def field_value(nvml: Any, field: Any) -> float:
+    """A field value's number, read as the type the driver says it is (instant power: unsigned int, mW)."""
+    value_type = int(getattr(field, "valueType", 1))
+    member = _VALUE_MEMBERS[value_type] if 0 <= value_type < len(_VALUE_MEMBERS) else "uiVal"
+    return float(getattr(field.value, member))
 
 
 def call(what: str, fn: Callable[..., T], *args: Any) -> T:
@@ -276,7 +291,7 @@ class NvmlReader:
                 code = fields[0].nvmlReturn
                 if code == nvml.NVML_SUCCESS:
                     self._instant_seen[position] = True
-                    return float(fields[0].value.uiVal) / 1000
+                    return field_value(nvml, fields[0]) / 1000
             unsupported = code is None or code in (nvml.NVML_ERROR_NOT_SUPPORTED, nvml.NVML_ERROR_FUNCTION_NOT_FOUND)
             if not unsupported or self._instant_seen[position]:
                 # A transient per-field failure: falling back for good would switch every later

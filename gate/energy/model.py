@@ -56,6 +56,10 @@ class ScopeEnergy:
     method: str  # how it was obtained, e.g. "nvml counter", "TDP x CPU load"
     gated: bool = True  # counted in energy_j (the budget's energy.scopes); otherwise reported only
     attribution: CpuAttributionKind | None = None  # cpu only: what the figure was charged to
+    # gpu only, per GPU: k, the energy counter over the power samples (1: they agree), where it
+    # scaled them; how old a counter read's value was (fitted from the trace, or assumed)
+    calibration: tuple[float, ...] = ()
+    counter_staleness_s: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,8 @@ class ScopeSummary:
     method: str
     gated: bool = True
     attribution: CpuAttributionKind | None = None
+    calibration: tuple[float, ...] = ()  # gpu only: per GPU, the median over the repeats
+    counter_staleness_s: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

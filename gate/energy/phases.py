@@ -208,10 +208,15 @@ def attribute(
         of_name = [p for p in chosen if p.name == name]
         windows = _merged(of_name, run_t0_s, run_t1_s)
         if windows:  # a phase wholly outside the run has nothing to report
-            by_phase.append(PhaseShare(name, windows, _items(of_name), _cpu_s(of_name)))
+            by_phase.append(PhaseShare(name, windows, _items(of_name, run_t0_s, run_t1_s), _cpu_s(of_name)))
     outside_s = sum(max(run_t0_s - p.t0_s, 0.0) + max(p.t1_s - run_t1_s, 0.0) for p in chosen)
     return Attribution(
-        merged, _items(chosen), names, outside_s if outside_s > 1e-3 else 0.0, tuple(by_phase), _cpu_s(chosen)
+        merged,
+        _items(chosen, run_t0_s, run_t1_s),
+        names,
+        outside_s if outside_s > 1e-3 else 0.0,
+        tuple(by_phase),
+        _cpu_s(chosen),
     )
 
 
@@ -248,7 +253,15 @@ def _cpu_s(phases: list[PhaseWindow]) -> float | None:
     return total
 
 
-def _items(phases: list[PhaseWindow]) -> int | None:
-    """Their item count, only when every one gave it (a partial sum would understate J per item)."""
-    counts = [p.items for p in phases]
-    return sum(c for c in counts if c is not None) if all(c is not None for c in counts) else None
+def _items(phases: list[PhaseWindow], run_t0_s: float, run_t1_s: float) -> int | None:
+    """Their item count, only when every one gave it (a partial sum would understate J per item); a
+    phase clipped at the run's edges counts the share of its items its measured part holds (its
+    energy is only that part's)."""
+    if not all(p.items is not None for p in phases):
+        return None
+    total = 0.0
+    for p in phases:
+        inside_s = max(min(p.t1_s, run_t1_s) - max(p.t0_s, run_t0_s), 0.0)
+        span_s = p.t1_s - p.t0_s
+        total += (p.items or 0) * (inside_s / span_s if span_s > 0 else 1.0)
+    return round(total)

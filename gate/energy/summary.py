@@ -43,9 +43,17 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
     scopes = []
     for first in repeats[0].reading.scopes:
         values = [s.energy_j for r in repeats for s in r.reading.scopes if s.scope == first.scope]
+        same = [s for r in repeats for s in r.reading.scopes if s.scope == first.scope]
         scopes.append(
             ScopeSummary(
-                first.scope, statistics.median(values), first.provenance, first.method, first.gated, first.attribution
+                first.scope,
+                statistics.median(values),
+                first.provenance,
+                first.method,
+                first.gated,
+                first.attribution,
+                _per_gpu_median([s.calibration for s in same]),
+                _per_gpu_median([s.counter_staleness_s for s in same]),
             )
         )
     return RunSummary(
@@ -58,6 +66,17 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
         phases=phase_summaries(repeats),
         phase_series=phase_series(repeats),
     )
+
+
+def _per_gpu_median(rows: list[tuple[float, ...]]) -> tuple[float, ...]:
+    """Per GPU, the median over the repeats that have a value for every GPU (the same count)."""
+    full = [row for row in rows if row and len(row) == len(rows[0])]
+    return tuple(statistics.median(column) for column in zip(*full, strict=True)) if full else ()
+
+
+def reading_warnings(repeats: list[RepeatResult]) -> tuple[str, ...]:
+    """The warnings the meter gave in any repeat (a power sensor off, a reading dropped), each once."""
+    return tuple(dict.fromkeys(n for r in repeats for n in r.reading.notes if n.startswith("warning: ")))
 
 
 def phase_summaries(repeats: list[RepeatResult]) -> tuple[PhaseSummary, ...]:

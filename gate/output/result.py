@@ -17,7 +17,7 @@ from typing import Any
 
 from gate import __version__, paths, secrets
 from gate.compare.model import Baseline, Decision, Verdict
-from gate.energy.model import RunSummary
+from gate.energy.model import RunSummary, ScopeSummary
 from gate.errors import OutputError
 
 FORMAT_VERSION = 1
@@ -68,7 +68,7 @@ class BenchmarkOutcome:
             "metrics": dict(summary.metrics) if summary else {},
             "per_repeat": {k: list(v) for k, v in summary.per_repeat.items()} if summary else {},
             "quality": dict(summary.quality) if summary else {},
-            "scopes": [asdict(s) for s in summary.scopes] if summary else [],
+            "scopes": [scope_dict(s) for s in summary.scopes] if summary else [],
             "phases": [asdict(p) for p in summary.phases] if summary else [],
             "provenance": summary.provenance if summary else None,
             "intensity": asdict(summary.intensity) if summary and summary.intensity else None,
@@ -83,6 +83,15 @@ class BenchmarkOutcome:
             "history": list(self.history),
             "adaptive": self.adaptive,
         }
+
+
+def scope_dict(scope: ScopeSummary) -> dict[str, Any]:
+    """A scope as the JSON holds it: the GPU engine's per-GPU figures only where there are some."""
+    data = asdict(scope)
+    for key in ("calibration", "counter_staleness_s"):
+        if not data[key]:
+            del data[key]
+    return data
 
 
 def build_document(

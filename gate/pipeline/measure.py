@@ -18,7 +18,7 @@ from gate.compare.model import Baseline
 from gate.config.budget import BenchmarkSpec, Rules
 from gate.energy.meter import EnergyMeter
 from gate.energy.model import RepeatResult, RunSummary
-from gate.energy.summary import summarise
+from gate.energy.summary import reading_warnings, summarise
 from gate.pipeline.adaptive import AdaptiveRun, Stopping
 from gate.pipeline.plan import Job
 
@@ -67,7 +67,7 @@ def measure(
     except BenchmarkFailed as exc:
         error, tail, repeats = exc.render(), exc.tail, exc.completed
     summary = summarise(repeats, job.plan.intensity) if repeats else None
-    notes = tuple(thermal.notes) if thermal else ()
+    notes = (*(thermal.notes if thermal else ()), *reading_warnings(list(repeats)))
     if error is None and summary is not None:
         error = missing_inputs(job.rules, summary)
     adaptive = stopping.result(len(repeats)) if stopping is not None else None

@@ -86,6 +86,22 @@ SCOPE_METRICS = frozenset(scope_metric(scope) for scope in get_args(EnergyScope)
 PHASE_PREFIX = "phase."  # each measured phase apart: phase.<name>.energy_j, phase.<name>.energy_per_item_j
 
 
+GPU_CALIBRATION_METRIC = "gpu_calibration_k"
+GPU_STALENESS_METRIC = "gpu_counter_staleness_s"
+
+
+def gpu_counter_metrics(summary: RunSummary) -> dict[str, float]:
+    """k of the GPU whose power sensor is farthest from its energy counter, and the largest counter
+    staleness: a run whose k drifts from 1, or whose staleness changes, measured on other hardware."""
+    metrics: dict[str, float] = {}
+    for s in summary.scopes:
+        if s.scope == "gpu" and s.calibration:
+            metrics[GPU_CALIBRATION_METRIC] = max(s.calibration, key=lambda k: abs(k - 1))
+        if s.scope == "gpu" and s.counter_staleness_s:
+            metrics[GPU_STALENESS_METRIC] = max(s.counter_staleness_s)
+    return metrics
+
+
 def phase_metrics(summary: RunSummary) -> dict[str, float]:
     """Each measured phase's median energy and J per item, under its name with the characters MLflow
     refuses as `_` (pytest's `test_parse[small]`: phase.test_parse_small_.…); two phases whose names
@@ -110,6 +126,8 @@ def benchmark_metric_problem(name: str) -> str | None:
         return "is one of the metrics the gate computes itself"
     if name in SCOPE_METRICS:
         return "is a scope's energy, which the gate logs itself"
+    if name in (GPU_CALIBRATION_METRIC, GPU_STALENESS_METRIC):
+        return "is the GPU engine's own figure, which the gate logs itself"
     if name.startswith(SERIES_PREFIX):
         return f"starts with {SERIES_PREFIX!r}, the prefix of the gate's per-repeat series"
     if name.startswith(PHASE_PREFIX):
@@ -332,6 +350,7 @@ def build_run_record(
     metrics: dict[str, float] = {**summary.metrics, **summary.quality}
     metrics.update({scope_metric(s.scope): s.energy_j for s in summary.scopes})
     metrics.update(phase_metrics(summary))
+    metrics.update(gpu_counter_metrics(summary))
     series = {f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.per_repeat.items() if k not in DERIVED_SERIES}
     # Each phase's repeats too (the names phase_metrics keeps): per-case limits decide on them.
     series.update({f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.phase_series.items() if k in metrics})
@@ -399,6 +418,8 @@ def run_context(identity: RunIdentity, facts: RunFacts, summary: RunSummary) -> 
                 "method": s.method,
                 "gated": s.gated,
                 **({"attribution": s.attribution} if s.attribution else {}),
+                **({"calibration": list(s.calibration)} if s.calibration else {}),
+                **({"counter_staleness_s": list(s.counter_staleness_s)} if s.counter_staleness_s else {}),
             }
             for s in summary.scopes
         },

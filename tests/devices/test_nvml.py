@@ -10,6 +10,7 @@ from pathlib import Path
 import pynvml
 import pytest
 
+from gate.config.budget import EnergySpec
 from gate.devices import hardware
 from gate.devices import nvml as gpu_nvml
 from gate.devices.gpu import (
@@ -24,7 +25,8 @@ from gate.devices.gpu import (
 )
 from gate.energy.sampler import Sampler, SamplerConfig
 from gate.energy.timeline import METHOD_COMBINED, window_energy
-from tests.fakes.nvml import Board, FakeDriver, Proc, SimClock, h100, installed, nvml_error, steps
+from tests.fakes.nvml import Board, FakeDriver, Proc, SimClock, Tenant, h100, installed, nvml_error, steps
+from tests.support.gpu_meter import RunOnBoard
 
 A = GpuInfo("NVIDIA H100", "GPU-aaaa-1111", "580", index=0)
 B = GpuInfo("NVIDIA H100", "GPU-bbbb-2222", "580", index=1, mig_mode=True, mig_uuids=("MIG-cccc-3333",))
@@ -281,6 +283,10 @@ def test_a_per_field_not_supported_falls_back_to_averaged_power() -> None:
     assert reader.power_w(0) == 120.5 and reader.power_w(0) == 120.5
 
 
+@pytest.mark.skipif(
+    not hasattr(pynvml, "NVMLLibraryMismatchError"),
+    reason="this nvidia-ml-py (the floor, 12.535.108) predates NVMLLibraryMismatchError: it cannot raise it",
+)
 def test_the_bindings_version_mismatch_on_process_lists_degrades_instead_of_crashing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -341,20 +347,20 @@ PHASE_1S = steps((0.0, 126.0), (110.0, 700.0), (111.0, 126.0))  # a 1 s phase at
 
 
 def test_a_1s_phase_is_measured_within_half_a_percent_with_instant_power() -> None:
-    sampler, _ = sampled_board(PHASE_1S, 130.0)
-    (timeline,) = sampler.timelines()
-    result = window_energy(timeline, 110.0, 111.0)
-    assert result.method == METHOD_COMBINED
-    assert result.energy_j == pytest.approx(700.0, rel=0.005)
+    run = RunOnBoard(latency_s=0.05, phase_s=0.037, power_w=PHASE_1S, spec=EnergySpec(idle_s=0))
+    reading = run.phase(110.0, 111.0, until_s=111.0)  # the benchmark exits right after its phase
+    run.meter.close()
+    assert reading.scopes[0].method == f"1 GPU: {METHOD_COMBINED}"
+    assert reading.scopes[0].energy_j == pytest.approx(run.true_j(110.0, 111.0), rel=0.005)
 
 
 def test_with_only_the_1s_averaged_power_the_edges_come_from_the_counter_and_the_method_says_so() -> None:
     """Averaged power placing the edges misses this phase by -41%; the counter interpolated, by a few %."""
-    sampler, _ = sampled_board(PHASE_1S, 130.0, instant=-1)
-    (timeline,) = sampler.timelines()
-    result = window_energy(timeline, 110.0, 111.0)
-    assert "power is a 1 s average" in result.method
-    assert result.energy_j == pytest.approx(700.0, rel=0.05)
+    run = RunOnBoard(latency_s=0.05, phase_s=0.037, instant=False, power_w=PHASE_1S, spec=EnergySpec(idle_s=0))
+    reading = run.phase(110.0, 111.0, until_s=111.0)
+    run.meter.close()
+    assert "power is a 1 s average" in reading.scopes[0].method
+    assert reading.scopes[0].energy_j == pytest.approx(run.true_j(110.0, 111.0), rel=0.05)
 
 
 def test_the_instant_field_failing_after_it_answered_is_retried_not_a_switch_to_averaged_power() -> None:
@@ -376,18 +382,13 @@ def test_the_instant_field_failing_after_it_answered_is_retried_not_a_switch_to_
 def test_transient_nvml_errors_on_the_board_leave_the_method_and_the_figure_alone() -> None:
     timeout, unknown = pynvml.NVML_ERROR_TIMEOUT, pynvml.NVML_ERROR_UNKNOWN
     faults = {"energy_mj": [timeout, unknown], "instant": [unknown, timeout, unknown]}
-    clock = SimClock(100.0)
-    board = Board(PHASE_1S, clock, advance=clock.advance)
-    driver = FakeDriver([h100("GPU-a", board=board, faults=faults)], driver="580.65.06")
-    sampler = Sampler(gpu_nvml.NvmlReader({}, nvml=driver), SamplerConfig(), clock=clock)
-    while clock() < 130.0:
-        sampler.step()
-        clock.advance(0.01)
-    (timeline,) = sampler.timelines()
-    result = window_energy(timeline, 110.0, 111.0)
-    assert sampler.errors == [] and sum("retried" in note for note in sampler.notes) == 5
-    assert result.method == METHOD_COMBINED
-    assert result.energy_j == pytest.approx(700.0, rel=0.005)
+    run = RunOnBoard(latency_s=0.05, phase_s=0.037, power_w=PHASE_1S, spec=EnergySpec(idle_s=0), gpu={"faults": faults})
+    reading = run.phase(110.0, 111.0, until_s=112.0)
+    run.meter.close()
+    assert run.meter.sampler.errors == []
+    assert sum("retried" in note for note in reading.notes) == 5  # said in this repeat's reading
+    assert reading.scopes[0].method == f"1 GPU: {METHOD_COMBINED}"
+    assert reading.scopes[0].energy_j == pytest.approx(run.true_j(110.0, 111.0), rel=0.005)
 
 
 def test_temperatures_are_those_of_the_benchmarks_gpus_and_a_refused_gpu_hides_none(
@@ -433,3 +434,15 @@ def test_temperature_comes_from_the_versioned_call_and_falls_back_on_an_older_dr
     gpus[1]["temperature_v"] = missing
     installed(monkeypatch, FakeDriver(gpus))
     assert gpu_nvml.temperatures_c({}) == (40.0, 50.0)
+
+
+def test_a_tenant_starting_mid_run_adds_its_power_and_appears_in_the_process_list() -> None:
+    clock = SimClock(100.0)
+    board = Board(steps((0.0, 200.0)), clock, advance=clock.advance, tenants=(Tenant(4242, 105.0, 150.0),))
+    driver = FakeDriver([h100("GPU-a", board=board)], driver="580.65.06")
+    reader = gpu_nvml.NvmlReader({}, nvml=driver)
+    assert reader.devices()[0].other_pids == () and reader.power_w(0) == 200.0
+    clock.advance(6.0)
+    assert reader.power_w(0) == 350.0
+    procs = driver.nvmlDeviceGetComputeRunningProcesses(0)
+    assert isinstance(procs, list) and [p.pid for p in procs] == [4242]

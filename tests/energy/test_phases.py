@@ -107,7 +107,8 @@ def test_selected_phases_are_clipped_merged_and_their_items_summed() -> None:
     result = attribute(phases, 10.0, 20.0, selected=("inference",))
     assert result.windows == ((11.0, 15.0), (19.0, 20.0))
     assert result.duration_s == 5.0
-    assert result.items == 160
+    # The last phase's 1 s of 6 inside the run: its 10 items count 1/6 (its energy is that second's).
+    assert result.items == 100 + 50 + 2
     # A phase reaching past the run is said, not silently clipped.
     assert result.describe() == (
         "phase 'inference' (2 windows); 5 s of the marked phases lay outside the run and are not measured"

@@ -200,3 +200,55 @@ def test_counter_reads_of_many_gpus_are_staggered_so_power_sampling_keeps_its_ra
         assert max(gaps) < 0.016  # back to back: 10 ms + 8 x 4 ms = 42 ms every 0.1 s
         assert len(timeline.power_t_s) == pytest.approx(1000, rel=0.02)
         assert len(timeline.counter_t_s) == pytest.approx(100, abs=2)
+
+
+class ReadCpu:
+    """A thread CPU clock that the stand-in's reads advance: each read burns its whole cost as CPU."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self.used_s = 0.0
+
+    def __call__(self) -> float:
+        return self.used_s
+
+
+def test_with_8_gpus_at_4ms_a_read_the_sampler_slows_down_to_5_percent_of_a_core_and_says_so() -> None:
+    clock = SimClock(100.0)
+    cpu = ReadCpu(clock)
+
+    def burn(seconds: float) -> None:  # a read that costs its time in CPU, not waiting
+        clock.advance(seconds)
+        cpu.used_s += seconds
+
+    boards = [Board(steps((0.0, 300.0)), clock, advance=burn, power_read_s=0.004) for _ in range(8)]
+    driver = FakeDriver([h100(f"GPU-{i}", board=b) for i, b in enumerate(boards)], driver="580.65.06")
+    sampler = Sampler(NvmlReader({}, nvml=driver), SamplerConfig(), clock=clock, cpu_clock=cpu)
+    next_at = clock()
+    while clock() < 130.0:  # as the thread's loop runs it
+        sampler.step()
+        next_at += sampler.power_period_s()
+        clock.now_s = max(clock.now_s, next_at)
+    used, started = cpu.used_s, clock()
+    while clock() < 140.0:
+        sampler.step()
+        next_at += sampler.power_period_s()
+        clock.now_s = max(clock.now_s, next_at)
+    assert (cpu.used_s - used) / (clock() - started) <= 0.05
+    assert sampler.slowdown > 10  # 100 Hz x 8 GPUs x 4 ms would be 320% of a core
+    assert any("less often" in note for note in sampler.notes)
+    assert sampler.costs["power"].describe() == "4 ms wall / 4 ms CPU"
+    ((hz, gap), *_) = sampler.rates(130.0, 140.0)
+    assert 0.4 < hz < 10 and gap < 2.1  # still sampled, at least every 2 s
+
+
+def test_cheap_reads_keep_the_configured_rate_and_the_largest_gap_is_reported() -> None:
+    clock = SimClock(100.0)
+    board = Board(steps((0.0, 300.0)), clock, advance=clock.advance)
+    sampler = Sampler(NvmlReader({}, nvml=FakeDriver([h100("GPU-a", board=board)])), clock=clock, cpu_clock=lambda: 0.0)
+    while clock() < 105.0:
+        sampler.step()
+        clock.advance(0.01)
+    ((hz, gap),) = sampler.rates(101.0, 104.0)
+    assert sampler.slowdown == 1.0
+    assert 85 < hz <= 100 and 0.01 <= gap <= 0.016  # a counter read (4 ms) delays the next power read

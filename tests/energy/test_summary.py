@@ -114,3 +114,18 @@ def test_each_phase_figure_has_its_repeats_and_median_under_its_metric_name() ->
         "phase.decode.energy_j": (30.0, 34.0, 32.0),  # no items counted: no J per item
     }
     assert phase_medians(summary)["phase.decode.energy_j"] == 32.0
+
+
+def test_the_gpu_counter_facts_are_per_gpu_medians_and_warnings_are_said_once() -> None:
+    from gate.energy.summary import reading_warnings
+
+    def repeat(index: int, ks: tuple[float, ...], warn: bool) -> RepeatResult:
+        gpu = ScopeEnergy("gpu", 100.0, "measured", "2 GPUs", calibration=ks, counter_staleness_s=(0.15, 0.05 * index))
+        notes = ("warning: GPU 1: power samples scaled by k = 0.920",) if warn else ()
+        return RepeatResult(index, EnergyReading(1.0, (gpu,), notes=notes), None, {})
+
+    repeats = [repeat(0, (1.01, 0.90), True), repeat(1, (1.00, 0.92), True), repeat(2, (1.02, 0.91), False)]
+    (gpu,) = summarise(repeats, None).scopes
+    assert gpu.calibration == (1.01, 0.91)
+    assert gpu.counter_staleness_s == (0.15, 0.05)
+    assert reading_warnings(repeats) == ("warning: GPU 1: power samples scaled by k = 0.920",)

@@ -10,9 +10,14 @@ import time
 import types
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pynvml
 import pytest
+
+
+class _LibraryMismatch(Exception):
+    """Where the installed nvidia-ml-py predates NVMLLibraryMismatchError (the floor, 12.535.108)."""
 
 
 class FakeDriver(types.ModuleType):
@@ -25,7 +30,7 @@ class FakeDriver(types.ModuleType):
     NVMLError = pynvml.NVMLError
     # What nvidia-ml-py's throwOnVersionMismatch raises from the process-list calls on an old driver:
     # an Exception, not an NVMLError.
-    NVMLLibraryMismatchError = pynvml.NVMLLibraryMismatchError
+    NVMLLibraryMismatchError = getattr(pynvml, "NVMLLibraryMismatchError", _LibraryMismatch)
     NVMLError_NotSupported = pynvml.NVMLError_NotSupported  # codecarbon catches it around memory info
     c_nvmlMemory_t = pynvml.c_nvmlMemory_t
 
@@ -93,7 +98,11 @@ class FakeDriver(types.ModuleType):
         return str(uuid)
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: int) -> object:
-        return self._get(handle, "compute")
+        procs = self._get(handle, "compute")
+        board = self._board(handle)
+        if board is None or not isinstance(procs, list):
+            return procs
+        return [*procs, *(Proc(pid) for pid in board.pids_at(board.clock()))]  # tenants started by now
 
     def nvmlDeviceGetGraphicsRunningProcesses(self, handle: int) -> object:
         return self._get(handle, "graphics")
@@ -105,12 +114,18 @@ class FakeDriver(types.ModuleType):
     def nvmlDeviceGetTotalEnergyConsumption(self, handle: int) -> object:
         value = self._get(handle, "energy_mj")
         board = self._board(handle)
-        return board.counter_mj() if board is not None else value
+        if board is None:
+            return value
+        board.check()
+        return board.counter_mj()
 
     def nvmlDeviceGetPowerUsage(self, handle: int) -> object:
         value = self._get(handle, "average_mw")
         board = self._board(handle)
-        return board.average_mw() if board is not None else value
+        if board is None:
+            return value
+        board.check()
+        return board.average_mw()
 
     def nvmlDeviceGetTemperature(self, handle: int, sensor: int) -> object:
         """Deprecated in nvidia-ml-py 13 and to be removed in CUDA 14: `temperature_legacy` says how it fails."""
@@ -140,6 +155,8 @@ class FakeDriver(types.ModuleType):
         board = self._board(handle)
         values = (pynvml.c_nvmlFieldValue_t * len(field_ids))()
         values[0].fieldId = field_ids[0]
+        if board is not None:
+            board.check()
         if board is not None and isinstance(instant, int) and instant >= 0:
             instant, values[0].timestamp = board.instant_sample()
             values[0].latencyUsec = 0
@@ -149,6 +166,7 @@ class FakeDriver(types.ModuleType):
             values[0].nvmlReturn = code
         elif isinstance(instant, int) and instant >= 0:
             values[0].nvmlReturn = pynvml.NVML_SUCCESS
+            values[0].valueType = pynvml.NVML_VALUE_TYPE_UNSIGNED_INT  # what the hardware answers (mW)
             values[0].value.uiVal = instant
         else:
             values[0].nvmlReturn = pynvml.NVML_ERROR_NOT_SUPPORTED
@@ -216,13 +234,20 @@ class SimClock:
 class Board:
     """One GPU's power as the hardware reports it, from a true power curve `power_w(t)` (t on `clock`).
 
-    What NVIDIA documents and what was measured on an H100 VM (docs/measurement.md):
-    - the energy counter (mJ) updates only every `tick_s` (~100 ms) and one read costs
-      `counter_read_s` (~4 ms): the read takes that long on the clock, and returns the value of the
-      latest tick before the read ended;
+    What NVIDIA documents and what was measured on an H100 VM (docs/measurement.md), with what has not
+    been measured yet as settings a test chooses:
+    - the energy counter (mJ) updates every `tick_s` (~100 ms), each tick up to `tick_jitter_s` late
+      (seeded by `seed`), at a phase set by `origin_s`; a tick's value becomes readable only
+      `counter_latency_s` after it (the driver's reporting latency); one read costs
+      `counter_read_s` (~4 ms) on the clock and returns the latest readable tick's value;
     - `nvmlDeviceGetPowerUsage` is a trailing `average_s` (1 s) mean on Ampere and newer;
-    - the instant field (NVML_FI_DEV_POWER_INSTANT) is the current power (`instant_lag_s` and
-      `instant_period_s` make it older or coarser, with its `timestamp` saying so).
+    - the instant field (NVML_FI_DEV_POWER_INSTANT) is the power `instant_lag_s` ago, refreshed every
+      `instant_period_s` (0: continuously), with its `timestamp` saying so, as an unsigned int
+      (`valueType` 1); one power read of either kind costs `power_read_s`;
+    - the power sensor reads `power_gain` x true power + `power_offset_w` (the counter is exact);
+    - `tenants`: other processes that start on the GPU mid-run, adding their power and appearing in
+      the process lists from their start;
+    - `lost_at_s`: from then on every read fails with `lost_code` (GPU_IS_LOST, RESET_REQUIRED).
     Energy is integrated on a `resolution_s` grid, extended as time goes on.
     """
 
@@ -240,8 +265,17 @@ class Board:
         counter_offset_mj: int = 987_654_321,
         instant_lag_s: float = 0.0,
         instant_period_s: float = 0.0,
+        counter_latency_s: float = 0.0,
+        tick_jitter_s: float = 0.0,
+        power_read_s: float = 0.0,
+        power_gain: float = 1.0,
+        power_offset_w: float = 0.0,
+        tenants: tuple[Tenant, ...] = (),
+        lost_at_s: float | None = None,
+        lost_code: int = pynvml.NVML_ERROR_GPU_IS_LOST,
+        seed: int = 0,
     ) -> None:
-        self.power_w = power_w
+        self.true_power_w = power_w
         self.clock = clock
         # A fake clock is advanced by the read's cost; the real one passes while the read sleeps.
         self.advance = advance if advance is not None else time.sleep
@@ -253,8 +287,29 @@ class Board:
         self.counter_offset_mj = counter_offset_mj
         self.instant_lag_s = instant_lag_s
         self.instant_period_s = instant_period_s
+        self.counter_latency_s = counter_latency_s
+        self.tick_jitter_s = tick_jitter_s
+        self.power_read_s = power_read_s
+        self.power_gain = power_gain
+        self.power_offset_w = power_offset_w
+        self.tenants = tenants
+        self.lost_at_s = lost_at_s
+        self.lost_code = lost_code
+        self.seed = seed
         self.wall_offset_s = time.time() - clock()  # `clock` time -> wall time, for the field's timestamp
         self._cumulative_j = [0.0]
+
+    def power_w(self, t: float) -> float:
+        """True board power at t: the benchmark's curve and any tenant running then."""
+        return self.true_power_w(t) + sum(tenant.watts for tenant in self.tenants if t >= tenant.start_s)
+
+    def pids_at(self, t: float) -> list[int]:
+        return [tenant.pid for tenant in self.tenants if t >= tenant.start_s]
+
+    def check(self) -> None:
+        """Raise the lost GPU's error once it is lost."""
+        if self.lost_at_s is not None and self.clock() >= self.lost_at_s:
+            raise pynvml.NVMLError(self.lost_code)
 
     def energy_j(self, t: float) -> float:
         """True energy from the origin to t."""
@@ -268,18 +323,33 @@ class Board:
         fraction = min(max(steps - n, 0.0), 1.0)
         return cumulative[n] + (cumulative[n + 1] - cumulative[n]) * fraction
 
+    def tick_time(self, n: int) -> float:
+        """When tick n happened: on the tick grid, up to `tick_jitter_s` late (the same every time asked)."""
+        late = 0.0
+        if self.tick_jitter_s > 0:
+            late = self.tick_jitter_s * (((n * 2654435761 + self.seed * 40503) % 1000003) / 1000003)
+        return self.origin_s + n * self.tick_s + late
+
     def counter_mj(self) -> int:
         self.advance(self.counter_read_s)
         return self.counter_mj_at(self.clock())
 
     def counter_mj_at(self, t: float) -> int:
-        """What a counter read ending at t returns: the value of the latest tick."""
-        tick_t = self.origin_s + math.floor((t - self.origin_s) / self.tick_s) * self.tick_s
-        return self.counter_offset_mj + math.floor(self.energy_j(tick_t) * 1000)
+        """What a counter read ending at t returns: the value of the latest tick readable by then."""
+        visible = t - self.counter_latency_s
+        n = math.floor((visible - self.origin_s) / self.tick_s)
+        while n > 0 and self.tick_time(n) > visible:  # this tick came late: not there yet
+            n -= 1
+        return self.counter_offset_mj + math.floor(self.energy_j(self.tick_time(n)) * 1000)
+
+    def sensed_w(self, watts: float) -> float:
+        return self.power_gain * watts + self.power_offset_w
 
     def average_mw(self) -> int:
+        self.advance(self.power_read_s)
         now = self.clock()
-        return round((self.energy_j(now) - self.energy_j(now - self.average_s)) / self.average_s * 1000)
+        true_w = (self.energy_j(now) - self.energy_j(now - self.average_s)) / self.average_s
+        return round(self.sensed_w(true_w) * 1000)
 
     def instant_mw(self) -> int:
         return self.instant_sample()[0]
@@ -289,10 +359,20 @@ class Board:
 
         The power `instant_lag_s` ago, sampled every `instant_period_s` (0: continuously): what
         nobody has measured yet (docs/measurement.md, item 21), so a test can set it."""
+        self.advance(self.power_read_s)
         t = self.clock() - self.instant_lag_s
         if self.instant_period_s > 0:
             t = self.origin_s + math.floor((t - self.origin_s) / self.instant_period_s) * self.instant_period_s
-        return round(self.power_w(t) * 1000), round((t + self.wall_offset_s) * 1e6)
+        return round(self.sensed_w(self.power_w(t)) * 1000), round((t + self.wall_offset_s) * 1e6)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Another job's process that starts on the GPU at `start_s` and draws `watts` from then on."""
+
+    pid: int
+    start_s: float
+    watts: float
 
 
 def cooling_idle(floor_w: float, hot_w: float, since_s: float, tau_s: float) -> Callable[[float], float]:
@@ -349,6 +429,11 @@ class CudaQueue:
         """A stand-in `torch` module whose CUDA is initialised and synchronizes this queue."""
         torch = types.ModuleType("torch")
         torch.cuda = types.SimpleNamespace(  # type: ignore[attr-defined]
-            is_available=lambda: True, is_initialized=lambda: True, synchronize=self.synchronize
+            is_available=lambda: True,
+            is_initialized=lambda: True,
+            current_device=lambda: 0,
+            device_count=lambda: 1,
+            memory_reserved=lambda device=0: 1 << 20,
+            synchronize=lambda device=None: self.synchronize(),
         )
         return torch

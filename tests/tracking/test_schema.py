@@ -364,3 +364,26 @@ def test_each_measured_phase_is_logged_under_its_name_made_safe_and_clashing_nam
         "phase.a_b.energy_per_item_j": 1.0,
     }
     assert not any(k.startswith(schema.SERIES_PREFIX + schema.PHASE_PREFIX) for k in rec.series)
+
+
+def test_the_gpu_engines_calibration_and_staleness_are_logged_and_kept_in_the_context() -> None:
+    from dataclasses import replace
+
+    from gate.energy.model import ScopeSummary
+
+    base = summary([10.0, 12.0, 11.0])
+    gpu = ScopeSummary("gpu", 11.0, "measured", "2 GPUs", calibration=(1.004, 0.93), counter_staleness_s=(0.14, 0.16))
+    rec = schema.build_run_record(
+        result_id="r" * 32,
+        experiment="e",
+        identity=RunIdentity("digits", "acme/models", "a" * 40, "main"),
+        facts=facts(),
+        summary=replace(base, scopes=(gpu, *base.scopes)),
+        start_time_ms=1_000,
+        end_time_ms=2_000,
+    )
+    assert rec.metrics["gpu_calibration_k"] == 0.93  # the GPU farthest from 1
+    assert rec.metrics["gpu_counter_staleness_s"] == 0.16
+    context = schema.decode_context(rec.tags)
+    assert context["scopes"]["gpu"]["calibration"] == [1.004, 0.93]
+    assert schema.benchmark_metric_problem("gpu_calibration_k") is not None
