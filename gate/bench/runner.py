@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gate.bench import process
+from gate.bench.conditions import RepeatWatch
 from gate.bench.thermal import ThermalControl
 from gate.config.budget import BenchmarkSpec
 from gate.devices import nvml
@@ -76,19 +77,27 @@ def run_benchmark(
         label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{_planned(spec)}"
         step += 1
         log(f"[{spec.name}] {label}: {spec.display_command}")
-        if not warm:
+        watch = None if warm else RepeatWatch({**os.environ, **spec.env})
+        if watch is not None:
             if thermal is not None:
                 thermal.before_measured_run(label)
+            watch.before()  # the speed probe and the counters, ahead of the measured window
             meter.start()
         # The window ends when the benchmark's main process does, before what it left behind is ended.
         stopped: list[EnergyReading] = []
         unmeasured: list[GateError] = []
 
-        def stop(stopped: list[EnergyReading] = stopped, unmeasured: list[GateError] = unmeasured) -> None:
+        def stop(
+            stopped: list[EnergyReading] = stopped,
+            unmeasured: list[GateError] = unmeasured,
+            watch: RepeatWatch | None = watch,
+        ) -> None:
             try:
                 stopped.append(meter.stop())
             except (BenchmarkError, MeasurementError) as exc:  # raised below, after the benchmark's own failure
                 unmeasured.append(exc)
+            if watch is not None:
+                watch.ended()
 
         def say(message: str, label: str = label) -> None:
             log(f"[{spec.name}] {label}: {message}")
@@ -103,6 +112,7 @@ def run_benchmark(
             pass_env=spec.pass_env,
             on_exit=None if warm else stop,
             log=say,
+            on_start=watch.started if watch is not None else None,
         )
         reading = stopped[0] if stopped else None
         if reading is not None:
@@ -131,6 +141,7 @@ def run_benchmark(
                     reading=reading,
                     predictions=metrics.predictions or reading.items,
                     quality=metrics.quality,
+                    conditions=watch.finish(execution.cpu_s, execution.duration_s) if watch is not None else None,
                 )
             )
             for note in reading.notes:

@@ -52,10 +52,14 @@ def evaluate(
     not_comparable: Outcome = "warn",
     inconclusive: Outcome = "warn",
     job_noise: Mapping[str, stats.JobNoise] | None = None,
+    conditions_mismatch: str | None = None,
 ) -> Decision:
     """Apply every rule. Relative limits use the repeats of both sides when both have ≥ 2 (see
     gate.compare.stats); `hardware_differences` (baseline vs this run) make them "not comparable" instead.
-    `job_noise` (metric -> the job-to-job spread, history mode) widens a baseline-from-history interval."""
+    `job_noise` (metric -> the job-to-job spread, history mode) widens a baseline-from-history interval.
+    `conditions_mismatch` (how the runner differed from the baseline's, gate.compare.conditions) makes
+    them "not comparable" too, at most a warning whatever `not_comparable` says: a busier runner is
+    never the change's fault."""
     comparison = comparison or ComparisonSpec()
     job_noise = job_noise or {}
     checks: list[Check] = []
@@ -78,6 +82,10 @@ def evaluate(
         elif differences:
             assert baseline is not None
             checks.append(_not_comparable(metric, level, summary, baseline, differences, not_comparable))
+        elif baseline is not None and conditions_mismatch:
+            checks.append(
+                not_comparable_conditions(metric, level, summary, baseline, conditions_mismatch, not_comparable)
+            )
         else:
             checks.append(
                 _relative(
@@ -96,6 +104,11 @@ def evaluate(
         notes.append(
             f"Not comparable: the baseline {_elsewhere(hardware_differences)} ({differences}). "
             f"Relative limits not applied (policy not_comparable: {not_comparable})."
+        )
+    if not differences and baseline is not None and conditions_mismatch and rules.limits_pct:
+        notes.append(
+            f"Not comparable: {conditions_mismatch}. Relative limits not applied "
+            f"(policy not_comparable: {conditions_outcome(not_comparable)})."
         )
     for metric, level in rules.budgets.items():
         current = summary.metrics.get(metric)
@@ -287,7 +300,9 @@ def _relative_on_repeats(
         status, reason = "warn", f"{said} is above the warn limit of +{level.warn:g}%, within noise"
     judged_limit = level.fail if level.fail is not None else level.warn
     too_wide = judged_limit is not None and judged_limit > 0 and not stats.resolves(result, judged_limit)
-    too_wide = too_wide and fail != "beyond"
+    too_wide = too_wide and fail != "beyond" and not wholly_below(result, level)
+    if status == "pass" and result.high_pct < 0:
+        reason = improved_reason(said)
     if too_wide:
         assert judged_limit is not None
         noise_pct = _noise_cv_pct(candidate, baseline, paired)
@@ -377,6 +392,23 @@ def keep_measuring(
     return False, why
 
 
+def lowest_limit(level: Level) -> float | None:
+    """The limit a change must stay under to pass: the warn limit, else the fail limit."""
+    return level.warn if level.warn is not None else level.fail
+
+
+def wholly_below(result: stats.Comparison, level: Level) -> bool:
+    """The whole interval lies below the lowest limit: whatever its width, the change passes. Only an
+    interval that straddles a limit leaves the question open (inconclusive when too wide)."""
+    limit = lowest_limit(level)
+    return limit is not None and result.high_pct < limit
+
+
+def improved_reason(said: str) -> str:
+    """A pass whose whole interval is below zero: the change made it cheaper, and says so."""
+    return f"improved: {said}, the whole interval is below no change"
+
+
 def _noise_cv_pct(candidate: tuple[float, ...], baseline: tuple[float, ...], paired: bool) -> float:
     """The noise the interval was computed from: in paired mode the CV of the pair ratios, else the
     larger of the two sides' CVs (the noisier side limits what can be resolved)."""
@@ -434,6 +466,34 @@ def _not_comparable(
         f"not comparable: baseline {_elsewhere(tuple(differences.split('; ')), short=True)} ({differences})",
         level.line,
     )
+
+
+def conditions_outcome(policy: Outcome) -> Outcome:
+    """What a conditions mismatch costs: the not_comparable policy, but never a fail."""
+    return "warn" if policy == "fail" else policy
+
+
+def not_comparable_conditions(
+    metric: str, level: Level, summary: RunSummary, baseline: Baseline, mismatch: str, policy: Outcome
+) -> Check:
+    """A relative limit left unjudged because the runner's conditions differed from the baseline's."""
+    outcome = conditions_outcome(policy)
+    return Check(
+        metric,
+        "relative",
+        "skip" if outcome == "pass" else outcome,
+        summary.metrics.get(metric),
+        baseline.metrics.get(metric),
+        None,
+        describe_percent_level(level),
+        f"not comparable: {mismatch}{_unjudged_change(summary.metrics.get(metric), baseline.metrics.get(metric))}",
+        level.line,
+    )
+
+
+def _unjudged_change(current: float | None, base: float | None) -> str:
+    change = change_pct(current, base) if current is not None and base is not None else None
+    return "" if change is None else f"; the change of the medians ({_signed(change)}) is not judged"
 
 
 # ----------------------------------------------------------------------------------------------

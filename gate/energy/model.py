@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gate.carbon.model import Intensity
+from gate.devices.conditions import RepeatConditions
 
 Provenance = Literal["measured", "estimated"]
 # How a CPU figure was charged: to the benchmark's own process tree, or the whole machine's reading.
@@ -99,6 +100,7 @@ class RepeatResult:
     reading: EnergyReading
     predictions: int | None
     quality: dict[str, float]
+    conditions: RepeatConditions | None = None  # the runner around this repeat (gate.bench.conditions)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class RunSummary:
     scopes: tuple[ScopeSummary, ...]
     intensity: Intensity | None  # None: the budget names no carbon source, no gCO2eq
     phases: tuple[PhaseSummary, ...] = ()  # each measured phase apart, where every repeat measured it
+    conditions: tuple[RepeatConditions, ...] = ()  # the runner around each repeat, where every repeat read it
 
     @property
     def energy_method(self) -> str:

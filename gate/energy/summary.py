@@ -56,6 +56,9 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
         scopes=tuple(scopes),
         intensity=intensity,
         phases=phase_summaries(repeats),
+        conditions=tuple(r.conditions for r in repeats if r.conditions is not None)
+        if all(r.conditions is not None for r in repeats)
+        else (),
     )
 
 

@@ -16,6 +16,7 @@ from gate.bench import paired as alternate
 from gate.bench.runner import BenchmarkFailed
 from gate.compare.model import Baseline, Decision
 from gate.config.budget import Rules
+from gate.devices import conditions
 from gate.energy.meter import EnergyMeter
 from gate.pipeline.adaptive import Stopping
 from gate.pipeline.baseline import Lookup
@@ -141,6 +142,7 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
         paired=True,
         hardware_id=plan.hardware.fingerprint,
         hardware=plan.hardware.to_dict(),
+        conditions=conditions.medians(result.base.conditions),
     )
     if adaptive is not None:
         notes.append(adaptive.describe())
