@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gate.bench import process
-from gate.bench.conditions import RepeatWatch
+from gate.bench.conditions import RepeatWatch, reads_conditions
 from gate.bench.thermal import ThermalControl
 from gate.config.budget import BenchmarkSpec
 from gate.devices import nvml
@@ -77,11 +77,12 @@ def run_benchmark(
         label = f"warm-up {step + 1}/{spec.warmup}" if warm else f"repeat {step - spec.warmup + 1}/{_planned(spec)}"
         step += 1
         log(f"[{spec.name}] {label}: {spec.display_command}")
-        watch = None if warm else RepeatWatch({**os.environ, **spec.env})
-        if watch is not None:
+        watch = None if warm or not reads_conditions(os.environ) else RepeatWatch({**os.environ, **spec.env})
+        if not warm:
             if thermal is not None:
                 thermal.before_measured_run(label)
-            watch.before()  # the speed probe and the counters, ahead of the measured window
+            if watch is not None:
+                watch.before()  # the speed probe and the counters, ahead of the measured window
             meter.start()
         # The window ends when the benchmark's main process does, before what it left behind is ended.
         stopped: list[EnergyReading] = []

@@ -16,6 +16,7 @@ from gate.bench.thermal import ThermalControl
 from gate.compare import verdict
 from gate.compare.model import Baseline
 from gate.config.budget import BenchmarkSpec, Rules
+from gate.devices import conditions
 from gate.energy.meter import EnergyMeter
 from gate.energy.model import RepeatResult, RunSummary
 from gate.energy.summary import summarise
@@ -70,6 +71,9 @@ def measure(
     notes = tuple(thermal.notes) if thermal else ()
     if error is None and summary is not None:
         error = missing_inputs(job.rules, summary)
+    spin = conditions.spin_note(summary.conditions) if summary is not None else None
+    if spin is not None:
+        notes = (*notes, spin)
     adaptive = stopping.result(len(repeats)) if stopping is not None else None
     if adaptive is not None:
         notes = (*notes, adaptive.describe())

@@ -8,6 +8,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from gate.bench import conditions as watch_module
 from gate.bench.conditions import RepeatWatch, ThreadWatch, probe
 from gate.bench.runner import run_benchmark
@@ -20,6 +22,11 @@ THREADED = (
     "[t.start() for t in ts]; [t.join() for t in ts]\n"
     "json.dump({'predictions': 1}, open(os.environ['GREEN_GATE_METRICS'], 'w'))\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def _conditions_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(watch_module.CONDITIONS_ENV, raising=False)
 
 
 def test_the_probe_times_a_fixed_amount_of_hashing_in_cpu_seconds() -> None:
@@ -88,3 +95,11 @@ def test_the_thread_watch_stops_by_itself_when_the_process_is_gone() -> None:
     time.sleep(0.1)
     assert counter._thread is not None and not counter._thread.is_alive()
     assert counter.stop() is None
+
+
+def test_set_off_the_runner_reads_no_conditions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(watch_module.CONDITIONS_ENV, "off")
+    run = run_benchmark(
+        spec(tmp_path, COUNTING, repeats=1, warmup=0), WallClockMeter(), echo=lambda _: None, log=lambda _: None
+    )
+    assert run.repeats[0].conditions is None
