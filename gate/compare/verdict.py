@@ -468,6 +468,10 @@ def _not_comparable(
     )
 
 
+# How a check left unjudged for the runner's conditions starts its reason.
+CONDITIONS_NOT_COMPARABLE = "not comparable: the runner was"
+
+
 def conditions_outcome(policy: Outcome) -> Outcome:
     """What a conditions mismatch costs: the not_comparable policy, but never a fail."""
     return "warn" if policy == "fail" else policy
