@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from gate.devices import conditions, pressure, procstat
-from gate.devices.conditions import ProbeTiming, RepeatConditions, Snapshot
+from gate.devices import conditions, nvml, pressure, procstat
+from gate.devices.conditions import GpuSample, ProbeTiming, RepeatConditions, Snapshot
+from gate.errors import GateError
 
 # Set to `off`, the runner reads no conditions: runs then carry none and are compared as runs by a
 # gate that read none (on a host where even the ~50 ms probes per repeat are unwelcome).
@@ -54,11 +55,16 @@ def snapshot() -> Snapshot:
 class ThreadWatch:
     """Counts the threads of a process tree every THREAD_SAMPLE_S until stopped; keeps the most seen."""
 
-    def __init__(self, interval_s: float = THREAD_SAMPLE_S) -> None:
+    def __init__(
+        self, interval_s: float = THREAD_SAMPLE_S, gpu_sample: Callable[[], tuple[GpuSample, ...]] | None = None
+    ) -> None:
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._gpu_sample = gpu_sample
         self.threads_max: int | None = None
+        self.pids: set[int] = {os.getpid()}  # the gate and every process of the benchmark's tree seen
+        self.gpu_samples: list[GpuSample] = []
 
     def start(self, pid: int) -> None:
         self._thread = threading.Thread(target=self._run, args=(pid,), daemon=True, name="green-gate-threads")
@@ -78,8 +84,17 @@ class ThreadWatch:
         except psutil.Error:
             return
         while self._count(root):
+            self._sample_gpus()
             if self._stop.wait(self._interval_s):
                 return
+
+    def _sample_gpus(self) -> None:
+        if self._gpu_sample is None:
+            return
+        try:
+            self.gpu_samples.extend(self._gpu_sample())
+        except GateError:
+            self._gpu_sample = None  # a GPU that stopped answering: the energy meter reports it
 
     def _count(self, root: object) -> bool:
         """Count once; False when the process is gone (nothing more to count)."""
@@ -90,6 +105,7 @@ class ThreadWatch:
             tree = [root, *root.children(recursive=True)]
         except psutil.Error:
             return False
+        self.pids.update(proc.pid for proc in tree)
         total = 0
         for proc in tree:
             try:
@@ -112,11 +128,15 @@ class RepeatWatch:
         probe: Callable[[], ProbeTiming] = probe,
         snapshot: Callable[[], Snapshot] = snapshot,
         load_average: Callable[[], float | None] = pressure.load_average_1m,
+        gpu_sampler: Callable[[Mapping[str, str]], nvml.ConditionSampler | None] = nvml.open_condition_sampler,
     ) -> None:
         self._probe = probe
         self._snapshot = snapshot
         self._load_average = load_average
         self._pinned = conditions.pinned(env)
+        self._env = env
+        self._open_gpu_sampler = gpu_sampler
+        self._gpu: nvml.ConditionSampler | None = None
         self._threads = ThreadWatch()
         self._probes: list[ProbeTiming] = []
         self._before: Snapshot | None = None
@@ -124,6 +144,9 @@ class RepeatWatch:
         self._load: float | None = None
 
     def before(self) -> None:
+        self._gpu = self._open_gpu_sampler(self._env)
+        if self._gpu is not None:
+            self._threads = ThreadWatch(gpu_sample=self._gpu.sample)
         self._probes.append(self._probe())
         self._before = self._snapshot()
 
@@ -134,6 +157,9 @@ class RepeatWatch:
         self._after = self._snapshot()
         self._load = self._load_average()
         self._threads.stop()
+        if self._gpu is not None:
+            self._gpu.close()
+            self._gpu = None
 
     def finish(self, benchmark_cpu_s: float, benchmark_wall_s: float) -> RepeatConditions | None:
         if self._before is None or self._after is None:
@@ -149,4 +175,5 @@ class RepeatWatch:
             threads_max=self._threads.threads_max,
             cpus=os.cpu_count(),
             threads_pinned=self._pinned,
+            gpus=conditions.gpu_conditions(self._threads.gpu_samples, frozenset(self._threads.pids)),
         )

@@ -9,6 +9,7 @@ from typing import Literal
 from gate.compare import stats
 from gate.compare.model import Baseline, Check, Decision, Status, Verdict
 from gate.config.budget import ComparisonSpec, Level, Outcome, Rules
+from gate.devices.conditions import DISTURBED
 from gate.energy.model import METRICS, RunSummary
 
 # Percentage points: a change exactly at a limit is within it, whatever float rounding says.
@@ -98,6 +99,7 @@ def evaluate(
                     notes,
                     inconclusive,
                     job_noise.get(metric),
+                    not_comparable,
                 )
             )
     if differences and rules.limits_pct:
@@ -206,6 +208,7 @@ def _relative(
     notes: list[str],
     inconclusive: Outcome = "warn",
     noise: stats.JobNoise | None = None,
+    not_comparable: Outcome = "warn",
 ) -> Check:
     limit = describe_percent_level(level)
     current = summary.metrics.get(metric)
@@ -224,6 +227,30 @@ def _relative(
         return Check(metric, "relative", "skip", current, base_value, None, limit, "baseline is zero", level.line)
     candidate_series = summary.per_repeat.get(metric, ())
     baseline_series = baseline.per_repeat.get(metric, ())
+    kept = undisturbed(
+        candidate_series,
+        baseline_series,
+        summary.per_repeat.get(DISTURBED, ()),
+        baseline.per_repeat.get(DISTURBED, ()),
+        paired=baseline.paired,
+    )
+    if isinstance(kept, str):
+        status = conditions_outcome(not_comparable)
+        reason = f"not comparable: {kept}"
+        return Check(
+            metric,
+            "relative",
+            "skip" if status == "pass" else status,
+            current,
+            base_value,
+            None,
+            limit,
+            reason,
+            level.line,
+        )
+    candidate_series, baseline_series, left_out = kept
+    if left_out:
+        notes.append(f"{metric}: {left_out}")
     # The interval is computed on logarithms: a repeat of 0 or less has none.
     positive = all(v > 0 for v in (*candidate_series, *baseline_series))
     if len(candidate_series) >= 2 and len(baseline_series) >= 2 and positive:
@@ -466,6 +493,39 @@ def _not_comparable(
         f"not comparable: baseline {_elsewhere(tuple(differences.split('; ')), short=True)} ({differences})",
         level.line,
     )
+
+
+def undisturbed(
+    candidate: tuple[float, ...],
+    baseline: tuple[float, ...],
+    candidate_flags: tuple[float, ...],
+    baseline_flags: tuple[float, ...],
+    *,
+    paired: bool,
+) -> tuple[tuple[float, ...], tuple[float, ...], str | None] | str:
+    """The repeats a throttled GPU or a tenant did not disturb (gate.devices.conditions.disturbances),
+    on both sides alike: in pairs, a pair goes when either side of it was disturbed. Returns the kept
+    series and a note naming what was left out, or, when fewer than 2 repeats of a side would be
+    left, why the change cannot be judged (it would read the runner's trouble as the code's)."""
+
+    def flagged(flags: tuple[float, ...], n: int) -> set[int]:
+        return {i for i, f in enumerate(flags) if f > 0} if len(flags) == n else set()
+
+    gone_c, gone_b = flagged(candidate_flags, len(candidate)), flagged(baseline_flags, len(baseline))
+    if not gone_c and not gone_b:
+        return candidate, baseline, None
+    if paired and len(candidate) == len(baseline):
+        gone_c = gone_b = gone_c | gone_b
+    kept_c = tuple(v for i, v in enumerate(candidate) if i not in gone_c)
+    kept_b = tuple(v for i, v in enumerate(baseline) if i not in gone_b)
+    sides = [
+        f"{side} repeat(s) {', '.join(str(i + 1) for i in sorted(gone))}"
+        for side, gone in (("this run's", gone_c), ("the baseline's", gone_b))
+        if gone
+    ]
+    if len(kept_c) < 2 or len(kept_b) < 2:
+        return f"a throttled GPU or another process on it disturbed {' and '.join(sides)}, too many to leave out"
+    return kept_c, kept_b, f"left out {' and '.join(sides)}: a throttled GPU or another process on it disturbed them."
 
 
 # How a check left unjudged for the runner's conditions starts its reason.

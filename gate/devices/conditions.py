@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 
 from gate.devices.pressure import StallTotals
 from gate.devices.procstat import CpuTimes
@@ -45,6 +45,120 @@ class ProbeTiming:
         return self.work_mb / self.cpu_s if self.cpu_s > 0 else None
 
 
+# NVML's clock-event reasons (nvmlClocksEventReason*, formerly *ThrottleReason*): bit -> how the report
+# names it. The bits are NVML's documented constants.
+CLOCK_EVENT_REASONS: dict[int, str] = {
+    0x1: "idle",
+    0x2: "applications clocks",
+    0x4: "power-capped",
+    0x8: "hardware slowdown",
+    0x10: "sync boost",
+    0x20: "thermal slowdown",
+    0x40: "hardware thermal slowdown",
+    0x80: "power brake",
+    0x100: "display clock",
+}
+# The reasons that lower the clocks below what the work would get on a healthy, uncapped board.
+SLOWDOWN_REASONS = frozenset(
+    {"power-capped", "hardware slowdown", "thermal slowdown", "hardware thermal slowdown", "power brake"}
+)
+# The per-repeat series (RunSummary.per_repeat, MLflow `repeat.gpu_disturbed`) flagging, 1.0 or 0.0,
+# the repeats that disturbances() named: the verdict leaves them out on both sides alike.
+DISTURBED = "gpu_disturbed"
+# A repeat is disturbed when a slowdown held this share of its samples (and the run's typical repeat
+# did not), or another process used its GPU.
+SLOWDOWN_SHARE = 0.10
+
+
+def clock_event_names(mask: int) -> frozenset[str]:
+    """The reasons set in an NVML clock-event bitmask, by name (unknown bits as hex)."""
+    names = {name for bit, name in CLOCK_EVENT_REASONS.items() if mask & bit}
+    rest = mask & ~sum(CLOCK_EVENT_REASONS)
+    if rest:
+        names.add(f"reason {rest:#x}")
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class GpuSample:
+    """One GPU at one instant during a repeat (gate.devices.nvml.ConditionSampler)."""
+
+    uuid: str
+    sm_clock_mhz: float | None
+    memory_clock_mhz: float | None
+    reasons: frozenset[str]
+    temperature_c: float | None
+    power_limit_w: float | None
+    pids: frozenset[int]  # processes on the GPU
+
+
+@dataclass(frozen=True)
+class GpuConditions:
+    """One GPU over one repeat: its clocks, why they were lowered, its temperature, who else used it."""
+
+    uuid: str
+    samples: int
+    sm_clock_mhz_min: float | None
+    sm_clock_mhz_median: float | None
+    memory_clock_mhz_median: float | None
+    temperature_c_max: float | None
+    power_limit_w: float | None
+    reason_shares: dict[str, float]  # clock-event reason -> share of the samples it was set in (0-1)
+    tenants: tuple[int, ...]  # processes seen on the GPU that were not the benchmark's
+
+
+def gpu_conditions(samples: Sequence[GpuSample], benchmark_pids: frozenset[int]) -> tuple[GpuConditions, ...]:
+    """Each GPU's conditions over a repeat from its samples; `benchmark_pids`: the benchmark's process
+    tree as seen during the window (and the gate's own), which are not tenants."""
+    out = []
+    for uuid in dict.fromkeys(s.uuid for s in samples):
+        mine = [s for s in samples if s.uuid == uuid]
+        sm = [s.sm_clock_mhz for s in mine if s.sm_clock_mhz is not None]
+        mem = [s.memory_clock_mhz for s in mine if s.memory_clock_mhz is not None]
+        temps = [s.temperature_c for s in mine if s.temperature_c is not None]
+        limits = [s.power_limit_w for s in mine if s.power_limit_w is not None]
+        reasons = sorted({r for s in mine for r in s.reasons})
+        seen = frozenset().union(*(s.pids for s in mine))
+        out.append(
+            GpuConditions(
+                uuid=uuid,
+                samples=len(mine),
+                sm_clock_mhz_min=min(sm) if sm else None,
+                sm_clock_mhz_median=statistics.median(sm) if sm else None,
+                memory_clock_mhz_median=statistics.median(mem) if mem else None,
+                temperature_c_max=max(temps) if temps else None,
+                power_limit_w=min(limits) if limits else None,
+                reason_shares={r: sum(r in s.reasons for s in mine) / len(mine) for r in reasons},
+                tenants=tuple(sorted(seen - benchmark_pids)),
+            )
+        )
+    return tuple(out)
+
+
+def disturbances(repeats: Sequence[Sequence[GpuConditions]]) -> tuple[str | None, ...]:
+    """Per repeat, what disturbed its GPUs ("power-capped 41% of the time", "another process (pid 4242)
+    on GPU-1234"), or None. A slowdown counts when it held SLOWDOWN_SHARE of the repeat's samples
+    while it did not in the run's typical repeat: a board that is power-capped throughout every repeat
+    is its steady state, and alike in every run on it."""
+    typical: dict[str, float] = {}
+    for reason in SLOWDOWN_REASONS:
+        shares = [max((g.reason_shares.get(reason, 0.0) for g in gpus), default=0.0) for gpus in repeats]
+        typical[reason] = statistics.median(shares) if shares else 0.0
+    out: list[str | None] = []
+    for gpus in repeats:
+        found: list[str] = []
+        for reason in sorted(SLOWDOWN_REASONS):
+            share = max((g.reason_shares.get(reason, 0.0) for g in gpus), default=0.0)
+            if share >= SLOWDOWN_SHARE and typical[reason] < SLOWDOWN_SHARE:
+                found.append(f"{reason} {share * 100:.0f}% of the time")
+        for g in gpus:
+            if g.tenants:
+                pids = ", ".join(str(p) for p in g.tenants[:3]) + (" …" if len(g.tenants) > 3 else "")
+                found.append(f"another process (pid {pids}) on {g.uuid}")
+        out.append("; ".join(found) if found else None)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class RepeatConditions:
     """What the runner was like during one measured repeat. A figure is None where it could not be read."""
@@ -65,9 +179,12 @@ class RepeatConditions:
     cpus: int | None  # logical CPUs of the machine
     threads_pinned: bool = False  # the budget's env pins a thread pool (OMP_NUM_THREADS…) to 1
     spin_wait_suspected: bool = False
+    gpus: tuple[GpuConditions, ...] = ()  # each of the benchmark's GPUs, sampled during the window
 
-    def to_dict(self) -> dict[str, float | int | bool | None]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "gpus"}
+        out["gpus"] = [asdict(g) for g in self.gpus]
+        return out
 
 
 # The figures two runs' conditions are compared on and summarised by, as medians over the repeats.
@@ -121,6 +238,7 @@ def from_window(
     threads_max: int | None,
     cpus: int | None,
     threads_pinned: bool = False,
+    gpus: tuple[GpuConditions, ...] = (),
 ) -> RepeatConditions:
     """The conditions of one repeat from the snapshots around it, the probes run just outside it
     (`probes`: before, after) and the benchmark's own CPU and wall time."""
@@ -155,6 +273,7 @@ def from_window(
         cpus=cpus,
         threads_pinned=threads_pinned,
         spin_wait_suspected=spin_wait_suspected(threads_max, some, threads_pinned),
+        gpus=gpus,
     )
 
 
@@ -183,3 +302,11 @@ def spin_note(repeats: Sequence[RepeatConditions]) -> str | None:
         'runner\'s load. Pin them in the budget\'s env: OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" '
         "(or the number of cores the job owns)."
     )
+
+
+def disturbance_notes(repeats: Sequence[RepeatConditions]) -> tuple[str, ...]:
+    """One line per repeat a throttled GPU or a tenant disturbed: "repeat 3: power-capped 41% of the time"."""
+    if not any(r.gpus for r in repeats):
+        return ()
+    found = disturbances([r.gpus for r in repeats])
+    return tuple(f"repeat {i + 1}: {what}" for i, what in enumerate(found) if what is not None)

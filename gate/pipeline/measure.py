@@ -74,6 +74,13 @@ def measure(
     spin = conditions.spin_note(summary.conditions) if summary is not None else None
     if spin is not None:
         notes = (*notes, spin)
+    disturbed = conditions.disturbance_notes(summary.conditions) if summary is not None else ()
+    if disturbed:
+        notes = (
+            *notes,
+            "GPU disturbed: " + "; ".join(disturbed) + ". Such repeats are left out of relative limits on both "
+            "sides alike (docs/statistics.md, 'Runner conditions').",
+        )
     adaptive = stopping.result(len(repeats)) if stopping is not None else None
     if adaptive is not None:
         notes = (*notes, adaptive.describe())

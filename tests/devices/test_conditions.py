@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
+
 import pytest
 
 from gate.devices import conditions
-from gate.devices.conditions import ProbeTiming, RepeatConditions, Snapshot
+from gate.devices.conditions import GpuConditions, GpuSample, ProbeTiming, RepeatConditions, Snapshot
 from gate.devices.pressure import StallTotals
 from gate.devices.procstat import CpuTimes
 
@@ -79,8 +81,10 @@ def test_unreadable_counters_leave_their_figures_none() -> None:
         cpus=None,
     )
     assert c.window_s == 1.0
-    figures = {k: v for k, v in c.to_dict().items() if k not in ("window_s", "threads_pinned", "spin_wait_suspected")}
-    assert set(figures.values()) == {None}
+    figures = {
+        k: v for k, v in c.to_dict().items() if k not in ("window_s", "threads_pinned", "spin_wait_suspected", "gpus")
+    }
+    assert set(figures.values()) == {None} and c.to_dict()["gpus"] == []
 
 
 def test_a_counter_that_went_backwards_gives_none_not_a_negative_share() -> None:
@@ -111,3 +115,58 @@ def test_the_spin_note_names_the_repeats_and_the_fix() -> None:
     assert note.startswith("Repeat(s) 1, 3: 4 threads ran while other tasks waited for a CPU up to 92% of the time")
     assert 'OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1"' in note
     assert conditions.spin_note([window(threads_pinned=True)]) is None
+
+
+def gpu_repeat(reasons: list[frozenset[str]], pids: list[frozenset[int]] | None = None) -> tuple[GpuConditions, ...]:
+    samples = [
+        GpuSample(
+            "GPU-a", 1980.0 - 300 * bool(r), 2619.0, r, 60.0 + i, 700.0, (pids or [frozenset()] * len(reasons))[i]
+        )
+        for i, r in enumerate(reasons)
+    ]
+    return conditions.gpu_conditions(samples, frozenset({1, 2}))
+
+
+CAPPED = frozenset({"power-capped"})
+NONE: frozenset[str] = frozenset()
+
+
+def test_clock_event_names_from_nvmls_bitmask() -> None:
+    assert conditions.clock_event_names(0x4 | 0x40) == {"power-capped", "hardware thermal slowdown"}
+    assert conditions.clock_event_names(0) == frozenset()
+    assert conditions.clock_event_names(0x4000) == {"reason 0x4000"}
+
+
+def test_a_gpus_conditions_over_a_repeat() -> None:
+    (gpu,) = gpu_repeat([NONE, CAPPED, CAPPED, NONE, NONE], [frozenset({1}), frozenset({1, 9})] + [frozenset()] * 3)
+    assert (gpu.samples, gpu.sm_clock_mhz_min, gpu.sm_clock_mhz_median) == (5, 1680.0, 1980.0)
+    assert (gpu.temperature_c_max, gpu.power_limit_w) == (64.0, 700.0)
+    assert gpu.reason_shares == {"power-capped": 0.4}
+    assert gpu.tenants == (9,)  # 1 is the benchmark's
+
+
+def test_a_repeat_throttled_unlike_the_others_is_named_with_its_share() -> None:
+    quiet = gpu_repeat([NONE] * 10)
+    capped = gpu_repeat([CAPPED] * 4 + [NONE] * 6)
+    found = conditions.disturbances([quiet, quiet, capped, quiet, quiet])
+    assert found == (None, None, "power-capped 40% of the time", None, None)
+
+
+def test_a_board_power_capped_throughout_every_repeat_is_its_steady_state() -> None:
+    capped = gpu_repeat([CAPPED] * 10)
+    assert conditions.disturbances([capped] * 5) == (None,) * 5
+
+
+def test_a_tenant_disturbs_its_repeat() -> None:
+    quiet = gpu_repeat([NONE] * 3)
+    tenant = gpu_repeat([NONE] * 3, [frozenset(), frozenset({4242}), frozenset({4242})])
+    assert conditions.disturbances([quiet, tenant]) == (None, "another process (pid 4242) on GPU-a")
+
+
+def test_disturbance_notes_name_the_repeat() -> None:
+    quiet = replace(window(), gpus=gpu_repeat([NONE] * 10))
+    capped = replace(window(), gpus=gpu_repeat([CAPPED] * 41 + [NONE] * 59))
+    notes = conditions.disturbance_notes([quiet, quiet, capped, quiet])
+    assert notes == ("repeat 3: power-capped 41% of the time",)
+    assert conditions.disturbance_notes([window()]) == ()
+    assert capped.to_dict()["gpus"] == [asdict(g) for g in capped.gpus]
