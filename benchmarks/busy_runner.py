@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -192,6 +193,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=10, help="matrix products per repeat")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    # ended by a signal, still end the neighbours (the `finally` in neighbours())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.pop(CONDITIONS_ENV, None)
     started = time.monotonic()
     load_at_start = os.getloadavg()

@@ -54,13 +54,16 @@ def evaluate(
     inconclusive: Outcome = "warn",
     job_noise: Mapping[str, stats.JobNoise] | None = None,
     conditions_mismatch: str | None = None,
+    conditions_matched: bool = False,
 ) -> Decision:
     """Apply every rule. Relative limits use the repeats of both sides when both have ≥ 2 (see
     gate.compare.stats); `hardware_differences` (baseline vs this run) make them "not comparable" instead.
     `job_noise` (metric -> the job-to-job spread, history mode) widens a baseline-from-history interval.
     `conditions_mismatch` (how the runner differed from the baseline's, gate.compare.conditions) makes
     them "not comparable" too, at most a warning whatever `not_comparable` says: a busier runner is
-    never the change's fault."""
+    never the change's fault. `conditions_matched`: both runs' conditions were read and agree (or the
+    base was measured paired, alike): an interval wholly below the lowest limit then passes however
+    wide, as the runner's load can no longer pass for the change."""
     comparison = comparison or ComparisonSpec()
     job_noise = job_noise or {}
     checks: list[Check] = []
@@ -100,6 +103,7 @@ def evaluate(
                     inconclusive,
                     job_noise.get(metric),
                     not_comparable,
+                    conditions_matched or (baseline is not None and baseline.paired),
                 )
             )
     if differences and rules.limits_pct:
@@ -209,6 +213,7 @@ def _relative(
     inconclusive: Outcome = "warn",
     noise: stats.JobNoise | None = None,
     not_comparable: Outcome = "warn",
+    conditions_matched: bool = False,
 ) -> Check:
     limit = describe_percent_level(level)
     current = summary.metrics.get(metric)
@@ -266,6 +271,7 @@ def _relative(
             notes,
             inconclusive,
             noise,
+            conditions_matched,
         )
     status, reason = "pass", f"{_signed(change)} is within the limit"
     if level.fail is not None and change > level.fail + _AT_LIMIT_TOLERANCE_PCT:
@@ -297,11 +303,13 @@ def _relative_on_repeats(
     notes: list[str],
     inconclusive: Outcome = "warn",
     noise: stats.JobNoise | None = None,
+    conditions_matched: bool = False,
 ) -> Check:
     """Decide on the interval of the change, for the fail level then the warn level: a level is
     exceeded only when the whole interval is beyond it; when only the point estimate is, warn.
     An interval wider than the limit it is judged against is inconclusive, unless it lies wholly
-    beyond the fail limit: the policy decides its status."""
+    beyond the fail limit, or (`conditions_matched`) wholly below the lowest limit: the policy
+    decides its status."""
     paired = paired and len(candidate) == len(baseline)
     candidate, baseline = _screen_outliers(metric, candidate, baseline, paired, comparison, notes)
     noise = None if paired else noise  # a paired base shares this job's offset
@@ -327,7 +335,7 @@ def _relative_on_repeats(
         status, reason = "warn", f"{said} is above the warn limit of +{level.warn:g}%, within noise"
     judged_limit = level.fail if level.fail is not None else level.warn
     too_wide = judged_limit is not None and judged_limit > 0 and not stats.resolves(result, judged_limit)
-    too_wide = too_wide and fail != "beyond" and not wholly_below(result, level)
+    too_wide = too_wide and fail != "beyond" and not (conditions_matched and wholly_below(result, level))
     if status == "pass" and result.high_pct < 0:
         reason = improved_reason(said)
     if too_wide:

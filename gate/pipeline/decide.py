@@ -52,6 +52,7 @@ def decide(
         not_comparable=budget.policy.not_comparable,
         inconclusive=budget.policy.inconclusive,
         conditions_mismatch=mismatch,
+        conditions_matched=mismatch is None and conditions_compared(baseline, measurement.summary),
     )
     return quality.with_relative_quality(
         decision,
@@ -86,6 +87,13 @@ def conditions_mismatch(baseline: Baseline | None, summary: RunSummary) -> str |
         return None
     found = condition_rules.mismatch(conditions.medians(summary.conditions), baseline.conditions)
     return found.describe() if found is not None else None
+
+
+def conditions_compared(baseline: Baseline | None, summary: RunSummary) -> bool:
+    """Both runs' conditions were read (a paired base is measured alike in any case)."""
+    if baseline is None:
+        return False
+    return baseline.paired or bool(summary.conditions and baseline.conditions)
 
 
 def method_differences(baseline: Baseline | None, summary: RunSummary) -> tuple[str, ...]:
