@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from gate.compare.model import Baseline
 from gate.compare.verdict import evaluate
 from gate.config.budget import Level, Rules
-from gate.devices.conditions import RepeatConditions, medians
+from gate.devices.conditions import GpuConditions, RepeatConditions, medians
+from gate.errors import ConfigError
 from gate.output.report import conditions_line, render
+from gate.output.result import load_document, write_json
 from tests.helpers import summary
 from tests.support.documents import INTENSITY, document, outcome
 from tests.support.golden import check_golden
@@ -81,3 +87,21 @@ def test_the_runner_line_is_left_out_where_no_conditions_were_read() -> None:
     with_conditions = {"conditions": {"medians": medians([BUSY])}, "baseline": None}
     line = conditions_line(with_conditions)
     assert line == "Runner: speed index 897 MB/CPU-s, CPU pressure 92%, load 6.4, threads 3."
+
+
+def test_the_result_document_with_conditions_and_gpus_meets_its_schema(tmp_path: Path) -> None:
+    gpu = GpuConditions("GPU-a", 40, 1410.0, 1980.0, 2619.0, 71.0, 700.0, {"power-capped": 0.41}, (4242,))
+    current = replace(summary([1.0, 1.1], predictions=10), conditions=(BUSY, replace(BUSY, gpus=(gpu,))))
+    result = outcome(summary=current, baseline=base([1.0, 1.0], QUIET))
+    path = tmp_path / "result.json"
+    write_json(path, document(result, "pass"))
+    loaded = load_document(path)["benchmarks"][0]
+    assert loaded["conditions"]["per_repeat"][1]["gpus"][0]["reason_shares"] == {"power-capped": 0.41}
+    assert loaded["conditions"]["medians"]["speed_index"] == 897.0
+    assert loaded["baseline"]["conditions"] == QUIET
+
+    extra = json.loads(path.read_text())
+    extra["benchmarks"][0]["conditions"]["per_repeat"][0]["surprise"] = 1
+    path.write_text(json.dumps(extra))
+    with pytest.raises(ConfigError, match="surprise"):
+        load_document(path)
