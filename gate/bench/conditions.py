@@ -156,6 +156,10 @@ class RepeatWatch:
     def ended(self) -> None:
         self._after = self._snapshot()
         self._load = self._load_average()
+        self.close()
+
+    def close(self) -> None:
+        """Stop watching and let NVML go; again is harmless (the runner calls it whatever happened)."""
         self._threads.stop()
         if self._gpu is not None:
             self._gpu.close()

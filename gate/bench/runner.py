@@ -103,18 +103,22 @@ def run_benchmark(
         def say(message: str, label: str = label) -> None:
             log(f"[{spec.name}] {label}: {message}")
 
-        execution = process.execute(
-            spec.argv,
-            spec.shell_command,
-            cwd=spec.working_directory,
-            env={**spec.env, **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {})},
-            timeout_s=spec.timeout_s,
-            echo=echo,
-            pass_env=spec.pass_env,
-            on_exit=None if warm else stop,
-            log=say,
-            on_start=watch.started if watch is not None else None,
-        )
+        try:
+            execution = process.execute(
+                spec.argv,
+                spec.shell_command,
+                cwd=spec.working_directory,
+                env={**spec.env, **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {})},
+                timeout_s=spec.timeout_s,
+                echo=echo,
+                pass_env=spec.pass_env,
+                on_exit=None if warm else stop,
+                log=say,
+                on_start=watch.started if watch is not None else None,
+            )
+        finally:
+            if watch is not None:  # a command that never started, or a cancelled check
+                watch.close()
         reading = stopped[0] if stopped else None
         if reading is not None:
             # The meter saw the machine; the benchmark is charged its own process tree's CPU time.

@@ -19,6 +19,7 @@ from gate.config.budget import Level, Rules
 from gate.devices.conditions import DISTURBED, disturbance_notes
 from gate.energy.model import RunSummary
 from gate.energy.summary import summarise
+from gate.errors import BenchmarkError
 from tests.bench.test_runner import WallClockMeter, spec
 from tests.fakes.nvml import FakeDriver, Live, h100, installed
 
@@ -77,3 +78,12 @@ def test_a_throttled_baseline_repeat_is_left_out_the_same_way(tmp_path: Path, mo
     decision = evaluate(current, as_baseline(base), RULES)
     assert decision.checks[0].status == "pass"
     assert "left out the baseline's repeat(s) 2" in decision.notes[0]
+
+
+def test_a_command_that_never_starts_leaves_nvml_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CONDITIONS_ENV, raising=False)
+    driver = installed(monkeypatch, FakeDriver([h100("GPU-a")]))
+    broken = replace(spec(tmp_path, SLEEPY, repeats=1, warmup=0), argv=("/nonexistent/benchmark",), shell_command=None)
+    with pytest.raises(BenchmarkError, match="cannot start the benchmark command"):
+        run_benchmark(broken, WallClockMeter(), echo=lambda _: None, log=lambda _: None)
+    assert driver.sessions == 0
