@@ -240,3 +240,34 @@ def test_online_error_scores_stop_against_the_boards_true_energy_and_checks_the_
     rows = bench.run([0.05], [1.0], 2, seed=1)
     assert [row["labels_true"] for row in rows] == [2, 2]
     assert "| instant | 50 ms | 1 s |" in bench.markdown(rows)
+
+
+def test_busy_runner_labels_each_verdict_as_the_table_counts_it() -> None:
+    from collections import Counter
+
+    from gate.compare.model import Check, Decision
+
+    bench = load("busy_runner")
+
+    def decision(status: str, reason: str, inconclusive: bool = False) -> Decision:
+        check = Check("energy_per_prediction_j", "relative", status, 1.0, reason=reason, inconclusive=inconclusive)  # type: ignore[arg-type]
+        return Decision(status if status != "skip" else "pass", (check,))  # type: ignore[arg-type]
+
+    assert bench.label(decision("warn", "not comparable: the runner was busier than at the baseline (…)")) == (
+        "not comparable"
+    )
+    assert bench.label(decision("warn", "inconclusive: …", inconclusive=True)) == "inconclusive"
+    assert bench.label(decision("fail", "+30.0% ± 2.0% exceeds the fail limit of +5%")) == "fail"
+    case = bench.Case("A/A", Counter({"pass": 3}), Counter({"pass": 2, "inconclusive": 1}), [4.0, 6.5], [90.0], [])
+    assert case.row() == "| A/A | 3 | pass 3 | inconclusive 1, pass 2 | 4.0–6.5 | 90%–90% | – |"
+
+
+def test_conditions_sensitivity_reports_changes_against_the_quiet_run() -> None:
+    bench = load("conditions_sensitivity")
+    assert bench.change(1.1, 1.0) == "+10.0%" and bench.change(None, 1.0) == "–" and bench.change(1.0, None) == "–"
+    rows = [
+        bench.Row("blas-1", "none", 1.0, 2.0, 1300.0, 97.0, 0.4, 4.7, 1, False),
+        bench.Row("blas-1", "1 CPU hog(s)", 1.05, 3.0, 1200.0, 100.0, 0.16, 5.2, 1, False),
+    ]
+    table = bench.markdown(rows, 2)
+    assert "| blas-1 | 1 CPU hog(s) | 1.05 | +5.0% | 3.00 | 1200 | -7.7% | 100% | 0.16 | 5.2 | 1 | no |" in table

@@ -186,6 +186,7 @@ def execute(
     pass_env: Collection[str] = (),
     on_exit: Callable[[], None] | None = None,
     log: Callable[[str], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> Execution:
     """Run the command once; never leaves a process of it behind.
 
@@ -195,6 +196,7 @@ def execute(
     `on_exit` is called once, as soon as the main process has exited or the timeout fired and before
     anything is killed: the measured window ends there, so the grace given to processes the
     benchmark left behind is not measured into it. It is not called when the gate is cancelled.
+    `on_start` gets the main process's id as soon as it runs (to watch its threads).
     What the benchmark left running is ended (its group, and with the gate a subreaper
     (gate.bench.subreaper) also processes that left the group) and `log` says how many."""
     with tempfile.TemporaryDirectory(prefix="green-gate-") as tmp:
@@ -223,6 +225,8 @@ def execute(
                 hint="check the command and working_directory in green-budget.yml",
             ) from None
         assert proc.stdout is not None
+        if on_start is not None:
+            on_start(proc.pid)
         reader = threading.Thread(target=_pump, args=(proc.stdout, tail, echo), daemon=True)
         reader.start()
         timed_out = False

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gate.bench import process
+from gate.bench.conditions import RepeatWatch, reads_conditions
 from gate.bench.thermal import ThermalControl
 from gate.config.budget import BenchmarkSpec
 from gate.devices import nvml
@@ -79,39 +80,53 @@ def run_benchmark(
         step += 1
         log(f"[{spec.name}] {label}: {spec.display_command}")
         repeat = step - spec.warmup  # 1-based measured repeat; warm-ups count 1-warmup .. 0
+        watch = None if warm or not reads_conditions(os.environ) else RepeatWatch({**os.environ, **spec.env})
         if not warm:
             if thermal is not None:
                 thermal.before_measured_run(label)
+            if watch is not None:
+                watch.before()  # the speed probe and the counters, ahead of the measured window
             meter.start()
         started_wall_s = time.time()
         # The window ends when the benchmark's main process does, before what it left behind is ended.
         stopped: list[EnergyReading] = []
         unmeasured: list[GateError] = []
 
-        def stop(stopped: list[EnergyReading] = stopped, unmeasured: list[GateError] = unmeasured) -> None:
+        def stop(
+            stopped: list[EnergyReading] = stopped,
+            unmeasured: list[GateError] = unmeasured,
+            watch: RepeatWatch | None = watch,
+        ) -> None:
             try:
                 stopped.append(meter.stop())
             except (BenchmarkError, MeasurementError) as exc:  # raised below, after the benchmark's own failure
                 unmeasured.append(exc)
+            if watch is not None:
+                watch.ended()
 
         def say(message: str, label: str = label) -> None:
             log(f"[{spec.name}] {label}: {message}")
 
-        execution = process.execute(
-            spec.argv,
-            spec.shell_command,
-            cwd=spec.working_directory,
-            env={
-                **spec.env,
-                results.REPEAT_ENV: str(repeat) if not warm else f"warmup-{step}",
-                **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {}),
-            },
-            timeout_s=spec.timeout_s,
-            echo=echo,
-            pass_env=spec.pass_env,
-            on_exit=None if warm else stop,
-            log=say,
-        )
+        try:
+            execution = process.execute(
+                spec.argv,
+                spec.shell_command,
+                cwd=spec.working_directory,
+                env={
+                    **spec.env,
+                    results.REPEAT_ENV: str(repeat) if not warm else f"warmup-{step}",
+                    **(meter.child_env() if isinstance(meter, ChildEnvMeter) else {}),
+                },
+                timeout_s=spec.timeout_s,
+                echo=echo,
+                pass_env=spec.pass_env,
+                on_exit=None if warm else stop,
+                log=say,
+                on_start=watch.started if watch is not None else None,
+            )
+        finally:
+            if watch is not None:  # a command that never started, or a cancelled check
+                watch.close()
         reading = stopped[0] if stopped else None
         if reading is not None:
             # The meter saw the machine; the benchmark is charged its own process tree's CPU time.
@@ -158,6 +173,7 @@ def run_benchmark(
                     reading=reading,
                     predictions=counts.count if counts is not None else (metrics.predictions or reading.items),
                     quality={**metrics.quality, **(counts.quality if counts is not None else {})},
+                    conditions=watch.finish(execution.cpu_s, execution.duration_s) if watch is not None else None,
                 )
             )
             for note in reading.notes:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gate import console
 from gate.compare.model import Baseline, Decision
+from gate.devices import conditions
 from gate.energy.meter import ChildEnvMeter, EnergyMeter, GpuSelectingMeter
 from gate.energy.model import EnergyReading
 from gate.errors import CANCEL_EXIT_CODES, Cancelled, GateError
@@ -131,7 +132,8 @@ def _benchmark(
     if early is not None:
         lookup = early
     elif store is not None and measured.error is None and not measured.paired:
-        lookup = baseline.find(store, job, experiment)
+        summary = measured.summary
+        lookup = baseline.find(store, job, experiment, conditions.medians(summary.conditions) if summary else None)
     else:
         lookup = baseline.Lookup(outage=store_error)
     decision = decide.decide(

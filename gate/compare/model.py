@@ -26,6 +26,9 @@ class Baseline:
     hardware: dict[str, object] | None = None  # its description (gate.devices.hardware.Hardware.to_dict())
     # How its gated energy was obtained (RunSummary.energy_method); None: a run by an older gate
     energy_method: str | None = None
+    # The runner's condition when it ran: medians over its repeats (gate.devices.conditions.medians);
+    # empty for a run by an older gate, or a machine where nothing could be read.
+    conditions: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Literal
 from gate.compare import stats
 from gate.compare.model import Baseline, Check, Decision, Status, Verdict
 from gate.config.budget import ComparisonSpec, Level, Outcome, Rules
+from gate.devices.conditions import DISTURBED
 from gate.energy.model import METRICS, RunSummary
 
 # Percentage points: a change exactly at a limit is within it, whatever float rounding says.
@@ -52,10 +53,17 @@ def evaluate(
     not_comparable: Outcome = "warn",
     inconclusive: Outcome = "warn",
     job_noise: Mapping[str, stats.JobNoise] | None = None,
+    conditions_mismatch: str | None = None,
+    conditions_matched: bool = False,
 ) -> Decision:
     """Apply every rule. Relative limits use the repeats of both sides when both have ≥ 2 (see
     gate.compare.stats); `hardware_differences` (baseline vs this run) make them "not comparable" instead.
-    `job_noise` (metric -> the job-to-job spread, history mode) widens a baseline-from-history interval."""
+    `job_noise` (metric -> the job-to-job spread, history mode) widens a baseline-from-history interval.
+    `conditions_mismatch` (how the runner differed from the baseline's, gate.compare.conditions) makes
+    them "not comparable" too, at most a warning whatever `not_comparable` says: a busier runner is
+    never the change's fault. `conditions_matched`: both runs' conditions were read and agree (or the
+    base was measured paired, alike): an interval wholly below the lowest limit then passes however
+    wide, as the runner's load can no longer pass for the change."""
     comparison = comparison or ComparisonSpec()
     job_noise = job_noise or {}
     checks: list[Check] = []
@@ -78,6 +86,10 @@ def evaluate(
         elif differences:
             assert baseline is not None
             checks.append(_not_comparable(metric, level, summary, baseline, differences, not_comparable))
+        elif baseline is not None and conditions_mismatch:
+            checks.append(
+                not_comparable_conditions(metric, level, summary, baseline, conditions_mismatch, not_comparable)
+            )
         else:
             checks.append(
                 _relative(
@@ -90,12 +102,19 @@ def evaluate(
                     notes,
                     inconclusive,
                     job_noise.get(metric),
+                    not_comparable,
+                    conditions_matched or (baseline is not None and baseline.paired),
                 )
             )
     if differences and rules.limits_pct:
         notes.append(
             f"Not comparable: the baseline {_elsewhere(hardware_differences)} ({differences}). "
             f"Relative limits not applied (policy not_comparable: {not_comparable})."
+        )
+    if not differences and baseline is not None and conditions_mismatch and rules.limits_pct:
+        notes.append(
+            f"Not comparable: {conditions_mismatch}. Relative limits not applied "
+            f"(policy not_comparable: {conditions_outcome(not_comparable)})."
         )
     for metric, level in rules.budgets.items():
         current = summary.metrics.get(metric)
@@ -193,6 +212,8 @@ def _relative(
     notes: list[str],
     inconclusive: Outcome = "warn",
     noise: stats.JobNoise | None = None,
+    not_comparable: Outcome = "warn",
+    conditions_matched: bool = False,
 ) -> Check:
     limit = describe_percent_level(level)
     current = summary.metrics.get(metric)
@@ -211,6 +232,30 @@ def _relative(
         return Check(metric, "relative", "skip", current, base_value, None, limit, "baseline is zero", level.line)
     candidate_series = summary.per_repeat.get(metric, ())
     baseline_series = baseline.per_repeat.get(metric, ())
+    kept = undisturbed(
+        candidate_series,
+        baseline_series,
+        summary.per_repeat.get(DISTURBED, ()),
+        baseline.per_repeat.get(DISTURBED, ()),
+        paired=baseline.paired,
+    )
+    if isinstance(kept, str):
+        status = conditions_outcome(not_comparable)
+        reason = f"not comparable: {kept}"
+        return Check(
+            metric,
+            "relative",
+            "skip" if status == "pass" else status,
+            current,
+            base_value,
+            None,
+            limit,
+            reason,
+            level.line,
+        )
+    candidate_series, baseline_series, left_out = kept
+    if left_out:
+        notes.append(f"{metric}: {left_out}")
     # The interval is computed on logarithms: a repeat of 0 or less has none.
     positive = all(v > 0 for v in (*candidate_series, *baseline_series))
     if len(candidate_series) >= 2 and len(baseline_series) >= 2 and positive:
@@ -226,6 +271,7 @@ def _relative(
             notes,
             inconclusive,
             noise,
+            conditions_matched,
         )
     status, reason = "pass", f"{_signed(change)} is within the limit"
     if level.fail is not None and change > level.fail + _AT_LIMIT_TOLERANCE_PCT:
@@ -257,11 +303,13 @@ def _relative_on_repeats(
     notes: list[str],
     inconclusive: Outcome = "warn",
     noise: stats.JobNoise | None = None,
+    conditions_matched: bool = False,
 ) -> Check:
     """Decide on the interval of the change, for the fail level then the warn level: a level is
     exceeded only when the whole interval is beyond it; when only the point estimate is, warn.
     An interval wider than the limit it is judged against is inconclusive, unless it lies wholly
-    beyond the fail limit: the policy decides its status."""
+    beyond the fail limit, or (`conditions_matched`) wholly below the lowest limit: the policy
+    decides its status."""
     paired = paired and len(candidate) == len(baseline)
     candidate, baseline = _screen_outliers(metric, candidate, baseline, paired, comparison, notes)
     noise = None if paired else noise  # a paired base shares this job's offset
@@ -287,7 +335,9 @@ def _relative_on_repeats(
         status, reason = "warn", f"{said} is above the warn limit of +{level.warn:g}%, within noise"
     judged_limit = level.fail if level.fail is not None else level.warn
     too_wide = judged_limit is not None and judged_limit > 0 and not stats.resolves(result, judged_limit)
-    too_wide = too_wide and fail != "beyond"
+    too_wide = too_wide and fail != "beyond" and not (conditions_matched and wholly_below(result, level))
+    if status == "pass" and result.high_pct < 0:
+        reason = improved_reason(said)
     if too_wide:
         assert judged_limit is not None
         noise_pct = _noise_cv_pct(candidate, baseline, paired)
@@ -380,6 +430,23 @@ def keep_measuring(
     return False, why
 
 
+def lowest_limit(level: Level) -> float | None:
+    """The limit a change must stay under to pass: the warn limit, else the fail limit."""
+    return level.warn if level.warn is not None else level.fail
+
+
+def wholly_below(result: stats.Comparison, level: Level) -> bool:
+    """The whole interval lies below the lowest limit: whatever its width, the change passes. Only an
+    interval that straddles a limit leaves the question open (inconclusive when too wide)."""
+    limit = lowest_limit(level)
+    return limit is not None and result.high_pct < limit
+
+
+def improved_reason(said: str) -> str:
+    """A pass whose whole interval is below zero: the change made it cheaper, and says so."""
+    return f"improved: {said}, the whole interval is below no change"
+
+
 def _noise_cv_pct(candidate: tuple[float, ...], baseline: tuple[float, ...], paired: bool) -> float:
     """The noise the interval was computed from: in paired mode the CV of the pair ratios, else the
     larger of the two sides' CVs (the noisier side limits what can be resolved)."""
@@ -437,6 +504,71 @@ def _not_comparable(
         f"not comparable: baseline {_elsewhere(tuple(differences.split('; ')), short=True)} ({differences})",
         level.line,
     )
+
+
+def undisturbed(
+    candidate: tuple[float, ...],
+    baseline: tuple[float, ...],
+    candidate_flags: tuple[float, ...],
+    baseline_flags: tuple[float, ...],
+    *,
+    paired: bool,
+) -> tuple[tuple[float, ...], tuple[float, ...], str | None] | str:
+    """The repeats a throttled GPU or a tenant did not disturb (gate.devices.conditions.disturbances),
+    on both sides alike: in pairs, a pair goes when either side of it was disturbed. Returns the kept
+    series and a note naming what was left out, or, when fewer than 2 repeats of a side would be
+    left, why the change cannot be judged (it would read the runner's trouble as the code's)."""
+
+    def flagged(flags: tuple[float, ...], n: int) -> set[int]:
+        return {i for i, f in enumerate(flags) if f > 0} if len(flags) == n else set()
+
+    gone_c, gone_b = flagged(candidate_flags, len(candidate)), flagged(baseline_flags, len(baseline))
+    if not gone_c and not gone_b:
+        return candidate, baseline, None
+    if paired and len(candidate) == len(baseline):
+        gone_c = gone_b = gone_c | gone_b
+    kept_c = tuple(v for i, v in enumerate(candidate) if i not in gone_c)
+    kept_b = tuple(v for i, v in enumerate(baseline) if i not in gone_b)
+    sides = [
+        f"{side} repeat(s) {', '.join(str(i + 1) for i in sorted(gone))}"
+        for side, gone in (("this run's", gone_c), ("the baseline's", gone_b))
+        if gone
+    ]
+    if len(kept_c) < 2 or len(kept_b) < 2:
+        return f"a throttled GPU or another process on it disturbed {' and '.join(sides)}, too many to leave out"
+    return kept_c, kept_b, f"left out {' and '.join(sides)}: a throttled GPU or another process on it disturbed them."
+
+
+# How a check left unjudged for the runner's conditions starts its reason.
+CONDITIONS_NOT_COMPARABLE = "not comparable: the runner was"
+
+
+def conditions_outcome(policy: Outcome) -> Outcome:
+    """What a conditions mismatch costs: the not_comparable policy, but never a fail."""
+    return "warn" if policy == "fail" else policy
+
+
+def not_comparable_conditions(
+    metric: str, level: Level, summary: RunSummary, baseline: Baseline, mismatch: str, policy: Outcome
+) -> Check:
+    """A relative limit left unjudged because the runner's conditions differed from the baseline's."""
+    outcome = conditions_outcome(policy)
+    return Check(
+        metric,
+        "relative",
+        "skip" if outcome == "pass" else outcome,
+        summary.metrics.get(metric),
+        baseline.metrics.get(metric),
+        None,
+        describe_percent_level(level),
+        f"not comparable: {mismatch}{_unjudged_change(summary.metrics.get(metric), baseline.metrics.get(metric))}",
+        level.line,
+    )
+
+
+def _unjudged_change(current: float | None, base: float | None) -> str:
+    change = change_pct(current, base) if current is not None and base is not None else None
+    return "" if change is None else f"; the change of the medians ({_signed(change)}) is not judged"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ class BaselineSpec:
 class Policy:
     missing_baseline: Outcome = "pass"
     mlflow_unavailable: Outcome = "warn"
-    not_comparable: Outcome = "warn"  # the baseline ran on other hardware
+    not_comparable: Outcome = "warn"  # other hardware, or other runner conditions (never a fail for those)
     inconclusive: Outcome = "warn"  # the interval is wider than the limit: too noisy to judge
 
 

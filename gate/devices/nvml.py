@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
+from gate.devices.conditions import GpuSample, clock_event_names
 from gate.devices.gpu import (
     GpuAbsentError,
     GpuInfo,
@@ -311,3 +312,80 @@ class NvmlReader:
 
 def open_reader(env: Mapping[str, str] | None = None) -> NvmlReader:
     return NvmlReader(env)
+
+
+# --- the GPUs' condition during a repeat: clocks, clock-event reasons, temperature, tenants ---------
+
+
+class ConditionSampler:
+    """Samples the visible GPUs' clocks, clock-event (throttle) reasons, temperature, enforced power
+    limit and the processes on them (gate.devices.conditions.GpuSample). Holds NVML open until close().
+    A reading a GPU does not offer is None in its samples; `nvml` as for NvmlReader."""
+
+    def __init__(self, env: Mapping[str, str] | None = None, *, nvml: Any | None = None) -> None:
+        self._context: AbstractContextManager[Any] = _session() if nvml is None else nullcontext(nvml)
+        self._nvml = self._context.__enter__()
+        try:
+            gpus, handles, _ = _all_gpus(self._nvml)
+            chosen = {g.uuid for g in select_visible(gpus, os.environ if env is None else env).gpus}
+            self._gpus = [(g.uuid, h) for g, h in zip(gpus, handles, strict=True) if g.uuid in chosen]
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def gpus(self) -> int:
+        return len(self._gpus)
+
+    def sample(self) -> tuple[GpuSample, ...]:
+        return tuple(self._sample(uuid, handle) for uuid, handle in self._gpus)
+
+    def _sample(self, uuid: str, handle: Any) -> GpuSample:
+        nvml = self._nvml
+        sm = _optional(lambda: call("read the SM clock", nvml.nvmlDeviceGetClockInfo, handle, _CLOCK_SM))
+        mem = _optional(lambda: call("read the memory clock", nvml.nvmlDeviceGetClockInfo, handle, _CLOCK_MEM))
+        mask = _optional(lambda: _clock_event_mask(nvml, handle))
+        temperature = _optional(lambda: _temperature_c(nvml, handle))
+        limit_mw = _optional(lambda: call("read the power limit", nvml.nvmlDeviceGetEnforcedPowerLimit, handle))
+        pids: set[int] = set()
+        for getter in (nvml.nvmlDeviceGetComputeRunningProcesses, nvml.nvmlDeviceGetGraphicsRunningProcesses):
+            procs = _optional(partial(call, "list the processes on the GPU", getter, handle))
+            pids.update(int(p.pid) for p in procs or ())
+        return GpuSample(
+            uuid=uuid,
+            sm_clock_mhz=float(sm) if sm is not None else None,
+            memory_clock_mhz=float(mem) if mem is not None else None,
+            reasons=clock_event_names(int(mask)) if mask is not None else frozenset(),
+            temperature_c=temperature,
+            power_limit_w=limit_mw / 1000 if limit_mw is not None else None,
+            pids=frozenset(pids),
+        )
+
+    def close(self) -> None:
+        self._context.__exit__(None, None, None)
+
+
+_CLOCK_SM, _CLOCK_MEM = 1, 2  # NVML_CLOCK_SM, NVML_CLOCK_MEM
+
+
+def _clock_event_mask(nvml: Any, handle: Any) -> int:
+    """nvmlDeviceGetCurrentClocksEventReasons where the binding has it; the older name otherwise."""
+    getter = getattr(nvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
+    if getter is not None:
+        try:
+            return int(call("read the clock-event reasons", getter, handle))
+        except GpuNotSupportedError:
+            pass  # a driver older than the renamed call
+    return int(call("read the clock-event reasons", nvml.nvmlDeviceGetCurrentClocksThrottleReasons, handle))
+
+
+def open_condition_sampler(env: Mapping[str, str] | None = None) -> ConditionSampler | None:
+    """A sampler of the GPUs `env` lets the benchmark use; None without NVML or without such GPUs."""
+    try:
+        sampler = ConditionSampler(env)
+    except GpuReadError:
+        return None
+    if not sampler.gpus:
+        sampler.close()
+        return None
+    return sampler

@@ -8,6 +8,7 @@ work, steal is time the hypervisor gave to someone else, and guest is already co
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 PROC_STAT = Path("/proc/stat")
@@ -35,3 +36,37 @@ def machine_busy_s(path: Path = PROC_STAT) -> float | None:
     except (OSError, ValueError, AttributeError):
         return None
     return busy_s_from(text, float(ticks)) if ticks > 0 else None
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """The machine's CPU seconds since boot, all CPUs together: work done, stolen by the hypervisor, all."""
+
+    busy_s: float
+    steal_s: float
+    total_s: float  # every field but guest (already in user): busy, idle, iowait and steal
+
+
+def cpu_times_from(text: str, ticks_per_s: float) -> CpuTimes | None:
+    """/proc/stat's `cpu` line as CpuTimes; None when it has none or it is malformed."""
+    for line in text.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "cpu":
+            try:
+                values = [int(v) for v in fields[1:9]]
+            except ValueError:
+                return None
+            values += [0] * (8 - len(values))
+            busy = sum(values[i] for i in _BUSY_FIELDS)
+            return CpuTimes(busy / ticks_per_s, values[7] / ticks_per_s, sum(values) / ticks_per_s)
+    return None
+
+
+def machine_cpu_times(path: Path = PROC_STAT) -> CpuTimes | None:
+    """The machine's CpuTimes now; None where /proc/stat is unreadable (not Linux)."""
+    try:
+        text = path.read_text()
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return cpu_times_from(text, float(ticks)) if ticks > 0 else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from gate.carbon.model import Intensity
+from gate.devices.conditions import RepeatConditions
 
 Provenance = Literal["measured", "estimated"]
 # How a CPU figure was charged: to the benchmark's own process tree, or the whole machine's reading.
@@ -135,6 +136,7 @@ class RepeatResult:
     reading: EnergyReading
     predictions: int | None
     quality: dict[str, float]
+    conditions: RepeatConditions | None = None  # the runner around this repeat (gate.bench.conditions)
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class RunSummary:
     phases: tuple[PhaseSummary, ...] = ()  # each measured phase apart, where every repeat measured it
     # Each phase's per-repeat figures, under phase_metric(name, figure): what per-case limits decide on.
     phase_series: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    conditions: tuple[RepeatConditions, ...] = ()  # the runner around each repeat, where every repeat read it
 
     @property
     def energy_method(self) -> str:

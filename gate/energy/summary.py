@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 from gate.carbon.model import Intensity
+from gate.devices import conditions as gpu_conditions
 from gate.energy.model import PhaseSummary, RepeatResult, RunSummary, ScopeSummary, phase_metric
 from gate.units import emissions_g, j_to_kwh
 
@@ -56,15 +57,22 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
                 _per_gpu_median([s.counter_staleness_s for s in same]),
             )
         )
+    metrics = {name: statistics.median(values) for name, values in per_repeat.items()}
+    conditions = tuple(r.conditions for r in repeats if r.conditions is not None)
+    if len(conditions) == len(repeats) and any(c.gpus for c in conditions):
+        # which repeats a throttled GPU or a tenant disturbed: 1.0, else 0.0 (a flag, not a metric)
+        flags = gpu_conditions.disturbances([c.gpus for c in conditions])
+        per_repeat[gpu_conditions.DISTURBED] = tuple(0.0 if f is None else 1.0 for f in flags)
     return RunSummary(
         repeats=len(repeats),
-        metrics={name: statistics.median(values) for name, values in per_repeat.items()},
+        metrics=metrics,
         per_repeat=per_repeat,
         quality=quality,
         scopes=tuple(scopes),
         intensity=intensity,
         phases=phase_summaries(repeats),
         phase_series=phase_series(repeats),
+        conditions=conditions if len(conditions) == len(repeats) else (),
     )
 
 

@@ -186,7 +186,8 @@ def _row(label: str, base: str, current: str, change: str, checks: list[dict[str
     if active:
         worst = max(active, key=lambda c: _SEVERITY[c["status"]])
         status = STATUS_ICON[worst["status"]]
-        if worst["status"] in ("warn", "fail", "skip") and worst["reason"]:
+        improved = worst["status"] == "pass" and str(worst["reason"]).startswith("improved")
+        if (worst["status"] in ("warn", "fail", "skip") or improved) and worst["reason"]:
             status += f" ({markdown.md(worst['reason'])})"
     waived = [c for c in checks if c.get("waived")]
     if waived:  # what was waived stays visible: its status, why, and who accepted it
@@ -326,6 +327,7 @@ def _environment(cls: Any, loader: Any) -> Any:
         headline=HEADLINE,
         table_rows=table_rows,
         phase_rows=phase_rows,
+        conditions_line=conditions_line,
         item_unit_of=item_unit_of,
         fence=markdown.fence,
         basis_words=BASIS_WORDS,
@@ -411,6 +413,32 @@ def _fail_line(bench: dict[str, Any], metric: str) -> float | None:
 
 
 TREND_METRICS = ("energy_per_prediction_j", "energy_j")
+
+
+def conditions_line(bench: dict[str, Any]) -> str | None:
+    """The runner's condition in one line, beside the baseline's where known: what a reviewer needs
+    to tell a busier runner from costlier code. None where nothing was read."""
+    block = bench.get("conditions")
+    if not isinstance(block, dict) or not block.get("medians"):
+        return None
+    now: dict[str, Any] = block["medians"]
+    base_block = bench.get("baseline") or {}
+    then: dict[str, Any] = base_block.get("conditions") or {}
+    parts = []
+    for key, label, fmt in (
+        ("speed_index", "speed index", "{:,.0f} MB/CPU-s"),
+        ("cpu_pressure_some_pct", "CPU pressure", "{:.0f}%"),
+        ("load_avg_1m", "load", "{:.1f}"),
+        ("threads_max", "threads", "{:.0f}"),
+    ):
+        value = now.get(key)
+        if not _finite(value):
+            continue
+        text = f"{label} {fmt.format(value)}"
+        if _finite(then.get(key)) and key != "threads_max":
+            text += f" (baseline {fmt.format(then[key])})"
+        parts.append(text)
+    return "Runner: " + ", ".join(parts) + "." if parts else None
 
 
 def item_unit_of(bench: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from gate import __version__, paths, secrets
 from gate.compare.model import Baseline, Decision, Verdict
+from gate.devices import conditions
 from gate.energy.model import RunSummary, ScopeSummary
 from gate.errors import OutputError
 
@@ -82,6 +83,7 @@ class BenchmarkOutcome:
             "mlflow_run_url": self.mlflow_run_url,
             "history": list(self.history),
             "adaptive": self.adaptive,
+            "conditions": run_conditions(summary),
         }
 
 
@@ -92,6 +94,16 @@ def scope_dict(scope: ScopeSummary) -> dict[str, Any]:
         if not data[key]:
             del data[key]
     return data
+
+
+def run_conditions(summary: RunSummary | None) -> dict[str, Any] | None:
+    """The runner's condition around each repeat and their medians; None where none was read."""
+    if summary is None or not summary.conditions:
+        return None
+    return {
+        "medians": conditions.medians(summary.conditions),
+        "per_repeat": [c.to_dict() for c in summary.conditions],
+    }
 
 
 def build_document(

@@ -7,13 +7,16 @@ what it costs, and the measurement is kept either way.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gate.compare import conditions as condition_rules
 from gate.compare.model import Baseline
 from gate.errors import TrackingError
 from gate.pipeline.plan import Job
+from gate.tracking import schema
 
 if TYPE_CHECKING:
     from gate.tracking.mlflow_store import MlflowStore
@@ -101,13 +104,16 @@ class Lookup:
 PAST_RUNS = 10
 
 
-def find(store: MlflowStore, job: Job, experiment: str) -> Lookup:
+def find(store: MlflowStore, job: Job, experiment: str, conditions: Mapping[str, float] | None = None) -> Lookup:
+    """`conditions` (this run's, gate.devices.conditions.medians): when the latest eligible run ran
+    under other conditions, the newest of the recent eligible runs whose conditions match is the
+    baseline instead. A baseline chosen by a pin or a run id stays whatever its conditions."""
     try:
-        baseline = store.find_baseline(
+        choice, baseline = store.choose_baseline(
             experiment,
             branch=job.baseline_branch,
             hardware_id=job.plan.hardware.fingerprint,
-            pinned_run_id=job.plan.options.baseline_run_id,
+            cli_run_id=job.plan.options.baseline_run_id,
             budget_run_id=job.baseline_rule.run_id,
         )
     except TrackingError as exc:
@@ -116,6 +122,8 @@ def find(store: MlflowStore, job: Job, experiment: str) -> Lookup:
         history = store.trend(
             experiment, branch=job.baseline_branch, hardware_id=job.plan.hardware.fingerprint, limit=PAST_RUNS
         )
+        if choice.source == "latest" and baseline is not None and conditions:
+            baseline = matching_baseline(store, baseline, history, conditions)
     except TrackingError as exc:
         return Lookup(baseline, outage=exc)
     if baseline is None or not job.rules.limits_pct:
@@ -125,3 +133,20 @@ def find(store: MlflowStore, job: Job, experiment: str) -> Lookup:
     except TrackingError as exc:
         return Lookup(baseline, tuple(history), outage=exc)
     return Lookup(baseline, tuple(history), past_runs=past)
+
+
+def matching_baseline(
+    store: MlflowStore, latest: Baseline, history: Sequence[Mapping[str, Any]], conditions: Mapping[str, float]
+) -> Baseline:
+    """The newest recent eligible run whose conditions match this run's, when the latest's do not."""
+    if not history or history[-1].get("run_id") != latest.run_id:
+        return latest
+    runs = [schema.split_conditions(row.get("metrics") or {})[1] for row in history]
+    index = condition_rules.prefer_matching(conditions, runs)
+    if index is None:
+        return latest
+    reason = (
+        f"the newest eligible run whose runner conditions match this run's; the latest "
+        f"({latest.run_id[:8]}) ran under others"
+    )
+    return store.baseline_from_run(str(history[index]["run_id"]), reason)

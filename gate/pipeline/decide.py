@@ -7,8 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from gate.compare import baseline_rules, cases, quality, stats, verdict
+from gate.compare import conditions as condition_rules
 from gate.compare.model import Baseline, Decision, Verdict
 from gate.config.budget import Budget, ComparisonSpec, Outcome, Rules
+from gate.devices import conditions
 from gate.devices import hardware as hardware_rules
 from gate.devices.hardware import Hardware
 from gate.energy.model import RunSummary
@@ -36,6 +38,7 @@ def decide(
     missing: Outcome = "pass" if outage is not None else budget.policy.missing_baseline
     differences = hardware_differences(baseline, hardware) + method_differences(baseline, measurement.summary)
     paired = baseline is not None and baseline.paired
+    mismatch = conditions_mismatch(baseline, measurement.summary)
     noise = verdict.job_noise_by_metric(rules, past_runs) if past_runs is not None and not paired else None
     comparison = decision_comparison(budget.comparison, measurement)
     decision = verdict.evaluate(
@@ -48,13 +51,19 @@ def decide(
         hardware_differences=differences,
         not_comparable=budget.policy.not_comparable,
         inconclusive=budget.policy.inconclusive,
+        conditions_mismatch=mismatch,
+        conditions_matched=mismatch is None and conditions_compared(baseline, measurement.summary),
     )
     decision = quality.with_relative_quality(
         decision,
         measurement.summary,
         baseline,
         rules,
-        quality.Judging(comparable=not differences, comparison=comparison, inconclusive=budget.policy.inconclusive),
+        quality.Judging(
+            comparable=not differences and mismatch is None,
+            comparison=comparison,
+            inconclusive=budget.policy.inconclusive,
+        ),
     )
     notes: list[str] = []
     checks = cases.case_checks(
@@ -81,6 +90,22 @@ def decision_comparison(comparison: ComparisonSpec, measurement: Measurement) ->
 
 def hardware_differences(baseline: Baseline | None, hardware: Hardware) -> tuple[str, ...]:
     return () if baseline is None else hardware_rules.differences(baseline.hardware, baseline.hardware_id, hardware)
+
+
+def conditions_mismatch(baseline: Baseline | None, summary: RunSummary) -> str | None:
+    """How this runner was busier (or quieter) than at a baseline from history, beyond the tolerances
+    of gate.compare.conditions; None when alike, unknown on a side, or paired (measured alike)."""
+    if baseline is None or baseline.paired or not summary.conditions or not baseline.conditions:
+        return None
+    found = condition_rules.mismatch(conditions.medians(summary.conditions), baseline.conditions)
+    return found.describe() if found is not None else None
+
+
+def conditions_compared(baseline: Baseline | None, summary: RunSummary) -> bool:
+    """Both runs' conditions were read (a paired base is measured alike in any case)."""
+    if baseline is None:
+        return False
+    return baseline.paired or bool(summary.conditions and baseline.conditions)
 
 
 def method_differences(baseline: Baseline | None, summary: RunSummary) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from gate.bench.thermal import ThermalControl
 from gate.compare import verdict
 from gate.compare.model import Baseline
 from gate.config.budget import BenchmarkSpec, Rules
+from gate.devices import conditions
 from gate.energy.meter import EnergyMeter
 from gate.energy.model import RepeatResult, RunSummary
 from gate.energy.summary import reading_warnings, summarise
@@ -70,6 +71,16 @@ def measure(
     notes = (*(thermal.notes if thermal else ()), *reading_warnings(list(repeats)))
     if error is None and summary is not None:
         error = missing_inputs(job.rules, summary)
+    spin = conditions.spin_note(summary.conditions) if summary is not None else None
+    if spin is not None:
+        notes = (*notes, spin)
+    disturbed = conditions.disturbance_notes(summary.conditions) if summary is not None else ()
+    if disturbed:
+        notes = (
+            *notes,
+            "GPU disturbed: " + "; ".join(disturbed) + ". Such repeats are left out of relative limits on both "
+            "sides alike (docs/statistics.md, 'Runner conditions').",
+        )
     adaptive = stopping.result(len(repeats)) if stopping is not None else None
     if adaptive is not None:
         notes = (*notes, adaptive.describe())

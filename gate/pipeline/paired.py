@@ -2,8 +2,9 @@
 
 `paired`: the base commit and this one run alternately in this job (gate.bench.paired), and the
 verdict compares the two. `auto`: the history comparison first; when it cannot settle the
-question (no baseline, other hardware, medians only, an interval straddling a limit), the same
-paired measurement, whose verdict then replaces the history one.
+question (no baseline, other hardware, medians only, an interval straddling a limit, a runner whose
+conditions differ from the baseline's), or when it would fail the build, the same paired
+measurement, whose verdict then replaces the history one: nothing fails on history alone.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass, replace
 from gate import console, git
 from gate.bench import paired as alternate
 from gate.bench.runner import BenchmarkFailed
-from gate.compare.model import Baseline, Decision
+from gate.compare.model import Baseline, Check, Decision
+from gate.compare.verdict import CONDITIONS_NOT_COMPARABLE
 from gate.config.budget import Rules
+from gate.devices import conditions
 from gate.energy.meter import EnergyMeter
 from gate.energy.summary import phase_medians
 from gate.pipeline.adaptive import Stopping
@@ -44,6 +47,9 @@ def auto_reason(
         return "the baseline ran on other hardware (" + "; ".join(hardware_differences) + ")"
     if decision is None:
         return None
+    confirm = confirm_reason(decision)
+    if confirm is not None:
+        return confirm
     for check in decision.checks:
         if check.rule != "relative":
             continue
@@ -59,6 +65,26 @@ def auto_reason(
             if limit is not None and low <= limit < high:
                 return f"{check.metric}: the interval [{low:+.1f}%, {high:+.1f}%] straddles the +{limit:g}% limit"
     return None
+
+
+def confirm_reason(decision: Decision) -> str | None:
+    """A history verdict that would fail the build, or that could not compare because the runner's
+    conditions differed: confirmed by base and PR measured alternately under the same conditions."""
+    for check in decision.checks:
+        if check.rule != "relative" or check.waived:
+            continue
+        if check.reason.startswith(CONDITIONS_NOT_COMPARABLE):
+            return f"{check.metric}: {check.reason.removeprefix('not comparable: ').split(';')[0]}; confirming paired"
+        if check.status == "fail":
+            return f"{check.metric}: history says fail ({_said(check)}); confirming paired before failing"
+    return None
+
+
+def _said(check: Check) -> str:
+    if check.interval_pct is not None and check.change_pct is not None:
+        low, high = check.interval_pct
+        return f"{check.change_pct:+.1f}%, interval [{low:+.1f}%, {high:+.1f}%]"
+    return f"{check.change_pct:+.1f}%" if check.change_pct is not None else check.reason
 
 
 def measure_paired(job: Job, meter: EnergyMeter, log: Callable[[str], None]) -> Measurement:
@@ -168,6 +194,7 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
         paired=True,
         hardware_id=plan.hardware.fingerprint,
         hardware=plan.hardware.to_dict(),
+        conditions=conditions.medians(result.base.conditions),
     )
     if adaptive is not None:
         notes.append(adaptive.describe())

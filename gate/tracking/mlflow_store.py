@@ -268,7 +268,7 @@ class MlflowStore:
     def _baseline(self, run: Any, reason: str, with_per_repeat: bool) -> Baseline:
         tags = run.data.tags
         run_id = str(run.info.run_id)
-        metrics = dict(run.data.metrics)
+        metrics, run_conditions = schema.split_conditions(run.data.metrics)
         series_keys = schema.per_repeat_keys(list(metrics))
         summary = {k: v for k, v in metrics.items() if k not in series_keys}
         per_repeat = (
@@ -287,6 +287,7 @@ class MlflowStore:
             energy_method=tags.get(schema.TAG_ENERGY_METHOD),
             hardware=hardware if isinstance(hardware, dict) else None,
             per_repeat=per_repeat,
+            conditions=run_conditions,
         )
 
     def per_repeat_series(self, run_id: str, keys: Mapping[str, str]) -> dict[str, tuple[float, ...]]:

@@ -18,6 +18,7 @@ from typing import Any, get_args
 
 from gate.carbon.intensity import intensity_provenance
 from gate.config.budget import EnergyScope
+from gate.devices import conditions
 from gate.energy.model import METRICS, RunSummary, phase_metric
 from gate.units import si_prefix
 
@@ -63,6 +64,9 @@ LEGACY_TAG_HARDWARE_JSON = "green_gate.hardware"
 PIN_TAG_PREFIX = "green_gate.pin."
 
 SERIES_PREFIX = "repeat."  # per-repeat values: metric `repeat.<name>`, one step per repeat
+# The runner's condition during the run (gate.devices.conditions): `conditions.<figure>`, medians over
+# the repeats; a baseline's are read back into Baseline.conditions, not its metrics.
+CONDITIONS_PREFIX = "conditions."
 # Per-repeat values that follow from logged ones within a run are not logged; complete_series()
 # derives them on read. kWh and gCO2eq are energy_j times a constant of the run.
 PROPORTIONAL_TO_ENERGY = ("energy_kwh", "emissions_g")
@@ -119,6 +123,18 @@ def phase_metrics(summary: RunSummary) -> dict[str, float]:
     return metrics
 
 
+def condition_metrics(summary: RunSummary) -> dict[str, float]:
+    """The runner's conditions as metrics: `conditions.<figure>`, the median over the repeats."""
+    return {CONDITIONS_PREFIX + name: value for name, value in conditions.medians(summary.conditions).items()}
+
+
+def split_conditions(metrics: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """A run's metrics without `conditions.*`, and those conditions by figure name."""
+    rest = {k: v for k, v in metrics.items() if not k.startswith(CONDITIONS_PREFIX)}
+    found = {k[len(CONDITIONS_PREFIX) :]: v for k, v in metrics.items() if k.startswith(CONDITIONS_PREFIX)}
+    return rest, found
+
+
 def benchmark_metric_problem(name: str) -> str | None:
     """Why a metric the benchmark reports cannot be logged as `name`, in words that follow the
     quoted name; None when it can."""
@@ -132,6 +148,8 @@ def benchmark_metric_problem(name: str) -> str | None:
         return f"starts with {SERIES_PREFIX!r}, the prefix of the gate's per-repeat series"
     if name.startswith(PHASE_PREFIX):
         return f"starts with {PHASE_PREFIX!r}, the prefix of the gate's per-phase figures"
+    if name.startswith(CONDITIONS_PREFIX):
+        return f"starts with {CONDITIONS_PREFIX!r}, the prefix of the runner's conditions"
     if not name:
         return "is empty"
     if len(name) > MAX_METRIC_KEY_CHARS:
@@ -152,6 +170,8 @@ def benchmark_metric_rename(name: str) -> str | None:
         name = SERIES_PREFIX.rstrip(".") + "_" + name[len(SERIES_PREFIX) :]
     elif name.startswith(PHASE_PREFIX):
         name = PHASE_PREFIX.rstrip(".") + "_" + name[len(PHASE_PREFIX) :]
+    elif name.startswith(CONDITIONS_PREFIX):
+        name = CONDITIONS_PREFIX.rstrip(".") + "_" + name[len(CONDITIONS_PREFIX) :]
     name = _METRIC_KEY_UNSAFE.sub("_", name)
     name = "/".join(part for part in name.split("/") if part not in ("", ".", ".."))
     name = name[:MAX_METRIC_KEY_CHARS].rstrip("/")
@@ -351,6 +371,7 @@ def build_run_record(
     metrics.update({scope_metric(s.scope): s.energy_j for s in summary.scopes})
     metrics.update(phase_metrics(summary))
     metrics.update(gpu_counter_metrics(summary))
+    metrics.update(condition_metrics(summary))
     series = {f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.per_repeat.items() if k not in DERIVED_SERIES}
     # Each phase's repeats too (the names phase_metrics keeps): per-case limits decide on them.
     series.update({f"{SERIES_PREFIX}{k}": tuple(v) for k, v in summary.phase_series.items() if k in metrics})

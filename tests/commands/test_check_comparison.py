@@ -88,7 +88,7 @@ def test_paired_mode_runs_base_and_pr_alternately_and_logs_both(
     assert by_role["paired"]["green_gate.baseline_run_id"] == bench["baseline"]["run_id"]
 
 
-def test_auto_mode_keeps_a_history_comparison_that_settles_the_verdict(
+def test_auto_mode_confirms_a_history_fail_by_pairing_before_it_fails_the_build(
     tmp_path: Path, mlflow_server: MlflowServer, cli_env: dict[str, str]
 ) -> None:
     experiment = f"auto-history-{uuid.uuid4().hex[:8]}"
@@ -104,17 +104,19 @@ def test_auto_mode_keeps_a_history_comparison_that_settles_the_verdict(
     result = run_cli("check", "--base-branch", "main", "--json", "out.json", cwd=project, env=env)
     assert result.returncode == 1, result.stderr
     (bench,) = json.loads((project / "out.json").read_text())["benchmarks"]
-    assert bench["baseline"]["run_id"] == first["mlflow_run_id"] and bench["baseline"]["paired"] is False
+    # History said fail; base and PR then ran alternately in this job, and the pairs failed it.
+    assert bench["baseline"]["paired"] is True
     limit = energy_limit(bench)
-    assert limit["status"] == "fail" and limit["method"] == "welch-log"
-    assert limit["interval_pct"][0] > 5.0  # the whole interval beyond the limit: nothing for pairs to settle
-    assert not any("Paired comparison" in note for note in bench["notes"])
-    assert f"busy loop of {BASE_ITERATIONS} iterations" not in result.stderr  # the base never ran
-    assert "paired with base" not in result.stderr
+    assert limit["status"] == "fail" and limit["method"] == "paired-log"
+    assert any(
+        n.startswith("Paired comparison (comparison.mode: auto, energy_per_prediction_j: history says fail (+")
+        and "confirming paired before failing)" in n
+        for n in bench["notes"]
+    )
+    assert f"busy loop of {BASE_ITERATIONS} iterations" in result.stderr  # the base ran
 
     runs = search_runs(mlflow_server, f"{experiment}/busy")
-    assert [tags_of(r).get("green_gate.comparison") for r in runs] == [None, "history"]
-    assert tags_of(runs[1])["green_gate.baseline_run_id"] == first["mlflow_run_id"]
+    assert sorted(str(tags_of(r).get("green_gate.comparison")) for r in runs) == ["None", "paired", "paired-base"]
 
 
 def test_auto_mode_measures_the_base_paired_when_history_has_no_baseline(

@@ -30,3 +30,31 @@ def test_the_counter_reads_a_file_in_the_proc_stat_format(tmp_path: Path) -> Non
     path.write_text(STAT)
     busy = machine_busy_s(path)
     assert busy is not None and busy > 0
+
+
+def test_cpu_times_split_busy_steal_and_all_time() -> None:
+    from gate.devices.procstat import cpu_times_from
+
+    times = cpu_times_from(STAT, 100.0)
+    assert times is not None
+    assert times.busy_s == pytest.approx((1000 + 50 + 300 + 10 + 40) / 100)
+    assert times.steal_s == pytest.approx(0.77)
+    # guest (already in user) is left out of the total
+    assert times.total_s == pytest.approx((1000 + 50 + 300 + 9000 + 200 + 10 + 40 + 77) / 100)
+
+
+def test_cpu_times_of_an_old_kernel_without_steal_count_it_as_zero() -> None:
+    from gate.devices.procstat import cpu_times_from
+
+    times = cpu_times_from("cpu  100 0 50 800 0 0 0\n", 100.0)
+    assert times is not None and times.steal_s == 0.0 and times.total_s == pytest.approx(9.5)
+    assert cpu_times_from("cpu x\n", 100.0) is None
+
+
+def test_cpu_times_read_from_the_file_or_none(tmp_path: Path) -> None:
+    from gate.devices.procstat import machine_cpu_times
+
+    path = tmp_path / "stat"
+    path.write_text(STAT)
+    assert machine_cpu_times(path) is not None
+    assert machine_cpu_times(tmp_path / "missing") is None

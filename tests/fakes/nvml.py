@@ -52,6 +52,8 @@ class FakeDriver(types.ModuleType):
         if isinstance(faults, dict) and faults.get(key):
             raise pynvml.NVMLError(faults[key].pop(0))  # one queued transient error (TIMEOUT, UNKNOWN), then normal
         value = self.gpus[handle].get(key)
+        if isinstance(value, Scripted):
+            value = value.next()
         if isinstance(value, Exception):
             raise value
         return value
@@ -171,6 +173,52 @@ class FakeDriver(types.ModuleType):
         else:
             values[0].nvmlReturn = pynvml.NVML_ERROR_NOT_SUPPORTED
         return values
+
+    # --- the GPU's condition: clocks, clock-event (throttle) reasons --------------------------------
+
+    def nvmlDeviceGetClockInfo(self, handle: int, clock_type: int) -> object:
+        """`sm_clock_mhz` / `memory_clock_mhz`: a number, or Scripted to drop the clocks mid-run."""
+        key = "sm_clock_mhz" if clock_type == 1 else "memory_clock_mhz"
+        value = self._get(handle, key)
+        default = 1980 if clock_type == 1 else 2619  # an H100 SXM at full clocks
+        return value if isinstance(value, int) else default
+
+    def nvmlDeviceGetCurrentClocksEventReasons(self, handle: int) -> object:
+        """`clock_events`: NVML's bitmask (0x4 power cap, 0x20 / 0x40 thermal, 0x8 hardware slowdown…),
+        or Scripted to throttle part of a run; an older driver lacks the call (`clock_events_v`)."""
+        self._get(handle, "clock_events_v")
+        value = self._get(handle, "clock_events")
+        return value if isinstance(value, int) else 0
+
+    def nvmlDeviceGetCurrentClocksThrottleReasons(self, handle: int) -> object:
+        value = self._get(handle, "clock_events")
+        return value if isinstance(value, int) else 0
+
+
+class Scripted:
+    """A reading that changes from one query to the next (a GPU that throttles, drops its clocks, or
+    that a tenant starts using mid-run): the values in order, then the last one for good."""
+
+    def __init__(self, *values: object) -> None:
+        self.values = list(values)
+        self.calls = 0
+
+    def next(self) -> object:
+        value = self.values[min(self.calls, len(self.values) - 1)]
+        self.calls += 1
+        return value
+
+
+class Live(Scripted):
+    """A reading computed at each query (e.g. power-capped while a benchmark holds a file open)."""
+
+    def __init__(self, read: Callable[[], object]) -> None:
+        super().__init__(None)
+        self.read = read
+
+    def next(self) -> object:
+        self.calls += 1
+        return self.read()
 
 
 def installed(monkeypatch: pytest.MonkeyPatch, driver: FakeDriver) -> FakeDriver:

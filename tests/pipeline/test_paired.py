@@ -35,10 +35,16 @@ def relative(status: str, interval: tuple[float, float] | None, method: str) -> 
             "energy_per_prediction_j: the interval [+3.0%, +7.0%] straddles the +5% limit",
         ),
         (BASE, relative("pass", (-1.0, 1.5), "welch-log"), (), None),  # settled: within every limit
-        (BASE, relative("fail", (6.0, 9.0), "welch-log"), (), None),  # settled: beyond the fail limit
+        (
+            BASE,
+            relative("fail", (6.0, 9.0), "welch-log"),
+            (),
+            "energy_per_prediction_j: history says fail (+0.0%, interval [+6.0%, +9.0%]); "
+            "confirming paired before failing",
+        ),  # beyond the fail limit: confirmed before it fails the build
     ],
 )
-def test_auto_mode_pairs_only_when_history_is_inconclusive(
+def test_auto_mode_pairs_when_history_is_inconclusive_or_would_fail(
     baseline: Baseline | None, decision: Decision | None, differences: tuple[str, ...], reason: str | None
 ) -> None:
     assert auto_reason(baseline, decision, RULES, differences) == reason
@@ -52,3 +58,25 @@ def test_an_inconclusive_history_check_is_measured_paired() -> None:
     )
     reason = auto_reason(BASE, Decision("warn", (check,)), RULES, ())
     assert reason == "energy_per_prediction_j: the interval is wider than the limit (too noisy to judge)"
+
+
+def test_a_check_not_comparable_for_the_runners_conditions_is_measured_paired() -> None:
+    check = Check(
+        "energy_per_prediction_j",
+        "relative",
+        "warn",
+        1.5,
+        1.0,
+        None,
+        reason="not comparable: the runner was busier than at the baseline (speed index −31%, CPU pressure 92% vs 6%); "
+        "the change of the medians (+55.0%) is not judged",
+    )
+    assert auto_reason(BASE, Decision("warn", (check,)), RULES, ()) == (
+        "energy_per_prediction_j: the runner was busier than at the baseline (speed index −31%, CPU pressure 92% "
+        "vs 6%); confirming paired"
+    )
+
+
+def test_a_waived_failure_is_not_confirmed() -> None:
+    check = Check("energy_per_prediction_j", "relative", "fail", 1.1, 1.0, 10.0, interval_pct=(8.0, 12.0), waived="x")
+    assert auto_reason(BASE, Decision("fail", (check,)), RULES, ()) is None

@@ -387,3 +387,24 @@ def test_the_gpu_engines_calibration_and_staleness_are_logged_and_kept_in_the_co
     context = schema.decode_context(rec.tags)
     assert context["scopes"]["gpu"]["calibration"] == [1.004, 0.93]
     assert schema.benchmark_metric_problem("gpu_calibration_k") is not None
+
+
+def test_the_runner_conditions_are_logged_as_medians_and_read_back_apart_from_the_metrics() -> None:
+    from gate.devices.conditions import RepeatConditions
+
+    def repeat(speed: float, pressure: float) -> RepeatConditions:
+        return RepeatConditions(
+            10.0, pressure, 0.0, None, 0.0, 40.0, 1.0, 2.5, speed, speed, speed, 0.9, 3, 2, spin_wait_suspected=False
+        )
+
+    run = replace(summary([10.0, 12.0, 11.0]), conditions=(repeat(1200, 5), repeat(1300, 90), repeat(1250, 10)))
+    metrics = schema.condition_metrics(run)
+    assert metrics["conditions.speed_index"] == 1250.0
+    assert metrics["conditions.cpu_pressure_some_pct"] == 10.0
+    assert "conditions.cgroup_cpu_pressure_some_pct" not in metrics  # unread on every repeat
+    rest, read_back = schema.split_conditions({"energy_j": 11.0, **metrics})
+    assert rest == {"energy_j": 11.0}
+    assert read_back["speed_index"] == 1250.0 and read_back["threads_max"] == 3.0
+    assert schema.benchmark_metric_problem("conditions.mine") is not None
+    assert schema.benchmark_metric_rename("conditions.mine") == "conditions_mine"
+    assert schema.condition_metrics(summary([1.0])) == {}

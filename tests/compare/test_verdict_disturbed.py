@@ -1,0 +1,52 @@
+"""Repeats a throttled GPU or a tenant disturbed are left out of relative limits on both sides alike."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from gate.compare.verdict import evaluate, undisturbed
+from gate.config.budget import Level, Rules
+from gate.devices.conditions import DISTURBED
+from tests.helpers import baseline, summary
+
+RULES = Rules(limits_pct={"energy_j": Level(warn=2.0, fail=5.0)})
+A = (1.0, 1.1, 1.2, 1.3)
+B = (2.0, 2.1, 2.2, 2.3)
+
+
+def test_flagged_repeats_go_from_their_own_side() -> None:
+    assert undisturbed(A, B, (0, 1, 0, 0), (0, 0, 0, 1), paired=False) == (
+        (1.0, 1.2, 1.3),
+        (2.0, 2.1, 2.2),
+        "left out this run's repeat(s) 2 and the baseline's repeat(s) 4: a throttled GPU or another process on it "
+        "disturbed them.",
+    )
+
+
+def test_in_pairs_a_pair_goes_when_either_side_was_disturbed() -> None:
+    kept = undisturbed(A, B, (0, 1, 0, 0), (0, 0, 0, 1), paired=True)
+    assert not isinstance(kept, str) and kept[:2] == ((1.0, 1.2), (2.0, 2.2))
+
+
+def test_no_flags_or_flags_of_another_length_leave_the_series_as_they_are() -> None:
+    assert undisturbed(A, B, (), (), paired=False) == (A, B, None)
+    assert undisturbed(A, B, (1.0,), (0.0, 0.0), paired=False) == (A, B, None)
+
+
+def test_too_few_undisturbed_repeats_cannot_be_judged() -> None:
+    why = undisturbed(A, B, (1, 1, 1, 0), (0, 0, 0, 0), paired=False)
+    assert (
+        why == "a throttled GPU or another process on it disturbed this run's repeat(s) 1, 2, 3, too many to leave out"
+    )
+
+
+def test_a_run_disturbed_throughout_is_not_comparable_never_a_fail() -> None:
+    current = summary([150.0, 151.0, 149.0])
+    current = replace(current, per_repeat={**current.per_repeat, DISTURBED: (1.0, 1.0, 0.0)})
+    base = summary([100.0, 100.5, 99.5])
+    decision = evaluate(
+        current, replace(baseline(**base.metrics), per_repeat=base.per_repeat), RULES, not_comparable="fail"
+    )
+    (check,) = decision.checks
+    assert (check.status, decision.verdict, check.change_pct) == ("warn", "warn", None)
+    assert check.reason.startswith("not comparable: a throttled GPU or another process on it disturbed this run's")
