@@ -144,10 +144,17 @@ def check(
 @main.command(epilog=EXIT_CODES_HELP)
 @click.option(
     "--result",
-    "result_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    "results",
+    multiple=True,
     required=True,
-    help="A result file written by `green-gate check --json`.",
+    help="A result file written by `green-gate check --json`, a folder of them or a glob; repeat it to "
+    "merge a matrix's results into one comment, check run and verdict.",
+)
+@click.option(
+    "--expect",
+    multiple=True,
+    help="The matrix legs that should report (GREEN_GATE_LEG of each job), comma-separated: one that did "
+    "not is named, and the verdict is error.",
 )
 @click.option(
     "--template",
@@ -156,11 +163,14 @@ def check(
     help="Render with this Jinja template (sandboxed; see docs/templates.md).",
 )
 @click.option("--check-run", is_flag=True, help="Also create a check run with the verdict.")
-def comment(result_path: Path, template_path: Path | None, check_run: bool) -> None:
-    """Post a saved result as the sticky PR comment (e.g. from a `workflow_run` job for fork PRs)."""
+def comment(results: tuple[str, ...], expect: tuple[str, ...], template_path: Path | None, check_run: bool) -> None:
+    """Post saved results as the sticky PR comment: one (e.g. from a `workflow_run` job for fork PRs),
+    or a matrix's merged into one verdict (the exit code is then the verdict's, as for `check`)."""
     from gate.commands import comment as comment_command
 
-    options = comment_command.CommentOptions(result_path, template_path, check_run)
+    options = comment_command.CommentOptions(
+        template_path=template_path, check_run=check_run, results=results, expect=expect
+    )
     _exit(lambda: comment_command.run(options, env=os.environ))
 
 
