@@ -80,6 +80,14 @@ def main() -> None:
     "--check-run", is_flag=True, help="Also create a check run with the verdict (or GREEN_GATE_CHECK_RUN=true)."
 )
 @click.option(
+    "--result",
+    "fan_in",
+    multiple=True,
+    help="With --comment: other jobs' results (files `check --json` wrote, folders, globs) to merge with this "
+    "one's into one comment, check run and verdict (the exit code is the merged verdict's).",
+)
+@click.option("--expect", multiple=True, help="With --result: the matrix legs that should report (comma-separated).")
+@click.option(
     "--prometheus-textfile",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the gauges in Prometheus' text format here (for node_exporter's textfile collector).",
@@ -103,6 +111,8 @@ def check(
     comment: bool,
     comment_template: Path | None,
     check_run: bool,
+    fan_in: tuple[str, ...],
+    expect: tuple[str, ...],
     prometheus_textfile: Path | None,
     pushgateway: str | None,
 ) -> None:
@@ -127,6 +137,8 @@ def check(
         check_run=check_run,
         prometheus_textfile=prometheus_textfile,
         pushgateway=pushgateway,
+        fan_in=fan_in,
+        expect=expect,
     )
 
     def cancellable_check() -> int:
