@@ -12,8 +12,8 @@ this machine's, so a real check here finds its baseline). Then it starts `mlflow
 database and measures, over HTTP:
 
 - baseline lookup: `MlflowStore.choose_baseline` (pin, search, per-repeat values), median of 20;
-- history: `MlflowStore.history` of one benchmark (one experiment), its 1,000 newest runs, as
-  `green-gate history --limit 1000` reads them; median of 5;
+- history: `MlflowStore.history` of one benchmark (one experiment), its 100 newest runs as
+  `green-gate history` reads them by default (median of 10), and its 1,000 newest (median of 5);
 - requests per benchmark: a real `green-gate check` of a project with three benchmarks (a pull
   request's, compared with main and recorded), through a counting proxy in front of the server.
 
@@ -291,6 +291,7 @@ def measure_store(url: str, here: str) -> dict[str, Any]:
     lookup = timed(lambda: MlflowStore(url).choose_baseline(experiment, branch="main", hardware_id=here), 20)
     rows = store.history(experiment, max_runs=1000)
     history = timed(lambda: MlflowStore(url).history(experiment, max_runs=1000), 5)
+    history_100 = timed(lambda: MlflowStore(url).history(experiment, max_runs=100), 10)  # `history`'s default
     return {
         "step": "store",
         "baseline_lookup_median_s": round(statistics.median(lookup), 3),
@@ -298,6 +299,8 @@ def measure_store(url: str, here: str) -> dict[str, Any]:
         "history_rows": len(rows),
         "history_1000_median_s": round(statistics.median(history), 3),
         "history_1000_max_s": round(max(history), 3),
+        "history_100_median_s": round(statistics.median(history_100), 3),
+        "history_100_max_s": round(max(history_100), 3),
     }
 
 
