@@ -25,6 +25,7 @@ from gate.errors import ConfigError, ExitCode
 from gate.github import actions, publish
 from gate.output import fanin, report
 from gate.output.result import load_document
+from gate.secrets import Secrets
 
 _GLOB_CHARS = frozenset("*?[")
 VERDICT_EXIT = {"pass": ExitCode.OK, "warn": ExitCode.OK, "fail": ExitCode.BUDGET_EXCEEDED}
@@ -79,7 +80,10 @@ def _fan_in(opts: CommentOptions, env: Mapping[str, str], log: Callable[[str], N
             f"no result file found in {', '.join(opts.patterns)}",
             hint="pass the files `green-gate check --json` wrote, the folder they were downloaded to, or a glob",
         )
-    sources = [fanin.Source(str(p), load_document(p)) for p in paths]
+    secrets = Secrets.from_env(env)  # the files come from other jobs: what this job holds is withheld
+    if actions.in_actions(env):
+        actions.add_masks(secrets.mask_values())
+    sources = [fanin.Source(str(p), secrets.redact_data(load_document(p))) for p in paths]
     try:
         document = fanin.merge(sources, expected_legs(opts.expect))
     except fanin.FanInError as exc:
@@ -101,6 +105,7 @@ def _fan_in(opts: CommentOptions, env: Mapping[str, str], log: Callable[[str], N
         check_run=opts.check_run or publish.enabled_check_run(env),
         log=log,
         summary_has_report=True,
+        secrets=secrets,
     )
     if exit_code == ExitCode.OK and outcome.status == "failed":
         return int(ExitCode.INTERNAL)

@@ -165,3 +165,20 @@ def test_annotations_go_50_per_request(tmp_path: Path, github: FakeGitHub) -> No
     annotations = github.check_run_annotations(1)
     assert len(annotations) == 120 and ANNOTATIONS_PER_REQUEST == 50
     assert len({a["message"] for a in annotations}) == 120
+
+
+def test_what_this_job_holds_never_leaves_in_a_merged_comment(tmp_path: Path, github: FakeGitHub) -> None:
+    from gate.commands.comment import CommentOptions, run
+
+    root = matrix(tmp_path)
+    leg = root / "green-gate-gpu-l4" / "green-gate.json"
+    doc = json.loads(leg.read_text())
+    doc["benchmarks"][0]["notes"] = ["token ghs_secret_0123456789 seen"]  # a leg that leaked it
+    leg.write_text(json.dumps(doc))
+    env = {k: v for k, v in ci_env(tmp_path, github).items() if k not in ("PATH", "PYTHONPATH")}
+    env["GITHUB_TOKEN"] = "ghs_secret_0123456789"
+    assert run(CommentOptions(results=(str(root),), check_run=True), env=env, log=lambda m: None) == 1
+    body = github.comments[2][0]["body"]
+    assert "ghs_secret_0123456789" not in body and "token *** seen" in body.replace("\\*", "*")
+    assert "ghs_secret_0123456789" not in (tmp_path / "summary.md").read_text()
+    assert "ghs_secret_0123456789" not in json.dumps(github.check_runs)
