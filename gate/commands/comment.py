@@ -117,25 +117,19 @@ def result_files(patterns: Sequence[str]) -> list[Path]:
     files (at any depth: `actions/download-artifact` puts each artifact in its own folder), a glob's
     matches. A file named outright must exist; a folder or glob may match nothing (a leg that did not
     report: `--expect` names it)."""
-    found: dict[Path, None] = {}
+    found: dict[Path, Path] = {}  # resolved -> as named
     for pattern in patterns:
         path = Path(pattern)
         if _GLOB_CHARS & set(pattern):
             matches = [Path(m) for m in sorted(glob.glob(pattern, recursive=True))]
-        elif path.is_dir():
-            matches = sorted(path.rglob("*.json"))
-        else:
-            if not path.is_file():
-                raise ConfigError(
-                    "no such result file", file=pattern, hint="check the path, or pass a folder or a glob"
-                )
+        elif path.is_dir() or path.is_file():
             matches = [path]
+        else:
+            raise ConfigError("no such result file", file=pattern, hint="check the path, or pass a folder or a glob")
         for match in matches:
-            if match.is_dir():
-                matches.extend(sorted(match.rglob("*.json")))
-            elif match.resolve() not in {p.resolve() for p in found}:
-                found[match] = None
-    return list(found)
+            for file in sorted(match.rglob("*.json")) if match.is_dir() else [match]:
+                found.setdefault(file.resolve(), file)
+    return list(found.values())
 
 
 def expected_legs(values: Sequence[str]) -> list[str]:

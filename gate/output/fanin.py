@@ -231,7 +231,8 @@ def _summed_metrics(parts: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = dict(first)
     for key in SUMMED_METRICS:
         values = [p.get(key) for p in parts]
-        out[key] = sum(values) if all(isinstance(v, (int, float)) for v in values) and key in first else first.get(key)
+        if key in first and all(isinstance(v, (int, float)) for v in values):
+            out[key] = sum(values)
     durations = [p["duration_s"] for p in parts if isinstance(p.get("duration_s"), (int, float))]
     if durations:
         out["duration_s"] = max(durations)
@@ -239,7 +240,7 @@ def _summed_metrics(parts: list[dict[str, Any]]) -> dict[str, Any]:
     if isinstance(energy, (int, float)) and isinstance(per_item, (int, float)) and per_item > 0:
         items = energy / per_item  # rank 0's count: the run's items, however many nodes worked on them
         out["energy_per_prediction_j"] = out["energy_j"] / items
-    return {k: v for k, v in out.items() if v is not None or k in first}
+    return out
 
 
 def _summed_scopes(parts: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
