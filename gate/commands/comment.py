@@ -76,8 +76,10 @@ def run(opts: CommentOptions, *, env: Mapping[str, str], log: Callable[[str], No
 def _fan_in(opts: CommentOptions, env: Mapping[str, str], log: Callable[[str], None]) -> int:
     paths = result_files(opts.patterns)
     if not paths:
+        legs = expected_legs(opts.expect)
+        none = f"none of the {len(legs)} expected jobs reported ({', '.join(legs)}): " if legs else ""
         raise ConfigError(
-            f"no result file found in {', '.join(opts.patterns)}",
+            f"{none}no result file found in {', '.join(opts.patterns)}",
             hint="pass the files `green-gate check --json` wrote, the folder they were downloaded to, or a glob",
         )
     secrets = Secrets.from_env(env)  # the files come from other jobs: what this job holds is withheld

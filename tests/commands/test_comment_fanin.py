@@ -182,3 +182,10 @@ def test_what_this_job_holds_never_leaves_in_a_merged_comment(tmp_path: Path, gi
     assert "ghs_secret_0123456789" not in body and "token *** seen" in body.replace("\\*", "*")
     assert "ghs_secret_0123456789" not in (tmp_path / "summary.md").read_text()
     assert "ghs_secret_0123456789" not in json.dumps(github.check_runs)
+
+
+def test_no_result_at_all_names_the_expected_jobs(tmp_path: Path) -> None:
+    (tmp_path / "results").mkdir()
+    result = run_cli("comment", "--result", "results", "--expect", "gpu-h100,cpu", cwd=tmp_path, env=cli_environment())
+    assert result.returncode == 2
+    assert "none of the 2 expected jobs reported (gpu-h100, cpu): no result file found in results" in result.stderr
