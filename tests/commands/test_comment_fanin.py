@@ -189,3 +189,18 @@ def test_no_result_at_all_names_the_expected_jobs(tmp_path: Path) -> None:
     result = run_cli("comment", "--result", "results", "--expect", "gpu-h100,cpu", cwd=tmp_path, env=cli_environment())
     assert result.returncode == 2
     assert "none of the 2 expected jobs reported (gpu-h100, cpu): no result file found in results" in result.stderr
+
+
+def test_annotations_name_the_budget_file_in_the_repository() -> None:
+    from gate.github.publish import check_annotations
+
+    doc = _merged(20)
+    doc["budget_file"] = "/home/runner/work/models/models/ci/green-budget.yml"
+    (first, *_) = check_annotations(doc, "/home/runner/work/models/models")
+    assert first["path"] == "ci/green-budget.yml" and first["annotation_level"] == "failure"
+    assert first["start_line"] == 12  # the line of the limit that failed
+    assert check_annotations(doc, None) == []  # an absolute path GitHub could not place
+    before = len(check_annotations(doc, "/home/runner/work/models/models"))
+    failed = next(c for b in doc["benchmarks"] for c in b["checks"] if c["status"] == "fail")
+    failed["waived"] = "waived by @lead: known regression"
+    assert len(check_annotations(doc, "/home/runner/work/models/models")) == before - 1  # a waived rule is not flagged
