@@ -15,6 +15,7 @@ Diagnostics and workflow commands go to stderr; stdout carries the report only.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -79,6 +80,8 @@ INPUTS: tuple[Input, ...] = (
     Input("comment_template", "", "option", "--comment-template"),
     Input("check_run", "false", "on_switch", "--check-run"),
     Input("lenient", "false", "on_switch", "--lenient"),
+    Input("results", "", "options", "--result"),
+    Input("expect", "", "option", "--expect"),
     Input("gpus", "all", "entrypoint", "NVIDIA_VISIBLE_DEVICES for the NVIDIA container runtime (action.yml)"),
     Input("prometheus_textfile", "", "option", "--prometheus-textfile"),
     Input("pushgateway", "", "option", "--pushgateway"),
@@ -333,6 +336,12 @@ def _run(env: Mapping[str, str], *, cwd: Path, cli: Cli, shell: Shell, err: Call
     for name in PATH_INPUTS:
         value = read_input(env, name)
         outside = confine(name, value, workdir, cwd) if value is not None else None
+        if outside is not None:
+            return die(env, outside, ExitCode.USAGE, err)
+    for item in (read_input(env, "results") or "").replace(",", " ").split():
+        # A glob stays inside too: the folder it starts from is confined like any path.
+        fixed = re.split(r"[*?\[]", item, maxsplit=1)[0]
+        outside = confine("results", fixed.rsplit("/", 1)[0] if fixed != item else item, workdir, cwd)
         if outside is not None:
             return die(env, outside, ExitCode.USAGE, err)
     child_env = {**env, **the_plan.env}

@@ -113,6 +113,14 @@ def main() -> None:
     "--check-run", is_flag=True, help="Also create a check run with the verdict (or GREEN_GATE_CHECK_RUN=true)."
 )
 @click.option(
+    "--result",
+    "fan_in",
+    multiple=True,
+    help="With --comment: other jobs' results (files `check --json` wrote, folders, globs) to merge with this "
+    "one's into one comment, check run and verdict (the exit code is the merged verdict's).",
+)
+@click.option("--expect", multiple=True, help="With --result: the matrix legs that should report (comma-separated).")
+@click.option(
     "--prometheus-textfile",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the gauges in Prometheus' text format here (for node_exporter's textfile collector).",
@@ -136,6 +144,8 @@ def check(
     comment: bool,
     comment_template: Path | None,
     check_run: bool,
+    fan_in: tuple[str, ...],
+    expect: tuple[str, ...],
     prometheus_textfile: Path | None,
     pushgateway: str | None,
     lenient: bool,
@@ -162,6 +172,8 @@ def check(
         prometheus_textfile=prometheus_textfile,
         pushgateway=pushgateway,
         lenient=lenient,
+        fan_in=fan_in,
+        expect=expect,
     )
 
     def cancellable_check() -> int:
@@ -179,10 +191,17 @@ def check(
 @main.command(epilog=COMMENT_EXIT_CODES_HELP)
 @click.option(
     "--result",
-    "result_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    "results",
+    multiple=True,
     required=True,
-    help="A result file written by `green-gate check --json`.",
+    help="A result file written by `green-gate check --json`, a folder of them or a glob; repeat it to "
+    "merge a matrix's results into one comment, check run and verdict.",
+)
+@click.option(
+    "--expect",
+    multiple=True,
+    help="The matrix legs that should report (GREEN_GATE_LEG of each job), comma-separated: one that did "
+    "not is named, and the verdict is error.",
 )
 @click.option(
     "--template",
@@ -191,11 +210,14 @@ def check(
     help="Render with this Jinja template (sandboxed; see docs/templates.md).",
 )
 @click.option("--check-run", is_flag=True, help="Also create a check run with the verdict.")
-def comment(result_path: Path, template_path: Path | None, check_run: bool) -> None:
-    """Post a saved result as the sticky PR comment (e.g. from a `workflow_run` job for fork PRs)."""
+def comment(results: tuple[str, ...], expect: tuple[str, ...], template_path: Path | None, check_run: bool) -> None:
+    """Post saved results as the sticky PR comment: one (e.g. from a `workflow_run` job for fork PRs),
+    or a matrix's merged into one verdict (the exit code is then the verdict's, as for `check`)."""
     from gate.commands import comment as comment_command
 
-    options = comment_command.CommentOptions(result_path, template_path, check_run)
+    options = comment_command.CommentOptions(
+        template_path=template_path, check_run=check_run, results=results, expect=expect
+    )
     _exit(lambda: comment_command.run(options, env=os.environ))
 
 

@@ -53,6 +53,9 @@ def workspace(tmp_path: Path) -> Path:
         ("json_file", "../escape/result.json"),
         ("report_file", "/tmp/report.md"),
         ("comment_template", "../../outside/comment.md.j2"),
+        ("results", "results ../../outside/leg.json"),
+        ("results", "/etc/*.json"),  # a glob starts from a folder outside
+        ("results", "../escape/**/*.json"),
     ],
 )
 def test_a_path_input_outside_the_workspace_is_exit_2_before_anything_runs(
@@ -70,7 +73,14 @@ def test_a_path_input_outside_the_workspace_is_exit_2_before_anything_runs(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("working_directory", "sub"), ("budget", "green-budget.yml"), ("json_file", "../out/r.json"), ("budget", ".")],
+    [
+        ("working_directory", "sub"),
+        ("budget", "green-budget.yml"),
+        ("json_file", "../out/r.json"),
+        ("budget", "."),
+        ("results", "results, legs/*/green-gate.json"),
+        ("results", "*.json"),
+    ],
 )
 def test_a_path_input_inside_the_workspace_is_accepted(workspace: Path, name: str, value: str) -> None:
     env = {f"INPUT_{name.upper()}": value}

@@ -24,7 +24,9 @@ from gate.retry import RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
-COMMENT_LIMIT_CHARS = 65536  # GitHub refuses longer issue comments (and check-run output summaries)
+COMMENT_LIMIT_CHARS = 65536  # GitHub refuses longer issue comments
+CHECK_RUN_SUMMARY_LIMIT_CHARS = 65535  # checks/create and checks/update: output.summary's maxLength
+ANNOTATIONS_PER_REQUEST = 50  # the Checks API takes at most 50 annotations per request; more go by checks/update
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 PAGE_SIZE = 100
 MAX_PAGES = 100  # 10,000 comments: a bound on a loop driven by the server's Link headers
@@ -195,18 +197,33 @@ class GitHubApi:
         title: str,
         summary: str,
         details_url: str | None = None,
+        annotations: list[dict[str, Any]] | None = None,
     ) -> int:
-        """checks/create, already completed with `conclusion` (success, neutral, failure, …)."""
+        """checks/create, already completed with `conclusion` (success, neutral, failure, …); its
+        annotations in batches of ANNOTATIONS_PER_REQUEST, the first with the create, the others by
+        checks/update (GitHub appends each batch to those already there)."""
+        batches = _batches(annotations or [], ANNOTATIONS_PER_REQUEST)
+        output = {"title": title[:255], "summary": summary[:CHECK_RUN_SUMMARY_LIMIT_CHARS]}
         payload: dict[str, Any] = {
             "name": name,
             "head_sha": head_sha,
             "status": "completed",
             "conclusion": conclusion,
-            "output": {"title": title[:255], "summary": summary[:COMMENT_LIMIT_CHARS]},
+            "output": {**output, "annotations": batches[0]} if batches else output,
         }
         if details_url:
             payload["details_url"] = details_url
-        return int(self._request("POST", f"{self._repo_url(repository)}/check-runs", json=payload).json()["id"])
+        run_id = int(self._request("POST", f"{self._repo_url(repository)}/check-runs", json=payload).json()["id"])
+        for batch in batches[1:]:
+            self.update_check_run(repository, run_id, output={**output, "annotations": batch})
+        return run_id
+
+    def update_check_run(self, repository: str, check_run_id: int, *, output: dict[str, Any]) -> None:
+        """checks/update: here, to add annotations (at most ANNOTATIONS_PER_REQUEST) to a check run."""
+        if len(output.get("annotations") or []) > ANNOTATIONS_PER_REQUEST:
+            raise ValueError(f"at most {ANNOTATIONS_PER_REQUEST} annotations per request")
+        url = f"{self._repo_url(repository)}/check-runs/{int(check_run_id)}"
+        self._request("PATCH", url, json={"output": output})
 
     def upsert_comment(self, repository: str, issue_number: int, marker: str, body: str) -> Upsert:
         """Edit the first comment whose body starts with `marker`, else create one. `body` starts with it."""
@@ -252,6 +269,10 @@ class GitHubApi:
                 raise failure
             self._sleep(wait_s)
         raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _batches(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _comment(item: Any) -> Comment:

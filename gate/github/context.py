@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,14 @@ class CiContext:
     run_url: str | None
     base_commit: str | None = None  # the PR base's SHA (paired mode checks it out)
     default_branch: str | None = None  # the repository's default branch; None where nothing tells it
+    # Which job of a matrix ran this, so a fan-in of many results can say what ran where
+    job: str | None = None  # the workflow's job id (GITHUB_JOB: the same for every leg of a matrix)
+    leg: str | None = None  # the matrix leg's name (GREEN_GATE_LEG), what `comment --expect` lists
+    runner: str | None = None  # the runner's name (RUNNER_NAME)
+    # One node of a benchmark spanning several machines: the run's id, this node's rank, how many nodes
+    node_group: str | None = None
+    node_rank: int | None = None
+    node_count: int | None = None
 
     @property
     def is_pull_request(self) -> bool:
@@ -40,10 +48,43 @@ class CiContext:
         return not self.is_pull_request and bool(self.branch) and not deletion
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Its fields; those naming the job, runner and node only when known (most runs have none)."""
+        return {k: v for k, v in asdict(self).items() if v is not None or k not in IDENTITY_FIELDS}
+
+
+IDENTITY_FIELDS = ("job", "leg", "runner", "node_group", "node_rank", "node_count")
+LEG_ENV = "GREEN_GATE_LEG"
+NODE_GROUP_ENV = "GREEN_GATE_NODE_GROUP"  # the multi-node run this node belongs to (e.g. SLURM_JOB_ID)
+NODE_RANK_ENVS = ("GREEN_GATE_NODE_RANK", "GROUP_RANK", "SLURM_NODEID")  # ours, torchrun's, Slurm's
+NODE_COUNT_ENVS = ("GREEN_GATE_NODES", "SLURM_NNODES")
 
 
 def detect(env: Mapping[str, str], cwd: Path) -> CiContext:
+    return replace(_detect(env, cwd), **identity(env))
+
+
+def identity(env: Mapping[str, str]) -> dict[str, Any]:
+    """Which job, matrix leg, runner and node ran this: what tells the results of one fan-in apart."""
+    group = env.get(NODE_GROUP_ENV) or None
+    return {
+        "job": env.get("GITHUB_JOB") or None,
+        "leg": env.get(LEG_ENV) or None,
+        "runner": env.get("RUNNER_NAME") or None,
+        "node_group": group,
+        "node_rank": _first_int(env, NODE_RANK_ENVS) if group else None,
+        "node_count": _first_int(env, NODE_COUNT_ENVS) if group else None,
+    }
+
+
+def _first_int(env: Mapping[str, str], names: tuple[str, ...]) -> int | None:
+    for name in names:
+        value = (env.get(name) or "").strip()
+        if value.isdigit():
+            return int(value)
+    return None
+
+
+def _detect(env: Mapping[str, str], cwd: Path) -> CiContext:
     if env.get("GITHUB_ACTIONS") == "true":
         return _from_github(env, cwd)
     return CiContext(

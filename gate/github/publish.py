@@ -63,20 +63,38 @@ def enabled_check_run(env: Mapping[str, str]) -> bool:
     return _truthy(env.get(CHECK_RUN_ENV))
 
 
-def render_body(document: dict[str, Any], template_path: Path | None) -> str:
-    """The comment: hidden marker, the rendered template, cut to GitHub's limit with a pointer."""
+def render_body(document: dict[str, Any], template_path: Path | None, *, report_url: str | None = None) -> str:
+    """The comment: hidden marker, the rendered template, cut to GitHub's limit with a pointer to
+    `report_url` (where the whole report is; None: the result's own run)."""
     from gate.github.api import COMMENT_LIMIT_CHARS
 
     if template_path is not None:
         text = report.render_user_template(document, template_path)
     else:
         text = report.render(document, TEMPLATE)
-    names = [str(b["name"]) for b in document["benchmarks"]]
-    key = pr_comment.sticky_key(document.get("budget_file"), names)
-    run_url = markdown.url(document["context"].get("run_url"))
+    key = pr_comment.sticky_key(document.get("budget_file"), _sticky_names(document))
+    run_url = markdown.url(report_url or document["context"].get("run_url"))
     where = f"the [job summary]({run_url})" if run_url else "the job summary and the report file (`--report-file`)"
     pointer = f"**Cut to fit GitHub's comment size limit.** The full report is in {where}."
     return pr_comment.fit(pr_comment.with_marker(key, text), COMMENT_LIMIT_CHARS, pointer)
+
+
+def _sticky_names(document: dict[str, Any]) -> list[str]:
+    """What the sticky comment is found again by: the benchmark names, or a fan-in's legs (the expected
+    ones where named, so a leg that did not report this time edits the same comment)."""
+    fanin = document.get("fanin")
+    if isinstance(fanin, dict):
+        return [f"leg:{leg}" for leg in (fanin.get("expected") or fanin.get("reported") or [])]
+    return [str(b["name"]) for b in document["benchmarks"]]
+
+
+def current_run_url(env: Mapping[str, str]) -> str | None:
+    """This workflow run's page (its job summaries, its artifacts), from the Actions environment."""
+    parts = [env.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+    if not all(parts):
+        return None
+    server, repository, run_id = parts
+    return f"{server}/{repository}/actions/runs/{run_id}"
 
 
 def post(
@@ -101,7 +119,9 @@ def post(
         if actions.in_actions(env):
             actions.add_masks(secrets.mask_values())
     document = secrets.redact_data(document)
-    body = render_body(document, template_path)  # ConfigError on a broken user template: the caller's exit 2
+    # A fan-in's whole report is in this run's job summary; one result's, in the run that made it.
+    report_url = current_run_url(env) if "fanin" in document else None
+    body = render_body(document, template_path, report_url=report_url)  # ConfigError: the caller's exit 2
     token = env.get("GITHUB_TOKEN", "")
     event = ci.event_payload(env)
     event_name = env.get("GITHUB_EVENT_NAME", "")
@@ -133,7 +153,7 @@ def post(
         return _fail(env, pr_number, exc, fallback, log)
     result = _done(Published(upsert.action, f"{upsert.action} comment on #{pr_number}", upsert.comment.html_url), log)
     if check_run:
-        _check_run(api, repository, document, body, log)
+        _check_run(api, repository, document, body, log, env)
     return result
 
 
@@ -166,12 +186,19 @@ def _stale(
 
 
 def _check_run(
-    api: GitHubApi, repository: str, document: dict[str, Any], body: str, log: Callable[[str], None]
+    api: GitHubApi,
+    repository: str,
+    document: dict[str, Any],
+    body: str,
+    log: Callable[[str], None],
+    env: Mapping[str, str] | None = None,
 ) -> None:
     commit = document["context"].get("commit")
     if not commit:
         log("warning: no commit in the result: check run not created")
         return
+    annotations = check_annotations(document, (env or {}).get("GITHUB_WORKSPACE"))
+    details = (current_run_url(env or {}) if "fanin" in document else None) or document["context"].get("run_url")
     try:
         api.create_check_run(
             repository,
@@ -180,11 +207,50 @@ def _check_run(
             conclusion=CONCLUSION[document["verdict"]],
             title=report.HEADLINE[document["verdict"]],
             summary=body,
-            details_url=markdown.url(document["context"].get("run_url")) or None,
+            details_url=markdown.url(details) or None,
+            annotations=annotations,
         )
-        log(f"check run {CHECK_RUN_NAME!r} created: {CONCLUSION[document['verdict']]}")
+        shown = f", {len(annotations)} annotations" if annotations else ""
+        log(f"check run {CHECK_RUN_NAME!r} created: {CONCLUSION[document['verdict']]}{shown}")
     except GitHubError as exc:
         log(f"warning: check run not created: {exc.render()}")
+
+
+def check_annotations(document: dict[str, Any], workspace: str | None = None) -> list[dict[str, Any]]:
+    """Each failed or warned budget rule (not waived) as a check-run annotation on the budget file's line
+    that set it, and each benchmark that did not complete as one on the file's first line."""
+    budget = str(document.get("budget_file") or "green-budget.yml")
+    if workspace and budget.startswith(workspace.rstrip("/") + "/"):
+        budget = budget[len(workspace.rstrip("/")) + 1 :]
+    if budget.startswith("/"):
+        return []  # not a path in the repository: GitHub could not place the annotation
+    level = {"fail": "failure", "warn": "warning"}
+    annotations = []
+    for bench in document.get("benchmarks") or []:
+        where = (bench.get("where") or {}).get("leg")
+        name = f"{bench['name']} ({where})" if where else str(bench["name"])
+        if bench.get("error"):
+            annotations.append(_annotation(budget, 1, "failure", f"{name}: {bench['error']}", "green-gate error"))
+        for check in bench.get("checks") or []:
+            if check.get("status") not in level or check.get("waived"):
+                continue
+            line = check.get("source_line") if isinstance(check.get("source_line"), int) else 1
+            message = f"{name}: {check['metric']} {check['reason']} ({check['limit']})"
+            annotations.append(
+                _annotation(budget, line, level[check["status"]], message, f"green-gate {check['status']}")
+            )
+    return annotations
+
+
+def _annotation(path: str, line: int, level: str, message: str, title: str) -> dict[str, Any]:
+    return {
+        "path": path,
+        "start_line": max(1, line),
+        "end_line": max(1, line),
+        "annotation_level": level,
+        "message": message[:4000],
+        "title": title[:255],
+    }
 
 
 def _degrade(env: Mapping[str, str], pr_number: int, why: str, body: str, log: Callable[[str], None]) -> Published:

@@ -12,7 +12,7 @@ from gate.carbon.model import BASIS_WORDS
 from gate.compare.quality import EFFICIENCY_PREFIX, grams_per_joule
 from gate.energy.model import METRICS, phase_metric
 from gate.errors import ConfigError
-from gate.output import markdown
+from gate.output import comment, markdown
 from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, plural, si_prefix
 
 DEFAULT_TEMPLATE = "report.md.j2"
@@ -332,6 +332,8 @@ def _environment(cls: Any, loader: Any) -> Any:
         fence=markdown.fence,
         basis_words=BASIS_WORDS,
         trend_chart=trend_chart,
+        comment_view=comment.comment_view,
+        legs_table=comment.legs_table,
         metric_info={name: {"label": i.label, "unit": i.unit} for name, i in METRICS.items()},
     )
     return env

@@ -52,6 +52,9 @@ class CheckOptions:
     prometheus_textfile: Path | None = None  # the gauges in the text exposition format, written here
     pushgateway: str | None = None  # overrides the budget's prometheus.pushgateway
     lenient: bool = False  # a misspelt budget key warns instead of stopping the check
+    # Other jobs' saved results (files, folders, globs) merged with this one's into the comment and verdict
+    fan_in: tuple[str, ...] = ()
+    expect: tuple[str, ...] = ()  # the matrix legs that should report, with fan_in
 
 
 @dataclass(frozen=True)

@@ -110,12 +110,7 @@ def save(seen: Snapshot) -> None:
 
 def finish(seen: Snapshot, env: Mapping[str, str], cwd: Path, log: Callable[[str], None]) -> int:
     overall = seen.verdict
-    if overall == "error":
-        exit_code = ExitCode.BENCHMARK_FAILED
-    elif overall == "fail":
-        exit_code = ExitCode.BUDGET_EXCEEDED
-    else:
-        exit_code = ExitCode.OK
+    exit_code = _verdict_exit(overall)
     document = seen.document(overall, int(exit_code))
     unwritten = _outputs(seen, document, env, cwd, log)
     _prometheus(seen, document, unwritten, env, log)
@@ -284,8 +279,16 @@ def _comment(
     from gate.github import publish
 
     if not publish.enabled(env, opts.comment):
+        if opts.fan_in:
+            log("warning: --result merges other jobs' results into the PR comment: without --comment it does nothing")
         return None
+    verdict_exit: int | None = None
     try:
+        if opts.fan_in:
+            document = _merged(opts, document, redactor, log)
+            verdict_exit = int(_verdict_exit(document["verdict"]))
+            document["exit_code"] = verdict_exit
+            actions.append_step_summary(env, redactor.redact(report.render(document)))
         publish.post(
             document,
             env,
@@ -299,4 +302,27 @@ def _comment(
         log(f"error: {exc.render()}")
         _annotate_error(exc, env)
         return int(exc.exit_code)
-    return None
+    return verdict_exit
+
+
+def _merged(
+    opts: CheckOptions, document: dict[str, Any], redactor: Secrets, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """This check's result and the other jobs' (`--result`) as one document (gate.output.fanin)."""
+    from gate.commands.comment import expected_legs, result_files
+    from gate.output import fanin
+    from gate.output.result import load_document
+
+    others = [fanin.Source(str(p), redactor.redact_data(load_document(p))) for p in result_files(opts.fan_in)]
+    try:
+        merged = fanin.merge([fanin.Source("this check", document), *others], expected_legs(opts.expect))
+    except fanin.FanInError as exc:
+        raise ConfigError(str(exc), hint="merge only the results of one workflow run (one commit)") from None
+    log(f"{merged['fanin']['summary']}; merged verdict: {merged['verdict']}")
+    return merged
+
+
+def _verdict_exit(verdict_: Verdict) -> ExitCode:
+    if verdict_ == "error":
+        return ExitCode.BENCHMARK_FAILED
+    return ExitCode.BUDGET_EXCEEDED if verdict_ == "fail" else ExitCode.OK

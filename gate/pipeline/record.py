@@ -102,7 +102,7 @@ def log_or_spool(
     verdict the check then reports, as the mlflow_unavailable policy makes it)."""
     if store is not None and outage is None:
         try:
-            run_id, run_url, _ = store.log_record(run)
+            run_id, run_url, _ = store.log_record(run, first_write=True)  # made by this check, never sent
             log(f"[{name}] logged MLflow run {run_url or run_id}")
             return Recorded(run_id, run_url)
         except RecordRefused as exc:

@@ -32,6 +32,14 @@ from gate.tracking.schema import Pin, RunRecord
 
 SEARCH_PAGE_SIZE = 1000
 SEARCH_ENDPOINT = "/api/2.0/mlflow/runs/search"
+# Many runs' histories of one metric in one request (the endpoint MLflow's UI charts with), at most
+# HISTORY_BULK_RUNS runs a request; a server without it is asked run by run.
+HISTORY_BULK_ENDPOINT = "/ajax-api/2.0/mlflow/metrics/get-history-bulk"
+HISTORY_BULK_RUNS = 100
+HISTORY_BULK_MAX_RESULTS = 25_000
+# The baseline search reads this many runs, the newest first: the trend chart's and job-to-job
+# spread's runs (gate.pipeline.baseline.PAST_RUNS) then need no search of their own.
+BASELINE_SEARCH_RUNS = 10
 
 T = TypeVar("T")
 
@@ -118,6 +126,11 @@ class MlflowStore:
             # one store would race through the migrations (one fails): one at a time, by file lock.
             with _sqlite_creation_lock(uri):
                 self._client: Any = MlflowClient(tracking_uri=uri)
+        # What this store has read already, so one check asks the server each thing once: experiment
+        # name -> (id, tags); (experiment id, filter) -> newest runs; (run id, metric key) -> history.
+        self._experiments: dict[str, tuple[str, dict[str, str]]] = {}
+        self._searches: dict[tuple[str, str], tuple[int, list[Any]]] = {}
+        self._histories: dict[tuple[str, str], tuple[float, ...]] = {}
 
     # --- plumbing --------------------------------------------------------------------------------
 
@@ -147,10 +160,16 @@ class MlflowStore:
         return self._call(f"looking up experiment {name!r}", lambda: self._experiment_id(name, create))
 
     def _experiment_id(self, name: str, create: bool) -> str | None:
+        known = self._experiments.get(name)
+        if known is not None:
+            if create:
+                self._add_experiment_tags(known[0], known[1])
+            return known[0]
         experiment = self._client.get_experiment_by_name(name)
         if experiment is not None:
             if create:
                 self._add_experiment_tags(str(experiment.experiment_id), experiment.tags or {})
+            self._experiments[name] = (str(experiment.experiment_id), dict(experiment.tags or {}))
             return str(experiment.experiment_id)
         if not create:
             return None
@@ -162,24 +181,36 @@ class MlflowStore:
                 raise
             return str(experiment.experiment_id)
 
+    def _known_tags(self, experiment_id: str) -> dict[str, str] | None:
+        """The tags of an experiment this store read by name (pins are among them), else None."""
+        return next((tags for eid, tags in self._experiments.values() if eid == experiment_id), None)
+
+    def _forget_experiment(self, experiment_id: str) -> None:
+        self._experiments = {n: v for n, v in self._experiments.items() if v[0] != experiment_id}
+
     def _add_experiment_tags(self, experiment_id: str, tags: Mapping[str, str]) -> None:
         """An experiment made before the gate tagged them gets the tags it lacks; a description the
         team wrote is kept."""
         for key, value in schema.experiment_tags().items():
             if key not in tags:
                 self._client.set_experiment_tag(experiment_id, key, value)
+                self._forget_experiment(experiment_id)
 
     def get_pin(self, experiment_id: str, branch: str) -> Pin | None:
         key = schema.pin_tag_key(branch)
 
         def read() -> Pin | None:
-            value = self._client.get_experiment(experiment_id).tags.get(key)
+            tags = self._known_tags(experiment_id)
+            if tags is None:  # the experiment's tags came with its lookup by name, else ask for them
+                tags = self._client.get_experiment(experiment_id).tags
+            value = tags.get(key)
             return Pin.decode(value) if value else None
 
         return self._call(f"reading the baseline pin for {branch!r}", read)
 
     def set_pin(self, experiment_id: str, branch: str, pin: Pin) -> None:
         key = schema.pin_tag_key(branch)
+        self._forget_experiment(experiment_id)
         self._call(
             f"pinning the baseline for {branch!r}",
             lambda: self._client.set_experiment_tag(experiment_id, key, pin.encode()),
@@ -190,6 +221,7 @@ class MlflowStore:
         old = self.get_pin(experiment_id, branch)
         if old is not None:
             key = schema.pin_tag_key(branch)
+            self._forget_experiment(experiment_id)
             self._call(
                 f"unpinning the baseline for {branch!r}",
                 lambda: self._client.delete_experiment_tag(experiment_id, key),
@@ -220,12 +252,11 @@ class MlflowStore:
             return choice, baseline
         if experiment_id is None:
             return choice, None
-        filter_string = filters.baseline_filter(branch, hardware_id)
-        runs = self._call(
+        runs = self._newest(
             "searching for the baseline run",
-            lambda: self._client.search_runs(
-                [experiment_id], filter_string=filter_string, order_by=["attributes.start_time DESC"], max_results=1
-            ),
+            experiment_id,
+            filters.baseline_filter(branch, hardware_id),
+            BASELINE_SEARCH_RUNS,
         )
         if not runs:
             return choice, None
@@ -245,6 +276,26 @@ class MlflowStore:
         return self.choose_baseline(
             experiment, branch=branch, hardware_id=hardware_id, cli_run_id=pinned_run_id, budget_run_id=budget_run_id
         )[1]
+
+    def _newest(self, action: str, experiment_id: str, filter_string: str, limit: int) -> list[Any]:
+        """The newest `limit` runs of the experiment that match: asked once per store and filter (the
+        baseline's search reads the trend's runs too), until this store logs a run."""
+        known = self._searches.get((experiment_id, filter_string))
+        if known is not None and (limit <= known[0] or len(known[1]) < known[0]):
+            return known[1][:limit]
+        runs = list(
+            self._call(
+                action,
+                lambda: self._client.search_runs(
+                    [experiment_id],
+                    filter_string=filter_string,
+                    order_by=["attributes.start_time DESC"],
+                    max_results=limit,
+                ),
+            )
+        )
+        self._searches[(experiment_id, filter_string)] = (limit, runs)
+        return runs
 
     def baseline_from_run(self, run_id: str, reason: str, *, with_per_repeat: bool = True) -> Baseline:
         run = self._get_run(run_id, "reading the pinned baseline run")
@@ -296,14 +347,53 @@ class MlflowStore:
         `keys` maps MLflow metric keys (`repeat.energy_j`) to the names returned (`energy_j`);
         `run_schema.per_repeat_keys(run metric keys)` builds it.
         """
-        out: dict[str, tuple[float, ...]] = {}
-        for key, name in keys.items():
-            history = self._call(
-                f"reading metric history {key!r} of run {run_id}",
-                lambda key=key: self._client.get_metric_history(run_id, key),  # type: ignore[misc]
-            )
-            out[name] = tuple(float(m.value) for m in sorted(history, key=lambda m: (m.step, m.timestamp)))
-        return out
+        self._read_histories([run_id], list(keys))
+        return {name: self._histories.get((run_id, key), ()) for key, name in keys.items()}
+
+    def _read_histories(self, run_ids: Sequence[str], keys: Sequence[str]) -> None:
+        """Fetch the histories of `keys` in `run_ids` that this store has not read yet: against a
+        tracking server one request per metric key for up to HISTORY_BULK_RUNS runs, not one per run."""
+        for key in keys:
+            wanted = list(dict.fromkeys(r for r in run_ids if (r, key) not in self._histories))
+            for start in range(0, len(wanted), HISTORY_BULK_RUNS):
+                chunk = wanted[start : start + HISTORY_BULK_RUNS]
+                found = self._call(
+                    f"reading metric history {key!r} of {len(chunk)} run(s)",
+                    lambda chunk=chunk, key=key: self._histories_of(chunk, key),  # type: ignore[misc]
+                )
+                for run_id in chunk:
+                    self._histories[(run_id, key)] = found.get(run_id, ())
+
+    def _histories_of(self, run_ids: list[str], key: str) -> dict[str, tuple[float, ...]]:
+        """{run id: values of `key` by step}: one bulk request to a tracking server, else run by run."""
+        points: dict[str, list[tuple[int, int, float]]] = {}
+        bulk = self._bulk_history(run_ids, key) if self._is_http and self._bulk_history_works else None
+        if bulk is None:
+            for run_id in run_ids:
+                history = self._client.get_metric_history(run_id, key)
+                points[run_id] = [(int(m.step), int(m.timestamp), float(m.value)) for m in history]
+        else:
+            for item in bulk:
+                step, stamp = int(item.get("step") or 0), int(item.get("timestamp") or 0)
+                points.setdefault(str(item["run_id"]), []).append((step, stamp, float(item["value"])))
+        return {run_id: tuple(v for _, _, v in sorted(found)) for run_id, found in points.items()}
+
+    _bulk_history_works = True
+
+    def _bulk_history(self, run_ids: list[str], key: str) -> list[dict[str, Any]] | None:
+        """MLflow's bulk history endpoint; None (and not asked again) where the server has none."""
+        from mlflow.utils import credentials, rest_utils
+
+        rest: Any = rest_utils  # untyped
+        creds = cast(Any, credentials).get_default_host_creds(self.uri)  # untyped
+        params: dict[str, Any] = {"run_id": run_ids, "metric_key": key, "max_results": HISTORY_BULK_MAX_RESULTS}
+        response = rest.http_request(creds, HISTORY_BULK_ENDPOINT, "GET", params=params, raise_on_status=False)
+        if response.status_code in (404, 405):  # a server (or proxy) without MLflow's UI endpoints
+            self._bulk_history_works = False
+            return None
+        data = rest.verify_rest_response(response, HISTORY_BULK_ENDPOINT).json()
+        metrics: list[dict[str, Any]] = data.get("metrics") or []
+        return metrics
 
     def past_series(
         self, runs: Sequence[Mapping[str, Any]], metrics: Sequence[str]
@@ -315,6 +405,7 @@ class MlflowStore:
         if len(wanted) < len(set(metrics)):
             wanted |= {"energy_j", "duration_s"}
         keys = {f"{schema.SERIES_PREFIX}{m}": m for m in sorted(wanted)}
+        self._read_histories([str(run["run_id"]) for run in runs], list(keys))  # all runs at once
         out = []
         for run in runs:
             # The rows' metrics are the runs' summaries (medians); a key a run lacks has an empty history.
@@ -355,12 +446,14 @@ class MlflowStore:
             metrics=dict(run.data.metrics),
         )
 
-    def log_record(self, record: RunRecord) -> tuple[str, str | None, bool]:
+    def log_record(self, record: RunRecord, *, first_write: bool = False) -> tuple[str, str | None, bool]:
         """Log `record` as one run, idempotently: (run id, URL, whether this call created it).
 
         A finished run with the record's result id means it was logged before: nothing is written. A
         run left unfinished by an interrupted upload is deleted and the record logged afresh. Its tags
-        and params are redacted (gate.secrets): MLflow's readers are not the job's.
+        and params are redacted (gate.secrets): MLflow's readers are not the job's. `first_write`: the
+        record was made by this process and never sent, so its first attempt need not search for an
+        earlier copy (a retry still does: the failed attempt may have created the run).
         """
         active = secrets.active_secrets()
         record = replace(
@@ -371,14 +464,27 @@ class MlflowStore:
         )
         experiment_id = self.experiment_id(record.experiment, create=True)
         assert experiment_id is not None
-        run_id, created = self._call("logging the run", lambda: self._log_record_once(experiment_id, record))
+        attempts: list[int] = []
+
+        def attempt() -> tuple[str, bool]:
+            look = not first_write or bool(attempts)
+            attempts.append(1)
+            return self._log_record_once(experiment_id, record, look_for_earlier=look)
+
+        run_id, created = self._call("logging the run", attempt)
+        self._searches.clear()  # a search now may find this run
         return run_id, self.run_url(experiment_id, run_id), created
 
-    def _log_record_once(self, experiment_id: str, record: RunRecord) -> tuple[str, bool]:
+    def _log_record_once(self, experiment_id: str, record: RunRecord, *, look_for_earlier: bool) -> tuple[str, bool]:
         from mlflow.entities import Metric, Param, RunStatus, RunTag
 
         done = {RunStatus.to_string(RunStatus.FINISHED), RunStatus.to_string(RunStatus.FAILED)}
-        for run in self._client.search_runs([experiment_id], filter_string=filters.result_filter(record.result_id)):
+        earlier = (
+            self._client.search_runs([experiment_id], filter_string=filters.result_filter(record.result_id))
+            if look_for_earlier
+            else []
+        )
+        for run in earlier:
             if run.info.status in done:
                 return str(run.info.run_id), False
             self._client.delete_run(run.info.run_id)  # an upload interrupted half way
@@ -416,12 +522,8 @@ class MlflowStore:
         experiment_id = self.experiment_id(experiment, create=False)
         if experiment_id is None:
             return []
-        filter_string = filters.baseline_filter(branch, hardware_id)
-        runs = self._call(
-            "reading the baseline trend",
-            lambda: self._client.search_runs(
-                [experiment_id], filter_string=filter_string, order_by=["attributes.start_time DESC"], max_results=limit
-            ),
+        runs = self._newest(
+            "reading the baseline trend", experiment_id, filters.baseline_filter(branch, hardware_id), limit
         )
         rows = [row_from_run(run) for run in reversed(runs)]
         return [

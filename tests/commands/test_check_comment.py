@@ -61,3 +61,29 @@ def test_fork_run_ends_green_with_the_summary(tmp_path: Path, github: FakeGitHub
     summary = (project / "summary.md").read_text()
     assert summary.startswith("## ✅ green-gate") and "did not comment on PR #2" in summary
     assert json.loads((project / "r.json").read_text())["verdict"] == "pass"
+
+
+@pytest.mark.parametrize("github", [""], indirect=True)
+def test_check_merges_other_jobs_results_into_its_comment(
+    tmp_path: Path, github: FakeGitHub, cli_env: dict[str, str]
+) -> None:
+    from gate.output.result import write_json
+    from tests.support.documents import L4, leg_document, measured
+
+    project = busy_project(tmp_path)
+    event = json.loads((EVENTS / "pull_request.opened.json").read_text())
+    other = leg_document("gpu-l4", L4, [measured("resnet50-inference", 130.0, 120.0)])  # over its fail limit
+    other["context"].update(commit=event["pull_request"]["head"]["sha"], pr_number=2, repository=REPO)
+    write_json(tmp_path / "artifacts" / "green-gate-gpu-l4" / "green-gate.json", other)
+    env = {**env_for(project, github, cli_env, EVENTS / "pull_request.opened.json"), "GREEN_GATE_LEG": "cpu"}
+    args = ["check", "--result", str(tmp_path / "artifacts"), "--expect", "cpu,gpu-l4", "--check-run"]
+    result = run_cli(*args, cwd=project, env=env)
+    assert result.returncode == 1, result.stderr  # this job passed; the merged verdict is the L4 leg's fail
+    assert not github.violations
+    (comment,) = github.comments[2]
+    assert "**2 of 2 jobs reported**" in comment["body"]
+    assert (
+        "### ❌ fail · resnet50-inference · gpu-l4" in comment["body"] and "### ✅ pass · busy · cpu" in comment["body"]
+    )
+    (check_run,) = github.check_runs
+    assert check_run["conclusion"] == "failure"

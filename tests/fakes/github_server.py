@@ -82,6 +82,10 @@ class FakeGitHub:
         self.comments.setdefault(issue, []).append(comment)
         return comment
 
+    def check_run_annotations(self, number: int) -> list[dict[str, Any]]:
+        """The annotations check run `number` (1-based) holds: those of its create, then of each update."""
+        return list((self.check_runs[number - 1].get("output") or {}).get("annotations") or [])
+
     def add_pull(self, number: int, head_sha: str, *, labels: tuple[str, ...] = (), body: str | None = None) -> None:
         pull = copy.deepcopy(self.spec["components"]["examples"]["pull-request"]["value"])
         pull["number"] = number
@@ -171,6 +175,17 @@ class _App:
             run.update(id=len(gh.check_runs) + 1, head_sha=body["head_sha"], name=body["name"])
             gh.check_runs.append(body)
             return operation, _json(run, 201)
+        if operation == "checks/update":
+            number = int(params["id"])
+            if not 1 <= number <= len(gh.check_runs):
+                return operation, _json({"message": "Not Found"}, 404)
+            stored = gh.check_runs[number - 1]
+            output = body.get("output") or {}
+            annotations = [*gh.check_run_annotations(number), *(output.get("annotations") or [])]
+            stored["output"] = {**stored.get("output", {}), **output, "annotations": annotations}
+            run = copy.deepcopy(gh.spec["components"]["examples"]["check-run"]["value"])
+            run.update(id=number, head_sha=stored["head_sha"], name=stored["name"])
+            return operation, _json(run, 200)
         return operation, _json({"message": "Not Found"}, 404)
 
     def _list(self, request: Request, issue: int) -> Response:
@@ -203,6 +218,7 @@ _ROUTES = [
     ("PATCH", r"/repos/[^/]+/[^/]+/issues/comments/(?P<id>\d+)", "issues/update-comment"),
     ("GET", r"/repos/[^/]+/[^/]+/pulls/(?P<number>\d+)", "pulls/get"),
     ("POST", r"/repos/[^/]+/[^/]+/check-runs", "checks/create"),
+    ("PATCH", r"/repos/[^/]+/[^/]+/check-runs/(?P<id>\d+)", "checks/update"),
     ("GET", r"/repos/[^/]+/[^/]+/issues/(?P<number>\d+)/events", "issues/list-events"),
     ("GET", r"/repos/[^/]+/[^/]+/collaborators/(?P<login>[^/]+)/permission", "repos/get-collaborator-permission-level"),
     (

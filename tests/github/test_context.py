@@ -140,3 +140,31 @@ def test_default_branch_in_actions_comes_from_the_payload(tmp_path: Path) -> Non
     payload = json.loads((EVENTS / "push.default-branch.json").read_text())
     env = github_env("push", "push.default-branch.json", GITHUB_REF_NAME="feature", GITHUB_REF_TYPE="branch")
     assert detect(env, tmp_path).default_branch == payload["repository"]["default_branch"]
+
+
+def test_the_job_leg_runner_and_node_are_in_the_context(tmp_path: Path) -> None:
+    env = {
+        **github_env("pull_request", "pull_request.opened.json"),
+        "GITHUB_JOB": "energy",
+        "GREEN_GATE_LEG": "gpu-l4",
+        "RUNNER_NAME": "l4-runner-3",
+        "GREEN_GATE_NODE_GROUP": "slurm-8812",
+        "SLURM_NODEID": "1",
+        "SLURM_NNODES": "2",
+    }
+    data = detect(env, tmp_path).to_dict()
+    assert {k: data[k] for k in ("job", "leg", "runner", "node_group", "node_rank", "node_count")} == {
+        "job": "energy",
+        "leg": "gpu-l4",
+        "runner": "l4-runner-3",
+        "node_group": "slurm-8812",
+        "node_rank": 1,
+        "node_count": 2,
+    }
+    env["GROUP_RANK"] = "0"  # torchrun's node rank comes before Slurm's
+    assert detect(env, tmp_path).node_rank == 0
+
+
+def test_a_run_outside_a_matrix_names_no_job(tmp_path: Path) -> None:
+    data = detect({"SLURM_NODEID": "1"}, tmp_path).to_dict()  # no node group: not one node of a run
+    assert not {"job", "leg", "runner", "node_group", "node_rank", "node_count"} & set(data)

@@ -237,3 +237,56 @@ def test_past_series_reads_each_trend_runs_repeats_for_the_job_to_job_spread(tra
     # kWh is not logged per repeat: derived from energy_j as for a baseline
     assert past[1]["energy_kwh"] == pytest.approx((20.0 / 3.6e6, 21.0 / 3.6e6))
     assert store.past_series(rows, ("accuracy",)) == [{}, {}]  # no per-repeat series of it
+
+
+def test_a_checks_mlflow_traffic_is_a_few_requests_per_benchmark(tracking_server: MlflowServer) -> None:
+    """What one benchmark of a check asks: the baseline with its repeats, the trend and the past runs'
+    repeats (the job-to-job spread), then its own run logged: 10 requests at most, however many runs."""
+    from tests.support.proxy import counting_proxy
+
+    exp = experiment_name()
+    writer = MlflowStore(tracking_server.url)
+    t0 = 1_700_000_000_000
+    for i in range(12):
+        writer.log_record(record(exp, start_time_ms=t0 + i, energies_j=(10.0 + i, 11.0 + i, 12.0 + i)))
+    with counting_proxy(tracking_server.url) as (url, counts):
+        store = MlflowStore(url)
+        _, baseline = store.choose_baseline(exp, branch="main", hardware_id=HW)
+        rows = store.trend(exp, branch="main", hardware_id=HW, limit=10)
+        past = store.past_series(rows, ("energy_per_prediction_j", "energy_j"))
+        store.log_record(record(exp, branch="feature/x", pr=3, eligible=False), first_write=True)
+    assert baseline is not None and baseline.per_repeat["energy_j"] == (21.0, 22.0, 23.0)
+    assert [p["energy_j"][0] for p in past] == [float(10 + i) for i in range(2, 12)]  # the 10 newest, oldest first
+    assert past[-1]["energy_per_prediction_j"] == pytest.approx((0.021, 0.022, 0.023))
+    assert sum(counts.values()) <= 10, counts
+    assert counts["POST /api/2.0/mlflow/runs/search"] == 1  # the trend reuses the baseline's search
+    assert counts["GET /api/2.0/mlflow/experiments/get-by-name"] == 1
+    assert counts["GET /api/2.0/mlflow/experiments/get"] == 0  # the pin came with the experiment's tags
+
+
+def test_histories_come_run_by_run_from_a_server_without_the_bulk_endpoint(tracking_server: MlflowServer) -> None:
+    from tests.support.proxy import counting_proxy
+
+    exp = experiment_name()
+    writer = MlflowStore(tracking_server.url)
+    for i in range(3):
+        writer.log_record(record(exp, start_time_ms=1_700_000_000_000 + i, energies_j=(1.0 + i, 2.0 + i)))
+    with counting_proxy(tracking_server.url, refuse=lambda path: path.startswith("/ajax-api/")) as (url, counts):
+        store = MlflowStore(url)
+        rows = store.trend(exp, branch="main", hardware_id=HW)
+        past = store.past_series(rows, ("energy_j",))
+    assert [p["energy_j"] for p in past] == [(1.0, 2.0), (2.0, 3.0), (3.0, 4.0)]
+    assert counts["GET /ajax-api/2.0/mlflow/metrics/get-history-bulk"] == 1  # asked once, then not again
+    assert counts["GET /api/2.0/mlflow/metrics/get-history"] == 3
+
+
+def test_a_pin_set_by_this_store_is_read_back_by_it(tracking_server: MlflowServer) -> None:
+    store = MlflowStore(tracking_server.url)
+    exp = experiment_name()
+    first, _, _ = store.log_record(record(exp, start_time_ms=1_700_000_000_000))
+    store.log_record(record(exp, start_time_ms=1_700_000_000_001))
+    experiment_id = store.experiment_id(exp, create=False)
+    assert experiment_id is not None and store.get_pin(experiment_id, "main") is None  # tags now known
+    store.set_pin(experiment_id, "main", Pin(run_id=first, pinned_by="test"))
+    _, baseline = store.choose_baseline(exp, branch="main", hardware_id=HW)
+    assert baseline is not None and baseline.run_id == first
