@@ -238,7 +238,7 @@ def _relative(
         why = "this run has 1 repeat"
     else:
         why = "a repeat is 0 or less, so there is no interval on logarithms"
-    reason += f" (point comparison of medians: {why})"
+    reason += f" (point comparison, no interval: {why})"
     return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line, method="point")
 
 
@@ -300,6 +300,9 @@ def _relative_on_repeats(
             f"{metric}: inconclusive, the interval is wider than the +{judged_limit:g}% limit "
             f"(policy inconclusive: {inconclusive})."
         )
+    # The figures the change was computed from, so the columns, the chart's limit line and the change
+    # agree; they are the run's own figures unless `comparison.outliers: drop` left repeats out.
+    current, base_value = stats.geomean(candidate), stats.geomean(baseline)
     return Check(
         metric,
         "relative",
@@ -313,8 +316,8 @@ def _relative_on_repeats(
         interval_pct=(result.low_pct, result.high_pct),
         confidence=result.confidence,
         method=result.method,
-        geomean_current=stats.geomean(candidate),
-        geomean_baseline=stats.geomean(baseline),
+        geomean_current=current,
+        geomean_baseline=base_value,
         cv_current_pct=stats.cv_pct(candidate),
         cv_baseline_pct=stats.cv_pct(baseline),
         inconclusive=too_wide,

@@ -2,7 +2,7 @@
 
 `paired`: the base commit and this one run alternately in this job (gate.bench.paired), and the
 verdict compares the two. `auto`: the history comparison first; when it cannot settle the
-question (no baseline, other hardware, medians only, an interval straddling a limit), the same
+question (no baseline, other hardware, no per-repeat values, an interval straddling a limit), the same
 paired measurement, whose verdict then replaces the history one.
 """
 

@@ -311,7 +311,7 @@ class MlflowStore:
         keys = {f"{schema.SERIES_PREFIX}{m}": m for m in sorted(wanted)}
         out = []
         for run in runs:
-            # The rows' metrics are the runs' summaries (medians); a key a run lacks has an empty history.
+            # The rows' metrics are the runs' summaries (geometric means); a key a run lacks has an empty history.
             summary = run.get("metrics") or {}
             series = schema.complete_series(self.per_repeat_series(str(run["run_id"]), keys), summary)
             out.append({m: series[m] for m in metrics if series.get(m)})

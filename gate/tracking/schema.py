@@ -77,7 +77,8 @@ BENCHMARK_RENAME_PREFIX = "bench_"
 
 
 def scope_metric(scope: str) -> str:
-    """The metric holding one energy scope's median energy: energy_gpu_j, energy_cpu_j, energy_ram_j."""
+    """The metric holding one energy scope's energy (the geometric mean of the repeats): energy_gpu_j,
+    energy_cpu_j, energy_ram_j."""
     return f"energy_{scope}_j"
 
 
@@ -86,7 +87,7 @@ PHASE_PREFIX = "phase."  # each measured phase apart: phase.<name>.energy_j, pha
 
 
 def phase_metrics(summary: RunSummary) -> dict[str, float]:
-    """Each measured phase's median energy and J per item, under its name; a name MLflow would refuse
+    """Each measured phase's energy and J per item (geometric means), under its name; a name MLflow would refuse
     as a key part (a user's string) is left out rather than mangled into another phase's."""
     metrics: dict[str, float] = {}
     for phase in summary.phases:
@@ -289,8 +290,8 @@ def run_name(identity: RunIdentity, verdict: str | None = None, energy_per_predi
 TAG_EXPERIMENT_KIND = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 EXPERIMENT_DESCRIPTION = """\
-**green-gate energy runs** for one benchmark: one run per `green-gate check`, each with the median
-of its measured repeats.
+**green-gate energy runs** for one benchmark: one run per `green-gate check`, each figure the
+geometric mean of its measured repeats (quality metrics: the median).
 
 Columns worth adding in the runs table (Columns button):
 - metrics `energy_per_prediction_j`, `energy_j`, `emissions_g`, `duration_s`, `mean_power_w`
@@ -451,16 +452,16 @@ def complete_series(
     series: Mapping[str, tuple[float, ...]], metrics: Mapping[str, float]
 ) -> dict[str, tuple[float, ...]]:
     """A run's per-repeat series with those not logged (DERIVED_SERIES) derived from the logged ones
-    and the run's summary metrics (medians): kWh and gCO2eq scale energy_j by the run's constant
+    and the run's summary metrics (geometric means): kWh and gCO2eq scale energy_j by the run's constant
     factor, mean power is energy over duration per repeat, the grid intensity is one value per run."""
     out = dict(series)
     energy = out.get("energy_j")
     if not energy:
         return out
-    median_j = metrics.get("energy_j")
+    central_j = metrics.get("energy_j")
     for name in PROPORTIONAL_TO_ENERGY:
-        if name not in out and name in metrics and median_j:
-            factor = metrics[name] / median_j
+        if name not in out and name in metrics and central_j:
+            factor = metrics[name] / central_j
             out[name] = tuple(e * factor for e in energy)
     duration = out.get("duration_s")
     if "mean_power_w" not in out and duration and len(duration) == len(energy):
@@ -474,7 +475,7 @@ def _note(identity: RunIdentity, facts: RunFacts, summary: RunSummary) -> str:
     where = f"PR #{identity.pr_number}" if identity.pr_number is not None else f"`{identity.branch or 'detached'}`"
     lines = [
         f"green-gate **{facts.verdict}** for `{identity.benchmark}` at `{(identity.commit or 'local')[:7]}` "
-        f"on {where} ({summary.provenance}, median of {summary.repeats} repeats)."
+        f"on {where} ({summary.provenance}, geometric mean of {summary.repeats} repeats)."
     ]
     if facts.baseline_run_id:
         lines.append(f"Compared with run `{facts.baseline_run_id}`.")
