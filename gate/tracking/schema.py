@@ -270,9 +270,15 @@ def repository_from_remote(url: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def run_name(identity: RunIdentity, verdict: str | None = None, energy_per_prediction_j: float | None = None) -> str:
+def run_name(
+    identity: RunIdentity,
+    verdict: str | None = None,
+    energy_per_prediction_j: float | None = None,
+    unit: str = "prediction",
+) -> str:
     """Short commit first, so the MLflow UI's charts label each bar by commit; then the verdict and the
-    energy per prediction, so the runs table's default Run Name column reads at a glance."""
+    energy per item (the run's figure, a geometric mean), so the runs table reads at a glance: Run Name
+    is one of the few columns MLflow's runs table shows without configuring (docs/mlflow-schema.md)."""
     short = (identity.commit or "local")[:7]
     where = f"PR#{identity.pr_number}" if identity.pr_number is not None else (identity.branch or "detached")
     name = f"{short} {where} {identity.benchmark}"
@@ -280,18 +286,29 @@ def run_name(identity: RunIdentity, verdict: str | None = None, energy_per_predi
         name += f" {verdict}"
     if energy_per_prediction_j is not None and math.isfinite(energy_per_prediction_j):
         prefix = si_prefix(energy_per_prediction_j)
-        scale, unit = prefix if prefix else (1.0, "")
-        name += f" {energy_per_prediction_j / scale:.3g} {unit}J/pred"
+        scale, prefix_unit = prefix if prefix else (1.0, "")
+        name += f" {energy_per_prediction_j / scale:.3g} {prefix_unit}J/{_UNIT_SHORT.get(unit, unit)}"
     return name
 
 
-# The UI opens an experiment of this kind on its runs table (MLflow 3's default for an untagged
-# experiment is the GenAI overview, empty for green-gate's runs).
+# The item word in a run name: short for the default, the budget's own word otherwise.
+_UNIT_SHORT = {"prediction": "pred"}
+
+# MLflow 3's UI opens in its GenAI view (traces, empty for green-gate's runs) unless told otherwise.
+# Earlier 3.x releases read the experiment's kind tag (still set); recent ones (3.17 read here) take
+# the view from the link's `workflowType` query, else the browser's last choice, else GenAI: the links
+# the gate writes carry the query.
+UI_CLASSIC_VIEW_QUERY = "workflowType=machine_learning"
 TAG_EXPERIMENT_KIND = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 EXPERIMENT_DESCRIPTION = """\
 **green-gate energy runs** for one benchmark: one run per `green-gate check`, each figure the
 geometric mean of its measured repeats (quality metrics: the median).
+
+The run name carries the verdict and the energy per item (the runs table shows Run Name, Created,
+Dataset, Duration, Source and Models by default; metrics and tags only once chosen). Open this
+experiment in the classic view: add `?workflowType=machine_learning` to its link, or pick "Machine
+learning" in the sidebar.
 
 Columns worth adding in the runs table (Columns button):
 - metrics `energy_per_prediction_j`, `energy_j`, `emissions_g`, `duration_s`, `mean_power_w`
@@ -300,7 +317,8 @@ Columns worth adding in the runs table (Columns button):
   `green_gate.provenance` (measured or estimated), `green_gate.hardware_id`,
   `mlflow.source.git.branch`.
 
-The run name reads `<commit> <branch or PR#n> <benchmark> <verdict> <J per prediction>`.
+The run name reads `<commit> <branch or PR#n> <benchmark> <verdict> <J per item>`, e.g.
+`9f2c4e1 main digits pass 11 mJ/pred`.
 
 Baselines: a check compares with the latest finished run of the baseline branch on hardware with
 the same `green_gate.hardware_id` whose `green_gate.baseline_eligible` is `true` (runs from pull
@@ -368,7 +386,7 @@ def build_run_record(
     return RunRecord(
         result_id=result_id,
         experiment=experiment,
-        run_name=run_name(identity, facts.verdict, summary.metrics.get("energy_per_prediction_j")),
+        run_name=run_name(identity, facts.verdict, summary.metrics.get("energy_per_prediction_j"), facts.unit),
         start_time_ms=start_time_ms,
         end_time_ms=end_time_ms,
         metrics=metrics,

@@ -302,6 +302,7 @@ def test_run_names_read_verdict_and_energy_per_prediction_at_a_glance() -> None:
     assert schema.run_name(identity, "fail", 0.001234) == "5935782 feature digits fail 1.23 mJ/pred"
     assert schema.run_name(identity, "warn", 2.5) == "5935782 feature digits warn 2.5 J/pred"
     assert schema.run_name(identity, "pass", None) == "5935782 feature digits pass"
+    assert schema.run_name(identity, "pass", 0.0021, "token") == "5935782 feature digits pass 2.1 mJ/token"
     assert schema.run_name(identity, "error", float("nan")) == "5935782 feature digits error"
     assert schema.run_name(identity) == "5935782 feature digits"
 
