@@ -374,7 +374,8 @@ def trend_chart(bench: dict[str, Any], metric: str | None = None, limit: int = 1
     if fail is not None:  # the fail limit as its own flat series: baseline x (1 + limit)
         limit_label = f"fail limit {_chart_number(fail[1]) if fail[1] < 0 else '+' + _chart_number(fail[1])}%"
         series.append(f'    line "{limit_label}" [{", ".join([_chart_number(fail[0] / scale)] * len(points))}]')
-        # xychart-beta draws no legend: the title names the flat line and its colour.
+        # Mermaid 12 draws a legend from the series' names; older ones (GitHub's may be) draw none, so
+        # the title names the flat line and its colour as well.
         title += f", red line: {limit_label}"
     return "\n".join(
         [

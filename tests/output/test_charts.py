@@ -65,7 +65,7 @@ def test_the_fail_limit_is_its_own_series_at_the_baseline_times_one_plus_the_lim
 def test_the_fail_limit_line_is_labelled_in_its_series_and_in_the_title() -> None:
     chart = trend_chart(_bench())
     assert re.findall(r'^    line "([^"]*)" ', chart, re.M) == ["runs", "fail limit +5%"]
-    # xychart-beta draws no legend: the title says which line is the limit.
+    # Older mermaid draws no legend: the title says which line is the limit too.
     assert re.search(r'^    title ".*red line: fail limit \+5%"$', chart, re.M)
 
 

@@ -86,3 +86,12 @@ def validate_result(document: dict[str, Any]) -> None:
     errors = sorted(jsonschema.Draft202012Validator(result_schema()).iter_errors(document), key=lambda e: list(e.path))
     problems = ["/".join(str(p) for p in e.absolute_path) + ": " + e.message for e in errors]
     assert problems == [], "\n".join(problems)
+
+
+PR_COMMENT_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "pr-comment-example.json"
+
+
+def pr_comment_example() -> dict[str, Any]:
+    """The result of a real run that docs/pr-comment-example.md and its screenshot show."""
+    document: dict[str, Any] = json.loads(PR_COMMENT_EXAMPLE.read_text(encoding="utf-8"))
+    return document
