@@ -30,8 +30,11 @@ _ROWS_ONLY_WHEN_CHECKED = {"grid_intensity_g_per_kwh"}
 
 
 def template_dir() -> Path:
-    """The packaged templates (they ship inside the package, in a wheel and in a source checkout)."""
-    return Path(__file__).resolve().parent / "templates"
+    """The default templates: the top-level `templates/` folder of a source checkout, which a wheel
+    (and so the container image) carries as `gate/templates/`."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
 
 
 def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
