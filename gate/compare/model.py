@@ -44,7 +44,7 @@ class Check:
     # Relative rules decided on repeats: the interval of change_pct and how it was computed.
     interval_pct: tuple[float, float] | None = None
     confidence: float | None = None
-    method: str | None = None  # "welch-log", "paired-log", or "point" (medians only)
+    method: str | None = None  # "welch-log", "paired-log", or "point" (the two figures, no interval)
     waived: str | None = None  # "waived by @user: reason" (gate.compare.waivers); the verdict ignores it
     # What an interval's change was computed from: the geometric means of the repeats it used (the
     # change is their ratio), and each side's coefficient of variation.
