@@ -27,6 +27,7 @@ RUN pip install --no-cache-dir --requirement requirements/runtime.lock \
 
 COPY pyproject.toml README.md ./
 COPY gate gate/
+COPY templates templates/
 RUN PIP_CONSTRAINT=requirements/build.lock pip install --no-cache-dir --no-deps . \
     && green-gate --version
 

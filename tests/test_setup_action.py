@@ -90,7 +90,7 @@ def downloaded_action(tmp_path: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         root.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, root / name)
-    for name in ("gate", "setup"):
+    for name in ("gate", "templates", "setup"):
         shutil.copytree(ROOT / name, root / name, ignore=ignore)
     return root
 

@@ -19,7 +19,7 @@ class Baseline:
     url: str | None = None
     reason: str | None = None  # why this run is the baseline, e.g. "pinned by green-gate baseline pin"
     # Per-repeat values (metric -> repeat 0..n-1), from MLflow's `repeat.<metric>` histories or from
-    # the base commit's runs in paired mode. Empty: only the medians above are known.
+    # the base commit's runs in paired mode. Empty: only the figures above are known.
     per_repeat: dict[str, tuple[float, ...]] = field(default_factory=dict)
     paired: bool = False  # measured in this job, alternating with this run (repeat i pairs with i)
     hardware_id: str | None = None  # fingerprint of the machine the baseline ran on, when known
@@ -47,7 +47,7 @@ class Check:
     # Relative rules decided on repeats: the interval of change_pct and how it was computed.
     interval_pct: tuple[float, float] | None = None
     confidence: float | None = None
-    method: str | None = None  # "welch-log", "paired-log", or "point" (medians only)
+    method: str | None = None  # "welch-log", "paired-log", or "point" (the two figures, no interval)
     waived: str | None = None  # "waived by @user: reason" (gate.compare.waivers); the verdict ignores it
     # What an interval's change was computed from: the geometric means of the repeats it used (the
     # change is their ratio), and each side's coefficient of variation.

@@ -284,7 +284,7 @@ def _relative(
         why = "this run has 1 repeat"
     else:
         why = "a repeat is 0 or less, so there is no interval on logarithms"
-    reason += f" (point comparison of medians: {why})"
+    reason += f" (point comparison, no interval: {why})"
     return Check(metric, "relative", status, current, base_value, change, limit, reason, level.line, method="point")
 
 
@@ -353,6 +353,9 @@ def _relative_on_repeats(
             f"{metric}: inconclusive, the interval is wider than the +{judged_limit:g}% limit "
             f"(policy inconclusive: {inconclusive})."
         )
+    # The figures the change was computed from, so the columns, the chart's limit line and the change
+    # agree; they are the run's own figures unless `comparison.outliers: drop` left repeats out.
+    current, base_value = stats.geomean(candidate), stats.geomean(baseline)
     return Check(
         metric,
         "relative",
@@ -366,8 +369,8 @@ def _relative_on_repeats(
         interval_pct=(result.low_pct, result.high_pct),
         confidence=result.confidence,
         method=result.method,
-        geomean_current=stats.geomean(candidate),
-        geomean_baseline=stats.geomean(baseline),
+        geomean_current=current,
+        geomean_baseline=base_value,
         cv_current_pct=stats.cv_pct(candidate),
         cv_baseline_pct=stats.cv_pct(baseline),
         inconclusive=too_wide,
@@ -568,7 +571,7 @@ def not_comparable_conditions(
 
 def _unjudged_change(current: float | None, base: float | None) -> str:
     change = change_pct(current, base) if current is not None and base is not None else None
-    return "" if change is None else f"; the change of the medians ({_signed(change)}) is not judged"
+    return "" if change is None else f"; the change ({_signed(change)}) is not judged"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -142,7 +142,7 @@ class RepeatResult:
 @dataclass(frozen=True)
 class ScopeSummary:
     scope: str
-    energy_j: float  # median over repeats
+    energy_j: float  # central figure over repeats (summary.central)
     provenance: Provenance
     method: str
     gated: bool = True
@@ -153,7 +153,7 @@ class ScopeSummary:
 
 @dataclass(frozen=True)
 class PhaseSummary:
-    """One phase's medians over the repeats; J per item where the phase counted its items."""
+    """One phase's central figures over the repeats; J per item where the phase counted its items."""
 
     name: str
     energy_j: float
@@ -164,10 +164,11 @@ class PhaseSummary:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """Medians over repeats, per-repeat series, and how each figure was obtained."""
+    """Central figures over repeats (geometric means; quality: medians), per-repeat series, and how each
+    figure was obtained."""
 
     repeats: int
-    metrics: dict[str, float]  # METRICS keys -> median
+    metrics: dict[str, float]  # METRICS keys -> geometric mean of the repeats (summary.central)
     per_repeat: dict[str, tuple[float, ...]]
     quality: dict[str, float]  # benchmark-reported metrics -> median
     scopes: tuple[ScopeSummary, ...]

@@ -1,13 +1,44 @@
-"""Turn measured repeats into the figures the gate reports and gates on. Pure functions."""
+"""Turn measured repeats into the figures the gate reports and gates on. Pure functions.
+
+One central statistic per figure, used wherever a person reads a number (report, comment, chart,
+MLflow, `history`, `baseline show`, Prometheus): the geometric mean of the repeats for energy-like
+figures, the median for the benchmark's quality metrics. Why: docs/statistics.md.
+"""
 
 from __future__ import annotations
 
+import math
 import statistics
+from collections.abc import Iterable
 
 from gate.carbon.model import Intensity
 from gate.devices import conditions as gpu_conditions
 from gate.energy.model import PhaseSummary, RepeatResult, RunSummary, ScopeSummary, phase_metric
 from gate.units import emissions_g, j_to_kwh
+
+# How the report names the central statistic, once per benchmark.
+CENTRAL_STATISTIC = "geometric mean"
+QUALITY_STATISTIC = "median"
+
+
+def central(values: Iterable[float]) -> float:
+    """The central figure of an energy-like series: the geometric mean of the repeats.
+
+    The change between two runs is the ratio of their geometric means (its interval is built on log
+    ratios, gate.compare.stats), so figures shown as geometric means agree with the change exactly,
+    and figures that are a constant times another (J and kWh) keep that ratio. A series with a repeat
+    of 0 or less has no logarithm: all zero (the process-attributed CPU energy of an idle benchmark)
+    is 0; some zero, the median, as a geometric mean would be 0 whatever the other repeats drew.
+    """
+    series = list(values)
+    if not series:
+        raise ValueError("central() needs at least one value")
+    first = series[0]
+    if all(v == first for v in series):
+        return first  # exactly, without a round trip through logarithms
+    if all(v > 0 and math.isfinite(v) for v in series):
+        return math.exp(statistics.fmean(math.log(v) for v in series))
+    return statistics.median(series)
 
 
 def repeat_metrics(repeat: RepeatResult, intensity: Intensity | None) -> dict[str, float]:
@@ -30,7 +61,8 @@ def repeat_metrics(repeat: RepeatResult, intensity: Intensity | None) -> dict[st
 
 
 def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSummary:
-    """Medians over repeats. A metric is summarised only when every repeat has it."""
+    """Central figures over repeats (central(); quality metrics: medians). A metric is summarised only
+    when every repeat has it."""
     if not repeats:
         raise ValueError("summarise() needs at least one repeat")
     per_repeat_rows = [repeat_metrics(r, intensity) for r in repeats]
@@ -48,7 +80,7 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
         scopes.append(
             ScopeSummary(
                 first.scope,
-                statistics.median(values),
+                central(values),
                 first.provenance,
                 first.method,
                 first.gated,
@@ -57,7 +89,7 @@ def summarise(repeats: list[RepeatResult], intensity: Intensity | None) -> RunSu
                 _per_gpu_median([s.counter_staleness_s for s in same]),
             )
         )
-    metrics = {name: statistics.median(values) for name, values in per_repeat.items()}
+    metrics = {name: central(values) for name, values in per_repeat.items()}
     conditions = tuple(r.conditions for r in repeats if r.conditions is not None)
     if len(conditions) == len(repeats) and any(c.gpus for c in conditions):
         # which repeats a throttled GPU or a tenant disturbed: 1.0, else 0.0 (a flag, not a metric)
@@ -88,8 +120,8 @@ def reading_warnings(repeats: list[RepeatResult]) -> tuple[str, ...]:
 
 
 def phase_summaries(repeats: list[RepeatResult]) -> tuple[PhaseSummary, ...]:
-    """Per phase, medians over the repeats that all measured it; J per item only where every repeat
-    counted the phase's items (a median over some repeats would compare unlike runs)."""
+    """Per phase, central figures over the repeats that all measured it; J per item only where every
+    repeat counted the phase's items (a figure over some repeats would compare unlike runs)."""
     summaries = []
     for first in repeats[0].reading.phases:
         rows = [(r.reading, p) for r in repeats for p in r.reading.phases if p.name == first.name]
@@ -99,13 +131,13 @@ def phase_summaries(repeats: list[RepeatResult]) -> tuple[PhaseSummary, ...]:
         counts = [p.items for _, p in rows]
         per_item = None
         if all(c for c in counts):
-            per_item = statistics.median(e / c for e, c in zip(energies, counts, strict=True) if c)
+            per_item = central(e / c for e, c in zip(energies, counts, strict=True) if c)
         summaries.append(
             PhaseSummary(
                 first.name,
-                statistics.median(energies),
-                statistics.median(p.duration_s for _, p in rows),
-                round(statistics.median(c for c in counts if c)) if per_item is not None else None,
+                central(energies),
+                central(p.duration_s for _, p in rows),
+                round(central(c for c in counts if c)) if per_item is not None else None,
                 per_item,
             )
         )
@@ -130,6 +162,6 @@ def phase_series(repeats: list[RepeatResult]) -> dict[str, tuple[float, ...]]:
     return series
 
 
-def phase_medians(summary: RunSummary) -> dict[str, float]:
-    """Each phase figure's median over the repeats, under its metric name (as MLflow logs it)."""
-    return {name: statistics.median(values) for name, values in summary.phase_series.items()}
+def phase_figures(summary: RunSummary) -> dict[str, float]:
+    """Each phase figure's central value over the repeats (central()), under its metric name (as MLflow logs it)."""
+    return {name: central(values) for name, values in summary.phase_series.items()}

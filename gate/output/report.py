@@ -11,6 +11,7 @@ from typing import Any
 from gate.carbon.model import BASIS_WORDS
 from gate.compare.quality import EFFICIENCY_PREFIX, grams_per_joule
 from gate.energy.model import METRICS, phase_metric
+from gate.energy.summary import CENTRAL_STATISTIC, QUALITY_STATISTIC
 from gate.errors import ConfigError
 from gate.output import comment, markdown
 from gate.units import DEFAULT_ITEM_UNIT, SI_PREFIXED_UNITS, metric_label, plural, si_prefix
@@ -29,8 +30,11 @@ _ROWS_ONLY_WHEN_CHECKED = {"grid_intensity_g_per_kwh"}
 
 
 def template_dir() -> Path:
-    """The packaged templates (they ship inside the package, in a wheel and in a source checkout)."""
-    return Path(__file__).resolve().parent / "templates"
+    """The default templates: the top-level `templates/` folder of a source checkout, which a wheel
+    (and so the container image) carries as `gate/templates/`."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
 
 
 def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
@@ -106,6 +110,22 @@ def table_rows(bench: dict[str, Any]) -> list[dict[str, str]]:
                 )
             )
     return rows
+
+
+def statistic_sentence(bench: dict[str, Any]) -> str:
+    """The one place a report names its central statistic (gate.energy.summary.central)."""
+    repeats = bench.get("repeats")
+    count = f"{repeats} repeat" + ("" if repeats == 1 else "s")
+    warmup = bench.get("warmup")
+    text = f"Figures are {CENTRAL_STATISTIC}s of {count}"
+    if isinstance(warmup, int) and not isinstance(warmup, bool):
+        text += f" after {warmup} warm-up"
+    if bench.get("quality"):
+        text += f" ({QUALITY_STATISTIC}s for quality metrics)"
+    text += "; a change is the ratio of two such figures"
+    if any(c.get("geomean_current") is not None for c in bench.get("checks") or []):
+        text += ", and a row with an interval shows each side's CV"
+    return text + "."
 
 
 def _times(value: Any, factor: float | None) -> float | None:
@@ -329,6 +349,7 @@ def _environment(cls: Any, loader: Any) -> Any:
         phase_rows=phase_rows,
         conditions_line=conditions_line,
         item_unit_of=item_unit_of,
+        statistic_sentence=statistic_sentence,
         fence=markdown.fence,
         basis_words=BASIS_WORDS,
         trend_chart=trend_chart,
@@ -358,21 +379,28 @@ def trend_chart(bench: dict[str, Any], metric: str | None = None, limit: int = 1
         return ""
     if _finite(bench["metrics"].get(metric)):
         points.append(("this run", bench["metrics"][metric]))
+    points = list(zip(_distinct(label for label, _ in points), (v for _, v in points), strict=True))
     info = METRICS[metric]
-    fail_at = _fail_line(bench, metric)
+    fail = _fail_line(bench, metric)
+    fail_at = fail[0] if fail else None
     scale, prefix = _prefix(max([abs(v) for _, v in points] + ([abs(fail_at)] if fail_at else [])), info.unit)
     unit = f"{prefix}{info.unit}"
     labels = ", ".join(f'"{label}"' for label, _ in points)
     values = ", ".join(_chart_number(v / scale) for _, v in points)
-    series = [f"    line [{values}]"]
-    if fail_at is not None:  # the fail limit as its own flat series: baseline x (1 + limit)
-        series.append(f"    line [{', '.join([_chart_number(fail_at / scale)] * len(points))}]")
+    series = [f'    line "runs" [{values}]']
+    title = f"{metric_label(metric, info.label, item_unit_of(bench))} ({unit})"
+    if fail is not None:  # the fail limit as its own flat series: baseline x (1 + limit)
+        limit_label = f"fail limit {_chart_number(fail[1]) if fail[1] < 0 else '+' + _chart_number(fail[1])}%"
+        series.append(f'    line "{limit_label}" [{", ".join([_chart_number(fail[0] / scale)] * len(points))}]')
+        # Mermaid 12 draws a legend from the series' names; older ones (GitHub's may be) draw none, so
+        # the title names the flat line and its colour as well.
+        title += f", red line: {limit_label}"
     return "\n".join(
         [
             "```mermaid",
             CHART_INIT,
             "xychart-beta",
-            f'    title "{metric_label(metric, info.label, item_unit_of(bench))} ({unit})"',
+            f'    title "{title}"',
             f"    x-axis [{labels}]",
             f'    y-axis "{unit}"',
             *series,
@@ -403,15 +431,28 @@ def _chart_number(value: float) -> str:
     return format(Decimal(f"{value:.4g}"), "f")
 
 
-def _fail_line(bench: dict[str, Any], metric: str) -> float | None:
-    """Where the relative fail limit on `metric` lies: the baseline's value x (1 + limit); None without one."""
+def _fail_line(bench: dict[str, Any], metric: str) -> tuple[float, float] | None:
+    """(where the relative fail limit on `metric` lies, the limit in %): the baseline's figure the
+    change was computed from x (1 + limit); None without one."""
     for check in bench["checks"]:
         if check["metric"] != metric or check["rule"] != "relative" or not _finite(check.get("baseline")):
             continue
         match = _FAIL_PCT.search(str(check.get("limit") or ""))
         if match:
-            return float(check["baseline"]) * (1 + float(match.group(1)) / 100)
+            pct = float(match.group(1))
+            return float(check["baseline"]) * (1 + pct / 100), pct
     return None
+
+
+def _distinct(labels: Any) -> list[str]:
+    """The chart's x labels, each once: mermaid draws points that share a category as one, so a second
+    run of one commit (a re-run, a pinned baseline measured again) becomes `abc1234 (2)`."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
 
 
 TREND_METRICS = ("energy_per_prediction_j", "energy_j")

@@ -117,13 +117,16 @@ def build_document(
     outcomes: list[BenchmarkOutcome],
     notes: list[str],
     error: dict[str, str | None] | None = None,
+    complete: bool | None = None,
 ) -> dict[str, Any]:
+    """The result document; `complete` defaults to whether the check has an exit code (a partial result
+    saved while it runs has none). docs/templates.md and result.v1.schema.json describe every field."""
     return {
         "format": FORMAT_VERSION,
         "gate_version": __version__,
         "verdict": verdict,
         "exit_code": exit_code,  # None while the check is still running (a partial, saved result)
-        "complete": exit_code is not None,
+        "complete": exit_code is not None if complete is None else complete,
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "budget_file": budget_file,
         "tracking_uri": tracking_uri,

@@ -20,7 +20,7 @@ from gate.compare.verdict import CONDITIONS_NOT_COMPARABLE
 from gate.config.budget import Rules
 from gate.devices import conditions
 from gate.energy.meter import EnergyMeter
-from gate.energy.summary import phase_medians
+from gate.energy.summary import phase_figures
 from gate.pipeline.adaptive import Stopping
 from gate.pipeline.baseline import Lookup
 from gate.pipeline.decide import decide, hardware_differences
@@ -186,7 +186,7 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
     baseline = Baseline(  # the base as the verdict reads it: repeat i pairs with this run's repeat i
         run_id=f"paired:{base_commit[:12]}",
         # Quality too: relative quality rules read it; each case's figures too: per-case limits do.
-        metrics={**result.base.quality, **result.base.metrics, **phase_medians(result.base)},
+        metrics={**result.base.quality, **result.base.metrics, **phase_figures(result.base)},
         commit=base_commit,
         branch=job.baseline_branch,
         start_time_ms=0,

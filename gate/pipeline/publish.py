@@ -22,7 +22,7 @@ from gate.compare import verdict
 from gate.compare.model import Verdict
 from gate.config.budget import PrometheusSpec
 from gate.devices.hardware import Hardware
-from gate.errors import BenchmarkError, ConfigError, ExitCode, GateError, OutputError
+from gate.errors import BenchmarkError, Cancelled, ConfigError, ExitCode, GateError, OutputError
 from gate.github import actions
 from gate.github.context import CiContext
 from gate.output import prometheus, report
@@ -88,6 +88,8 @@ class Snapshot:
             outcomes=list(self.outcomes),
             notes=list(self.notes),
             error={"title": error.title, "message": error.render(), "hint": None} if error else None,
+            # A check stopped by a signal did not run to its end, whatever it measured.
+            complete=exit_code is not None and not isinstance(error, Cancelled),
         )
         return self.redactor.redact_data(document)
 
@@ -112,15 +114,21 @@ def finish(seen: Snapshot, env: Mapping[str, str], cwd: Path, log: Callable[[str
     overall = seen.verdict
     exit_code = _verdict_exit(overall)
     document = seen.document(overall, int(exit_code))
-    unwritten = _outputs(seen, document, env, cwd, log)
+    unwritten, written = _outputs(seen, document, env, cwd, log)
     _prometheus(seen, document, unwritten, env, log)
     for outcome in seen.outcomes:
         _annotate_checks(seen.options, outcome, env)
     comment_exit = _comment(seen.options, document, env, log, seen.redactor)
+    final = int(unwritten[0].exit_code) if unwritten else int(exit_code) if comment_exit is None else comment_exit
+    if final != exit_code:
+        # The files already written said the verdict's exit code: they must not contradict the process.
+        why = [e.message for e in unwritten] or ["the PR comment's template could not be rendered (the log says why)"]
+        document = exit_code_changed(document, final, why)
+        for path in written:
+            _write(path, document, [], env, log)
     if unwritten:
         _rescue(document, log)
-        return int(unwritten[0].exit_code)
-    return int(exit_code) if comment_exit is None else comment_exit
+    return final
 
 
 def failure(seen: Snapshot, exc: GateError, env: Mapping[str, str], log: Callable[[str], None]) -> int:
@@ -142,13 +150,19 @@ def failure(seen: Snapshot, exc: GateError, env: Mapping[str, str], log: Callabl
     return int(exc.exit_code)
 
 
+def exit_code_changed(document: dict[str, Any], exit_code: int, why: list[str]) -> dict[str, Any]:
+    """The result with the process's final exit code, and a note saying what changed it."""
+    note = f"exit code {exit_code}, not {document['exit_code']}: {'; '.join(why)}"
+    return {**document, "exit_code": exit_code, "notes": [*document["notes"], note]}
+
+
 def _write(
     path: Path,
     document: dict[str, Any],
     unwritten: list[OutputError],
     env: Mapping[str, str],
     log: Callable[[str], None],
-) -> None:
+) -> bool:
     """Write one result file; a failure is logged and kept in `unwritten`, and the other outputs still written."""
     try:
         write_json(path, document)
@@ -156,6 +170,8 @@ def _write(
         log(f"error: {exc.render()}")
         _annotate_error(exc, env)
         unwritten.append(exc)
+        return False
+    return True
 
 
 def _prometheus(
@@ -201,13 +217,15 @@ def _rescue(document: dict[str, Any], log: Callable[[str], None]) -> None:
 
 def _outputs(
     seen: Snapshot, document: dict[str, Any], env: Mapping[str, str], cwd: Path, log: Callable[[str], None]
-) -> list[OutputError]:
-    """Every output of a finished check; returns the files that could not be written."""
+) -> tuple[list[OutputError], list[Path]]:
+    """Every output of a finished check; returns the files that could not be written, and the result
+    files that were."""
     opts = seen.options
     unwritten: list[OutputError] = []
+    written: list[Path] = []
     for path in (seen.result_path, opts.json_path):
-        if path is not None:
-            _write(path, document, unwritten, env, log)
+        if path is not None and _write(path, document, unwritten, env, log):
+            written.append(path)
     markdown = seen.redactor.redact(report.render(document))
     report_path = opts.report_path or paths.report_file(cwd)
     try:
@@ -227,7 +245,7 @@ def _outputs(
     outputs.update(_headline_outputs(document))
     actions.set_outputs(env, outputs)
     log(f"verdict: {document['verdict']} (report: {report_path})")
-    return unwritten
+    return unwritten, written
 
 
 def _headline_outputs(document: dict[str, Any]) -> dict[str, str]:

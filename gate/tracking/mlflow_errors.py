@@ -7,9 +7,12 @@ MLflow raises many types (MlflowException, requests', sqlalchemy's); they are to
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from gate import paths
 from gate.errors import Cancelled, ConfigError, RecordRefused, TrackingError
@@ -64,21 +67,81 @@ def retry_policy(env: Mapping[str, str]) -> RetryPolicy:
 def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, (TrackingError, ConfigError)):
         return False
+    if schema_mismatch(exc) is not None:  # the database stays at its revision however often we ask
+        return False
     return getattr(exc, "error_code", None) not in PERMANENT_ERRORS
 
 
+# What MLflow says when a database store's schema revision is not the one its code expects
+# (mlflow/store/db/utils.py, _verify_schema), whether the database is older or newer than the code.
+_SCHEMA_MISMATCH = re.compile(r"out-of-date database schema \(found version (\w+), but expected (\w+)\)")
+
+
+@dataclass(frozen=True)
+class SchemaMismatch:
+    found: str  # the store's alembic revision
+    expected: str  # the revision this MLflow's code works with
+    age: Literal["older", "newer"] | None = None  # of the store, when the client's migrations tell
+    client_version: str | None = None  # this gate's MLflow
+
+
+# Tells, from the client's own migrations, whether a revision is older or newer than its code.
+SchemaAge = Callable[[SchemaMismatch], SchemaMismatch]
+
+
+def schema_mismatch(exc: BaseException) -> SchemaMismatch | None:
+    match = _SCHEMA_MISMATCH.search(str(exc))
+    return SchemaMismatch(match.group(1), match.group(2)) if match else None
+
+
+def _schema_error(found: SchemaMismatch, action: str, uri: str) -> TrackingError:
+    where = describe_uri(uri)
+    client = f"this gate's MLflow {found.client_version}" if found.client_version else "this gate's MLflow"
+    upgrade = (
+        f"back the database up, then migrate it with `mlflow db upgrade <database URI>` run by MLflow "
+        f"{found.client_version or 'of the same version as this gate'} (every MLflow that writes to the store "
+        "must then be that version or newer)"
+    )
+    same_version = (
+        "install here the MLflow version that migrated it (`pip install 'mlflow-skinny==<its version>'`), "
+        "or run an `mlflow server` of that version on the database and point MLFLOW_TRACKING_URI at it "
+        "(http://...): a server serves clients of other versions"
+    )
+    if found.age == "older":
+        what = f"the MLflow database at {where} is older than {client}: its schema is at revision {found.found}"
+        fix = upgrade
+    elif found.age == "newer":
+        what = (
+            f"the MLflow database at {where} was migrated by a newer MLflow than {client}: its schema is at "
+            f"revision {found.found}, which this MLflow does not know"
+        )
+        fix = same_version + "; MLflow cannot migrate a database back"
+    else:
+        what = f"the MLflow database at {where} has schema revision {found.found}"
+        fix = f"if the database is older than this gate's MLflow, {upgrade}; if newer, {same_version}"
+    return TrackingError(
+        redact(f"{what}, {client} expects revision {found.expected} (while {action})"),
+        hint=f"{fix}; {_KEPT}",
+    )
+
+
 @contextmanager
-def translated(action: str, uri: str) -> Iterator[None]:
+def translated(action: str, uri: str, schema_age: SchemaAge | None = None) -> Iterator[None]:
     """Whatever MLflow raises inside leaves as a TrackingError; the gate's own errors pass through."""
     try:
         yield
     except (TrackingError, ConfigError, Cancelled):
         raise
     except Exception as exc:  # MLflow raises many types (MlflowException, requests, sqlalchemy)
-        raise translate(exc, action, uri) from exc
+        raise translate(exc, action, uri, schema_age=schema_age) from exc
 
 
-def translate(exc: BaseException, action: str, uri: str, attempts: int = 1) -> TrackingError:
+def translate(
+    exc: BaseException, action: str, uri: str, attempts: int = 1, *, schema_age: SchemaAge | None = None
+) -> TrackingError:
+    mismatch = schema_mismatch(exc)
+    if mismatch is not None:
+        return _schema_error(schema_age(mismatch) if schema_age else mismatch, action, uri)
     text = str(exc).strip()
     first_line = text.splitlines()[0] if text else type(exc).__name__
     tried = f" (after {attempts} attempts)" if attempts > 1 else ""

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from gate import secrets
 from gate.compare import baseline_rules
@@ -105,6 +105,26 @@ def configure_environment() -> None:
     os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
 
 
+def schema_age(found: mlflow_errors.SchemaMismatch) -> mlflow_errors.SchemaMismatch:
+    """Whether a database's schema revision is older or newer than this MLflow's, from MLflow's own
+    migration scripts: one they contain (not the head) is older; one they do not know, newer."""
+    from dataclasses import replace
+
+    from mlflow.version import VERSION
+
+    age: Literal["older", "newer"] | None = None
+    try:
+        from alembic.script import ScriptDirectory
+        from mlflow.store.db.utils import _get_alembic_config
+
+        scripts = ScriptDirectory.from_config(_get_alembic_config(db_url=""))  # type: ignore[no-untyped-call]
+        known = {script.revision for script in scripts.walk_revisions()}
+        age = "older" if found.found in known else "newer"
+    except Exception:  # MLflow's migration layout is internal: without it the error still says both fixes
+        age = None
+    return replace(found, age=age, client_version=VERSION)
+
+
 class MlflowStore:
     def __init__(
         self,
@@ -117,7 +137,7 @@ class MlflowStore:
         self.retry = retry or mlflow_errors.retry_policy(os.environ)
         self._sleep = sleep
         configure_environment()
-        with mlflow_errors.translated("connecting", uri):
+        with mlflow_errors.translated("connecting", uri, schema_age):
             from mlflow.tracking import MlflowClient
 
             for name in ("alembic", "mlflow"):  # after the import: mlflow configures its loggers then
@@ -144,14 +164,14 @@ class MlflowStore:
                 raise
             except Exception as exc:
                 if not mlflow_errors.is_retryable(exc) or attempt == len(delays):
-                    raise mlflow_errors.translate(exc, action, self.uri, attempt + 1) from exc
+                    raise mlflow_errors.translate(exc, action, self.uri, attempt + 1, schema_age=schema_age) from exc
                 self._sleep(delays[attempt])
         raise AssertionError("unreachable")  # pragma: no cover
 
     def run_url(self, experiment_id: str, run_id: str) -> str | None:
         if self.uri.startswith(("http://", "https://")):
             base = describe_uri(self.uri).rstrip("/")
-            return f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
+            return f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{schema.UI_CLASSIC_VIEW_QUERY}"
         return None
 
     # --- experiments and pins --------------------------------------------------------------------
@@ -408,7 +428,7 @@ class MlflowStore:
         self._read_histories([str(run["run_id"]) for run in runs], list(keys))  # all runs at once
         out = []
         for run in runs:
-            # The rows' metrics are the runs' summaries (medians); a key a run lacks has an empty history.
+            # The rows' metrics are the runs' summaries (geometric means); a key a run lacks has an empty history.
             summary = run.get("metrics") or {}
             series = schema.complete_series(self.per_repeat_series(str(run["run_id"]), keys), summary)
             out.append({m: series[m] for m in metrics if series.get(m)})

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fakes.github_server import EVENTS
 from tests.support.cli import busy_project, example_project, run_cli
+from tests.support.documents import validate_result
 from tests.support.mlflow import MlflowServer, free_port, metric_history, metrics_of, search_runs, tags_of
 
 pytestmark = pytest.mark.slow
@@ -32,6 +33,7 @@ def test_example_records_a_baseline_then_fails_when_each_prediction_costs_five_t
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("## ✅ green-gate: within the energy budget")  # stdout: the report only
     doc = json.loads((project / "first.json").read_text())
+    validate_result(doc)
     assert doc["verdict"] == "pass" and doc["format"] == 1
     (bench,) = doc["benchmarks"]
     assert bench["baseline"] is None
@@ -60,6 +62,7 @@ def test_example_records_a_baseline_then_fails_when_each_prediction_costs_five_t
     )
     assert regressed.returncode == 1, regressed.stderr
     doc2 = json.loads((project / "second.json").read_text())
+    validate_result(doc2)
     assert doc2["verdict"] == "fail"
     (bench2,) = doc2["benchmarks"]
     assert bench2["baseline"]["run_id"] == bench["mlflow_run_id"]
@@ -95,6 +98,7 @@ def test_malformed_budget_exits_2_with_the_line(tmp_path: Path, cli_env: dict[st
     assert "green-budget.yml:5: at benchmarks[0].repeats: expected a whole number" in result.stderr
     assert "Traceback" not in result.stderr
     assert json.loads((project / "out.json").read_text())["verdict"] == "error"
+    validate_result(json.loads((project / "out.json").read_text()))
     validated = run_cli("validate", str(budget), cwd=project, env=cli_env)
     assert validated.returncode == 2 and ":5:" in validated.stderr
 
@@ -106,6 +110,7 @@ def test_failing_benchmark_exits_3_with_its_output_in_the_report(tmp_path: Path,
     assert "exited with status 5" in result.stdout
     assert "about to fail" in result.stdout  # the tail, in the report
     assert json.loads((project / "out.json").read_text())["verdict"] == "error"
+    validate_result(json.loads((project / "out.json").read_text()))
 
 
 def test_mlflow_down_follows_policy_and_keeps_the_measurement(tmp_path: Path, cli_env: dict[str, str]) -> None:

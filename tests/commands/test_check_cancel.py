@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import start_cli
+from tests.support.documents import validate_result
 
 pytestmark = pytest.mark.slow
 
@@ -103,6 +104,8 @@ def test_signal_ends_the_benchmark_and_keeps_the_measured_repeat(
     (result,) = (project / ".green-gate" / "results").glob("*.json")  # no temporary file beside it
     doc = json.loads(result.read_text())
     assert doc["verdict"] == "error" and doc["exit_code"] == exit_code
+    assert doc["complete"] is False  # stopped before its end: not the check's final result
+    validate_result(doc)
     assert doc["error"]["title"] == "cancelled" and f"cancelled by {name}" in doc["error"]["message"]
     (bench,) = doc["benchmarks"]
     assert len(bench["per_repeat"]["energy_j"]) == 1  # the first repeat's figures

@@ -229,6 +229,6 @@ def test_trend_chart_only_with_history() -> None:
     bench = doc["benchmarks"][0]
     chart = trend_chart(bench)
     assert 'x-axis ["1a2b3c4", "5e6f7a8", "4b1e0c2", "this run"]' in chart
-    assert "line [770.2, 765.5, 767.3, 917.7]" in chart
+    assert 'line "runs" [770.2, 765.5, 767.3, 895.8]' in chart
     bench["history"] = []
     assert trend_chart(bench) == "" and "mermaid" not in render(doc, "pr_comment.md.j2")

@@ -28,7 +28,7 @@ def test_relative_limit_levels(current_j: float, status: str, reason: str) -> No
     # 1000 predictions per run: J/prediction = energy / 1000
     decision = evaluate(summary([current_j]), baseline(energy_per_prediction_j=0.1), LIMITS)
     (check,) = decision.checks
-    point = " (point comparison of medians: the baseline run has no per-repeat values)"
+    point = " (point comparison, no interval: the baseline run has no per-repeat values)"
     assert (check.status, check.reason, check.source_line, check.method) == (status, reason + point, 9, "point")
     assert check.baseline == 0.1 and check.current == pytest.approx(current_j / 1000)
     assert decision.verdict == status
@@ -166,7 +166,7 @@ def test_single_repeat_run_falls_back_to_the_point_comparison_and_says_so() -> N
     decision = evaluate(summary([106.1]), with_repeats(BASE_J), LIMITS)
     (check,) = decision.checks
     assert check.status == "fail" and check.method == "point" and check.interval_pct is None
-    assert check.reason.endswith("(point comparison of medians: this run has 1 repeat)")
+    assert check.reason.endswith("(point comparison, no interval: this run has 1 repeat)")
 
 
 def test_paired_baseline_uses_the_paired_interval() -> None:
@@ -349,7 +349,7 @@ def test_a_repeat_of_zero_falls_back_to_the_point_comparison_not_a_crash() -> No
     (check,) = evaluate(summary([400.0, 401.0, 399.0]), base, LIMITS).checks
     assert check.status == "fail" and check.method == "point"
     assert check.reason.endswith(
-        "(point comparison of medians: a repeat is 0 or less, so there is no interval on logarithms)"
+        "(point comparison, no interval: a repeat is 0 or less, so there is no interval on logarithms)"
     )
 
 

@@ -57,9 +57,27 @@ def every_chart() -> dict[str, str]:
 
 def test_the_fail_limit_is_its_own_series_at_the_baseline_times_one_plus_the_limit() -> None:
     chart = trend_chart(_bench())
-    runs, limit = re.findall(r"^    line \[(.*)\]$", chart, re.M)
-    assert runs == "770.2, 765.5, 767.3, 917.7"
+    runs, limit = re.findall(r"^    line \"[^\"]*\" \[(.*)\]$", chart, re.M)
+    assert runs == "770.2, 765.5, 767.3, 895.8"
     assert limit == ", ".join(["805.7"] * 4)  # 767.3 µJ x 1.05
+
+
+def test_the_fail_limit_line_is_labelled_in_its_series_and_in_the_title() -> None:
+    chart = trend_chart(_bench())
+    assert re.findall(r'^    line "([^"]*)" ', chart, re.M) == ["runs", "fail limit +5%"]
+    # Older mermaid draws no legend: the title says which line is the limit too.
+    assert re.search(r'^    title ".*red line: fail limit \+5%"$', chart, re.M)
+
+
+def test_baseline_runs_on_one_commit_keep_a_point_each() -> None:
+    bench = _bench()
+    for h in bench["history"]:
+        h["commit"] = "4b1e0c2aa"  # the baseline branch re-run on one commit
+    chart = trend_chart(bench)
+    labels = re.findall(r'"([^"]*)"', re.search(r"^    x-axis \[(.*)\]$", chart, re.M).group(1))  # type: ignore[union-attr]
+    assert labels == ["4b1e0c2", "4b1e0c2 (2)", "4b1e0c2 (3)", "this run"]
+    runs = re.search(r'^    line "runs" \[(.*)\]$', chart, re.M).group(1)  # type: ignore[union-attr]
+    assert len(runs.split(", ")) == len(labels)
 
 
 def test_colours_are_set_in_the_init_block_for_light_and_dark_themes() -> None:
@@ -73,7 +91,8 @@ def test_colours_are_set_in_the_init_block_for_light_and_dark_themes() -> None:
 def test_without_a_relative_limit_only_the_runs_are_drawn() -> None:
     bench = _bench()
     bench["checks"] = []
-    assert len(re.findall(r"^    line ", trend_chart(bench), re.M)) == 1
+    assert re.findall(r'^    line "([^"]*)"', trend_chart(bench), re.M) == ["runs"]
+    assert "fail limit" not in trend_chart(bench)
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ import pytest
 
 from gate.commands import check
 from gate.energy.model import EnergyReading, PhaseEnergy, ScopeEnergy
+from tests.support.documents import validate_result
 from tests.support.golden import check_golden
 
 pytestmark = pytest.mark.slow  # real git, the embedded MLflow store and 30 benchmark processes
@@ -155,6 +156,7 @@ class Project:
         if branch != "main":
             git(root, "checkout", "-q", "main")
         document = json.loads((root / f"{self.step}.json").read_text())
+        validate_result(document)  # a real run's result declares every field it has
         return code, _normalised(document, root), _normalised_text((root / f"{self.step}.md").read_text(), root)
 
 

@@ -69,7 +69,7 @@ def test_a_check_not_comparable_for_the_runners_conditions_is_measured_paired() 
         1.0,
         None,
         reason="not comparable: the runner was busier than at the baseline (speed index −31%, CPU pressure 92% vs 6%); "
-        "the change of the medians (+55.0%) is not judged",
+        "the change (+54.8%) is not judged",
     )
     assert auto_reason(BASE, Decision("warn", (check,)), RULES, ()) == (
         "energy_per_prediction_j: the runner was busier than at the baseline (speed index −31%, CPU pressure 92% "

@@ -68,7 +68,9 @@ def test_result_file_holds_each_repeat_as_soon_as_it_is_measured(tmp_path: Path)
     after_one = json.loads((tmp_path / "seen-3.json").read_text())
     after_two = json.loads((tmp_path / "seen-4.json").read_text())
     assert after_one["verdict"] == "error" and after_one["exit_code"] is None  # not decided yet
+    assert after_one["complete"] is False
     assert after_one["benchmarks"][0]["per_repeat"]["energy_j"] == [10.0]
     assert after_two["benchmarks"][0]["per_repeat"]["energy_j"] == [10.0, 20.0]
     (final,) = (tmp_path / ".green-gate" / "results").glob("*.json")
     assert json.loads(final.read_text())["benchmarks"][0]["per_repeat"]["energy_j"] == [10.0, 20.0, 30.0]
+    assert json.loads(final.read_text())["complete"] is True

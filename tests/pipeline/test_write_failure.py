@@ -84,7 +84,11 @@ def test_unwritable_output_exits_4_and_prints_the_result(
     assert document["verdict"] == "pass"
     assert document["benchmarks"][0]["per_repeat"]["energy_j"] == [10.0, 10.0]
     (saved,) = (root / ".green-gate" / "results").glob("*.json")  # the other outputs are still written
-    assert json.loads(saved.read_text())["benchmarks"] == document["benchmarks"]
+    written = json.loads(saved.read_text())
+    assert written["benchmarks"] == document["benchmarks"]
+    # Neither the file that was written nor the rescued copy says 0 while the process exits 4.
+    assert written["exit_code"] == document["exit_code"] == 4 and written["complete"] is True
+    assert written["notes"][-1].startswith(f"exit code 4, not 0: cannot write {target}")
 
 
 @pytest.mark.slow
@@ -99,7 +103,8 @@ def test_unwritable_result_folder_on_a_failed_benchmark_exits_4_and_prints_the_r
     assert code == 4
     assert "warning: cannot write" in stderr  # the partial saves: the check went on
     document = _rescued(stderr)
-    assert document["verdict"] == "error" and document["exit_code"] == 3
+    assert document["verdict"] == "error" and document["exit_code"] == 4  # what the process exits with
+    assert document["notes"][-1].startswith("exit code 4, not 3: cannot write")
     assert "exited with status 3" in document["benchmarks"][0]["error"]
 
 

@@ -3,11 +3,14 @@ in a fixed PR, under a fixed budget (the golden files in tests/golden/ are rende
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from gate.carbon.model import Intensity
 from gate.compare.model import Verdict
 from gate.config.budget import Level, Rules
+from gate.output import result
 from gate.output.result import BenchmarkOutcome, build_document
 
 RULES = Rules(
@@ -173,3 +176,28 @@ def monorepo_documents(count: int) -> list[dict[str, Any]]:
         leg_document("gpu-h100", H100, benchmark_set(half)),
         leg_document("gpu-l4", L4, benchmark_set(count - half, offset=half)),
     ]
+
+
+def result_schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        Path(result.__file__).with_name(result.RESULT_SCHEMA).read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+def validate_result(document: dict[str, Any]) -> None:
+    """Check a result document against the result schema, with every problem listed, not only the first."""
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(result_schema()).iter_errors(document), key=lambda e: list(e.path))
+    problems = ["/".join(str(p) for p in e.absolute_path) + ": " + e.message for e in errors]
+    assert problems == [], "\n".join(problems)
+
+
+PR_COMMENT_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "pr-comment-example.json"
+
+
+def pr_comment_example() -> dict[str, Any]:
+    """The result of a real run that docs/pr-comment-example.md and its screenshot show."""
+    document: dict[str, Any] = json.loads(PR_COMMENT_EXAMPLE.read_text(encoding="utf-8"))
+    return document

@@ -1,4 +1,5 @@
-"""The screenshot in docs/pr-comment-example.md: the example failing comment, rendered as GitHub would
+"""The screenshot in docs/pr-comment-example.md: the comment of the page's example result
+(docs/pr-comment-example.json), rendered as GitHub would
 (Markdown to HTML, the ```mermaid block drawn by the real mermaid package) in headless Chromium.
 
     python -m tests.support.screenshot docs/pr-comment-example.png
@@ -15,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from gate.output.report import render
-from tests.commands.test_comment import fail_document
 from tests.support import mermaid
+from tests.support.documents import pr_comment_example
 
 STYLE = """
 body { font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2328;
@@ -51,7 +52,7 @@ def main(out: str) -> None:
     reason = mermaid.missing()
     if reason:
         sys.exit(reason)
-    text = render(fail_document(), "pr_comment.md.j2")
+    text = render(pr_comment_example(), "pr_comment.md.j2")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "comment.html"
         path.write_text(page(text), encoding="utf-8")

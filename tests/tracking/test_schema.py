@@ -68,7 +68,9 @@ def test_a_branch_run_carries_standard_and_gate_tags() -> None:
     assert context["scopes"]["cpu"] == {"provenance": "estimated", "method": "TDP x load", "gated": True}
     assert context["event"] == "push"
     assert schema.TAG_PR not in rec.tags
-    assert rec.metrics["energy_j"] == 11.0 and rec.metrics["energy_cpu_j"] == 2.75
+    centre = (10.0 * 12.0 * 11.0) ** (1 / 3)  # the run's figure: the geometric mean of its repeats
+    assert rec.metrics["energy_j"] == pytest.approx(centre, rel=1e-12)
+    assert rec.metrics["energy_cpu_j"] == pytest.approx(centre / 4, rel=1e-12)
     assert rec.series["repeat.energy_j"] == (10.0, 12.0, 11.0)
     assert rec.params == {"command": "python bench.py", "repeats": "3", "gate_version": "0.1.0"}
     assert (context["kind"], context["warmup"], context["timeout_s"]) == ("inference", 1, 600.0)
@@ -315,6 +317,7 @@ def test_run_names_read_verdict_and_energy_per_prediction_at_a_glance() -> None:
     assert schema.run_name(identity, "fail", 0.001234) == "5935782 feature digits fail 1.23 mJ/pred"
     assert schema.run_name(identity, "warn", 2.5) == "5935782 feature digits warn 2.5 J/pred"
     assert schema.run_name(identity, "pass", None) == "5935782 feature digits pass"
+    assert schema.run_name(identity, "pass", 0.0021, "token") == "5935782 feature digits pass 2.1 mJ/token"
     assert schema.run_name(identity, "error", float("nan")) == "5935782 feature digits error"
     assert schema.run_name(identity) == "5935782 feature digits"
 
