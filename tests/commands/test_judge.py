@@ -105,6 +105,7 @@ def test_each_provenance_field_is_checked(tmp_path: Path, github: FakeGitHub, fi
     github.add_pull(2, HEAD_SHA)
     opts, env = setup(tmp_path, github)
     written = measurement.load(opts.artifact_dir)
-    measurement.write(opts.artifact_dir, replace(written, provenance=replace(written.provenance, **{field: "other"})))
+    changed: dict[str, Any] = {field: "other"}
+    measurement.write(opts.artifact_dir, replace(written, provenance=replace(written.provenance, **changed)))
     code, log = judge(tmp_path, opts, env)
     assert code == 2 and "does not belong" in log and nothing_posted(github)
