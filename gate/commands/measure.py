@@ -77,8 +77,16 @@ def run(
         written = _empty(the_plan, env)
         artifact.write(opts.out_dir, written)
         for spec in the_plan.benchmarks:
-            measured = _measure(plan.job(the_plan, spec), meter, log)
-            written = replace(written, benchmarks=(*written.benchmarks, _measured(spec.name, measured)))
+            before = written
+
+            def keep(partial: Measurement, before: artifact.Artifact = before, name: str = spec.name) -> None:
+                # After each repeat: a cancelled job still hands over the repeats it measured.
+                nonlocal written
+                written = replace(before, benchmarks=(*before.benchmarks, _measured(name, partial)))
+                artifact.write(opts.out_dir, written)
+
+            measured = _measure(plan.job(the_plan, spec), meter, log, keep)
+            written = replace(before, benchmarks=(*before.benchmarks, _measured(spec.name, measured)))
             artifact.write(opts.out_dir, written)
         written = replace(written, complete=True)
         path = artifact.write(opts.out_dir, written)
@@ -126,10 +134,12 @@ def _plan(survey: plan.Survey, env: Mapping[str, str], cwd: Path, log: Callable[
     )
 
 
-def _measure(job: plan.Job, meter: EnergyMeter, log: Callable[[str], None]) -> Measurement:
+def _measure(
+    job: plan.Job, meter: EnergyMeter, log: Callable[[str], None], keep: Callable[[Measurement], None]
+) -> Measurement:
     if job.plan.budget.comparison.mode == "paired":
         return paired.measure_paired(job, meter, log)
-    return measure_stage.measure(job, meter, log)
+    return measure_stage.measure(job, meter, log, on_repeat=keep)
 
 
 def _measured(name: str, measured: Measurement) -> artifact.MeasuredBenchmark:
