@@ -135,6 +135,7 @@ def check(
 
         # Processes a benchmark moves out of its group are then reparented to the gate, which ends them.
         subreaper.enable(console.log)
+        _harden()
         with check_command.cancellable():
             return check_command.run(options, env=os.environ, cwd=Path.cwd())
 
@@ -192,6 +193,7 @@ def measure(
         from gate.bench import subreaper
 
         subreaper.enable(console.log)
+        _harden()
         with check_command.cancellable():
             return measure_command.run(options, env=os.environ, cwd=Path.cwd())
 
@@ -252,6 +254,15 @@ def judge(
         check_run=not no_check_run,
     )
     _exit(lambda: judge_command.run(options, env=os.environ, cwd=Path.cwd()))
+
+
+def _harden() -> None:
+    """The gate's process before it runs the pull request's code: credentials out of its environment
+    block, not dumpable (gate.hardening)."""
+    from gate import hardening
+
+    found = secrets.Secrets.from_env(os.environ)
+    hardening.enable(found.names, found.values)
 
 
 @main.command(epilog=EXIT_CODES_HELP)
