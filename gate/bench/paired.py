@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gate import git
+from gate.bench import identity
 from gate.bench.runner import BenchmarkFailed, run_benchmark
 from gate.bench.thermal import ThermalControl
 from gate.carbon.model import Intensity
@@ -77,6 +78,9 @@ def base_worktree(repo: Path, commit: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="green-gate-base-") as parent:
         path = Path(parent) / "base"
         _git(repo, "worktree", "add", "--detach", "--force", str(path), commit)
+        who = identity.run_as()
+        if who is not None:  # the base's benchmark runs as the workspace's owner too (gate.bench.identity)
+            identity.hand_over(Path(parent), who)
         try:
             yield path
         finally:

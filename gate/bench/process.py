@@ -28,7 +28,7 @@ from typing import IO
 import psutil
 
 from gate import secrets
-from gate.bench import cgroup, subreaper
+from gate.bench import cgroup, identity, subreaper
 from gate.errors import BenchmarkError, cut, quoted
 from gate.tracking.schema import benchmark_metric_problem, benchmark_metric_rename
 
@@ -208,10 +208,13 @@ def execute(
         command: list[str] = list(argv) if argv is not None else ["/bin/sh", "-c", shell_command or ""]
         if argv is not None:
             _check_executable(argv[0], cwd, child_env)
-        box = cgroup.create()
+        who = identity.run_as()
+        if who is not None:  # the container action: every process of that user is the benchmark's
+            identity.hand_over(Path(tmp), who)  # its metrics file
+        box = cgroup.create() if who is None else None
         if box is not None:
             command = box.wrap(command)
-        elif log is not None:
+        elif who is None and log is not None:
             _say_no_cgroup(log)
         start = time.perf_counter()
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -224,6 +227,9 @@ def execute(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, killed as a whole
+                user=who.uid if who is not None else None,
+                group=who.gid if who is not None else None,
+                extra_groups=[] if who is not None else None,
             )
         except OSError as exc:
             if box is not None:
@@ -249,7 +255,7 @@ def execute(
         finally:
             # Also stray children left by the benchmark, and everything when the gate is cancelled
             # (gate.errors.Cancelled raised in the wait): an orphan would hold the GPU for the next job.
-            left = _end(proc, marker, known, box)
+            left = _end(proc, marker, known, box, who)
         if exited and log is not None and left:
             log(f"ended {plural_processes(left)} the benchmark left running")
         reader.join(timeout=KILL_GRACE_S)
@@ -374,7 +380,11 @@ def cap_tail(lines: Iterable[str]) -> tuple[str, ...]:
 
 
 def _end(
-    proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozenset[int], box: cgroup.Cgroup | None = None
+    proc: subprocess.Popen[bytes],
+    marker: subreaper.Marker,
+    known: frozenset[int],
+    box: cgroup.Cgroup | None = None,
+    who: identity.RunAs | None = None,
 ) -> int:
     """End the benchmark's group and its strays (subreaper.strays): SIGTERM, then SIGKILL what is left
     after a grace period; then reap the orphans among them. Returns how many processes other than
@@ -394,6 +404,8 @@ def _end(
         found = subreaper.strays(main_pid, proc.pid, marker, known)
         if box is not None:  # every process in the benchmark's cgroup is the benchmark's, whatever it did
             found += _processes(box.pids())
+        if who is not None:  # the benchmark's own user: all its processes are the benchmark's
+            found += identity.processes_of(who)
         new = [p for p in dict.fromkeys(found) if p not in seen]  # a process found both ways, once
         seen.update(new)
         return [p for p in new if subreaper.running(p)]
