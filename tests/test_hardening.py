@@ -11,8 +11,6 @@ import textwrap
 
 import pytest
 
-from gate import hardening
-
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl are Linux's")
 
 SCRIPT = textwrap.dedent(
@@ -49,5 +47,14 @@ def test_scrubbed_from_the_block_kept_for_the_gate() -> None:
     assert result["dumpable"] is False
 
 
-def test_off_unless_enabled() -> None:
-    assert hardening._enabled is False  # a check run inside the test process leaves it alone
+@linux_only
+def test_scrub_does_nothing_until_enabled() -> None:
+    """A check run inside a test's own process (not through the CLI) leaves that process alone."""
+    script = (
+        "from gate import hardening\n"
+        "hardening.scrub(['GG_TOKEN'], [])\n"
+        "print(open('/proc/self/environ', 'rb').read().count(b'token-value-1234'), hardening.dumpable())\n"
+    )
+    env = {**os.environ, "GG_TOKEN": "token-value-1234"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "True"]
