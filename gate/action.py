@@ -87,7 +87,7 @@ INPUTS: tuple[Input, ...] = (
 MODES: tuple[str, ...] = get_args(ComparisonMode)
 # Inputs naming files: relative to working_directory, and confined to the workspace (a PR's workflow
 # must not make the gate read or write elsewhere in the runner's file system).
-PATH_INPUTS: tuple[str, ...] = ("budget", "json_file", "report_file", "comment_template")
+PATH_INPUTS: tuple[str, ...] = ("budget", "json_file", "report_file", "comment_template", "prometheus_textfile")
 # The budget schema's own bounds: an input cannot ask for more than the budget file could.
 COUNT_INPUTS: dict[str, tuple[int, int]] = {"repeats": (1, 1000), "warmup": (0, 100)}
 _TRUE = frozenset({"true", "yes", "on", "1"})

@@ -53,6 +53,8 @@ def workspace(tmp_path: Path) -> Path:
         ("json_file", "../escape/result.json"),
         ("report_file", "/tmp/report.md"),
         ("comment_template", "../../outside/comment.md.j2"),
+        ("prometheus_textfile", "/var/lib/node_exporter/textfile/green_gate.prom"),
+        ("prometheus_textfile", "../../outside/gauges.prom"),
     ],
 )
 def test_a_path_input_outside_the_workspace_is_exit_2_before_anything_runs(
@@ -70,7 +72,13 @@ def test_a_path_input_outside_the_workspace_is_exit_2_before_anything_runs(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("working_directory", "sub"), ("budget", "green-budget.yml"), ("json_file", "../out/r.json"), ("budget", ".")],
+    [
+        ("working_directory", "sub"),
+        ("budget", "green-budget.yml"),
+        ("json_file", "../out/r.json"),
+        ("budget", "."),
+        ("prometheus_textfile", "metrics/gauges.prom"),
+    ],
 )
 def test_a_path_input_inside_the_workspace_is_accepted(workspace: Path, name: str, value: str) -> None:
     env = {f"INPUT_{name.upper()}": value}
