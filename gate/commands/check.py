@@ -113,7 +113,7 @@ def _benchmark(
     # Adaptive repeats decide after each repeat whether to measure another: the baseline first.
     early = _early_lookup(job, tracking, experiment) if spec.adaptive and budget.comparison.mode != "paired" else None
     if budget.comparison.mode == "paired":
-        measured = paired.measure_paired(job, meter, log)
+        measured = paired.measure_paired(job, meter, log, on_repeat=lambda partial: save(_outcome(job, partial)))
     else:
         stopping = _stopping(job, early) if early is not None else None
         measured = measure.measure(

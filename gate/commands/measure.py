@@ -138,7 +138,7 @@ def _measure(
     job: plan.Job, meter: EnergyMeter, log: Callable[[str], None], keep: Callable[[Measurement], None]
 ) -> Measurement:
     if job.plan.budget.comparison.mode == "paired":
-        return paired.measure_paired(job, meter, log)
+        return paired.measure_paired(job, meter, log, on_repeat=keep)
     return measure_stage.measure(job, meter, log, on_repeat=keep)
 
 
