@@ -16,6 +16,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -211,6 +212,7 @@ def execute(
         who = identity.run_as()
         if who is not None:  # the container action: every process of that user is the benchmark's
             identity.hand_over(Path(tmp), who)  # its metrics file
+        command = _tethered(command)
         box = cgroup.create() if who is None else None
         if box is not None:
             command = box.wrap(command)
@@ -271,6 +273,14 @@ def execute(
         cpu_s=(children_after.ru_utime - children_before.ru_utime)
         + (children_after.ru_stime - children_before.ru_stime),
     )
+
+
+def _tethered(command: list[str]) -> list[str]:
+    """`command` ended by SIGKILL if the gate dies first (PR_SET_PDEATHSIG through util-linux's
+    `setpriv`): a gate killed with SIGKILL runs no cleanup, and its benchmark would otherwise go on
+    running, orphaned. Where `setpriv` is missing the command runs as it is."""
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
 
 
 _said_no_cgroup = False
