@@ -65,6 +65,8 @@ def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
     event_name = env.get("GITHUB_EVENT_NAME")
     event, problem = read_event(env.get("GITHUB_EVENT_PATH"))
     pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
+    if pull is not None and _pr_number(pull.get("number")) is None and not _dig(pull, "base", "ref"):
+        problem, pull = "holds a pull_request with neither a number nor a base branch", None
     if event_name in PULL_REQUEST_EVENTS and pull is None:
         # Taken for a push, the run would be recorded as a baseline of the merge ref ("7/merge").
         raise ConfigError(
