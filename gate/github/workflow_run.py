@@ -48,7 +48,7 @@ class TriggeringRun:
 
 def read(env: Mapping[str, str]) -> TriggeringRun:
     """The triggering run of this `workflow_run` job. Raises ConfigError (exit 2) outside one."""
-    hint = "run `green-gate judge` in a job triggered by `on: workflow_run` (examples/workflows/judge.yml)"
+    hint = "run `green-gate judge` in a job triggered by `on: workflow_run` (examples/workflows/judge-workflow-run.yml)"
     if env.get("GITHUB_EVENT_NAME") != "workflow_run":
         raise ConfigError(f"not a workflow_run job (GITHUB_EVENT_NAME={env.get('GITHUB_EVENT_NAME')!r})", hint=hint)
     path = env.get("GITHUB_EVENT_PATH")
