@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import signal
 import sys
 import time
@@ -90,6 +91,7 @@ def create() -> Cgroup | None:
     if root is None or own is None:
         return None
     parent = root / own.lstrip("/")
+    _end_stale(parent)
     path = parent / f"green-gate-{os.getpid()}-{next(_counter)}"
     try:
         path.mkdir()
@@ -101,6 +103,35 @@ def create() -> Cgroup | None:
             path.rmdir()
         return None
     return Cgroup(path)
+
+
+_STALE = re.compile(r"green-gate-(\d+)-\d+")
+
+
+def _end_stale(parent: Path) -> None:
+    """The cgroups a gate killed with SIGKILL left (its pid in the name is gone): what still runs in
+    them is a benchmark nobody ends otherwise; end it and remove them."""
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = _STALE.fullmatch(entry.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        stale = Cgroup(entry)
+        stale.kill()
+        stale.remove(1.0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _cgroup2_root() -> Path | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,23 @@ def test_the_wrapper_joins_then_runs_the_command() -> None:
         "python",
         "b.py",
     ]
+
+
+def test_a_killed_gates_cgroup_is_ended_at_the_next_execution() -> None:
+    probe = cgroup.create()
+    if probe is None:
+        pytest.skip("no writable cgroup v2 tree on this machine")
+    probe.remove(1)
+    stale = probe.path.parent / "green-gate-9999999-1"  # above any pid Linux hands out (at most 2^22)
+    stale.mkdir()
+    left = subprocess.Popen(["sleep", "60"])
+    try:
+        (stale / "cgroup.procs").write_text(str(left.pid))
+        box = cgroup.create()
+        assert box is not None
+        box.remove(1)
+        assert left.wait(timeout=10) == -9 and not stale.exists()
+    finally:
+        left.kill()
+        with contextlib.suppress(OSError):
+            stale.rmdir()
