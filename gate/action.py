@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from gate import console
+from gate.bench import identity
 from gate.config.budget import ComparisonMode
 from gate.errors import ConfigError, ExitCode
 from gate.github.actions import annotation
@@ -90,7 +91,7 @@ INPUTS: tuple[Input, ...] = (
 MODES: tuple[str, ...] = get_args(ComparisonMode)
 # Inputs naming files: relative to working_directory, and confined to the workspace (a PR's workflow
 # must not make the gate read or write elsewhere in the runner's file system).
-PATH_INPUTS: tuple[str, ...] = ("budget", "json_file", "report_file", "comment_template")
+PATH_INPUTS: tuple[str, ...] = ("budget", "json_file", "report_file", "comment_template", "prometheus_textfile")
 # The budget schema's own bounds: an input cannot ask for more than the budget file could.
 COUNT_INPUTS: dict[str, tuple[int, int]] = {"repeats": (1, 1000), "warmup": (0, 100)}
 _TRUE = frozenset({"true", "yes", "on", "1"})
@@ -286,8 +287,19 @@ def run_cli(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> int:
 def run_shell(command: str, cwd: Path, env: Mapping[str, str]) -> int:
     """Run the setup command like a workflow's `run:` step (bash -e -o pipefail where bash exists)."""
     shell = ["bash", "-e", "-o", "pipefail", "-c"] if _has("bash") else ["sh", "-e", "-c"]
+    who = identity.run_as(env)
+    child_env = {k: v for k, v in env.items() if k != identity.RUN_AS_ENV}
     # Its output is diagnostics for the log: keep stdout free for the report.
-    completed = subprocess.run([*shell, command], cwd=cwd, env=dict(env), stdout=sys.stderr, check=False)
+    completed = subprocess.run(
+        [*shell, command],
+        cwd=cwd,
+        env=child_env,
+        stdout=sys.stderr,
+        check=False,
+        user=who.uid if who is not None else None,
+        group=who.gid if who is not None else None,
+        extra_groups=[] if who is not None else None,
+    )
     return completed.returncode
 
 
@@ -345,10 +357,15 @@ def _run(env: Mapping[str, str], *, cwd: Path, cli: Cli, shell: Shell, err: Call
         if outside is not None:
             return die(env, outside, ExitCode.USAGE, err)
     child_env = {**env, **the_plan.env}
+    owner = workspace_owner(cwd)
+    if owner is not None:  # the PR's code runs as the workspace's owner, out of root's reach
+        err(f"green-gate: the benchmark and setup_command run as the workspace's owner, {owner}")
+    run_as = {identity.RUN_AS_ENV: owner} if owner is not None else {}
     if the_plan.setup_command is not None:
         err(f"green-gate: setup_command: {the_plan.setup_command}")
         # The setup command is the PR's code as much as the benchmark is: it gets no credentials.
-        status = shell(the_plan.setup_command, workdir, Secrets.from_env(child_env).benchmark_env(child_env))
+        setup_env = {**Secrets.from_env(child_env).benchmark_env(child_env), **run_as}
+        status = shell(the_plan.setup_command, workdir, setup_env)
         if status != 0:
             return die(env, SETUP_FAILED.format(status=status, docs=DOCS), ExitCode.BENCHMARK_FAILED, err)
     actual_gpus = env.get("NVIDIA_VISIBLE_DEVICES", "all")
@@ -356,7 +373,19 @@ def _run(env: Mapping[str, str], *, cwd: Path, cli: Cli, shell: Shell, err: Call
         warning = GPUS_NOT_APPLIED.format(value=the_plan.gpus, actual=actual_gpus, docs=DOCS)
         err(annotation("warning", warning, title="green-gate"))
     err(f"green-gate: in {workdir}: {the_plan.command_line()}")
-    return cli(the_plan.argv, workdir, the_plan.env)
+    return cli(the_plan.argv, workdir, {**the_plan.env, **run_as})
+
+
+def workspace_owner(workspace: Path) -> str | None:
+    """`uid:gid` of the workspace's owner, when this process is root and the owner is not: who the
+    pull request's code runs as (gate.bench.identity). None: run it as this process's user."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    try:
+        info = workspace.stat()
+    except OSError:
+        return None
+    return None if info.st_uid == 0 else f"{info.st_uid}:{info.st_gid}"
 
 
 def die(env: Mapping[str, str], message: str, code: ExitCode, err: Callable[[str], None]) -> int:

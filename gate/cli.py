@@ -42,7 +42,9 @@ Exit codes:
 COMMENT_EXIT_CODES_HELP = """\b
 Exit codes:
   0  posted, or skipped/degraded with a reason (not a PR, a fork's read-only token)
-  2  the result file or the template is invalid
+  1  several results merged (a fan-in): one of them failed its budget
+  2  a result file or the template is invalid, or the results are of different commits
+  3  several results merged: a benchmark errored, or an expected leg did not report
   4  GitHub could not take the comment (it was down or refused it)
 """
 
@@ -182,10 +184,134 @@ def check(
 
         # Processes a benchmark moves out of its group are then reparented to the gate, which ends them.
         subreaper.enable(console.log)
+        _harden()
         with check_command.cancellable():
             return check_command.run(options, env=os.environ, cwd=Path.cwd())
 
     _exit(cancellable_check)
+
+
+@main.command(epilog=COMMENT_EXIT_CODES_HELP)
+@click.option(
+    "-b",
+    "--budget",
+    "budget_path",
+    type=click.Path(path_type=Path),
+    default="green-budget.yml",
+    show_default=True,
+    help="Budget file.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder to write measurement.json to: upload it as the artifact `green-gate judge` reads.",
+)
+@click.option("--benchmark", "benchmarks", multiple=True, help="Run only this benchmark (repeatable). Default: all.")
+@click.option("--repeats", type=click.IntRange(min=1, max=1000), help="Override the budget's repeats.")
+@click.option("--warmup", type=click.IntRange(min=0, max=100), help="Override the budget's warm-up runs.")
+@click.option(
+    "--comparison-mode",
+    type=click.Choice(get_args(ComparisonMode), case_sensitive=False),
+    help="Override the budget's comparison.mode (paired: measure the base commit in this job too).",
+)
+def measure(
+    budget_path: Path,
+    out_dir: Path,
+    benchmarks: tuple[str, ...],
+    repeats: int | None,
+    warmup: int | None,
+    comparison_mode: str | None,
+) -> None:
+    """Measure only, with no credentials: the pull request's half of a two-half check (`judge` decides)."""
+    from gate.commands import check as check_command
+    from gate.commands import measure as measure_command
+
+    options = measure_command.MeasureOptions(
+        budget_path=budget_path,
+        out_dir=out_dir,
+        benchmarks=benchmarks,
+        repeats=repeats,
+        warmup=warmup,
+        comparison_mode=cast(ComparisonMode | None, comparison_mode),
+    )
+
+    def cancellable_measure() -> int:
+        from gate import console
+        from gate.bench import subreaper
+
+        subreaper.enable(console.log)
+        _harden()
+        with check_command.cancellable():
+            return measure_command.run(options, env=os.environ, cwd=Path.cwd())
+
+    _exit(cancellable_measure)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--artifact",
+    "artifact_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The folder `green-gate measure --out` wrote, downloaded from the triggering run.",
+)
+@click.option(
+    "-b",
+    "--budget",
+    "budget_path",
+    type=click.Path(path_type=Path),
+    default="green-budget.yml",
+    show_default=True,
+    help="Budget file of this job's checkout (the base branch's): it judges, not the pull request's.",
+)
+@click.option("--benchmark", "benchmarks", multiple=True, help="Judge only this benchmark (repeatable). Default: all.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the result here.")
+@click.option("--report-file", type=click.Path(path_type=Path, dir_okay=False), help="Write the Markdown report here.")
+@click.option("--no-record", is_flag=True, help="Do not log the run to MLflow.")
+@click.option("--no-comment", is_flag=True, help="Do not post the sticky PR comment.")
+@click.option("--no-check-run", is_flag=True, help="Do not create the check run on the PR's head commit.")
+@click.option(
+    "--comment-template",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Render the PR comment with this Jinja template (sandboxed; see docs/templates.md).",
+)
+def judge(
+    artifact_dir: Path,
+    budget_path: Path,
+    benchmarks: tuple[str, ...],
+    json_path: Path | None,
+    report_file: Path | None,
+    no_record: bool,
+    no_comment: bool,
+    no_check_run: bool,
+    comment_template: Path | None,
+) -> None:
+    """Judge a measurement in a `workflow_run` job: baseline, verdict, MLflow, comment and check run."""
+    from gate.commands import judge as judge_command
+
+    options = judge_command.JudgeOptions(
+        artifact_dir=artifact_dir,
+        budget_path=budget_path,
+        benchmarks=benchmarks,
+        json_path=json_path,
+        report_path=report_file,
+        record=not no_record,
+        comment=not no_comment,
+        comment_template=comment_template,
+        check_run=not no_check_run,
+    )
+    _exit(lambda: judge_command.run(options, env=os.environ, cwd=Path.cwd()))
+
+
+def _harden() -> None:
+    """The gate's process before it runs the pull request's code: credentials out of its environment
+    block, not dumpable (gate.hardening)."""
+    from gate import hardening
+
+    found = secrets.Secrets.from_env(os.environ)
+    hardening.enable(found.names, found.values)
 
 
 @main.command(epilog=COMMENT_EXIT_CODES_HELP)

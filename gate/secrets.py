@@ -45,6 +45,10 @@ MLFLOW_CREDENTIAL_ENV_VARS = (
 # Passed to the benchmark without their user-info: the server's address is no secret, and a
 # benchmark that reads it keeps working against a server that needs no credentials.
 URI_ENV_VARS = ("MLFLOW_TRACKING_URI", "INPUT_MLFLOW_TRACKING_URI")
+# The runner's file commands: a benchmark that writes to them would set the gate step's outputs,
+# its summary, or the environment and PATH of every later step. Not secrets (their paths are no
+# use to anyone else), so not redacted; withheld from the benchmark like the credentials.
+RUNNER_FILE_ENV_VARS = ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE", "GITHUB_STEP_SUMMARY")
 MIN_SECRET_CHARS = 4
 MASK = "***"
 
@@ -116,7 +120,7 @@ class Secrets:
         for name, value in base.items():
             if name in pass_env:
                 env[name] = value
-            elif name in self.names:
+            elif name in self.names or name in RUNNER_FILE_ENV_VARS:
                 continue
             elif name in URI_ENV_VARS:
                 env[name] = without_userinfo(value)

@@ -185,6 +185,11 @@ EOF
 }
 budget 1 0.5 >"$WS/bench/green-budget.yml"
 budget 0.000000001 0.0000000005 >"$WS/bench/green-budget.over.yml"
+# The walk: a benchmark that reads every ancestor's /proc/<pid>/environ, cmdline and open files and
+# every file in the workspace, looking for the planted token (tests/support/proc_walk.py).
+cp "$REPO/tests/support/proc_walk.py" "$WS/bench/proc_walk.py"
+budget 1 0.5 | sed 's/command: python bench.py/command: python proc_walk.py/; s/repeats: 2/repeats: 1/' \
+    >"$WS/bench/green-budget.walk.yml"
 chown -R "$OWNER" "$TMP/work"
 SHA=0123456789abcdef0123456789abcdef01234567
 printf '{"ref":"refs/heads/main","after":"%s","repository":{"full_name":"test/green-gate","default_branch":"main"}}\n' \
@@ -258,6 +263,12 @@ check "baseline: the log shows the token masked" grep -q 'planted: \*\*\*' "$TMP
 check "baseline: recorded in the workspace's MLflow store" test -s "$WS/bench/.green-gate/mlflow.db"
 run_action over 1 -e INPUT_BUDGET=green-budget.over.yml -e INPUT_RECORD=false
 check "over: verdict=fail in GITHUB_OUTPUT" grep -qx 'verdict=fail' "$RUNNER_TEMP/_runner_file_commands/set_output_over"
+run_action walk 0 -e INPUT_BUDGET=green-budget.walk.yml -e INPUT_RECORD=false -e INPUT_GITHUB_TOKEN="$TOKEN" \
+    -e MLFLOW_TRACKING_TOKEN="$TOKEN-mlflow"
+check "walk: the benchmark ran as the workspace's owner" test "$(stat -c %u "$WS/bench/proc-walk.json")" = "${OWNER%%:*}"
+check "walk: it could not read the root gate's environ" grep -q '/environ: Permission denied' "$WS/bench/proc-walk.json"
+check "walk: no planted token in any ancestor's environ, cmdline or open files, or in the workspace" \
+    test "$(grep -c -F -- "$TOKEN" "$WS/bench/proc-walk.json" || true)" = 0
 run_action bad 2 -e INPUT_REPEATS=0
 check "bad: the summary says why it could not start" grep -q "input 'repeats' is '0'" "$RUNNER_TEMP/_runner_file_commands/step_summary_bad"
 

@@ -56,6 +56,8 @@ def workspace(tmp_path: Path) -> Path:
         ("results", "results ../../outside/leg.json"),
         ("results", "/etc/*.json"),  # a glob starts from a folder outside
         ("results", "../escape/**/*.json"),
+        ("prometheus_textfile", "/var/lib/node_exporter/textfile/green_gate.prom"),
+        ("prometheus_textfile", "../../outside/gauges.prom"),
     ],
 )
 def test_a_path_input_outside_the_workspace_is_exit_2_before_anything_runs(
@@ -80,6 +82,7 @@ def test_a_path_input_outside_the_workspace_is_exit_2_before_anything_runs(
         ("budget", "."),
         ("results", "results, legs/*/green-gate.json"),
         ("results", "*.json"),
+        ("prometheus_textfile", "metrics/gauges.prom"),
     ],
 )
 def test_a_path_input_inside_the_workspace_is_accepted(workspace: Path, name: str, value: str) -> None:

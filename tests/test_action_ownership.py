@@ -128,6 +128,7 @@ def test_sigterm_during_the_setup_command_still_hands_back(tmp_path: Path) -> No
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 143, stderr.decode()
+    # The setup command ran as the workspace's owner: what it wrote is the owner's from the start.
     assert owned(made) == OWNER
     assert owned(made.parent) == OWNER
-    assert b"handed back to 4242:4343" in stderr
+    assert b"setup_command run as the workspace's owner, 4242:4343" in stderr

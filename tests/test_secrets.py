@@ -279,3 +279,9 @@ def test_redaction_of_a_long_unbroken_line_is_linear_not_quadratic() -> None:
     assert secrets_.redact("x" * 2_000_000) == "x" * 2_000_000
     assert time.perf_counter() - started < 10  # quadratic took over 60 s for 300,000 characters
     assert secrets_.redact("see https://bob:hunter22@host/x") == "see https://***@host/x"
+
+
+def test_the_benchmark_gets_none_of_the_runners_file_commands() -> None:
+    files = {name: f"/runner/_temp/{name.lower()}" for name in secrets.RUNNER_FILE_ENV_VARS}
+    env = Secrets.from_env({}).benchmark_env({**files, "HOME": "/home/runner"})
+    assert env == {"HOME": "/home/runner"}

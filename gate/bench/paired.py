@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gate import git
+from gate.bench import identity
 from gate.bench.runner import BenchmarkFailed, run_benchmark
 from gate.bench.thermal import ThermalControl
 from gate.carbon.model import Intensity
@@ -40,6 +41,14 @@ class PairedResult:
     candidate: RunSummary
     base: RunSummary
     order: tuple[Side, ...]  # what ran, in order (measured runs only)
+
+
+class PairedFailed(BenchmarkFailed):
+    """A side failed in pair n: the pairs completed before it are kept (`pairs`, None: none)."""
+
+    def __init__(self, failed: BenchmarkFailed, pairs: PairedResult | None) -> None:
+        super().__init__(failed.message, completed=failed.completed, tail=failed.tail, hint=failed.hint)
+        self.pairs = pairs
 
 
 def schedule(repeats: int) -> list[tuple[Side, Side]]:
@@ -106,6 +115,9 @@ def base_worktree(repo: Path, commit: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="green-gate-base-") as parent:
         path = Path(parent) / "base"
         _git(repo, "worktree", "add", "--detach", "--force", str(path), commit)
+        who = identity.run_as()
+        if who is not None:  # the base's benchmark runs as the workspace's owner too (gate.bench.identity)
+            identity.hand_over(Path(parent), who)
         try:
             yield path
         finally:
@@ -154,6 +166,7 @@ def measure(
     log: Callable[[str], None],
     thermal: ThermalControl | None = None,
     more: Callable[[tuple[RepeatResult, ...], tuple[RepeatResult, ...]], bool] | None = None,
+    on_pair: Callable[[PairedResult], None] | None = None,
 ) -> PairedResult:
     """Warm up both sides, then `spec.repeats` pairs in alternating order; raises BenchmarkFailed.
     Adaptive specs (`repeats_max`): after `repeats` pairs, another while `more(candidate's, base's
@@ -183,16 +196,33 @@ def measure(
     for side in ("base", "candidate"):
         if spec.warmup:
             run(side, replace(sides[side], repeats=0))
+
+    def complete_pairs() -> PairedResult | None:
+        """The pairs both sides completed: a repeat whose partner failed or never ran is left out."""
+        count = min(len(results["base"]), len(results["candidate"]))
+        if count == 0:
+            return None
+        base_summary = summarise(_reindexed(results["base"][:count]), intensity)
+        candidate = summarise(_reindexed(results["candidate"][:count]), intensity)
+        return PairedResult(candidate, base_summary, tuple(order[: 2 * count]))
+
     for pair, sides_in_order in enumerate(schedule(pairs)):
         if pair >= spec.repeats and more is not None and not more(tuple(results["candidate"]), tuple(results["base"])):
             break
         for side in sides_in_order:
             log(f"[{spec.name}] paired {pair + 1}/{planned}: {side}")
-            results[side].append(run(side, replace(sides[side], repeats=1, warmup=0))[0])
+            try:
+                results[side].append(run(side, replace(sides[side], repeats=1, warmup=0))[0])
+            except BenchmarkFailed as exc:
+                raise PairedFailed(exc, complete_pairs()) from None
             order.append(side)
-    base_summary = summarise(_reindexed(results["base"]), intensity)
-    candidate = summarise(_reindexed(results["candidate"]), intensity)
-    return PairedResult(candidate, base_summary, tuple(order))
+        if on_pair is not None:
+            done = complete_pairs()
+            if done is not None:
+                on_pair(done)
+    done = complete_pairs()
+    assert done is not None  # at least one pair ran: repeats >= 1
+    return done
 
 
 def _reindexed(repeats: Sequence[RepeatResult]) -> list[RepeatResult]:

@@ -12,9 +12,11 @@ import json
 import math
 import os
 import resource
+import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -27,7 +29,7 @@ from typing import IO
 import psutil
 
 from gate import secrets
-from gate.bench import subreaper
+from gate.bench import cgroup, identity, subreaper
 from gate.errors import BenchmarkError, cut, quoted
 from gate.tracking.schema import benchmark_metric_problem, benchmark_metric_rename
 
@@ -206,20 +208,36 @@ def execute(
         marker = subreaper.Marker(METRICS_ENV, str(metrics_path))
         known = subreaper.children()
         tail: deque[str] = deque(maxlen=TAIL_LINES)
+        command: list[str] = list(argv) if argv is not None else ["/bin/sh", "-c", shell_command or ""]
+        if argv is not None:
+            _check_executable(argv[0], cwd, child_env)
+        who = identity.run_as()
+        if who is not None:  # the container action: every process of that user is the benchmark's
+            identity.hand_over(Path(tmp), who)  # its metrics file
+        command = _tethered(command)
+        box = cgroup.create() if who is None else None
+        if box is not None:
+            command = box.wrap(command)
+        elif who is None and log is not None:
+            _say_no_cgroup(log)
         start = time.perf_counter()
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         try:
             proc = subprocess.Popen(
-                list(argv) if argv is not None else shell_command or "",
-                shell=argv is None,
+                command,
                 cwd=cwd,
                 env=child_env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, killed as a whole
+                user=who.uid if who is not None else None,
+                group=who.gid if who is not None else None,
+                extra_groups=[] if who is not None else None,
             )
         except OSError as exc:
+            if box is not None:
+                box.remove(0)
             raise BenchmarkError(
                 f"cannot start the benchmark command: {exc.strerror or exc}",
                 hint="check the command and working_directory in green-budget.yml",
@@ -243,7 +261,7 @@ def execute(
         finally:
             # Also stray children left by the benchmark, and everything when the gate is cancelled
             # (gate.errors.Cancelled raised in the wait): an orphan would hold the GPU for the next job.
-            left = _end(proc, marker, known)
+            left = _end(proc, marker, known, box, who)
         if exited and log is not None and left:
             log(f"ended {plural_processes(left)} the benchmark left running")
         reader.join(timeout=KILL_GRACE_S)
@@ -258,6 +276,45 @@ def execute(
         metrics_text=metrics_text,
         cpu_s=(children_after.ru_utime - children_before.ru_utime)
         + (children_after.ru_stime - children_before.ru_stime),
+    )
+
+
+def _tethered(command: list[str]) -> list[str]:
+    """`command` ended by SIGKILL if the gate dies first (PR_SET_PDEATHSIG through util-linux's
+    `setpriv`): a gate killed with SIGKILL runs no cleanup, and its benchmark would otherwise go on
+    running, orphaned. Where `setpriv` is missing the command runs as it is."""
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
+
+
+_said_no_cgroup = False
+
+
+def _say_no_cgroup(log: Callable[[str], None]) -> None:
+    """Once per process: where a benchmark's processes are not kept in a cgroup, what escapes."""
+    global _said_no_cgroup
+    if not _said_no_cgroup:
+        _said_no_cgroup = True
+        log(
+            "no writable cgroup v2 tree here: the benchmark's processes are found by process group and "
+            "environment; one that leaves both (setsid and a cleared environment) is out of reach"
+        )
+
+
+def _check_executable(program: str, cwd: Path, env: Mapping[str, str]) -> None:
+    """Refuse a command that cannot start, as starting it would (it may start behind a shell, in a cgroup)."""
+    if "/" in program:
+        target = cwd / program
+        if target.is_file() and os.access(target, os.X_OK):
+            return
+        why = "Permission denied" if target.exists() else "No such file or directory"
+    else:
+        if shutil.which(program, path=env.get("PATH", os.defpath)) is not None:
+            return
+        why = "No such file or directory"
+    raise BenchmarkError(
+        f"cannot start the benchmark command: {why}: {quoted(program)}",
+        hint="check the command and working_directory in green-budget.yml",
     )
 
 
@@ -336,7 +393,13 @@ def cap_tail(lines: Iterable[str]) -> tuple[str, ...]:
     return (f"… ({cut_lines} earlier lines cut)", *kept) if cut_lines else tuple(kept)
 
 
-def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozenset[int]) -> int:
+def _end(
+    proc: subprocess.Popen[bytes],
+    marker: subreaper.Marker,
+    known: frozenset[int],
+    box: cgroup.Cgroup | None = None,
+    who: identity.RunAs | None = None,
+) -> int:
     """End the benchmark's group and its strays (subreaper.strays): SIGTERM, then SIGKILL what is left
     after a grace period; then reap the orphans among them. Returns how many processes other than
     the main one were still running when this began.
@@ -352,7 +415,12 @@ def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozens
         # proc.poll() and proc.wait() run in this thread only: once the main process is reaped (and
         # its pid free for reuse) its returncode is set, and it is no longer looked for.
         main_pid = proc.pid if proc.returncode is None else None
-        new = [p for p in subreaper.strays(main_pid, proc.pid, marker, known) if p not in seen]
+        found = subreaper.strays(main_pid, proc.pid, marker, known)
+        if box is not None:  # every process in the benchmark's cgroup is the benchmark's, whatever it did
+            found += _processes(box.pids())
+        if who is not None:  # the benchmark's own user: all its processes are the benchmark's
+            found += identity.processes_of(who)
+        new = [p for p in dict.fromkeys(found) if p not in seen]  # a process found both ways, once
         seen.update(new)
         return [p for p in new if subreaper.running(p)]
 
@@ -362,6 +430,9 @@ def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozens
     except ProcessLookupError:
         if not seen:  # the group has ended and nothing left it: the usual case
             proc.wait()
+            if box is not None:
+                box.kill()  # nothing should be left; a process that just forked would be
+                box.remove(KILL_GRACE_S)
             return 0
     subreaper.signal_each(seen, signal.SIGTERM)
     deadline = time.monotonic() + KILL_GRACE_S
@@ -369,7 +440,8 @@ def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozens
         subreaper.signal_each(look(), signal.SIGTERM)
         # A zombie keeps its group alive: those reparented to the gate are reaped as they end.
         subreaper.reap((p for p in seen if p.pid != proc.pid), timeout_s=0)
-        if proc.poll() is not None and not _group_alive(proc.pid) and not any(map(subreaper.running, seen)):
+        quiet = box is None or not box.pids()
+        if proc.poll() is not None and not _group_alive(proc.pid) and not any(map(subreaper.running, seen)) and quiet:
             break
         time.sleep(0.05)
     else:
@@ -377,12 +449,28 @@ def _end(proc: subprocess.Popen[bytes], marker: subreaper.Marker, known: frozens
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             subreaper.signal_each(seen, signal.SIGKILL)
+            if box is not None:
+                box.kill()
             if not look():
                 break
+    if box is not None:
+        box.kill()
     proc.wait()
     # Ended, but perhaps not yet exited: reap waits a little for each.
     subreaper.reap((p for p in seen if p.pid != proc.pid), timeout_s=KILL_GRACE_S)
+    if box is not None:
+        box.remove(KILL_GRACE_S)
     return left
+
+
+def _processes(pids: list[int]) -> list[psutil.Process]:
+    found = []
+    for pid in pids:
+        try:
+            found.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    return found
 
 
 def _group_alive(pgid: int) -> bool:

@@ -109,13 +109,13 @@ def _benchmark(
 ) -> BenchmarkOutcome:
     """One benchmark through the stages, from its measurement to its recorded outcome."""
     the_plan, spec = job.plan, job.spec
-    budget, hw = the_plan.budget, the_plan.hardware
+    budget = the_plan.budget
     started_ms = int(time.time() * 1000)
     experiment = schema.experiment_name(budget.experiment_template, spec.name, the_plan.repository)
     # Adaptive repeats decide after each repeat whether to measure another: the baseline first.
     early = _early_lookup(job, tracking, experiment) if spec.adaptive and budget.comparison.mode != "paired" else None
     if budget.comparison.mode == "paired":
-        measured = paired.measure_paired(job, meter, log)
+        measured = paired.measure_paired(job, meter, log, on_repeat=lambda partial: save(_outcome(job, partial)))
     else:
         stopping = _stopping(job, early) if early is not None else None
         if spec.warmup > 0:
@@ -127,7 +127,29 @@ def _benchmark(
             job, meter, log, on_repeat=lambda partial: save(_outcome(job, partial)), stopping=stopping
         )
     save(_outcome(job, measured))  # nothing measured is lost, whatever happens next
+    return judged(job, measured, tracking, log, gathered, meter=meter, early=early, started_ms=started_ms)
 
+
+def judged(
+    job: Job,
+    measured: Measurement,
+    tracking: baseline.Tracking,
+    log: Callable[[str], None],
+    gathered: waive.Gathered = waive.NOTHING_GATHERED,
+    *,
+    meter: EnergyMeter | None = None,
+    early: baseline.Lookup | None = None,
+    started_ms: int | None = None,
+) -> BenchmarkOutcome:
+    """A measurement through the rest of the stages: its baseline, the verdict, the record.
+
+    `green-gate check` measures then calls this; `green-gate judge` calls it with a measurement read
+    from the measuring job's artifact, and no `meter`: it runs nothing, so `mode: auto` cannot pair.
+    """
+    the_plan, spec = job.plan, job.spec
+    budget, hw = the_plan.budget, the_plan.hardware
+    started_ms = started_ms if started_ms is not None else int(time.time() * 1000)
+    experiment = schema.experiment_name(budget.experiment_template, spec.name, the_plan.repository)
     store, store_error = tracking.open()
     if early is not None:
         lookup = early
@@ -139,8 +161,12 @@ def _benchmark(
     decision = decide.decide(
         measured, measured.baseline or lookup.baseline, job.rules, budget, hw, lookup.outage, lookup.past_runs
     )
-    if budget.comparison.mode == "auto" and measured.error is None and decision is not None:
-        measured, decision = paired.auto(job, meter, measured, lookup, decision, log)
+    if budget.comparison.mode == "auto" and measured.error is None and decision is not None and not measured.paired:
+        if meter is not None:
+            measured, decision = paired.auto(job, meter, measured, lookup, decision, log)
+        else:
+            note = "comparison.mode: auto judged on history: the measuring job ran no paired comparison."
+            measured = replace(measured, notes=(*measured.notes, note))
     against = measured.baseline or lookup.baseline
     decision, applied = waive.waive(decision, the_plan, gathered)
 

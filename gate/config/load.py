@@ -35,6 +35,7 @@ from gate.config.budget import (
 from gate.config.validation import dotted, number, validate
 from gate.energy.model import PHASE_FIGURES
 from gate.errors import ConfigError, cut, quoted
+from gate.files import NotRegularFile, TooLarge, read_regular, why_unreadable
 
 SCHEMA_RESOURCE = "green-budget.v1.schema.json"
 
@@ -69,11 +70,19 @@ def load_budget(path: str | Path, *, lenient: bool = False) -> Budget:
     `lenient`: a misspelt key (a close match of a known one) is a warning, not an error."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # A regular file only, opened without blocking: a FIFO or a device named as the budget would
+        # hang or never end. Four bytes per character at most: parse_budget then counts characters.
+        raw = read_regular(path, MAX_BUDGET_BYTES * 4)
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
     except FileNotFoundError:
         raise ConfigError(
             f"budget file {str(path)!r} not found",
             hint="pass --budget PATH, or run from the folder holding green-budget.yml",
+        ) from None
+    except (NotRegularFile, TooLarge) as exc:
+        raise ConfigError(
+            f"cannot read budget file {str(path)!r}: {why_unreadable(exc)}",
+            hint="pass a budget file: a YAML file of a few dozen keys",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read budget file {str(path)!r}: {exc}") from None
@@ -89,6 +98,7 @@ def parse_budget(text: str, path: Path, *, lenient: bool = False) -> Budget:
             file=str(path),
         )
     data, lines = _parse_yaml(text, str(path))
+    _no_nul(data, lines, str(path))
     _dates_as_text(data)
     warnings = validate(data, lines, str(path), load_schema(), lenient=lenient)
     return _build(data, lines, path, tuple(warnings))
@@ -183,6 +193,7 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 def _parse_yaml(text: str, file: str) -> tuple[Any, dict[KeyPath, int]]:
+    _printable(text, file)
     loader = _BoundedLoader(text)
     lines: dict[KeyPath, int] = {}
     try:
@@ -222,6 +233,43 @@ def _yaml_error_line(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
         return start.line + 1, f"the {what} that starts here is not closed ({problem} at line {found.line + 1})"
     mark = found or start
     return (mark.line + 1 if mark else None), problem
+
+
+def _printable(text: str, file: str) -> None:
+    """YAML allows no control character but tab and line breaks in a file: say where one is."""
+    bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if bad is None:
+        return
+    at = bad.start()
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    raise ConfigError(
+        f"not valid YAML: control character U+{ord(bad.group()):04X} at line {line}, column {column}",
+        hint="remove it (an editor may show it as ^G, ^[ or a box); inside a double-quoted string write "
+        "it as an escape such as \\t",
+        file=file,
+        line=line,
+    )
+
+
+def _no_nul(data: Any, lines: dict[KeyPath, int], file: str, path: KeyPath = ()) -> None:
+    """A NUL (`"\\0"` in a double-quoted string) ends a path, an argument or an environment value
+    early in every program that reads one: refused wherever it is."""
+    if isinstance(data, str) and "\0" in data:
+        where = ".".join(str(k) for k in path) or "the file"
+        raise ConfigError(
+            f"{where} holds a NUL character (\\0), which no path, command or environment value may hold",
+            hint="remove the \\0 escape from the value",
+            file=file,
+            line=lines.get(path) or next((lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in lines), None),
+        )
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _no_nul(key, lines, file, path)
+            _no_nul(value, lines, file, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            _no_nul(value, lines, file, (*path, index))
 
 
 def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str) -> None:
@@ -336,7 +384,7 @@ def _build(data: dict[str, Any], lines: dict[KeyPath, int], path: Path, warnings
         _lines=lines,
         energy=_energy_from(data.get("energy") or {}, lines, str(path)),
         waivers=_waivers_from(data.get("waivers") or [], lines, str(path)),
-        **({"experiment_template": mlflow["experiment"]} if "experiment" in mlflow else {}),
+        **({"experiment_template": _experiment(mlflow, data, lines, str(path))} if "experiment" in mlflow else {}),
         prometheus=PrometheusSpec(**_given(data.get("prometheus") or {}, pushgateway=_as_is, job=_as_is)),
     )
 
@@ -349,6 +397,29 @@ def _results_from(raw: dict[str, Any] | None, prefix: KeyPath, lines: dict[KeyPa
         quality=tuple((str(name), str(source)) for name, source in (raw.get("quality") or {}).items()),
         **_given(raw, format=str, path=str, count=str),
     )
+
+
+# MLflow stores an experiment's name in a column of 256 characters (its own check allows 500, so a
+# longer name passes sqlite and fails on PostgreSQL). `{repository}` is owner/name: at most 140.
+MAX_EXPERIMENT_CHARS = 256
+LONGEST_REPOSITORY = "o" * 39 + "/" + "n" * 100
+
+
+def _experiment(mlflow: Mapping[str, Any], data: Mapping[str, Any], lines: dict[KeyPath, int], file: str) -> str:
+    template = str(mlflow["experiment"])
+    names = [str(raw.get("name", "")) for raw in data.get("benchmarks") or [] if isinstance(raw, dict)] or [""]
+    longest = max(names, key=len)
+    expanded = template.replace("{repository}", LONGEST_REPOSITORY).replace("{benchmark}", longest)
+    if len(expanded) > MAX_EXPERIMENT_CHARS:
+        raise ConfigError(
+            f"mlflow.experiment makes names of up to {len(expanded):,} characters (benchmark {quoted(longest)}"
+            f"{', a repository name of 140' if '{repository}' in template else ''}); MLflow stores at most "
+            f"{MAX_EXPERIMENT_CHARS}, so every run would be refused",
+            hint="shorten mlflow.experiment (the default is green-gate/{repository}/{benchmark})",
+            file=file,
+            line=lines.get(("mlflow", "experiment")),
+        )
+    return template
 
 
 def _repeats_from(raw: Mapping[str, Any]) -> dict[str, Any]:

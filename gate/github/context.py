@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from gate.errors import ConfigError
+from gate.files import read_regular, why_unreadable
 from gate.git import output as git_output
 
 
@@ -99,10 +101,24 @@ def _detect(env: Mapping[str, str], cwd: Path) -> CiContext:
     )
 
 
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+
+
 def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
-    event = _read_event(env.get("GITHUB_EVENT_PATH"))
     event_name = env.get("GITHUB_EVENT_NAME")
+    event, problem = read_event(env.get("GITHUB_EVENT_PATH"))
     pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
+    if pull is not None and _pr_number(pull.get("number")) is None and not _dig(pull, "base", "ref"):
+        problem, pull = "holds a pull_request with neither a number nor a base branch", None
+    if event_name in PULL_REQUEST_EVENTS and pull is None:
+        # Taken for a push, the run would be recorded as a baseline of the merge ref ("7/merge").
+        raise ConfigError(
+            f"GITHUB_EVENT_NAME is {event_name}, but its event payload "
+            f"({env.get('GITHUB_EVENT_PATH') or 'GITHUB_EVENT_PATH not set'}) "
+            f"{problem or 'holds no pull_request object'}",
+            hint="run the gate in the step GitHub started, with its GITHUB_EVENT_PATH; do not set "
+            "GITHUB_EVENT_NAME yourself",
+        )
     run_url = None
     if env.get("GITHUB_SERVER_URL") and env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
         run_url = f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
@@ -131,14 +147,43 @@ def _from_github(env: Mapping[str, str], cwd: Path) -> CiContext:
     )
 
 
+MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+
+
 def _read_event(path: str | None) -> dict[str, Any]:
+    return read_event(path)[0]
+
+
+def read_event(path: str | None) -> tuple[dict[str, Any], str | None]:
+    """The payload at `path` as an object, and what was wrong when it is not one ({} then). A regular
+    file only, read without blocking (a FIFO or /dev/zero would hang); a key given twice (two
+    `number`s: which PR?) makes it no payload at all, as GitHub never sends one."""
     if not path:
-        return {}
+        return {}, "is not given"
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nesting too deep to parse
-        return {}
-    return data if isinstance(data, dict) else {}
+        data = json.loads(read_regular(Path(path), MAX_EVENT_BYTES).decode("utf-8"), object_pairs_hook=_once)
+    except _TwiceGiven as exc:
+        return {}, f"gives the key {exc.args[0]!r} twice"
+    except OSError as exc:
+        return {}, f"cannot be read: {why_unreadable(exc)}"
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
+        return {}, "is not JSON"
+    if not isinstance(data, dict):
+        return {}, f"is a JSON {type(data).__name__}, not an object"
+    return data, None
+
+
+class _TwiceGiven(ValueError):
+    pass
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _TwiceGiven(key[:100])
+        out[key] = value
+    return out
 
 
 MAX_PR_NUMBER = 2**31 - 1  # GitHub's issue numbers are positive 32-bit integers

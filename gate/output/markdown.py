@@ -28,6 +28,24 @@ _MD_ESCAPES = {
     "\n": " ",  # one line: no headings, lists or block quotes
 }
 _MD_TABLE = str.maketrans(_MD_ESCAPES)
+# Control characters other than tab and line breaks: an ESC starts a terminal sequence in the log
+# (the report goes to stdout too), and none belongs in Markdown. Shown as U+FFFD.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def inert_data(data: Any) -> Any:
+    """JSON-like data with every string made safe to render anywhere, fenced code included: no
+    control characters, and no `<!--`, which would hide the rest of a comment from readers (and
+    could pose as the sticky comment's marker). Applied to a result before any template sees it."""
+    if isinstance(data, str):
+        return _CONTROL.sub("\ufffd", data).replace("<!--", "<\u200b!--")
+    if isinstance(data, dict):
+        return {inert_data(k): inert_data(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [inert_data(v) for v in data]
+    return data
+
+
 _SAFE_URL = re.compile(r"https?://[^\s()<>\[\]`\"'\\]+")
 
 

@@ -228,8 +228,34 @@ def render(document: dict[str, Any], template: str = DEFAULT_TEMPLATE) -> str:
     import jinja2  # lazily: only needed once there is something to report
 
     env = _environment(jinja2.Environment, jinja2.FileSystemLoader(str(template_dir())))
-    text: str = env.get_template(template).render(result=document)
+    text: str = env.get_template(template).render(result=markdown.inert_data(document))
     return text
+
+
+# A user template's arithmetic: results of at most this many bits (a 64-bit float's range is ~1024).
+MAX_RESULT_BITS = 4096
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    """Refuse `**` and `*` whose result would be huge, before computing it (_TemplateLimit)."""
+    ints = _is_int(left) and _is_int(right)
+    if operator == "**" and ints and right > 0 and abs(left) > 1 and right * math.log2(abs(left)) > MAX_RESULT_BITS:
+        raise _TemplateLimit(f"{left} ** {right} is over {MAX_RESULT_BITS} bits: a template computes small numbers")
+    if operator != "*":
+        return
+    if ints and left.bit_length() + right.bit_length() > MAX_RESULT_BITS:
+        raise _TemplateLimit(f"a product over {MAX_RESULT_BITS} bits in a template")
+    for sequence, count in ((left, right), (right, left)):
+        repeated = isinstance(sequence, (str, list, tuple)) and _is_int(count)
+        if repeated and len(sequence) * count > MAX_RENDERED_CHARS:
+            raise _TemplateLimit(
+                f"repeating {len(sequence):,} items {count:,} times is over the {MAX_RENDERED_CHARS:,} "
+                "a template may render"
+            )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # A user template renders text: bounded in size, and in the loops it may run (nested ranges multiply).
@@ -267,7 +293,17 @@ def render_user_template(document: dict[str, Any], path: Path) -> str:
                 )
             return super().get_source(environment, template)
 
-    env = _environment(ImmutableSandboxedEnvironment, ConfinedLoader(str(root)))
+    class BoundedSandbox(ImmutableSandboxedEnvironment):
+        """Arithmetic and repetition bounded: `10 ** 100000000` would compute for minutes, and
+        `'x' * 3000000000` take gigabytes, before the rendered size is ever counted."""
+
+        intercepted_binops = frozenset({"**", "*"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            _check_binop(operator, left, right)
+            return super().call_binop(context, operator, left, right)
+
+    env = _environment(BoundedSandbox, ConfinedLoader(str(root)))
     range_items = [0]
 
     def bounded_range(*args: int) -> range:
@@ -284,7 +320,7 @@ def render_user_template(document: dict[str, Any], path: Path) -> str:
     try:
         parts: list[str] = []
         size_chars = 0
-        for part in env.get_template(path.name).generate(result=copy.deepcopy(document)):
+        for part in env.get_template(path.name).generate(result=markdown.inert_data(copy.deepcopy(document))):
             size_chars += len(part)
             if size_chars > MAX_RENDERED_CHARS:
                 raise _TemplateLimit(f"the rendered template is over {MAX_RENDERED_CHARS:,} characters")

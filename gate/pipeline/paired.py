@@ -21,7 +21,7 @@ from gate.config.budget import Rules
 from gate.devices import conditions
 from gate.energy.meter import EnergyMeter
 from gate.energy.summary import phase_figures
-from gate.pipeline.adaptive import Stopping
+from gate.pipeline.adaptive import AdaptiveRun, Stopping
 from gate.pipeline.baseline import Lookup
 from gate.pipeline.decide import decide, hardware_differences
 from gate.pipeline.measure import Measurement, missing_inputs, thermal_control
@@ -87,9 +87,15 @@ def _said(check: Check) -> str:
     return f"{check.change_pct:+.1f}%" if check.change_pct is not None else check.reason
 
 
-def measure_paired(job: Job, meter: EnergyMeter, log: Callable[[str], None]) -> Measurement:
-    """`mode: paired`: a base that cannot be paired is the check's error (PairedError, exit 2)."""
-    measured = _measure(job, meter, log, why="comparison.mode: paired")
+def measure_paired(
+    job: Job,
+    meter: EnergyMeter,
+    log: Callable[[str], None],
+    on_repeat: Callable[[Measurement], None] | None = None,
+) -> Measurement:
+    """`mode: paired`: a base that cannot be paired is the check's error (PairedError, exit 2).
+    `on_repeat` gets the pairs measured so far after each pair, as a partial result."""
+    measured = _measure(job, meter, log, why="comparison.mode: paired", on_repeat=on_repeat)
     assert isinstance(measured, Measurement)  # only auto mode gives up on pairing
     return measured
 
@@ -124,7 +130,14 @@ def _branch_origin(job: Job) -> str:
     return "this branch: no default branch found (no origin/HEAD, main or master)"
 
 
-def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: str) -> Measurement | NotPaired:
+def _measure(
+    job: Job,
+    meter: EnergyMeter,
+    log: Callable[[str], None],
+    *,
+    why: str,
+    on_repeat: Callable[[Measurement], None] | None = None,
+) -> Measurement | NotPaired:
     """Base and PR alternately. In auto mode, a base that cannot be paired (or that fails to run) is
     NotPaired; in paired mode it is the check's error (no base to pair) or the measurement's."""
     plan, spec = job.plan, job.spec
@@ -170,14 +183,37 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
                 log=log,
                 thermal=thermal,
                 more=stopping.more_pairs if stopping is not None else None,
+                on_pair=(lambda pairs: on_repeat(_measured(job, base_commit, pairs, list(notes), why)))
+                if on_repeat is not None
+                else None,
             )
         except BenchmarkFailed as exc:
             if auto:
                 notes.append(f"Paired comparison failed ({why}): {exc.message}. The history comparison stands.")
                 return NotPaired((*notes, *(thermal.notes if thermal else ())))
-            return Measurement(None, exc.render(), exc.tail, (*notes, *(thermal.notes if thermal else ())))
+            kept = exc.pairs if isinstance(exc, alternate.PairedFailed) else None
+            notes.extend(thermal.notes if thermal else ())
+            if kept is None:
+                return Measurement(None, exc.render(), exc.tail, tuple(notes))
+            # The pairs measured before the failure stay in the result; the error decides the verdict.
+            partial = _measured(job, base_commit, kept, notes, why)
+            return replace(partial, error=exc.render(), output_tail=exc.tail)
     notes.extend(thermal.notes if thermal else ())
     adaptive = stopping.result(len(result.order) // 2) if stopping is not None else None
+    return replace(_measured(job, base_commit, result, notes, why, adaptive), adaptive=adaptive)
+
+
+def _measured(
+    job: Job,
+    base_commit: str,
+    result: alternate.PairedResult,
+    notes: list[str],
+    why: str,
+    adaptive: AdaptiveRun | None = None,
+) -> Measurement:
+    """The pairs as the verdict reads them: the base side as a paired baseline, repeat i with repeat i."""
+    plan = job.plan
+    notes = list(notes)
     notes.append(
         f"Paired comparison ({why}): base {base_commit[:7]} and this commit ran alternately on this machine, "
         f"{len(result.order) // 2} pairs in the order {' '.join('B' if s == 'base' else 'P' for s in result.order)} "
@@ -199,6 +235,4 @@ def _measure(job: Job, meter: EnergyMeter, log: Callable[[str], None], *, why: s
     if adaptive is not None:
         notes.append(adaptive.describe())
     error = missing_inputs(job.rules, result.candidate)
-    return Measurement(
-        result.candidate, error, (), tuple(notes), baseline=baseline, base=result.base, adaptive=adaptive
-    )
+    return Measurement(result.candidate, error, (), tuple(notes), baseline=baseline, base=result.base)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gate import hardening
 from gate.carbon.model import Intensity
 from gate.compare import baseline_rules
 from gate.config.budget import BaselineSpec, BenchmarkSpec, Budget, ComparisonMode, Rules
@@ -165,6 +166,7 @@ def check_secrets(budget: Budget, env: Mapping[str, str]) -> Secrets:
     anything (the benchmark's output above all) could print one."""
     found = Secrets.from_env(env, [source.token_env for source in budget.carbon.sources])
     activate(found)
+    hardening.scrub(found.names, found.values)  # out of /proc/<gate>/environ, where a benchmark could look
     if actions.in_actions(env):
         actions.add_masks(found.mask_values())
     return found

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands.test_check_cancel import _alive
-from tests.support.cli import commit_all, git, start_cli
+from tests.support.cli import commit_all, git, run_cli, start_cli
 
 pytestmark = pytest.mark.slow
 
@@ -103,3 +103,28 @@ def test_sigterm_during_the_paired_base_run_removes_its_worktree_and_processes(
     (result,) = (project / ".green-gate" / "results").glob("*.json")
     doc = json.loads(result.read_text())
     assert doc["verdict"] == "error" and doc["exit_code"] == 143
+    # Pair 1 (base, PR) was measured before the signal came in pair 2: both sides of it are kept.
+    [bench] = doc["benchmarks"]
+    assert len(bench["per_repeat"]["energy_j"]) == 1 and len(bench["baseline"]["per_repeat"]["energy_j"]) == 1
+
+
+def test_a_pr_failing_in_pair_2_keeps_pair_1(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "green-budget.yml").write_text(BUDGET)
+    (project / "bench.py").write_text(BENCH.replace("count > 1", "count > 99"))
+    commit_all(project, "base")
+    git(project, "checkout", "-qb", "pr")
+    failing = BENCH.replace('SIDE = "base"', 'SIDE = "pr"').replace("count > 1", "count > 99")
+    (project / "bench.py").write_text(failing + "if count > 1:\n    raise SystemExit(5)\n")
+    commit_all(project, "pr")
+    state = tmp_path / "state"
+    state.mkdir()
+    env = {**cli_env, "BENCH_STATE": str(state)}
+    done = run_cli(
+        "check", "--no-record", "--base-branch", "main", "--json", str(tmp_path / "r.json"), cwd=project, env=env
+    )
+    assert done.returncode == 3, done.stderr
+    [bench] = json.loads((tmp_path / "r.json").read_text())["benchmarks"]
+    assert bench["verdict"] == "error" and "exited with status 5" in bench["error"]
+    assert len(bench["per_repeat"]["energy_j"]) == 1 and len(bench["baseline"]["per_repeat"]["energy_j"]) == 1

@@ -302,3 +302,45 @@ def test_a_value_with_too_many_items_is_refused_even_without_aliases() -> None:
     with pytest.raises(ConfigError) as info:
         parse_budget(text, Path("b.yml"))
     assert info.value.line == 3 and "more than 20,000 values" in info.value.message
+
+
+@pytest.mark.parametrize("char", ["\x07", "\x1b", "\x0b", "\x1a", "\x00"])
+def test_a_control_character_is_refused_with_its_line(char: str) -> None:
+    text = f"version: 1\nbenchmarks:\n  - name: be{char}nch\n    command: python bench.py\n"
+    with pytest.raises(ConfigError) as info:
+        parse_budget(text, Path("green-budget.yml"))
+    assert info.value.line == 3 and f"U+{ord(char):04X} at line 3, column 13" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [
+        ('working_directory: "a\\0b"', "benchmarks.0.working_directory"),
+        ('env: {SEED: "a\\0b"}', "benchmarks.0.env.SEED"),
+    ],
+)
+def test_a_nul_in_a_path_or_an_environment_value_is_refused(line: str, where: str) -> None:
+    text = f"version: 1\nbenchmarks:\n  - name: bench\n    command: python bench.py\n    {line}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_budget(text, Path("green-budget.yml"))
+    assert info.value.line == 5 and f"{where} holds a NUL" in info.value.message
+
+
+def test_an_experiment_name_mlflow_would_refuse_is_refused() -> None:
+    text = "version: 1\nbenchmarks:\n  - {name: bench, command: python bench.py}\nmlflow:\n  experiment: "
+    with pytest.raises(ConfigError) as info:
+        parse_budget(text + "x" * 1000 + "/{benchmark}\n", Path("green-budget.yml"))
+    assert info.value.line == 5 and "MLflow stores at most 256" in info.value.message
+    assert parse_budget(text + "team/{repository}/{benchmark}\n", Path("b.yml")).experiment_template
+
+
+def test_the_cli_refuses_control_characters_and_fifos_with_exit_2(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "bell.yml").write_bytes(b"version: 1\nbenchmarks:\n  - name: a\x07b\n    command: x\n")
+    os.mkfifo(tmp_path / "fifo.yml")
+    for name, words in (("bell.yml", "control character U+0007"), ("fifo.yml", "not a regular file")):
+        for command in ("validate", "check"):
+            args = (command, str(tmp_path / name)) if command == "validate" else (command, "-b", str(tmp_path / name))
+            done = run_cli(*args, cwd=tmp_path, env=cli_environment(), timeout_s=60)
+            assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from gate.errors import ConfigError
 from gate.github.context import CiContext, detect
 
 EVENTS = Path(__file__).resolve().parents[1] / "data" / "events"
@@ -168,3 +172,45 @@ def test_the_job_leg_runner_and_node_are_in_the_context(tmp_path: Path) -> None:
 def test_a_run_outside_a_matrix_names_no_job(tmp_path: Path) -> None:
     data = detect({"SLURM_NODEID": "1"}, tmp_path).to_dict()  # no node group: not one node of a run
     assert not {"job", "leg", "runner", "node_group", "node_rank", "node_count"} & set(data)
+
+
+def _payload_env(tmp_path: Path, content: str | None) -> dict[str, str]:
+    path = tmp_path / "event.json"
+    if content is not None:
+        path.write_text(content)
+    return github_env("pull_request", "x", GITHUB_EVENT_PATH=str(path), GITHUB_SHA="m" * 40, GITHUB_REF_NAME="7/merge")
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "cannot be read"),
+        ("[1, 2]", "is a JSON list, not an object"),
+        ("{not json", "is not JSON"),
+        ('{"action": "opened"}', "holds no pull_request object"),
+    ],
+)
+def test_a_pull_request_whose_payload_cannot_be_read_is_an_error_not_a_push(
+    tmp_path: Path, content: str | None, words: str
+) -> None:
+    with pytest.raises(ConfigError, match=words):
+        detect(_payload_env(tmp_path, content), tmp_path)
+
+
+def test_a_payload_giving_number_twice_is_refused(tmp_path: Path) -> None:
+    payload = (EVENTS / "pull_request.opened.json").read_text()
+    twice = payload.replace('"number": 2,', '"number": 2, "number": 3,', 1)
+    assert twice != payload
+    with pytest.raises(ConfigError, match="gives the key 'number' twice"):
+        detect(_payload_env(tmp_path, twice), tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_fifo_or_device_as_the_payload_does_not_block(tmp_path: Path, kind: str) -> None:
+    env = _payload_env(tmp_path, None)
+    if kind == "fifo":
+        os.mkfifo(env["GITHUB_EVENT_PATH"])
+    else:
+        env["GITHUB_EVENT_PATH"] = "/dev/zero"
+    with pytest.raises(ConfigError, match="not a regular file"):
+        detect(env, tmp_path)

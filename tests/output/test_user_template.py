@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,24 @@ def test_the_rendered_size_is_capped(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         _render(tmp_path, "{% for i in range(9000) %}{% for j in range(9000) %}xxxxxxxxxx{% endfor %}{% endfor %}")
     assert f"{MAX_RENDERED_CHARS:,}" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("{{ 10 ** 100000000 }}", "bits"),
+        ("{{ ('x' * 3000000000) | length }}", "repeating 1 items 3,000,000,000 times"),
+        ("{{ 3000000000 * ['x'] }}", "repeating 1 items"),
+        ("{{ (2 ** 4000) * (2 ** 4000) }}", "product over"),
+    ],
+)
+def test_arithmetic_and_repetition_are_bounded_before_they_run(tmp_path: Path, text: str, words: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        _render(tmp_path, "line one\n" + text + "\n")
+    assert words in caught.value.message and caught.value.line == 2
+    assert time.monotonic() - started < 5
+
+
+def test_small_arithmetic_still_renders(tmp_path: Path) -> None:
+    assert _render(tmp_path, "{{ 2 ** 10 }} {{ 'ab' * 3 }} {{ 1.5 * 2 }}") == "1024 ababab 3.0"

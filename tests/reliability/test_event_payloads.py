@@ -1,6 +1,8 @@
 """Property: whatever webhook payload `GITHUB_EVENT_PATH` holds (the real payloads in tests/data/events
 with values replaced, removed or retyped anywhere, or not JSON at all), reading the run's context ends
-in a CiContext of the declared types; never a traceback, never a PR number that is not one."""
+in a CiContext of the declared types or, for a pull request whose payload holds no pull request, a
+ConfigError; never a traceback, never a PR number that is not one, never a pull request taken for a
+push."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gate.errors import ConfigError
 from gate.github import context
 from tests.reliability.strategies import ANY_VALUE, REPRODUCIBLE_THOUSAND
 
@@ -83,7 +86,13 @@ def test_any_payload_gives_a_context_of_the_declared_types(event_file: Path, tex
         "GITHUB_REF_NAME": "main",
         "GITHUB_REPOSITORY": "acme/models",
     }
-    found = context.detect(env, event_file.parent)
+    try:
+        found = context.detect(env, event_file.parent)
+    except ConfigError as exc:
+        assert event_name == "pull_request" and "event payload" in exc.message
+        return
+    if event_name == "pull_request":
+        assert found.is_pull_request and not found.may_become_baseline
     for value in (found.commit, found.branch, found.base_branch, found.repository, found.base_commit):
         assert value is None or (isinstance(value, str) and value)
     assert found.pr_number is None or (type(found.pr_number) is int and found.pr_number > 0)
