@@ -1,0 +1,404 @@
+"""Edges of the verdict: every limit shape, repeat counts and boundaries, outliers in both modes,
+the job-noise factor and the ranking of statuses, each pinned to its exact status and reason."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from gate.compare import stats
+from gate.compare.model import Baseline
+from gate.compare.verdict import evaluate, worst
+from gate.config.budget import ComparisonSpec, Level, Rules
+from tests.helpers import baseline, summary
+
+METRIC = "energy_per_prediction_j"
+BASE_J = [100.0, 101.0, 99.5, 100.3, 99.8]  # energy per run; 1000 predictions each
+POINT = " (point comparison of medians: the baseline run has no per-repeat values)"
+
+
+def limit(**levels: float) -> Rules:
+    return Rules(limits_pct={METRIC: Level(line=9, **levels)})
+
+
+def with_repeats(energies_j: list[float], *, paired: bool = False) -> Baseline:
+    base = summary(energies_j)
+    return replace(baseline(**base.metrics), per_repeat=base.per_repeat, paired=paired)
+
+
+# --- the ranking of statuses ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        (["warn", "fail"], "fail"),
+        (["fail", "warn"], "fail"),
+        (["pass", "warn"], "warn"),
+        (["warn", "pass"], "warn"),
+        (["fail", "error", "warn"], "error"),
+        (["skip", "pass"], "pass"),
+        (["skip"], "skip"),
+        ([], "pass"),
+    ],
+)
+def test_worst_ranks_error_over_fail_over_warn_over_pass_over_skip(verdicts: list[str], expected: str) -> None:
+    assert worst(verdicts) == expected  # type: ignore[arg-type]
+
+
+def test_a_failing_budget_and_a_warned_limit_fail_together() -> None:
+    rules = Rules(limits_pct={METRIC: Level(warn=2.0, line=9)}, budgets={"energy_j": Level(fail=100.0, line=3)})
+    decision = evaluate(summary([103.0]), baseline(energy_per_prediction_j=0.1), rules)
+    assert [(c.status, c.reason) for c in decision.checks] == [
+        ("warn", "+3.0% exceeds the warn limit of +2%" + POINT),
+        ("fail", "103 J is over the budget of 100 J"),
+    ]
+    assert decision.verdict == "fail"
+
+
+# --- limit shapes: warn only, fail only, both ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("levels", "current_j", "status", "reason", "described"),
+    [
+        ({"warn": 2.0}, 103.0, "warn", "+3.0% exceeds the warn limit of +2%", "warn > +2%"),
+        ({"warn": 2.0}, 110.0, "warn", "+10.0% exceeds the warn limit of +2%", "warn > +2%"),
+        ({"warn": 2.0}, 101.0, "pass", "+1.0% is within the limit", "warn > +2%"),
+        ({"fail": 5.0}, 103.0, "pass", "+3.0% is within the limit", "fail > +5%"),
+        ({"fail": 5.0}, 110.0, "fail", "+10.0% exceeds the fail limit of +5%", "fail > +5%"),
+        ({"warn": 2.0, "fail": 5.0}, 103.0, "warn", "+3.0% exceeds the warn limit of +2%", "warn > +2%, fail > +5%"),
+        ({"warn": 2.0, "fail": 5.0}, 110.0, "fail", "+10.0% exceeds the fail limit of +5%", "warn > +2%, fail > +5%"),
+    ],
+)
+def test_point_comparison_of_each_limit_shape(
+    levels: dict[str, float], current_j: float, status: str, reason: str, described: str
+) -> None:
+    decision = evaluate(summary([current_j]), baseline(energy_per_prediction_j=0.1), limit(**levels))
+    (check,) = decision.checks
+    assert (check.status, check.reason, check.limit, check.method) == (status, reason + POINT, described, "point")
+    assert decision.verdict == status
+
+
+WARN_CLEAR = [103.0, 103.4, 102.8, 103.1, 102.9]  # +2.9% ± 0.7%: [+2.2%, +3.6%]
+FAIL_CLEAR = [106.1, 107.0, 105.5, 106.4, 105.9]  # +6.1% ± 0.9%: [+5.2%, +6.9%]
+NEAR_WARN = [101.0, 104.5, 103.0, 101.5, 102.0]  # +2.3% ± 1.7%: [+0.6%, +4.0%]
+NEAR_FAIL = [104.0, 108.0, 106.0, 105.0, 107.0]  # +5.9% ± 1.9%: [+4.0%, +7.8%]
+
+
+@pytest.mark.parametrize(
+    ("levels", "energies_j", "status", "reason"),
+    [
+        ({"warn": 2.0}, WARN_CLEAR, "warn", "+2.9% ± 0.7% (95% CI) exceeds the warn limit of +2%"),
+        ({"warn": 2.0}, FAIL_CLEAR, "warn", "+6.1% ± 0.9% (95% CI) exceeds the warn limit of +2%"),
+        ({"warn": 2.0}, NEAR_WARN, "warn", "+2.3% ± 1.7% (95% CI) is above the warn limit of +2%, within noise"),
+        ({"fail": 5.0}, WARN_CLEAR, "pass", "+2.9% ± 0.7% (95% CI) is within the limit"),
+        ({"fail": 5.0}, FAIL_CLEAR, "fail", "+6.1% ± 0.9% (95% CI) exceeds the fail limit of +5%"),
+        (
+            {"fail": 5.0},
+            NEAR_FAIL,
+            "warn",
+            "+5.9% ± 1.9% (95% CI) is above the fail limit of +5% but not significantly "
+            "(the interval starts at +4.0%): could be noise",
+        ),
+        ({"warn": 2.0, "fail": 5.0}, WARN_CLEAR, "warn", "+2.9% ± 0.7% (95% CI) exceeds the warn limit of +2%"),
+        ({"warn": 2.0, "fail": 5.0}, FAIL_CLEAR, "fail", "+6.1% ± 0.9% (95% CI) exceeds the fail limit of +5%"),
+    ],
+)
+def test_interval_on_repeats_for_each_limit_shape(
+    levels: dict[str, float], energies_j: list[float], status: str, reason: str
+) -> None:
+    decision = evaluate(summary(energies_j), with_repeats(BASE_J), limit(**levels))
+    (check,) = decision.checks
+    assert (check.status, check.reason, check.method, check.inconclusive) == (status, reason, "welch-log", False)
+    assert decision.verdict == status and decision.notes == ()
+
+
+STRADDLING = [98.0, 107.0, 101.0, 104.0, 102.5]  # +2.3% ± 4.1%: [-1.7%, +6.5%], CV 3.3%
+
+
+@pytest.mark.parametrize(
+    ("levels", "judged", "resolved_reason"),
+    [
+        ({"warn": 2.0}, 2, None),  # a warn-only limit is judged on its warn level: too tight for ±4.1%
+        ({"warn": 2.0, "fail": 3.0}, 3, None),  # with a fail level, on the fail level
+        ({"warn": 2.0, "fail": 5.0}, None, "+2.3% ± 4.1% (95% CI) is above the warn limit of +2%, within noise"),
+        ({"fail": 5.0}, None, "+2.3% ± 4.1% (95% CI) is within the limit"),
+    ],
+)
+def test_an_interval_is_inconclusive_only_when_wider_than_the_level_it_is_judged_on(
+    levels: dict[str, float], judged: int | None, resolved_reason: str | None
+) -> None:
+    decision = evaluate(summary(STRADDLING), with_repeats(BASE_J), limit(**levels))
+    (check,) = decision.checks
+    assert check.interval_pct == pytest.approx((-1.7132, 6.5491), abs=1e-4)
+    if judged is None:
+        assert (check.status, check.reason, check.inconclusive) == (
+            "warn" if "warn limit" in str(resolved_reason) else "pass",
+            resolved_reason,
+            False,
+        )
+        assert decision.notes == ()
+    else:
+        assert (check.status, check.inconclusive) == ("warn", True)
+        assert check.reason == (
+            f"inconclusive: +2.3% ± 4.1% (95% CI); this runner's noise (CV 3.3%) is above what a +{judged}% "
+            "limit can resolve; use paired mode, more repeats, or a quieter runner"
+        )
+        assert decision.notes == (
+            f"energy_per_prediction_j: inconclusive, the interval is wider than the +{judged}% limit "
+            "(policy inconclusive: warn).",
+        )
+
+
+# --- repeat counts ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("repeats", "reason", "interval"),
+    [
+        (
+            2,
+            "+6.0% ± 3.1% (95% CI) is above the fail limit of +5% but not significantly "
+            "(the interval starts at +3.0%): could be noise",
+            (3.0104, 9.1181),
+        ),
+        (
+            3,
+            "+6.0% ± 1.8% (95% CI) is above the fail limit of +5% but not significantly "
+            "(the interval starts at +4.3%): could be noise",
+            (4.2649, 7.8119),
+        ),
+    ],
+)
+def test_two_and_three_repeats_a_side_are_judged_on_their_interval(
+    repeats: int, reason: str, interval: tuple[float, float]
+) -> None:
+    decision = evaluate(summary(FAIL_CLEAR[:repeats]), with_repeats(BASE_J[:repeats]), limit(warn=2.0, fail=5.0))
+    (check,) = decision.checks
+    assert (check.status, check.reason, check.method) == ("warn", reason, "welch-log")
+    assert check.interval_pct == pytest.approx(interval, abs=1e-4)
+
+
+def test_one_repeat_on_either_side_is_a_point_comparison_that_says_which() -> None:
+    rules = limit(warn=2.0, fail=5.0)
+    (mine,) = evaluate(summary(FAIL_CLEAR[:1]), with_repeats(BASE_J), rules).checks
+    assert (mine.status, mine.reason) == (
+        "fail",
+        "+6.1% exceeds the fail limit of +5% (point comparison of medians: this run has 1 repeat)",
+    )
+    (theirs,) = evaluate(summary(FAIL_CLEAR[:3]), with_repeats(BASE_J[:1]), rules).checks
+    assert (theirs.status, theirs.reason, theirs.interval_pct) == (
+        "fail",
+        "+6.1% exceeds the fail limit of +5%" + POINT,
+        None,
+    )
+
+
+def test_paired_series_of_unequal_length_are_compared_as_independent_samples() -> None:
+    decision = evaluate(summary(FAIL_CLEAR[:3]), with_repeats(BASE_J, paired=True), limit(warn=2.0, fail=5.0))
+    (check,) = decision.checks
+    assert (check.status, check.method) == ("warn", "welch-log")
+    assert check.reason == (
+        "+6.1% ± 1.5% (95% CI) is above the fail limit of +5% but not significantly "
+        "(the interval starts at +4.6%): could be noise"
+    )
+
+
+# --- exact boundaries ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("levels", "current_j"), [({"warn": 2.0}, 102.0), ({"warn": 2.0, "fail": 5.0}, 105.0), ({"fail": 5.0}, 105.0)]
+)
+def test_a_change_exactly_at_a_limit_is_within_it(levels: dict[str, float], current_j: float) -> None:
+    (check,) = evaluate(summary([current_j]), baseline(energy_per_prediction_j=0.1), limit(**levels)).checks
+    if "fail" in levels and current_j == 105.0 and "warn" in levels:
+        assert (check.status, check.reason) == ("warn", "+5.0% exceeds the warn limit of +2%" + POINT)
+    else:
+        assert (check.status, check.reason) == ("pass", f"+{current_j - 100:.1f}% is within the limit" + POINT)
+
+
+def test_a_change_just_over_a_limit_exceeds_it() -> None:
+    (check,) = evaluate(summary([102.001]), baseline(energy_per_prediction_j=0.1), limit(warn=2.0)).checks
+    assert (check.status, check.reason) == ("warn", "+2.0% exceeds the warn limit of +2%" + POINT)
+
+
+def test_an_absolute_budget_exactly_at_its_levels_is_within_them() -> None:
+    rules = Rules(budgets={"energy_j": Level(warn=50.0, fail=100.0, line=3)})
+    at_warn, at_fail = evaluate(summary([50.0]), None, rules), evaluate(summary([100.0]), None, rules)
+    assert (at_warn.checks[0].status, at_warn.checks[0].reason) == ("pass", "50 J is within the budget")
+    assert (at_fail.checks[0].status, at_fail.checks[0].reason) == ("warn", "100 J is over the warning level of 50 J")
+    fail_only = evaluate(summary([100.5]), None, Rules(budgets={"energy_j": Level(fail=100.0)}))
+    assert (fail_only.checks[0].status, fail_only.checks[0].reason) == ("fail", "100.5 J is over the budget of 100 J")
+    warn_only = evaluate(summary([100.5]), None, Rules(budgets={"energy_j": Level(warn=100.0)}))
+    assert (warn_only.verdict, warn_only.checks[0].limit) == ("warn", "warn > 100 J")
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "reason"),
+    [
+        (0.9, "pass", "within bounds"),
+        (0.8999, "fail", "0.8999 is below the floor of 0.9"),
+        (0.95, "pass", "within bounds"),
+    ],
+)
+def test_a_quality_floor_holds_at_its_value(value: float, status: str, reason: str) -> None:
+    (check,) = evaluate(summary([1.0], quality={"top1": value}), None, Rules(quality_min={"top1": (0.9, 4)})).checks
+    assert (check.status, check.reason, check.limit, check.source_line) == (status, reason, "≥ 0.9", 4)
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "reason"),
+    [
+        (0.5, "pass", "within bounds"),
+        (0.5001, "fail", "0.5001 is above the ceiling of 0.5"),
+        (0.4, "pass", "within bounds"),
+    ],
+)
+def test_a_quality_ceiling_holds_at_its_value(value: float, status: str, reason: str) -> None:
+    (check,) = evaluate(summary([1.0], quality={"loss": value}), None, Rules(quality_max={"loss": (0.5, 5)})).checks
+    assert (check.status, check.reason, check.limit, check.source_line) == (status, reason, "≤ 0.5", 5)
+
+
+def test_a_quality_bound_not_reported_fails() -> None:
+    (check,) = evaluate(summary([1.0]), None, Rules(quality_max={"loss": (0.5, 5)})).checks
+    assert (check.status, check.reason, check.current) == ("fail", "not reported by the benchmark", None)
+
+
+def test_judging_an_interval_at_its_boundaries() -> None:
+    interval = stats.Comparison(1.06, 1.05, 1.07, 0.95, "welch-log", 5, 5, 8.0)
+    assert interval.judge(interval.low_pct) == "uncertain"  # the interval starts at the limit: not beyond it
+    assert interval.judge(interval.low_pct - 1e-9) == "beyond"
+    assert interval.judge(interval.change_pct) == "within"  # the point estimate at the limit: within it
+    assert interval.judge(interval.change_pct - 1e-9) == "uncertain"
+
+
+def test_an_interval_resolves_a_limit_as_wide_as_its_half_width() -> None:
+    interval = stats.Comparison(1.0, 0.95, 1.05, 0.95, "welch-log", 5, 5, 8.0)
+    assert interval.half_width_pct == pytest.approx(5.0)
+    assert stats.resolves(interval, 5.0 + 1e-9) and not stats.resolves(interval, 4.99)
+
+
+# --- outliers, both modes, both kinds of baseline ------------------------------------------------
+
+SPIKY = [100.1, 100.0, 99.9, 100.2, 130.0]  # a repeat disturbed by a neighbour
+SPIKE_NOTE = "energy_per_prediction_j: outlier(s) in this run beyond 3.5 x MAD of the median: repeat 5 (0.13 J); "
+
+
+@pytest.mark.parametrize(
+    ("paired", "reason"),
+    [
+        (False, "inconclusive: +5.3% ± 15.4% (95% CI); this runner's noise (CV 12.6%) is above"),
+        (True, "inconclusive: +5.3% ± 15.6% (95% CI); this runner's noise (CV 12.8%) is above"),
+    ],
+)
+def test_outliers_kept_are_reported_and_widen_the_interval(paired: bool, reason: str) -> None:
+    decision = evaluate(summary(SPIKY), with_repeats(BASE_J, paired=paired), limit(warn=2.0, fail=5.0))
+    (check,) = decision.checks
+    assert check.status == "warn" and check.reason.startswith(reason)
+    assert decision.notes[0] == SPIKE_NOTE + "kept (comparison.outliers: keep)."
+
+
+@pytest.mark.parametrize(
+    ("paired", "reason", "method"),
+    [
+        (False, "-0.1% ± 0.7% (95% CI) is within the limit", "welch-log"),
+        (True, "-0.1% ± 1.0% (95% CI) is within the limit", "paired-log"),
+    ],
+)
+def test_outliers_dropped_leave_the_clean_repeats(paired: bool, reason: str, method: str) -> None:
+    drop = ComparisonSpec(outliers="drop")
+    decision = evaluate(summary(SPIKY), with_repeats(BASE_J, paired=paired), limit(warn=2.0, fail=5.0), comparison=drop)
+    (check,) = decision.checks
+    assert (check.status, check.reason, check.method) == ("pass", reason, method)
+    assert decision.notes == (SPIKE_NOTE + "left out (comparison.outliers: drop).",)
+    assert check.geomean_current == pytest.approx(stats.geomean([0.1001, 0.1, 0.0999, 0.1002]))
+
+
+def test_paired_drop_leaves_out_the_pair_of_an_outlier_on_either_side() -> None:
+    base = [100.0, 140.0, 99.5, 100.3, 99.8]  # the baseline's repeat 2 is disturbed too
+    drop = ComparisonSpec(outliers="drop")
+    paired = evaluate(summary(SPIKY), with_repeats(base, paired=True), limit(warn=2.0, fail=5.0), comparison=drop)
+    independent = evaluate(summary(SPIKY), with_repeats(base), limit(warn=2.0, fail=5.0), comparison=drop)
+    # Paired: pairs 2 and 5 go, from both sides; independent: each side loses its own outlier.
+    assert paired.checks[0].reason == "+0.1% ± 0.6% (95% CI) is within the limit"
+    assert paired.checks[0].geomean_baseline == pytest.approx(stats.geomean([0.1, 0.0995, 0.1003]))
+    assert independent.checks[0].reason == "+0.2% ± 0.5% (95% CI) is within the limit"
+    assert independent.checks[0].geomean_baseline == pytest.approx(stats.geomean([0.1, 0.0995, 0.1003, 0.0998]))
+    assert paired.notes[1] == (
+        "energy_per_prediction_j: outlier(s) in the baseline beyond 3.5 x MAD of the median: repeat 2 (0.14 J); "
+        "left out (comparison.outliers: drop)."
+    )
+
+
+def test_paired_drop_keeps_every_pair_when_fewer_than_two_would_remain() -> None:
+    drop = ComparisonSpec(outliers="drop")
+    cand, base = [100.0, 100.1, 130.0], [140.0, 100.0, 100.1]  # outliers in different pairs: one pair left
+    decision = evaluate(summary(cand), with_repeats(base, paired=True), limit(warn=2.0, fail=5.0), comparison=drop)
+    (check,) = decision.checks
+    assert check.geomean_current == pytest.approx(stats.geomean([0.1, 0.1001, 0.13]))
+    assert check.geomean_baseline == pytest.approx(stats.geomean([0.14, 0.1, 0.1001]))
+
+
+def test_independent_drop_keeps_a_side_that_would_fall_below_two_repeats() -> None:
+    # Three repeats with a MAD of 0.05 flag both far ones at k=0.5: only one would remain.
+    drop = ComparisonSpec(outliers="drop", outlier_k=0.5)
+    decision = evaluate(summary([100.0, 100.05, 100.2]), with_repeats(BASE_J), limit(fail=5.0), comparison=drop)
+    assert decision.checks[0].geomean_current == pytest.approx(stats.geomean([0.1, 0.10005, 0.1002]))
+
+
+def test_the_outlier_threshold_comes_from_the_budget() -> None:
+    drop = ComparisonSpec(outliers="drop", outlier_k=2.0)
+    decision = evaluate(
+        summary([100.1, 100.0, 99.9, 100.2, 101.0]), with_repeats(BASE_J), limit(fail=5.0), comparison=drop
+    )
+    assert decision.notes[0] == (
+        "energy_per_prediction_j: outlier(s) in this run beyond 2 x MAD of the median: repeat 5 (0.101 J); "
+        "left out (comparison.outliers: drop)."
+    )
+
+
+# --- confidence and the job-noise factor -------------------------------------------------------
+
+
+def test_a_confidence_of_one_half_gives_the_interquartile_interval() -> None:
+    decision = evaluate(
+        summary(WARN_CLEAR), with_repeats(BASE_J), limit(warn=2.0, fail=5.0), comparison=ComparisonSpec(confidence=0.5)
+    )
+    (check,) = decision.checks
+    assert (check.status, check.reason, check.confidence) == (
+        "warn",
+        "+2.9% ± 0.2% (50% CI) exceeds the warn limit of +2%",
+        0.5,
+    )
+
+
+@pytest.mark.parametrize(("noise_dof", "t_975"), [(4.0, 2.7764451), (math.inf, 2.3060041)])
+def test_two_jobs_offsets_add_twice_the_job_variance(noise_dof: float, t_975: float) -> None:
+    # No spread within either job: the interval is the jobs' offsets alone, sqrt(2 tau^2) on the
+    # log scale, with tau^2's own dof (4) or, for a prior taken as known, the samples' (5 + 5 - 2).
+    tau2 = math.log1p(0.02**2)
+    noise = stats.JobNoise(log_var=tau2, dof=noise_dof, runs=5, assumed=False)
+    result = stats.compare_across_jobs([1.08] * 5, [1.0] * 5, noise)
+    half = t_975 * math.sqrt(2.0 * tau2)
+    assert result.dof == pytest.approx(noise_dof if math.isfinite(noise_dof) else 8.0)
+    assert (result.low, result.ratio, result.high) == pytest.approx(
+        (1.08 * math.exp(-half), 1.08, 1.08 * math.exp(half)), rel=1e-6
+    )
+
+
+def test_the_job_noise_factor_decides_a_fail() -> None:
+    # +8.0% with a 1% prior: with 2 tau^2 the interval starts at +5.008%; with 3 tau^2 at +4.36%, a warn.
+    noise = stats.job_noise([])
+    base = [100.0, 100.5, 99.5, 100.2, 99.8]
+    decision = evaluate(
+        summary([108.0, 108.5, 107.5, 108.2, 107.8]),
+        with_repeats(base),
+        limit(warn=2.0, fail=5.0),
+        job_noise={METRIC: noise},
+    )
+    (check,) = decision.checks
+    assert (check.status, check.reason) == ("fail", "+8.0% ± 3.0% (95% CI) exceeds the fail limit of +5%")
