@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import argparse
 import ast
-import copy
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -241,16 +241,12 @@ def _sites(tree: ast.Module) -> Iterator[tuple[ast.AST, ast.AST | None]]:
 
 
 def mutants_of(file: str) -> list[Mutant]:
-    source = (ROOT / file).read_text()
-    tree = ast.parse(source)
-    original = ast.unparse(tree)
-    found = []
-    for site, (node, parent) in enumerate(_sites(tree)):
-        for variant, (description, _) in enumerate(_mutations(node, parent)):
-            mutant = Mutant(file, site, variant, getattr(node, "lineno", 0), description)
-            if mutant_source(mutant) != original:
-                found.append(mutant)
-    return found
+    tree = ast.parse((ROOT / file).read_text())
+    return [
+        Mutant(file, site, variant, getattr(node, "lineno", 0), description)
+        for site, (node, parent) in enumerate(_sites(tree))
+        for variant, (description, _) in enumerate(_mutations(node, parent))
+    ]
 
 
 def mutant_source(mutant: Mutant) -> str:
@@ -260,7 +256,7 @@ def mutant_source(mutant: Mutant) -> str:
             _, apply = _mutations(node, parent)[mutant.variant]
             apply()
             break
-    return ast.unparse(ast.fix_missing_locations(copy.deepcopy(tree)))
+    return ast.unparse(ast.fix_missing_locations(tree))
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -283,7 +279,10 @@ class Workspace:
         """'killed', 'killed (timeout)', 'killed (crash)' or 'survived'."""
         target = self.path / mutant.file if mutant else None
         if mutant and target:
-            target.write_text(mutant_source(mutant))
+            source = mutant_source(mutant)
+            if source == ast.unparse(ast.parse((ROOT / mutant.file).read_text())):
+                return "unchanged"  # the change rewrites nothing (e.g. it meets a syntax it cannot alter)
+            target.write_text(source)
             Workspace._mtime += 2  # a new mtime: Python never reuses the bytecode of another version
             os.utime(target, (Workspace._mtime, Workspace._mtime))
         env = {**os.environ, "PYTHONPATH": str(self.path)}
@@ -327,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m.file}:{m.line}: {m.description}")
         return 0
 
+    # A terminated run still removes its copies (the `finally` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     spaces = [Workspace() for _ in range(max(1, args.jobs))]
     free = list(spaces)
     lock = threading.Lock()
@@ -358,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(mutants: list[Mutant], outcomes: dict[Mutant, str], elapsed_s: float) -> int:
+    mutants = [m for m in mutants if outcomes[m] != "unchanged"]
     print(f"{'file':<34} {'mutants':>7} {'killed':>7} {'survived':>8}")
     for f in sorted({m.file for m in mutants}):
         mine = [m for m in mutants if m.file == f]

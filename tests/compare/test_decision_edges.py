@@ -3,7 +3,6 @@ the job-noise factor and the ranking of statuses, each pinned to its exact statu
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import pytest
@@ -373,20 +372,6 @@ def test_a_confidence_of_one_half_gives_the_interquartile_interval() -> None:
         "warn",
         "+2.9% ± 0.2% (50% CI) exceeds the warn limit of +2%",
         0.5,
-    )
-
-
-@pytest.mark.parametrize(("noise_dof", "t_975"), [(4.0, 2.7764451), (math.inf, 2.3060041)])
-def test_two_jobs_offsets_add_twice_the_job_variance(noise_dof: float, t_975: float) -> None:
-    # No spread within either job: the interval is the jobs' offsets alone, sqrt(2 tau^2) on the
-    # log scale, with tau^2's own dof (4) or, for a prior taken as known, the samples' (5 + 5 - 2).
-    tau2 = math.log1p(0.02**2)
-    noise = stats.JobNoise(log_var=tau2, dof=noise_dof, runs=5, assumed=False)
-    result = stats.compare_across_jobs([1.08] * 5, [1.0] * 5, noise)
-    half = t_975 * math.sqrt(2.0 * tau2)
-    assert result.dof == pytest.approx(noise_dof if math.isfinite(noise_dof) else 8.0)
-    assert (result.low, result.ratio, result.high) == pytest.approx(
-        (1.08 * math.exp(-half), 1.08, 1.08 * math.exp(half)), rel=1e-6
     )
 
 

@@ -151,10 +151,27 @@ def test_no_job_offsets_estimate_no_job_noise() -> None:
 
 
 def test_without_job_noise_the_interval_is_welchs() -> None:
-    cand, base = [1.02, 1.05, 1.03, 1.04], [1.0, 1.01, 0.99, 1.02]
+    # scipy.stats.ttest_ind(log(c), log(b), equal_var=False).confidence_interval(0.95), as above
     none = stats.JobNoise(log_var=0.0, dof=5.0, runs=6, assumed=False)
-    across, welch = stats.compare_across_jobs(cand, base, none), stats.compare_independent(cand, base)
-    assert (across.low, across.high, across.dof) == pytest.approx((welch.low, welch.high, welch.dof))
+    across = stats.compare_across_jobs(CANDIDATE, BASELINE, none)
+    assert math.log(across.low) == pytest.approx(0.05073305252693569, abs=1e-12)
+    assert math.log(across.high) == pytest.approx(0.06680312236652877, abs=1e-12)
+    assert across.dof == pytest.approx(7.957108048740209)
+
+
+@pytest.mark.parametrize(("noise_dof", "t_975"), [(4.0, 2.7764451), (math.inf, 2.3060041)])
+def test_two_jobs_offsets_add_twice_the_job_variance(noise_dof: float, t_975: float) -> None:
+    # No spread within either job: the interval is the two jobs' offsets alone, sqrt(2 tau^2) on the
+    # log scale, with tau^2's own dof (4; t table 2.7764) or, for a prior taken as known, the
+    # samples' 5 + 5 - 2 (t table 2.3060).
+    tau2 = math.log1p(0.02**2)
+    noise = stats.JobNoise(log_var=tau2, dof=noise_dof, runs=5, assumed=False)
+    result = stats.compare_across_jobs([1.08] * 5, [1.0] * 5, noise)
+    half = t_975 * math.sqrt(2.0 * tau2)
+    assert result.dof == pytest.approx(noise_dof if math.isfinite(noise_dof) else 8.0)
+    assert (result.low, result.ratio, result.high) == pytest.approx(
+        (1.08 * math.exp(-half), 1.08, 1.08 * math.exp(half)), rel=1e-6
+    )
 
 
 def test_job_noise_brings_the_a_a_false_alarm_rate_back_to_nominal() -> None:
