@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from gate.compare.baseline_rules import BaselineChoice, baseline_branch, choose, energy_method_differences
@@ -100,3 +102,9 @@ def test_without_any_pin_the_latest_eligible_run_is_searched() -> None:
         "latest",
         "latest run on `develop` that passed its budget, on hardware with the same fingerprint",
     )
+
+
+def test_a_choice_is_a_frozen_value() -> None:
+    choice = choose(branch="main", cli_run_id=None, budget_run_id=None, pin=None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        choice.branch = "other"  # type: ignore[misc]

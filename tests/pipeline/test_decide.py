@@ -251,3 +251,24 @@ def test_a_paired_base_is_judged_without_job_noise() -> None:
 def test_a_failed_benchmark_is_not_decided() -> None:
     failed = replace(measured(28.0), error="the benchmark exited with 1")
     assert decide(failed, None, RULES, BUDGET, HARDWARE, None) is None
+
+
+def test_the_not_comparable_policy_is_the_budgets() -> None:
+    budget = budget_with("policy:\n  not_comparable: fail\n")
+    other = replace(history_base(STEADY_J), hardware_id="0123456789ab", hardware={"cpu_model": "AMD EPYC"})
+    decision = decide(measured_series(STEADY_J), other, budget.benchmarks[0].rules, budget, HARDWARE, None)
+    assert decision is not None
+    assert (decision.checks[0].status, decision.verdict) == ("fail", "fail")
+    assert decision.notes[0].endswith("Relative limits not applied (policy not_comparable: fail).")
+
+
+def test_an_efficiency_limit_too_noisy_to_judge_follows_the_inconclusive_policy() -> None:
+    budget = budget_with("quality:\n  top1: {efficiency: {fail: +5%}}\npolicy:\n  inconclusive: fail\n")
+    rules = replace(budget.benchmarks[0].rules, limits_pct={})  # the efficiency limit alone
+    decision = decide(
+        measured_series(NOISY_J, top1=0.9), history_base(STEADY_J, top1=0.9), rules, budget, HARDWARE, None
+    )
+    assert decision is not None
+    (efficiency,) = decision.checks
+    assert (efficiency.metric, efficiency.status, efficiency.inconclusive) == ("efficiency:top1", "fail", True)
+    assert decision.verdict == "fail"
