@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import random
 import shutil
@@ -45,10 +46,10 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/compare/test_decision_edges.py",
         "tests/pipeline/test_decide.py",
     ),
-    "gate/compare/stats.py": (
-        "tests/compare/test_stats.py",
-        "tests/compare/test_verdict.py",
+    "gate/compare/stats.py": (  # the slow simulations of test_stats.py last
         "tests/compare/test_decision_edges.py",
+        "tests/compare/test_verdict.py",
+        "tests/compare/test_stats.py",
     ),
     "gate/compare/quality.py": ("tests/compare/test_quality.py", "tests/pipeline/test_decide.py"),
     "gate/compare/waivers.py": ("tests/compare/test_waivers.py",),
@@ -262,6 +263,44 @@ def mutant_source(mutant: Mutant) -> str:
 # --- running -----------------------------------------------------------------------------------
 
 
+# Runs in each workspace: imports pytest and the package's dependencies once, forgets the package and
+# its tests, then forks a child per request that imports them afresh (the mutant included) and runs
+# pytest. A child that outlives its timeout is killed.
+_SERVER = """
+import json, os, signal, sys, time
+import pytest
+import gate.pipeline.decide, gate.compare.quality, gate.compare.waivers, gate.tracking.filters, tests.conftest
+for name in list(sys.modules):
+    if name.split(".")[0] in ("gate", "tests"):
+        del sys.modules[name]
+for line in sys.stdin:
+    request = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        try:
+            code = int(pytest.main(request["args"]))
+        except BaseException:
+            code = 3
+        os._exit(code)
+    deadline = time.monotonic() + request["timeout"]
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            outcome = os.waitstatus_to_exitcode(status)
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            outcome = "timeout"
+            break
+        time.sleep(0.01)
+    print(json.dumps(outcome), flush=True)
+"""
+
+
 class Workspace:
     """A private copy of the package and its tests: a mutant is written here, never in the tree."""
 
@@ -272,36 +311,54 @@ class Workspace:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         for name in ("gate", "tests"):
             shutil.copytree(ROOT / name, self.path / name, ignore=ignore)
-        for name in ("pyproject.toml",):
-            shutil.copy2(ROOT / name, self.path / name)
+        shutil.copy2(ROOT / "pyproject.toml", self.path / "pyproject.toml")
+        env = {**os.environ, "PYTHONPATH": str(self.path), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        self.server = subprocess.Popen(
+            [sys.executable, "-c", _SERVER],
+            cwd=self.path,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def run(self, tests: tuple[str, ...], timeout_s: float, mutant: Mutant | None = None) -> str:
-        """'killed', 'killed (timeout)', 'killed (crash)' or 'survived'."""
+        """'killed', 'killed (timeout)', 'killed (crash)', 'survived', or 'unchanged' (no mutant after all)."""
         target = self.path / mutant.file if mutant else None
         if mutant and target:
             source = mutant_source(mutant)
             if source == ast.unparse(ast.parse((ROOT / mutant.file).read_text())):
-                return "unchanged"  # the change rewrites nothing (e.g. it meets a syntax it cannot alter)
-            target.write_text(source)
-            Workspace._mtime += 2  # a new mtime: Python never reuses the bytecode of another version
-            os.utime(target, (Workspace._mtime, Workspace._mtime))
-        env = {**os.environ, "PYTHONPATH": str(self.path)}
-        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests]
+                return "unchanged"
+            self._write(target, source)
+        log = self.path / "pytest.log"
+        args = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests]
         try:
-            done = subprocess.run(command, cwd=self.path, env=env, capture_output=True, timeout=timeout_s)
-            outcome = {0: "survived", 1: "killed"}.get(done.returncode, "killed (crash)")
-            if mutant is None and done.returncode != 0:
-                raise SystemExit(f"the unmutated tests fail:\n{done.stdout.decode()[-3000:]}")
-        except subprocess.TimeoutExpired:
-            outcome = "killed (timeout)"
+            assert self.server.stdin is not None and self.server.stdout is not None
+            self.server.stdin.write(json.dumps({"args": args, "timeout": timeout_s, "log": str(log)}) + "\n")
+            self.server.stdin.flush()
+            answer = json.loads(self.server.stdout.readline())
         finally:
             if mutant and target:
-                target.write_text((ROOT / mutant.file).read_text())
-                Workspace._mtime += 2
-                os.utime(target, (Workspace._mtime, Workspace._mtime))
-        return outcome
+                self._write(target, (ROOT / mutant.file).read_text())
+        if mutant is None and answer != 0:
+            raise SystemExit(f"the unmutated tests fail ({answer}):\n{log.read_text()[-3000:]}")
+        if answer == "timeout":
+            return "killed (timeout)"
+        return {0: "survived", 1: "killed"}.get(answer, "killed (crash)")
+
+    @staticmethod
+    def _write(target: Path, source: str) -> None:
+        target.write_text(source)
+        Workspace._mtime += 2  # a new mtime: Python never reuses the bytecode of another version
+        os.utime(target, (Workspace._mtime, Workspace._mtime))
 
     def remove(self) -> None:
+        if self.server.stdin is not None:
+            self.server.stdin.close()
+        try:
+            self.server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
         shutil.rmtree(self.path, ignore_errors=True)
 
 
