@@ -403,8 +403,10 @@ def main(argv: list[str] | None = None) -> int:
                 with lock:
                     free.append(space)
                     outcomes[mutant] = outcome
-                    mark = "." if outcome.startswith("killed") else "S"
-                    print(mark, end="" if len(outcomes) % 60 else "\n", flush=True)
+                    if outcome == "survived":  # at once, so a long run can be read while it goes on
+                        print(f"\nsurvived: {mutant.file}:{mutant.line}: {mutant.description}", flush=True)
+                    else:
+                        print(".", end="" if len(outcomes) % 60 else "\n", flush=True)
 
         with ThreadPoolExecutor(max_workers=len(spaces)) as pool:
             list(pool.map(one, mutants))
@@ -422,7 +424,7 @@ def report(mutants: list[Mutant], outcomes: dict[Mutant, str], elapsed_s: float)
         mine = [m for m in mutants if m.file == f]
         alive = sum(outcomes[m] == "survived" for m in mine)
         print(f"{f:<34} {len(mine):>7} {len(mine) - alive:>7} {alive:>8}")
-    survivors = [m for m in mutants if outcomes[m] == "survived"]
+    survivors = sorted((m for m in mutants if outcomes[m] == "survived"), key=lambda m: (m.file, m.line, m.site))
     killed = len(mutants) - len(survivors)
     score = 100.0 * killed / len(mutants) if mutants else 100.0
     counts = f"{killed} of {len(mutants)} killed, {len(survivors)} survived"

@@ -236,3 +236,63 @@ def test_a_per_look_confidence_reads_with_at_most_two_decimals() -> None:
     level = stats.look_confidence(0.95, 3, 8)  # 6 looks: 99.1666...%
     assert stats.compare_independent(values, values, confidence=level).describe() == "+0.0% ± 4.0% (99.17% CI)"
     assert stats.compare_independent(values, values).describe().endswith("(95% CI)")
+
+
+# --- boundaries of the pure helpers ---------------------------------------------------------------
+
+
+def _interval(low: float, high: float, ratio: float = 1.0) -> stats.Comparison:
+    return stats.Comparison(ratio, low, high, 0.95, "welch-log", 5, 5, 8.0)
+
+
+def test_a_significant_change_either_way_excludes_one() -> None:
+    assert compare_independent(BASELINE, CANDIDATE).significant  # a clear improvement: wholly below 1
+    assert not _interval(1.0, 1.1).significant  # touching "no change" is not excluding it
+    assert not _interval(0.9, 1.0).significant
+    assert _interval(1.0001, 1.1).significant and _interval(0.9, 0.9999).significant
+
+
+def test_an_interval_resolves_a_limit_equal_to_its_half_width() -> None:
+    interval = _interval(0.5, 1.5)  # half-width exactly 50 points
+    assert interval.half_width_pct == 50.0
+    assert stats.resolves(interval, 50.0) and not stats.resolves(interval, math.nextafter(50.0, 0.0))
+
+
+def test_confidence_may_be_one_half_but_no_less() -> None:
+    assert compare_independent(CANDIDATE, BASELINE, confidence=0.5).describe() == "+6.1% ± 0.3% (50% CI)"
+    with pytest.raises(ValueError, match=r"confidence must be in \[0.5, 1\), got 0.49"):
+        compare_independent(CANDIDATE, BASELINE, confidence=0.49)
+
+
+def test_three_values_are_enough_to_call_an_outlier() -> None:
+    assert outliers([1.0, 1.1, 5.0]) == (2,)
+
+
+def test_a_value_exactly_k_mad_away_is_not_an_outlier() -> None:
+    values = [0.0, 1.0, 2.0, 3.0, 10.0]  # median 2, MAD 1: 10 is 8 away
+    k = 8.0 / stats.MAD_TO_SD
+    while k * stats.MAD_TO_SD != 8.0:
+        k = math.nextafter(k, math.inf if k * stats.MAD_TO_SD < 8.0 else -math.inf)
+    assert outliers(values, k=k) == ()
+    assert outliers(values, k=math.nextafter(k, 0.0)) == (4,)
+
+
+def test_job_noise_counts_only_runs_with_two_repeats_and_says_run_for_one() -> None:
+    assert stats.job_noise([[1.0, 1.01]]).describe() == "job-to-job noise assumed 1.0%: 1 past run"
+    three = stats.job_noise([[1.0, 1.01], [1.0], [1.02, 1.03], [1.1, 1.11]])
+    assert (three.runs, three.dof, three.assumed) == (3, 2.0, False)
+    assert three.log_var == pytest.approx(0.0024828084791859916, rel=1e-9)
+
+
+def test_the_looks_start_at_two_repeats() -> None:
+    assert stats.look_confidence(0.95, 2, 2) == 0.95
+    with pytest.raises(ValueError, match="need 2 <= min_repeats <= max_repeats, got 1 and 5"):
+        stats.look_confidence(0.95, 1, 5)
+
+
+def test_an_interval_starting_at_a_limit_straddles_it_and_one_ending_there_does_not() -> None:
+    starts = _interval(1.05, 1.08, 1.06)
+    ends = _interval(1.02, 1.05, 1.03)
+    assert stats.should_continue(starts, [starts.low_pct], 5, 3, 12) == (True, "undecided")
+    assert stats.should_continue(ends, [ends.high_pct], 5, 3, 12) == (False, "decided")
+    assert stats.should_continue(starts, [starts.low_pct], 11, 3, 12) == (True, "undecided")
