@@ -54,7 +54,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "gate/compare/quality.py": ("tests/compare/test_quality.py", "tests/pipeline/test_decide.py"),
     "gate/compare/waivers.py": ("tests/compare/test_waivers.py",),
     "gate/compare/baseline_rules.py": ("tests/compare/test_baseline_rules.py", "tests/pipeline/test_decide.py"),
-    "gate/compare/model.py": ("tests/compare/test_verdict.py", "tests/compare/test_decision_edges.py"),
+    "gate/compare/model.py": ("tests/compare/test_model.py", "tests/compare/test_verdict.py"),
     "gate/pipeline/decide.py": ("tests/pipeline/test_decide.py",),
     "gate/tracking/filters.py": ("tests/tracking/test_filters.py",),
 }
