@@ -3,7 +3,7 @@
 a test fail?
 
     nice -n 10 python benchmarks/mutation.py [--files gate/compare/verdict.py ...] [--limit N]
-        [--seed S] [-j 1] [--timeout 60] [--list]
+        [--seed S] [-j 1] [--timeout 60] [--lines 12 34] [--list]
 
 Each mutant is one small change to one module's syntax tree (operators swapped, comparisons
 flipped or moved across their boundary, `and`/`or` swapped, `not` dropped, numbers moved, a status
@@ -369,13 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="mutants run at once")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant before it counts as killed")
+    parser.add_argument("--lines", type=int, nargs="+", default=None, help="only the mutants on these lines")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     args = parser.parse_args(argv)
 
     unknown = [f for f in args.files if f not in TESTS]
     if unknown:
         parser.error(f"no tests mapped for {', '.join(unknown)}; known: {', '.join(TESTS)}")
-    mutants = [m for f in args.files for m in mutants_of(f)]
+    mutants = [m for f in args.files for m in mutants_of(f) if args.lines is None or m.line in args.lines]
     if args.limit is not None and args.limit < len(mutants):
         mutants = sorted(random.Random(args.seed).sample(mutants, args.limit), key=lambda m: (m.file, m.site))
     if args.list:

@@ -701,3 +701,9 @@ def test_a_look_widens_a_history_interval_by_job_noise_but_not_a_paired_one() ->
         False,
         "decided",
     )
+
+
+def test_independent_drop_keeps_a_baseline_of_two_repeats_when_two_remain() -> None:
+    drop = ComparisonSpec(outliers="drop")
+    (check,) = evaluate(summary(BASE_J), with_repeats([100.0, 100.1, 130.0]), limit(fail=5.0), comparison=drop).checks
+    assert check.geomean_baseline == pytest.approx(stats.geomean([0.1, 0.1001]))

@@ -134,3 +134,10 @@ def test_a_reason_of_exactly_the_maximum_length_is_kept_whole() -> None:
 def test_waiver_values_are_frozen(value: object) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         value.login = "mallory"  # type: ignore[attr-defined]
+
+
+def test_a_warned_relative_limit_is_waived_too() -> None:
+    warned = dataclasses.replace(RELATIVE, status="warn")
+    decision, applied = apply(Decision("warn", (warned,)), (RULE,), facts(), TODAY)
+    assert applied is not None and applied.metrics == ("energy_per_prediction_j",)
+    assert decision.verdict == "pass"
