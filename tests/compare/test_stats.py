@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Callable
@@ -296,3 +297,30 @@ def test_an_interval_starting_at_a_limit_straddles_it_and_one_ending_there_does_
     assert stats.should_continue(starts, [starts.low_pct], 5, 3, 12) == (True, "undecided")
     assert stats.should_continue(ends, [ends.high_pct], 5, 3, 12) == (False, "decided")
     assert stats.should_continue(starts, [starts.low_pct], 11, 3, 12) == (True, "undecided")
+
+
+def test_t_cdf_at_the_ends_and_below_zero() -> None:
+    assert t_cdf(-2.0, 5) == pytest.approx(1.0 - 0.9490302605850708, abs=1e-12)
+    assert t_cdf(0.0, 5) == 0.5
+    assert t_cdf(math.inf, 5) == 1.0
+
+
+def test_no_values_have_no_outliers() -> None:
+    assert outliers([]) == ()
+
+
+def test_a_cv_needs_two_values_and_a_positive_mean() -> None:
+    with pytest.raises(ValueError, match=r"cv_pct\(\) needs at least 2 values"):
+        stats.cv_pct([1.0])
+    with pytest.raises(ValueError, match=r"cv_pct\(\) needs a positive mean, got -1.0"):
+        stats.cv_pct([-1.0, -1.0])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [compare_independent(CANDIDATE, BASELINE), stats.job_noise([])],
+    ids=["comparison", "job-noise"],
+)
+def test_statistics_values_are_frozen(value: object) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        value.dof = 1.0  # type: ignore[attr-defined]
