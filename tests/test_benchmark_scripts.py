@@ -226,3 +226,17 @@ def test_the_cpu_noise_fit_recovers_the_within_and_job_to_job_noise_of_series_fi
     assert model.cv_workload == pytest.approx(cv, rel=0.1)
     assert model.cv_session == pytest.approx(tau, abs=0.006)
     assert line.startswith("400 checks: pooled within-check CV")
+
+
+def test_mutation_script_mutates_what_runs_and_never_the_tree() -> None:
+    bench = load("mutation")
+    before = (ROOT / "gate/tracking/filters.py").read_text()
+    mutants = bench.mutants_of("gate/tracking/filters.py")
+    described = {(m.line, m.description) for m in mutants}
+    assert (33, "'=' -> '!=' in a string") in described  # result_filter's equality
+    assert (23, "if-branch dropped (condition False)") in described
+    assert all(m.line != 1 for m in mutants)  # the module docstring is not code
+    equality = next(m for m in mutants if m.line == 33)
+    source = bench.mutant_source(equality)
+    assert "tags.`{TAG_RESULT_ID}` != '{quote(result_id)}'" in source
+    assert (ROOT / "gate/tracking/filters.py").read_text() == before
