@@ -324,3 +324,17 @@ def test_a_cv_needs_two_values_and_a_positive_mean() -> None:
 def test_statistics_values_are_frozen(value: object) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         value.dof = 1.0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: compare_paired(CANDIDATE, BASELINE, confidence=1.0), r"confidence must be in \[0.5, 1\), got 1.0"),
+        (lambda: stats.look_confidence(1.0, 3, 5), r"confidence must be in \[0.5, 1\), got 1.0"),
+        (lambda: stats.cv_pct([-1.0, 1.0]), r"cv_pct\(\) needs a positive mean, got 0.0"),
+        (lambda: t_quantile(0.0, 3), r"p must be in \(0, 1\), got 0.0"),
+    ],
+)
+def test_every_entry_point_refuses_what_it_cannot_compute(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
