@@ -271,3 +271,17 @@ def test_conditions_sensitivity_reports_changes_against_the_quiet_run() -> None:
     ]
     table = bench.markdown(rows, 2)
     assert "| blas-1 | 1 CPU hog(s) | 1.05 | +5.0% | 3.00 | 1200 | -7.7% | 100% | 0.16 | 5.2 | 1 | no |" in table
+
+
+def test_mutation_script_mutates_what_runs_and_never_the_tree() -> None:
+    bench = load("mutation")
+    before = (ROOT / "gate/tracking/filters.py").read_text()
+    mutants = bench.mutants_of("gate/tracking/filters.py")
+    described = {(m.line, m.description) for m in mutants}
+    assert (33, "'=' -> '!=' in a string") in described  # result_filter's equality
+    assert (23, "if-branch dropped (condition False)") in described
+    assert all(m.line != 1 for m in mutants)  # the module docstring is not code
+    equality = next(m for m in mutants if m.line == 33)
+    source = bench.mutant_source(equality)
+    assert "tags.`{TAG_RESULT_ID}` != '{quote(result_id)}'" in source
+    assert (ROOT / "gate/tracking/filters.py").read_text() == before

@@ -65,10 +65,18 @@ def test_run_benchmark_stops_before_running_when_no_gpu(tmp_path: Path) -> None:
 def test_require_gpu_passes_with_a_gpu_or_without_the_key() -> None:
     (needs,) = parse_budget(budget_with("    requires_gpu: true\n"), Path("b.yml")).benchmarks
     (cpu,) = parse_budget(budget_with(""), Path("b.yml")).benchmarks
+    assert (needs.requires_gpu, cpu.requires_gpu) == (True, False)
     h100 = GpuInfo("NVIDIA H100 80GB HBM3", "GPU-0", "580.0")
-    runner.require_gpu(needs, lambda: (h100,))
+    probes: list[str] = []
 
-    def no_probe() -> tuple[GpuInfo, ...]:
-        raise AssertionError("no probe when no GPU is required")
+    def one_gpu() -> tuple[GpuInfo, ...]:
+        probes.append("needs")
+        return (h100,)
 
-    runner.require_gpu(cpu, no_probe)
+    def no_gpu() -> tuple[GpuInfo, ...]:
+        probes.append("cpu")
+        return ()
+
+    runner.require_gpu(needs, one_gpu)  # raises GpuUnavailableError when it refuses
+    runner.require_gpu(cpu, no_gpu)  # without the key no GPU is needed: not even probed for
+    assert probes == ["needs"]

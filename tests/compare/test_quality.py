@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from gate.compare.model import Baseline, Decision
@@ -156,3 +158,75 @@ def test_grams_per_item_per_point_needs_emissions_an_item_count_and_a_positive_q
     assert emissions_per_point_g({**metrics, "emissions_g": float("nan")}, 0.5) is None
     assert emissions_per_point_g({"energy_j": 100.0, "emissions_g": 2.0}, 0.5) is None
     assert emissions_per_point_g(metrics, 0.0) is None
+
+
+@pytest.mark.parametrize(("value", "bound"), [(float("nan"), 1.02), (0.5, float("inf"))], ids=["value", "ratio"])
+def test_a_ratio_rule_on_a_figure_that_is_not_finite_fails(value: float, bound: float) -> None:
+    rules = Rules(quality_max_ratio={"loss": (bound, 13)})
+    (check,) = relative_checks(summary([1.0], quality={"loss": value}), baseline(loss=0.5), rules)
+    assert (check.status, check.reason) == ("fail", "this run's value or the ratio is not a finite number")
+    assert (check.limit, check.source_line) == (f"≤ {bound:g} × baseline", 13)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "extra", "expected"),
+    [("pass", "warn", "warn"), ("warn", "fail", "fail"), ("fail", "warn", "fail"), ("warn", "warn", "warn")],
+)
+def test_a_quality_check_worsens_the_verdict_by_rank(verdict: str, extra: str, expected: str) -> None:
+    base = _repeated_baseline([100.0, 100.5, 99.5, 100.2, 99.8], 0.95)
+    # energy per point +4.0% ± 0.5% (warn) or +8.8% (fail) against warn +3%, fail +8%
+    energies = [104.0, 104.3, 103.7, 104.1, 103.9] if extra == "warn" else [108.8, 109.1, 108.5, 108.9, 108.7]
+    decided = with_relative_quality(
+        Decision(verdict, ()),  # type: ignore[arg-type]
+        summary(energies, quality={"accuracy": 0.95}),
+        base,
+        EFFICIENCY_LIMIT,
+    )
+    assert decided.checks[-1].status == extra
+    assert decided.verdict == expected
+
+
+def test_an_efficiency_limit_judged_without_a_notes_list_still_decides() -> None:
+    base = _repeated_baseline([57.6, 53.9, 51.0, 60.3, 70.7], 0.74)
+    noisy = summary([112.7, 59.8, 48.0, 68.7, 53.8], quality={"accuracy": 0.74})
+    (efficiency,) = relative_checks(noisy, base, EFFICIENCY_LIMIT)
+    assert (efficiency.status, efficiency.inconclusive) == ("warn", True)
+
+
+def test_an_efficiency_limit_reads_as_the_budget_wrote_it() -> None:
+    base = _repeated_baseline([100.0, 100.5, 99.5, 100.2, 99.8], 0.95)
+    rules = Rules(efficiency_pct={"accuracy": Level(warn=-1.0, line=4)})  # must improve by 1%
+    (efficiency,) = relative_checks(summary([100.0, 100.5, 99.5, 100.2, 99.8], quality={"accuracy": 0.95}), base, rules)
+    assert (efficiency.limit, efficiency.source_line, efficiency.status) == ("warn > -1%", 4, "warn")
+
+
+def test_judging_is_a_frozen_value() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Judging().comparable = False  # type: ignore[misc]
+
+
+def test_a_ratio_exactly_at_its_bound_holds() -> None:
+    floor = Rules(quality_min_ratio={"accuracy": (0.99, 1)})
+    (at_floor, _) = relative_checks(_run(0.495), baseline(accuracy=0.5, energy_per_prediction_j=0.1), floor)
+    assert (at_floor.status, at_floor.reason) == ("pass", "0.99 × the baseline's 0.5")
+    (at_ceiling,) = relative_checks(summary([1.0], quality={"loss": 0.51}), baseline(loss=0.5), MAX_RATIO)
+    assert (at_ceiling.status, at_ceiling.reason) == ("pass", "1.02 × the baseline's 0.5")
+
+
+def test_no_efficiency_figure_for_a_quality_of_zero() -> None:
+    rules = Rules(efficiency_pct={"accuracy": Level(fail=2.0)})
+    assert relative_checks(_run(0.0), baseline(accuracy=0.95, energy_per_prediction_j=0.1), rules) == ()
+
+
+def test_an_efficiency_limit_without_a_baseline_is_skipped_on_its_budget_line() -> None:
+    (efficiency,) = relative_checks(_run(0.9), None, EFFICIENCY_LIMIT)
+    assert (efficiency.status, efficiency.reason, efficiency.source_line) == ("skip", "no comparable baseline", 9)
+    assert efficiency.limit == "warn > +3%, fail > +8%"
+
+
+def test_an_efficiency_figure_without_a_limit_or_a_baseline_passes_as_reported() -> None:
+    rules = Rules(quality_min_ratio={"accuracy": (0.9, 1)})
+    (_, alone) = relative_checks(_run(0.9), None, rules)
+    assert (alone.status, alone.reason, alone.source_line) == ("pass", "no comparable baseline", None)
+    (_, unknown) = relative_checks(_run(0.9), baseline(accuracy=0.9), rules)  # no energy per item there
+    assert (unknown.status, unknown.reason, unknown.change_pct) == ("pass", "", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Callable
@@ -151,10 +152,27 @@ def test_no_job_offsets_estimate_no_job_noise() -> None:
 
 
 def test_without_job_noise_the_interval_is_welchs() -> None:
-    cand, base = [1.02, 1.05, 1.03, 1.04], [1.0, 1.01, 0.99, 1.02]
+    # scipy.stats.ttest_ind(log(c), log(b), equal_var=False).confidence_interval(0.95), as above
     none = stats.JobNoise(log_var=0.0, dof=5.0, runs=6, assumed=False)
-    across, welch = stats.compare_across_jobs(cand, base, none), stats.compare_independent(cand, base)
-    assert (across.low, across.high, across.dof) == pytest.approx((welch.low, welch.high, welch.dof))
+    across = stats.compare_across_jobs(CANDIDATE, BASELINE, none)
+    assert math.log(across.low) == pytest.approx(0.05073305252693569, abs=1e-12)
+    assert math.log(across.high) == pytest.approx(0.06680312236652877, abs=1e-12)
+    assert across.dof == pytest.approx(7.957108048740209)
+
+
+@pytest.mark.parametrize(("noise_dof", "t_975"), [(4.0, 2.7764451), (math.inf, 2.3060041)])
+def test_two_jobs_offsets_add_twice_the_job_variance(noise_dof: float, t_975: float) -> None:
+    # No spread within either job: the interval is the two jobs' offsets alone, sqrt(2 tau^2) on the
+    # log scale, with tau^2's own dof (4; t table 2.7764) or, for a prior taken as known, the
+    # samples' 5 + 5 - 2 (t table 2.3060).
+    tau2 = math.log1p(0.02**2)
+    noise = stats.JobNoise(log_var=tau2, dof=noise_dof, runs=5, assumed=False)
+    result = stats.compare_across_jobs([1.08] * 5, [1.0] * 5, noise)
+    half = t_975 * math.sqrt(2.0 * tau2)
+    assert result.dof == pytest.approx(noise_dof if math.isfinite(noise_dof) else 8.0)
+    assert (result.low, result.ratio, result.high) == pytest.approx(
+        (1.08 * math.exp(-half), 1.08, 1.08 * math.exp(half)), rel=1e-6
+    )
 
 
 def test_job_noise_brings_the_a_a_false_alarm_rate_back_to_nominal() -> None:
@@ -219,3 +237,104 @@ def test_a_per_look_confidence_reads_with_at_most_two_decimals() -> None:
     level = stats.look_confidence(0.95, 3, 8)  # 6 looks: 99.1666...%
     assert stats.compare_independent(values, values, confidence=level).describe() == "+0.0% ± 4.0% (99.17% CI)"
     assert stats.compare_independent(values, values).describe().endswith("(95% CI)")
+
+
+# --- boundaries of the pure helpers ---------------------------------------------------------------
+
+
+def _interval(low: float, high: float, ratio: float = 1.0) -> stats.Comparison:
+    return stats.Comparison(ratio, low, high, 0.95, "welch-log", 5, 5, 8.0)
+
+
+def test_a_significant_change_either_way_excludes_one() -> None:
+    assert compare_independent(BASELINE, CANDIDATE).significant  # a clear improvement: wholly below 1
+    assert not _interval(1.0, 1.1).significant  # touching "no change" is not excluding it
+    assert not _interval(0.9, 1.0).significant
+    assert _interval(1.0001, 1.1).significant and _interval(0.9, 0.9999).significant
+
+
+def test_an_interval_resolves_a_limit_equal_to_its_half_width() -> None:
+    interval = _interval(0.5, 1.5)  # half-width exactly 50 points
+    assert interval.half_width_pct == 50.0
+    assert stats.resolves(interval, 50.0) and not stats.resolves(interval, math.nextafter(50.0, 0.0))
+
+
+def test_confidence_may_be_one_half_but_no_less() -> None:
+    assert compare_independent(CANDIDATE, BASELINE, confidence=0.5).describe() == "+6.1% ± 0.3% (50% CI)"
+    with pytest.raises(ValueError, match=r"confidence must be in \[0.5, 1\), got 0.49"):
+        compare_independent(CANDIDATE, BASELINE, confidence=0.49)
+
+
+def test_three_values_are_enough_to_call_an_outlier() -> None:
+    assert outliers([1.0, 1.1, 5.0]) == (2,)
+
+
+def test_a_value_exactly_k_mad_away_is_not_an_outlier() -> None:
+    values = [0.0, 1.0, 2.0, 3.0, 10.0]  # median 2, MAD 1: 10 is 8 away
+    k = 8.0 / stats.MAD_TO_SD
+    while k * stats.MAD_TO_SD != 8.0:
+        k = math.nextafter(k, math.inf if k * stats.MAD_TO_SD < 8.0 else -math.inf)
+    assert outliers(values, k=k) == ()
+    assert outliers(values, k=math.nextafter(k, 0.0)) == (4,)
+
+
+def test_job_noise_counts_only_runs_with_two_repeats_and_says_run_for_one() -> None:
+    assert stats.job_noise([[1.0, 1.01]]).describe() == "job-to-job noise assumed 1.0%: 1 past run"
+    three = stats.job_noise([[1.0, 1.01], [1.0], [1.02, 1.03], [1.1, 1.11]])
+    assert (three.runs, three.dof, three.assumed) == (3, 2.0, False)
+    assert three.log_var == pytest.approx(0.0024828084791859916, rel=1e-9)
+
+
+def test_the_looks_start_at_two_repeats() -> None:
+    assert stats.look_confidence(0.95, 2, 2) == 0.95
+    with pytest.raises(ValueError, match="need 2 <= min_repeats <= max_repeats, got 1 and 5"):
+        stats.look_confidence(0.95, 1, 5)
+
+
+def test_an_interval_starting_at_a_limit_straddles_it_and_one_ending_there_does_not() -> None:
+    starts = _interval(1.05, 1.08, 1.06)
+    ends = _interval(1.02, 1.05, 1.03)
+    assert stats.should_continue(starts, [starts.low_pct], 5, 3, 12) == (True, "undecided")
+    assert stats.should_continue(ends, [ends.high_pct], 5, 3, 12) == (False, "decided")
+    assert stats.should_continue(starts, [starts.low_pct], 11, 3, 12) == (True, "undecided")
+
+
+def test_t_cdf_at_the_ends_and_below_zero() -> None:
+    assert t_cdf(-2.0, 5) == pytest.approx(1.0 - 0.9490302605850708, abs=1e-12)
+    assert t_cdf(0.0, 5) == 0.5
+    assert t_cdf(math.inf, 5) == 1.0
+
+
+def test_no_values_have_no_outliers() -> None:
+    assert outliers([]) == ()
+
+
+def test_a_cv_needs_two_values_and_a_positive_mean() -> None:
+    with pytest.raises(ValueError, match=r"cv_pct\(\) needs at least 2 values"):
+        stats.cv_pct([1.0])
+    with pytest.raises(ValueError, match=r"cv_pct\(\) needs a positive mean, got -1.0"):
+        stats.cv_pct([-1.0, -1.0])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [compare_independent(CANDIDATE, BASELINE), stats.job_noise([])],
+    ids=["comparison", "job-noise"],
+)
+def test_statistics_values_are_frozen(value: object) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        value.dof = 1.0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: compare_paired(CANDIDATE, BASELINE, confidence=1.0), r"confidence must be in \[0.5, 1\), got 1.0"),
+        (lambda: stats.look_confidence(1.0, 3, 5), r"confidence must be in \[0.5, 1\), got 1.0"),
+        (lambda: stats.cv_pct([-1.0, 1.0]), r"cv_pct\(\) needs a positive mean, got 0.0"),
+        (lambda: t_quantile(0.0, 3), r"p must be in \(0, 1\), got 0.0"),
+    ],
+)
+def test_every_entry_point_refuses_what_it_cannot_compute(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()

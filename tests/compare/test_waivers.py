@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
 
 from gate.compare.model import Check, Decision
-from gate.compare.waivers import Labeller, PullFacts, apply, reason_in, trusted
+from gate.compare.waivers import Applied, Labeller, PullFacts, apply, reason_in, trusted
 from gate.config.budget import WaiverRule
 
 LABEL = "green-gate/accept-regression"
@@ -87,3 +88,56 @@ def test_the_reason_is_one_line_of_the_body_cut_to_a_readable_length() -> None:
     assert reason_in("green-gate-waiver:   ") is None and reason_in("") is None
     long = reason_in("green-gate-waiver: " + "a" * 500)
     assert long is not None and len(long) == 300 and long.endswith("…")
+
+
+WARN_ABSOLUTE = Check("energy_j", "absolute", "warn", 60.0, limit="warn > 50 J", reason="over the warning level")
+PASSED = Check("duration_s", "relative", "pass", 1.0, 1.0, 0.0, "fail > +5%", "within the limit")
+STILL_FAILING = Check("emissions_g", "absolute", "fail", 2.0, limit="fail > 1 gCO2eq", reason="over budget")
+
+
+@pytest.mark.parametrize(
+    ("left", "verdict"),
+    [((WARN_ABSOLUTE,), "warn"), ((WARN_ABSOLUTE, STILL_FAILING), "fail"), ((STILL_FAILING, WARN_ABSOLUTE), "fail")],
+)
+def test_the_verdict_after_a_waiver_is_the_worst_check_left(left: tuple[Check, ...], verdict: str) -> None:
+    decision, applied = apply(Decision("fail", (RELATIVE, *left)), (RULE,), facts(), TODAY)
+    assert applied is not None and applied.metrics == ("energy_per_prediction_j",)
+    assert decision.verdict == verdict
+
+
+def test_a_passing_or_already_waived_check_is_not_waived() -> None:
+    waived_before = Check("energy_j", "relative", "warn", 1.0, waived="waived by @bob: known")
+    decision, applied = apply(Decision("fail", (PASSED, waived_before, RELATIVE)), (RULE,), facts(), TODAY)
+    assert applied is not None and applied.metrics == ("energy_per_prediction_j",)
+    assert [c.waived for c in decision.checks] == [
+        None,
+        "waived by @bob: known",
+        "waived by @alice: +8% is the price of the new model",
+    ]
+
+
+def test_a_label_with_nothing_it_may_waive_is_silent() -> None:
+    decision = Decision("fail", (QUALITY,))
+    result, applied = apply(decision, (RULE,), facts(), TODAY)
+    assert applied is None and result is decision  # not a copy: nothing to say
+
+
+def test_a_reason_of_exactly_the_maximum_length_is_kept_whole() -> None:
+    assert reason_in("green-gate-waiver: " + "a" * 300) == "a" * 300
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Labeller("alice"), PullFacts((), {}, ""), Applied(LABEL, "alice", "why", ())],
+    ids=["labeller", "pull", "applied"],
+)
+def test_waiver_values_are_frozen(value: object) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        value.login = "mallory"  # type: ignore[attr-defined]
+
+
+def test_a_warned_relative_limit_is_waived_too() -> None:
+    warned = dataclasses.replace(RELATIVE, status="warn")
+    decision, applied = apply(Decision("warn", (warned,)), (RULE,), facts(), TODAY)
+    assert applied is not None and applied.metrics == ("energy_per_prediction_j",)
+    assert decision.verdict == "pass"

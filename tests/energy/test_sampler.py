@@ -195,6 +195,7 @@ def test_counter_reads_of_many_gpus_are_staggered_so_power_sampling_keeps_its_ra
         if next_at < clock():
             next_at = clock()
         clock.advance(next_at - clock())
+    assert len(sampler.timelines()) == 8
     for timeline in sampler.timelines():
         gaps = [b - a for a, b in zip(timeline.power_t_s, timeline.power_t_s[1:], strict=False)]
         assert max(gaps) < 0.016  # back to back: 10 ms + 8 x 4 ms = 42 ms every 0.1 s
