@@ -81,8 +81,9 @@ def test_upload_redacts_spool_file_names_and_problems(project: Path) -> None:
     done = run_cli("upload", cwd=project, env=_env())
     assert done.returncode == 4, done.stderr  # the unreadable file stays and is reported
     uploaded, summary = done.stdout.splitlines()
-    assert re.fullmatch(r"uploaded \*\*\*\.json as MLflow run \S+", uploaded), uploaded
-    assert summary == "1 uploaded, 0 already in MLflow, 1 unreadable"
+    store = f"sqlite:///{paths.mlflow_db(project).resolve()}"  # the embedded store: MLFLOW_TRACKING_URI is unset
+    assert re.fullmatch(rf"uploaded \*\*\*\.json to {re.escape(store)} as MLflow run \S+", uploaded), uploaded
+    assert summary == f"1 uploaded, 0 already in MLflow, 1 unreadable; MLflow: {store}"
     _assert_clean(done.stdout, done.stderr)
 
 
