@@ -44,7 +44,10 @@ TESTS: dict[str, tuple[str, ...]] = {
     "gate/compare/verdict.py": (
         "tests/compare/test_verdict.py",
         "tests/compare/test_decision_edges.py",
+        "tests/compare/test_verdict_conditions.py",
+        "tests/compare/test_verdict_disturbed.py",
         "tests/pipeline/test_decide.py",
+        "tests/pipeline/test_decide_conditions.py",
     ),
     "gate/compare/stats.py": (  # the slow simulations of test_stats.py last
         "tests/compare/test_decision_edges.py",
@@ -55,7 +58,13 @@ TESTS: dict[str, tuple[str, ...]] = {
     "gate/compare/waivers.py": ("tests/compare/test_waivers.py",),
     "gate/compare/baseline_rules.py": ("tests/compare/test_baseline_rules.py", "tests/pipeline/test_decide.py"),
     "gate/compare/model.py": ("tests/compare/test_model.py", "tests/compare/test_verdict.py"),
-    "gate/pipeline/decide.py": ("tests/pipeline/test_decide.py",),
+    "gate/compare/conditions.py": (
+        "tests/compare/test_conditions.py",
+        "tests/compare/test_verdict_conditions.py",
+        "tests/pipeline/test_decide_conditions.py",
+    ),
+    "gate/compare/cases.py": ("tests/compare/test_cases.py",),
+    "gate/pipeline/decide.py": ("tests/pipeline/test_decide.py", "tests/pipeline/test_decide_conditions.py"),
     "gate/tracking/filters.py": ("tests/tracking/test_filters.py",),
 }
 DEFAULT_FILES = tuple(TESTS)

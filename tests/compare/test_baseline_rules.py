@@ -6,7 +6,13 @@ import dataclasses
 
 import pytest
 
-from gate.compare.baseline_rules import BaselineChoice, baseline_branch, choose, energy_method_differences
+from gate.compare.baseline_rules import (
+    BaselineChoice,
+    baseline_branch,
+    choose,
+    energy_method_differences,
+    may_be_baseline,
+)
 from gate.tracking.schema import Pin
 
 
@@ -115,3 +121,18 @@ def test_a_choice_is_a_frozen_value() -> None:
     choice = choose(branch="main", cli_run_id=None, budget_run_id=None, pin=None)
     with pytest.raises(dataclasses.FrozenInstanceError):
         choice.branch = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("branch", "baseline", "eligible"),
+    [
+        ("main", "main", True),  # a run of the branch checks compare against
+        ("feature/more-trees", "main", False),  # a feature branch outside a PR stays a run
+        ("release/1.4", "release/1.4", True),  # a budget that makes a branch its own baseline branch
+        (None, "main", False),  # no branch known: never a baseline
+    ],
+)
+def test_only_a_run_of_the_baseline_branch_may_become_a_baseline(
+    branch: str | None, baseline: str, eligible: bool
+) -> None:
+    assert may_be_baseline(branch, baseline) is eligible
