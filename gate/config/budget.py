@@ -76,7 +76,7 @@ class Rules:
 class ResultsSpec:
     """The `results:` block: where a repeat's count and quality metrics come from (docs/benchmarks.md).
 
-    `format` "metrics" (the default) reads $GREEN_GATE_METRICS as before; a tool's format reads the
+    `format` "metrics" (the default) reads $GREEN_GATE_METRICS; a tool's format reads the
     file the tool writes at `path` (`{repeat}` and globs allowed, relative to the working directory);
     "json" reads any JSON file by JSON Pointers; "stdout" reads the output with regular expressions.
     `count`: the name of one of the format's counts (json: a pointer; stdout: a pattern), None: the

@@ -210,7 +210,7 @@ def cpu_model_name(cpuinfo: Path = PROC_CPUINFO) -> str | None:
     `model name` of /proc/cpuinfo (its Windows sources come first, and find nothing here), read here
     directly because py-cpuinfo reads it in a child Python it starts, 1-1.5 s of every check. When
     another field names the CPU first (ARM, POWER) or there is no such file, codecarbon's
-    detect_cpu_model decides as before."""
+    detect_cpu_model decides."""
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:

@@ -5,7 +5,7 @@ The marks carry what it lacks: their times give each phase's duration, and the C
 marking process at each mark give the CPU time spent inside each phase. So the measured energy is
 the phases' alone, as on the NVML engine: the CPU figure charged on the CPU seconds inside the
 phases (gate.energy.cpu_attribution), the wall-time models (RAM; CPU in `energy.cpu: machine` mode)
-scaled to the phases' duration. Without any mark the whole run is measured, as before.
+scaled to the phases' duration. Without any mark the whole run is measured.
 """
 
 from __future__ import annotations
