@@ -24,6 +24,8 @@ def test_one_case_thirty_percent_dearer_fails_alone(
 ) -> None:
     write_tools(tmp_path)
     prefix = f"cases-{uuid.uuid4().hex[:8]}"
+    # Beside two busy neighbours a case's interval is up to ±15% wide with five repeats: the limit sits
+    # far enough below +30% that the gate decides instead of calling the change possible noise.
     (tmp_path / "green-budget.yml").write_text(
         "version: 1\n"
         "benchmarks:\n"
@@ -33,7 +35,7 @@ def test_one_case_thirty_percent_dearer_fails_alone(
         "    warmup: 0\n"
         "    unit: call\n"
         "    cases:\n"
-        "      'test_*': {energy_per_item_j: {fail: +15%}}\n"
+        "      'test_*': {energy_per_item_j: {fail: +10%}}\n"
         "carbon:\n  intensity_g_per_kwh: 100\n"
         f"mlflow:\n  experiment: {prefix}/{{benchmark}}\n"
     )
@@ -51,7 +53,7 @@ def test_one_case_thirty_percent_dearer_fails_alone(
     (bench,) = json.loads((tmp_path / "pr.json").read_text())["benchmarks"]
     cases = {c["metric"]: c for c in bench["checks"] if c["metric"].startswith("phase.")}
     large = cases.pop("phase.test_large.energy_per_item_j")
-    assert large["status"] == "fail" and large["change_pct"] > 15, large
+    assert large["status"] == "fail" and large["change_pct"] > 10, large
     assert {c["status"] for c in cases.values()} <= {"pass", "warn"}, cases  # warn: a case too noisy to judge
     assert len(cases) == 4
     row = next(line for line in second.stdout.splitlines() if line.startswith("| test_large |"))
