@@ -24,7 +24,11 @@ SERVER_FIXTURES = frozenset({"mlflow_server", "postgres_mlflow_server", "trackin
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test on a real server that is not marked slow would make `pytest -m "not slow"` slow: refuse it."""
+    """A test on a real server that is not marked slow would make `pytest -m "not slow"` slow: refuse it.
+    Tests marked `gpu` run one after another on one worker: two at once would measure each other."""
+    for item in items:
+        if item.get_closest_marker("gpu") is not None:
+            item.add_marker(pytest.mark.xdist_group("gpu"))
     unmarked = [
         item.nodeid
         for item in items
@@ -39,6 +43,14 @@ def _no_runner_conditions(monkeypatch: pytest.MonkeyPatch) -> None:
     """A shared test machine's load changes between a test's baseline and PR runs, which would make
     them "not comparable" by chance: the runner reads conditions only in the tests about them."""
     monkeypatch.setenv("GREEN_GATE_RUNNER_CONDITIONS", "off")
+
+
+@pytest.fixture(autouse=True)
+def _no_xdist_worker_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under `pytest -n`, a benchmark suite the gate runs in a child pytest would read the worker's
+    variables as its own, and pytest-benchmark turns itself off in an xdist worker."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """A repeat whose GPU throttled never reads as a regression: named in the notes, left out on both sides.
 
 The benchmark runs for real through the runner; the stand-in NVML driver reports a power cap while
-repeat 3 runs (and that repeat takes three times as long), as a board hitting its power limit would.
+repeat 3 runs (and that repeat takes five times as long), as a board hitting its power limit would.
 """
 
 from __future__ import annotations
@@ -29,11 +29,17 @@ SLEEPY = (
     "slow = n == int(os.environ.get('SLOW_RUN', '0'))\n"
     "flag = pathlib.Path('throttled')\n"
     "slow and flag.write_text('1')\n"
-    "time.sleep(1.2 if slow else 0.4)\n"
+    "time.sleep(2.0 if slow else 0.4)\n"
     "flag.unlink(missing_ok=True)\n"
     "json.dump({'predictions': 100}, open(os.environ['GREEN_GATE_METRICS'], 'w'))\n"
 )
-RULES = Rules(limits_pct={"energy_per_prediction_j": Level(warn=10.0, fail=20.0)})
+
+pytestmark = pytest.mark.slow  # ten real repeats of seconds each
+
+# A repeat is a Python start plus a sleep, timed by the wall clock: on a loaded machine the start alone
+# moves a repeat by 10-20%, so the limits sit above that; the throttled repeat (five times as long)
+# moves the geometric mean by about +35%, far enough from the +15% the last assertion needs to see.
+RULES = Rules(limits_pct={"energy_per_prediction_j": Level(warn=25.0, fail=50.0)})
 
 
 def measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slow_run: int) -> RunSummary:
@@ -62,7 +68,7 @@ def test_a_power_capped_repeat_is_named_and_never_reads_as_a_regression(
 
     decision = evaluate(current, as_baseline(base), RULES)
     (check,) = decision.checks
-    assert check.status == "pass" and abs(check.change_pct or 0) < 8, check.reason
+    assert check.status == "pass" and abs(check.change_pct or 0) < 12, check.reason
     assert "energy_per_prediction_j: left out this run's repeat(s) 3: a throttled GPU" in decision.notes[0]
 
     # the same repeats judged with the throttled one in: it would read as a costlier change
