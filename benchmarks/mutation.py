@@ -340,7 +340,7 @@ class Workspace:
                 return "unchanged"
             self._write(target, source)
         log = self.path / "pytest.log"
-        args = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not slow", *tests]
+        args = ["-x", "-q", "-p", "no:cacheprovider", "-n", "0", "-m", "not slow", *tests]
         try:
             assert self.server.stdin is not None and self.server.stdout is not None
             self.server.stdin.write(json.dumps({"args": args, "timeout": timeout_s, "log": str(log)}) + "\n")
