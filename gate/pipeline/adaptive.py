@@ -17,14 +17,15 @@ from gate.carbon.model import Intensity
 from gate.compare import baseline_rules, stats, verdict
 from gate.compare.model import Baseline
 from gate.config.budget import BenchmarkSpec, Rules
+from gate.devices.conditions import DISTURBED
 from gate.energy.model import RepeatResult, RunSummary
 from gate.energy.summary import summarise
 
 # decided: the interval cleared every limit; max reached: it still straddled one at max;
 # no baseline: nothing to decide against, so max were run (this run may become the baseline, and
 # every later check's interval carries its spread over its repeats); no interval: a baseline exists
-# but no interval can be computed against it (no per-repeat values, other hardware or energy method),
-# so more repeats cannot decide anything and min were run.
+# but no interval can be computed against it (fewer than 2 per-repeat values a throttled GPU did not
+# disturb, other hardware or energy method), so more repeats cannot decide anything and min were run.
 StopReason = Literal["decided", "max reached", "no baseline", "no interval"]
 
 
@@ -60,6 +61,16 @@ class AdaptiveRun:
         }
 
 
+def undisturbed_repeats(baseline: Baseline, metric: str) -> int:
+    """How many of the baseline's repeats of `metric` the verdict compares with: those a throttled GPU
+    or a tenant did not disturb (gate.compare.verdict.undisturbed leaves the others out)."""
+    series = baseline.per_repeat.get(metric, ())
+    flags = baseline.per_repeat.get(DISTURBED, ())
+    if len(flags) != len(series):
+        return len(series)
+    return sum(1 for flag in flags if not flag > 0)
+
+
 class Stopping:
     """The stopping rule for one adaptive benchmark, asked by the runner after each repeat past min."""
 
@@ -83,7 +94,7 @@ class Stopping:
         self.stopped: StopReason = "no baseline"
         self.paired = False
         if baseline is not None:
-            has_series = any(len(baseline.per_repeat.get(m, ())) >= 2 for m in rules.limits_pct)
+            has_series = any(undisturbed_repeats(baseline, m) >= 2 for m in rules.limits_pct)
             # Until a look decides it, it runs to max (also when min is max, and no look is made).
             self.stopped = "max reached" if comparable and has_series else "no interval"
 
