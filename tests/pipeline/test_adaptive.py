@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from gate.compare.model import Baseline
 from gate.compare.verdict import evaluate
 from gate.config.load import parse_budget
-from gate.devices.conditions import RepeatConditions, gpu_conditions
+from gate.devices.conditions import RepeatConditions, gpu_conditions, medians
 from gate.devices.nvml import ConditionSampler
 from gate.energy.model import RepeatResult
 from gate.energy.summary import summarise
@@ -149,3 +150,20 @@ def test_paired_a_pair_with_a_throttled_side_counts_toward_nothing() -> None:
     base = _on_gpu((100.0, 100.5, 99.5, 100.2), capped={1})
     assert rule.more_pairs(_on_gpu((150.0, 151.0, 149.0), capped=set()), base[:3]) is True
     assert rule.more_pairs(_on_gpu((150.0, 151.0, 149.0, 150.4), capped=set()), base) is False
+
+
+def test_each_look_judges_against_the_baseline_the_conditions_so_far_prefer() -> None:
+    # The latest baseline has no per-repeat values: alone it gives no interval, and min would run.
+    latest = replace(_base(), per_repeat={})
+    quiet = replace(_base(), run_id="q" * 32)
+    asked: list[dict[str, float]] = []
+
+    def rematch(found: Mapping[str, float]) -> Baseline | None:
+        asked.append(dict(found))
+        return quiet
+
+    rule = Stopping(SPEC, SPEC.rules, latest, [], confidence=0.95, comparable=True, rematch=rematch)
+    assert rule.stopped == "no interval"
+    assert rule.more(_on_gpu((150.0, 151.0, 149.0), capped=set())) is False
+    assert rule.baseline is quiet and rule.result(3).stopped == "decided"
+    assert asked == [{**medians([RUNNER]), "threads_max": 1.0}]
