@@ -191,7 +191,7 @@ def figures(r: Row) -> dict[str, float]:
 
 def sweep(
     rows: list[Row],
-    speed_pcts: tuple[float, ...] = (5.0, 7.5, 10.0, 15.0),
+    speed_pcts: tuple[float, ...] = (5.0, 6.0, 7.5, 10.0, 15.0),
     pressure_pts: tuple[float, ...] = (10.0, 20.0, 30.0, 50.0),
     fail_pct: float = 5.0,
 ) -> str:

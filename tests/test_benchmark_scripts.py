@@ -259,7 +259,12 @@ def test_busy_runner_labels_each_verdict_as_the_table_counts_it() -> None:
     assert bench.label(decision("warn", "inconclusive: …", inconclusive=True)) == "inconclusive"
     assert bench.label(decision("fail", "+30.0% ± 2.0% exceeds the fail limit of +5%")) == "fail"
     case = bench.Case("A/A", Counter({"pass": 3}), Counter({"pass": 2, "inconclusive": 1}), [4.0, 6.5], [90.0], [])
-    assert case.row() == "| A/A | 3 | pass 3 | inconclusive 1, pass 2 | 4.0–6.5 | 90%–90% | – |"
+    assert case.row() == "| A/A | 3 | pass 3 | inconclusive 1, pass 2 |  | 4.0–6.5 | 90%–90% | – |"
+    case.auto.update({"pass": 2, "fail": 1})
+    assert case.row() == "| A/A | 3 | pass 3 | inconclusive 1, pass 2 | fail 1, pass 2 | 4.0–6.5 | 90%–90% | – |"
+    assert bench.describe(decision("fail", "+30.0% ± 2.0% exceeds the fail limit of +5%")) == (
+        "fail: +30.0% ± 2.0% exceeds the fail limit of +5%"
+    )
 
 
 def test_conditions_sensitivity_reports_changes_against_the_quiet_run() -> None:
