@@ -12,8 +12,12 @@ and decide stage: a numpy workload on BLAS's default threads, 5 repeats, limits 
   the same neighbours), as `comparison.mode: auto` now does before failing.
 
 "before" decides as main did: no conditions compared (the baseline's conditions withheld), no
-confirmation; "after" is the gate as it is. Not a test; prints a Markdown table (or --out).
-Usage: python benchmarks/busy_runner.py [--aa 20] [--detect 10] [--paired 5] [--out table.md]
+confirmation; "after (history)" is the gate as it is in history mode; "after (auto)" (with --auto,
+and always for +30% under neighbours) confirms paired where `comparison.mode: auto` would pair.
+--one-thread pins the workload's BLAS to one thread, as the gate's spin-wait note advises. Each
+check's verdict and reason go to stderr. Not a test; prints a Markdown table (or --out).
+Usage: python benchmarks/busy_runner.py [--aa 20] [--detect 10] [--paired 5] [--factors 1.1,1.3] [--auto]
+       [--one-thread] [--out table.md]
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +68,7 @@ MEMORY_HOG = "import numpy as np\na = np.ones(8 << 20)\nb = np.empty_like(a)\nwh
 NEIGHBOURS = ((1, False), (2, False), (3, False), (1, True))  # (CPU hogs, memory hog), cycled
 
 
-def spec(directory: Path, iterations: int, repeats: int) -> BenchmarkSpec:
+def spec(directory: Path, iterations: int, repeats: int, env: dict[str, str] | None = None) -> BenchmarkSpec:
     return BenchmarkSpec(
         name="busy",
         argv=None,
@@ -74,7 +78,7 @@ def spec(directory: Path, iterations: int, repeats: int) -> BenchmarkSpec:
         warmup=0,
         timeout_s=600,
         working_directory=directory,
-        env={},
+        env=env or {},
         rules=RULES,
         line=None,
     )
@@ -95,15 +99,20 @@ def neighbours(directory: Path, cpu_hogs: int, memory_hog: bool) -> Iterator[str
             proc.wait()
 
 
+# The budget's env that pins BLAS and OpenMP to one thread (the spin-wait note's fix).
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 class Runner:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, env: dict[str, str] | None = None) -> None:
         self.directory = directory
+        self.env = env or {}
         self.meter = choose_meter(EnergySpec(), env=os.environ, log=lambda _: None)
         (directory / "work.py").write_text(WORKLOAD)
 
     def repeats(self, iterations: int, repeats: int = REPEATS) -> list[RepeatResult]:
         run = run_benchmark(
-            spec(self.directory, iterations, repeats), self.meter, echo=lambda _: None, log=lambda _: None
+            spec(self.directory, iterations, repeats, self.env), self.meter, echo=lambda _: None, log=lambda _: None
         )
         return run.repeats
 
@@ -160,6 +169,7 @@ class Case:
     load: list[float]
     pressure: list[float]
     speed: list[float]
+    auto: Counter[str] = field(default_factory=Counter)  # history, confirmed paired where auto pairs
 
     def row(self) -> str:
         def mix(c: Counter[str]) -> str:
@@ -168,10 +178,17 @@ class Case:
         def span(values: list[float], fmt: str) -> str:
             return f"{fmt.format(min(values))}–{fmt.format(max(values))}" if values else "–"
 
+        n = sum(self.after.values()) or len(self.load)
         return (
-            f"| {self.name} | {sum(self.before.values())} | {mix(self.before)} | {mix(self.after)} "
+            f"| {self.name} | {n} | {mix(self.before)} | {mix(self.after)} | {mix(self.auto)} "
             f"| {span(self.load, '{:.1f}')} | {span(self.pressure, '{:.0f}%')} | {span(self.speed, '{:.0f}')} |"
         )
+
+
+def describe(decision: Decision) -> str:
+    """A check's label and reason, for the log: why it was not comparable, or its interval."""
+    (check,) = decision.checks
+    return f"{label(decision)}: {check.reason}"
 
 
 def observe(case: Case, summary: RunSummary) -> None:
@@ -191,6 +208,9 @@ def main() -> None:
     parser.add_argument("--detect", type=int, default=10, help="+10%% and +30%% checks with no neighbours")
     parser.add_argument("--paired", type=int, default=5, help="+30%% checks under neighbours, confirmed paired")
     parser.add_argument("--iterations", type=int, default=10, help="matrix products per repeat")
+    parser.add_argument("--factors", default="1.1,1.3", help="work factors of the detection checks, comma-separated")
+    parser.add_argument("--auto", action="store_true", help="also confirm paired where comparison.mode auto would")
+    parser.add_argument("--one-thread", action="store_true", help="pin the workload's BLAS to one thread")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     # ended by a signal, still end the neighbours (the `finally` in neighbours())
@@ -200,7 +220,7 @@ def main() -> None:
     load_at_start = os.getloadavg()
     n = args.iterations
     with tempfile.TemporaryDirectory() as tmp:
-        runner = Runner(Path(tmp))
+        runner = Runner(Path(tmp), ONE_THREAD if args.one_thread else None)
         runner.repeats(n, 1)  # warm the page cache and numpy's import
         base = runner.summary(n)
         baseline, blind = as_baseline(base), as_baseline(base, with_conditions=False)
@@ -208,49 +228,51 @@ def main() -> None:
         observe(base_case, base)
         cases: list[Case] = [base_case]
 
+        def check(case: Case, pr_iterations: int, name: str, auto: bool = args.auto) -> None:
+            """One check: history before and after; with `auto`, confirmed paired where auto mode pairs
+            (under the neighbours running now)."""
+            pr = runner.summary(pr_iterations)
+            observe(case, pr)
+            case.before[label(decided(pr, blind))] += 1
+            history = decided(pr, baseline)
+            case.after[label(history)] += 1
+            print(f"{name}: {describe(history)}", file=sys.stderr, flush=True)
+            if auto:
+                if auto_reason(baseline, history, RULES, ()) is not None:
+                    pair_base, pair_pr = runner.paired(n, pr_iterations, REPEATS)
+                    history = decided(pair_pr, as_baseline(pair_base, paired=True))
+                    print(f"{name}, paired: {describe(history)}", file=sys.stderr, flush=True)
+                case.auto[label(history)] += 1
+
         aa = Case(f"A/A under neighbours ({args.aa})", Counter(), Counter(), [], [], [])
         for i in range(args.aa):
-            with neighbours(Path(tmp), *NEIGHBOURS[i % len(NEIGHBOURS)]):
-                pr = runner.summary(n)
-            observe(aa, pr)
-            aa.before[label(decided(pr, blind))] += 1
-            aa.after[label(decided(pr, baseline))] += 1
-            print(f"A/A {i + 1}: {aa.before} / {aa.after}", file=sys.stderr, flush=True)
+            with neighbours(Path(tmp), *NEIGHBOURS[i % len(NEIGHBOURS)]) as what:
+                check(aa, n, f"A/A {i + 1} ({what})")
         cases.append(aa)
 
-        for factor in (1.1, 1.3):
+        for factor in (float(f) for f in args.factors.split(",") if f):
             case = Case(f"+{(factor - 1) * 100:.0f}% work, no neighbours", Counter(), Counter(), [], [], [])
-            for _ in range(args.detect):
-                pr = runner.summary(round(n * factor))
-                observe(case, pr)
-                case.before[label(decided(pr, blind))] += 1
-                case.after[label(decided(pr, baseline))] += 1
-            print(f"{case.name}: {case.before} / {case.after}", file=sys.stderr, flush=True)
+            for i in range(args.detect):
+                check(case, round(n * factor), f"+{(factor - 1) * 100:.0f}% {i + 1}")
             cases.append(case)
 
-        busy = Case("+30% work under neighbours, auto", Counter(), Counter(), [], [], [])
+        busy = Case("+30% work under neighbours", Counter(), Counter(), [], [], [])
         for i in range(args.paired):
-            with neighbours(Path(tmp), *NEIGHBOURS[i % len(NEIGHBOURS)]):
-                pr = runner.summary(round(n * 1.3))
-                observe(busy, pr)
-                busy.before[label(decided(pr, blind))] += 1
-                history = decided(pr, baseline)
-                if auto_reason(baseline, history, RULES, ()) is not None:
-                    pair_base, pair_pr = runner.paired(n, round(n * 1.3), REPEATS)
-                    history = decided(pair_pr, as_baseline(pair_base, paired=True))
-                busy.after[label(history)] += 1
-            print(f"{busy.name}: {busy.before} / {busy.after}", file=sys.stderr, flush=True)
+            with neighbours(Path(tmp), *NEIGHBOURS[i % len(NEIGHBOURS)]) as what:
+                check(busy, round(n * 1.3), f"+30% under neighbours {i + 1} ({what})", auto=True)
         cases.append(busy)
 
     minutes = (time.monotonic() - started) / 60
     lines = [
         f"Machine: {os.cpu_count()} logical CPUs; load average at start {load_at_start[0]:.1f} / "
         f"{load_at_start[1]:.1f} / {load_at_start[2]:.1f}, at the end {os.getloadavg()[0]:.1f}; "
-        f"{minutes:.1f} minutes. Workload: {n} products of 1000×1000 matrices per repeat on BLAS's default "
-        f"threads, {REPEATS} repeats, limits warn +2% / fail +5%, history mode with the job-to-job prior.",
+        f"{minutes:.1f} minutes. Workload: {n} products of 1000×1000 matrices per repeat on "
+        f"{'one BLAS thread' if args.one_thread else 'BLAS default threads'}, {REPEATS} repeats, limits warn +2% / "
+        "fail +5%, history mode with the job-to-job prior.",
         "",
-        "| checks | n | before (main: no conditions, no confirmation) | after | load | CPU pressure | speed index |",
-        "|---|---|---|---|---|---|---|",
+        "| checks | n | before (main: no conditions, no confirmation) | after (history) "
+        "| after (auto: confirmed paired) | load | CPU pressure | speed index |",
+        "|---|---|---|---|---|---|---|---|",
         *(c.row() for c in cases),
     ]
     table = "\n".join(lines) + "\n"

@@ -9,13 +9,20 @@ processes) and one memory-bandwidth hog (numpy copying 64 MiB arrays):
 - `blas-n`: the same on BLAS's default threads (one per CPU), threads that spin while they wait;
 - `python`: a pure-Python loop.
 
-For each (workload, neighbours): the median CPU seconds of the work and its change from the quiet
-run, the speed index (the probe's MB per CPU second) and its change, the CPU pressure (PSI `some`)
-over the window, the probe's CPU share, the load average. The table says which condition figure
-tracks the cost of fixed work, and how far: see docs/statistics.md, "Runner conditions".
+For each (workload, neighbours): the median CPU seconds of the work (and the range over its runs)
+and its change from the quiet run, the speed index (the probe's MB per CPU second) and its change,
+the CPU pressure (PSI `some`) over the window, the probe's CPU share, the load average. The table
+says which condition figure tracks the cost of fixed work, and how far: see docs/statistics.md,
+"Runner conditions".
+
+The sweeps below it (work on one busy thread; work whose threads are suspected of spin-waiting)
+take every (workload, baseline condition, candidate condition) pair as the gate would see it and
+ask, for each pair of tolerances (speed index %, CPU pressure points), how many pairs it lets
+compare and the largest CPU-seconds change among them: the tolerances to choose are the widest
+whose comparable pairs stay inside the fail limit.
 
 Not a test (it measures the machine it runs on); prints a Markdown table, or writes it with --out.
-Usage: python benchmarks/conditions_sensitivity.py [--runs 3] [--hogs 0,1,3] [--out table.md]
+Usage: python benchmarks/conditions_sensitivity.py [--runs 3] [--hogs 0,1,2,3] [--out table.md]
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from gate.bench import process  # noqa: E402
 from gate.bench.conditions import RepeatWatch  # noqa: E402
+from gate.compare import conditions as condition_rules  # noqa: E402
 from gate.devices.conditions import RepeatConditions  # noqa: E402
 
 BLAS = """import json, os, sys
@@ -73,6 +81,8 @@ class Row:
     load: float | None
     threads: int | None
     spin: bool
+    cpu_s_min: float | None = None  # the range of the CPU seconds over the runs
+    cpu_s_max: float | None = None
 
 
 def run_once(directory: Path, workload: str) -> tuple[float, float, RepeatConditions | None]:
@@ -131,6 +141,8 @@ def measure(directory: Path, workload: str, runs: int, label: str) -> Row:
         median_or_none([c.load_avg_1m for c in conds]),
         max((c.threads_max or 0 for c in conds), default=None),
         any(c.spin_wait_suspected for c in conds),
+        min(cpu for cpu, _, _ in results),
+        max(cpu for cpu, _, _ in results),
     )
 
 
@@ -140,9 +152,15 @@ def change(value: float | None, quiet: float | None) -> str:
     return f"{(value / quiet - 1) * 100:+.1f}%"
 
 
-def markdown(rows: list[Row], cpus: int | None) -> str:
+def spread(r: Row) -> str:
+    return f" ({r.cpu_s_min:.2f}–{r.cpu_s_max:.2f})" if r.cpu_s_min is not None and r.cpu_s_max is not None else ""
+
+
+def markdown(rows: list[Row], cpus: int | None, load_at_start: float | None = None) -> str:
+    start = f"at start {load_at_start:.1f}, " if load_at_start is not None else ""
+    load = f"load {start}at end {os.getloadavg()[0]:.1f} (1 min)"
     lines = [
-        f"Machine: {cpus} logical CPUs, {os.uname().machine}; load at start {os.getloadavg()[0]:.1f} (1 min).",
+        f"Machine: {cpus} logical CPUs, {os.uname().machine}; {load}.",
         "",
         "| workload | neighbours | CPU s | vs quiet | wall s | speed index (MB/CPU s) | vs quiet "
         "| CPU pressure | probe CPU share | load | threads | spin suspected |",
@@ -152,7 +170,7 @@ def markdown(rows: list[Row], cpus: int | None) -> str:
     for r in rows:
         q = quiet.get(r.workload)
         lines.append(
-            f"| {r.workload} | {r.neighbours} | {r.cpu_s:.2f} | {change(r.cpu_s, q.cpu_s if q else None)} "
+            f"| {r.workload} | {r.neighbours} | {r.cpu_s:.2f}{spread(r)} | {change(r.cpu_s, q.cpu_s if q else None)} "
             f"| {r.wall_s:.2f} | {r.speed or 0:.0f} | {change(r.speed, q.speed if q else None)} "
             f"| {r.pressure_pct if r.pressure_pct is not None else float('nan'):.0f}% "
             f"| {r.probe_share if r.probe_share is not None else float('nan'):.2f} "
@@ -161,16 +179,60 @@ def markdown(rows: list[Row], cpus: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def figures(r: Row) -> dict[str, float]:
+    """A row's conditions as gate.compare.conditions reads a run's medians."""
+    out: dict[str, float] = {}
+    if r.speed is not None:
+        out[condition_rules.SPEED] = r.speed
+    if r.pressure_pct is not None:
+        out[condition_rules.PRESSURE] = r.pressure_pct
+    return out
+
+
+def sweep(
+    rows: list[Row],
+    speed_pcts: tuple[float, ...] = (5.0, 6.0, 7.5, 10.0, 15.0),
+    pressure_pts: tuple[float, ...] = (10.0, 20.0, 30.0, 50.0),
+    fail_pct: float = 5.0,
+) -> str:
+    """For each pair of tolerances: of every ordered pair of conditions of one workload, how many it
+    lets compare, the largest CPU-seconds change among those, and how many beyond `fail_pct` it let
+    through (each a false fail of unchanged code) or kept out."""
+    pairs = [(a, b) for a in rows for b in rows if a is not b and a.workload == b.workload and a.cpu_s > 0]
+    lines = [
+        f"| speed index ± | CPU pressure ± | pairs compared | largest CPU-s change compared "
+        f"| beyond ±{fail_pct:g}% compared | beyond ±{fail_pct:g}% kept out |",
+        "|---|---|---|---|---|---|",
+    ]
+    for speed in speed_pcts:
+        for pressure in pressure_pts:
+            tolerances = condition_rules.Tolerances(speed_pct=speed, pressure_pts=pressure)
+            compared = [
+                (b.cpu_s / a.cpu_s - 1) * 100
+                for a, b in pairs
+                if condition_rules.mismatch(figures(b), figures(a), tolerances) is None
+            ]
+            beyond = [c for c in compared if abs(c) > fail_pct]
+            kept_out = sum(1 for a, b in pairs if abs(b.cpu_s / a.cpu_s - 1) * 100 > fail_pct) - len(beyond)
+            worst = f"{max(compared, key=abs):+.1f}%" if compared else "–"
+            lines.append(
+                f"| {speed:g}% | {pressure:g} pts | {len(compared)} of {len(pairs)} | {worst} "
+                f"| {len(beyond)} | {kept_out} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs of each workload per condition (median)")
-    parser.add_argument("--hogs", default="0,1,3", help="CPU-hog neighbour counts, comma-separated")
+    parser.add_argument("--hogs", default="0,1,2,3", help="CPU-hog neighbour counts, comma-separated")
     parser.add_argument("--memory-hog", action="store_true", help="also a condition with a memory-bandwidth hog")
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--out", type=Path)
     parser.add_argument("--json", type=Path, help="the rows as JSON")
     args = parser.parse_args()
     rows: list[Row] = []
+    load_at_start = os.getloadavg()[0]
     conditions: list[tuple[str, int, bool]] = [
         ("none" if n == 0 else f"{n} CPU hog(s)", n, False) for n in (int(h) for h in args.hogs.split(","))
     ]
@@ -186,7 +248,13 @@ def main() -> None:
                     print(f"{workload:7} {label:14} cpu {rows[-1].cpu_s:.2f}s", file=sys.stderr, flush=True)
             finally:
                 stop_neighbours(neighbours)
-    table = markdown(rows, os.cpu_count())
+    table = markdown(rows, os.cpu_count(), load_at_start)
+    for title, group in (
+        ("One thread busy (no spin-wait suspected)", [r for r in rows if not r.spin]),
+        ("Threads suspected of spin-waiting", [r for r in rows if r.spin]),
+    ):
+        if group:
+            table += f"\n{title}:\n\n" + sweep(group)
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in rows], indent=2))
     if args.out:

@@ -259,7 +259,12 @@ def test_busy_runner_labels_each_verdict_as_the_table_counts_it() -> None:
     assert bench.label(decision("warn", "inconclusive: …", inconclusive=True)) == "inconclusive"
     assert bench.label(decision("fail", "+30.0% ± 2.0% exceeds the fail limit of +5%")) == "fail"
     case = bench.Case("A/A", Counter({"pass": 3}), Counter({"pass": 2, "inconclusive": 1}), [4.0, 6.5], [90.0], [])
-    assert case.row() == "| A/A | 3 | pass 3 | inconclusive 1, pass 2 | 4.0–6.5 | 90%–90% | – |"
+    assert case.row() == "| A/A | 3 | pass 3 | inconclusive 1, pass 2 |  | 4.0–6.5 | 90%–90% | – |"
+    case.auto.update({"pass": 2, "fail": 1})
+    assert case.row() == "| A/A | 3 | pass 3 | inconclusive 1, pass 2 | fail 1, pass 2 | 4.0–6.5 | 90%–90% | – |"
+    assert bench.describe(decision("fail", "+30.0% ± 2.0% exceeds the fail limit of +5%")) == (
+        "fail: +30.0% ± 2.0% exceeds the fail limit of +5%"
+    )
 
 
 def test_conditions_sensitivity_reports_changes_against_the_quiet_run() -> None:
@@ -271,6 +276,21 @@ def test_conditions_sensitivity_reports_changes_against_the_quiet_run() -> None:
     ]
     table = bench.markdown(rows, 2)
     assert "| blas-1 | 1 CPU hog(s) | 1.05 | +5.0% | 3.00 | 1200 | -7.7% | 100% | 0.16 | 5.2 | 1 | no |" in table
+
+
+def test_conditions_sensitivity_sweeps_tolerances_over_every_pair_of_conditions() -> None:
+    bench = load("conditions_sensitivity")
+    rows = [
+        bench.Row("python", "none", 1.0, 1.0, 1200.0, 50.0, 0.8, 3.0, 1, False, 0.98, 1.02),
+        bench.Row("python", "1 CPU hog(s)", 1.08, 1.5, 1110.0, 98.0, 0.3, 4.0, 1, False),  # 7.5% slower
+        bench.Row("python", "2 CPU hog(s)", 1.02, 1.5, 1190.0, 99.0, 0.3, 4.0, 1, False),
+    ]
+    assert "| python | none | 1.00 (0.98–1.02) |" in bench.markdown(rows, 2, 3.0)
+    table = bench.sweep(rows, speed_pcts=(5.0, 10.0), pressure_pts=(30.0, 50.0))
+    # 6 ordered pairs; none–hog pairs are 48-49 points apart, the two hog runs 7.2% apart in speed
+    assert "| 5% | 30 pts | 0 of 6 | – | 0 | 4 |" in table
+    assert "| 5% | 50 pts | 2 of 6 | +2.0% | 0 | 4 |" in table
+    assert "| 10% | 50 pts | 6 of 6 | +8.0% | 4 | 0 |" in table
 
 
 def test_mutation_script_mutates_what_runs_and_never_the_tree() -> None:

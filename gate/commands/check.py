@@ -117,7 +117,7 @@ def _benchmark(
     if budget.comparison.mode == "paired":
         measured = paired.measure_paired(job, meter, log, on_repeat=lambda partial: save(_outcome(job, partial)))
     else:
-        stopping = _stopping(job, early) if early is not None else None
+        stopping = _stopping(job, early, tracking) if early is not None else None
         if spec.warmup > 0:
             # MLflow's import and the store's opening overlap the unmeasured warm-up, and end before
             # the first measured repeat starts.
@@ -152,7 +152,10 @@ def judged(
     experiment = schema.experiment_name(budget.experiment_template, spec.name, the_plan.repository)
     store, store_error = tracking.open()
     if early is not None:
-        lookup = early
+        # Read before measuring; judged against the baseline the lookup prefers under the run's conditions.
+        summary = measured.summary
+        found = conditions.medians(summary.conditions) if summary is not None else {}
+        lookup = baseline.rematch(store, early, found) if store is not None else early
     elif store is not None and measured.error is None and not measured.paired:
         summary = measured.summary
         lookup = baseline.find(store, job, experiment, conditions.medians(summary.conditions) if summary else None)
@@ -226,8 +229,14 @@ def _early_lookup(job: Job, tracking: baseline.Tracking, experiment: str) -> bas
     return baseline.find(store, job, experiment) if store is not None else baseline.Lookup(outage=store_error)
 
 
-def _stopping(job: Job, lookup: baseline.Lookup) -> Stopping:
+def _stopping(job: Job, lookup: baseline.Lookup, tracking: baseline.Tracking) -> Stopping:
     the_plan = job.plan
+    store, _ = tracking.open()
+    read: dict[str, Baseline] = {}
+
+    def rematch(found: Mapping[str, float]) -> Baseline | None:
+        return baseline.rematch(store, lookup, found, read).baseline if store is not None else None
+
     return Stopping(
         job.spec,
         job.rules,
@@ -236,6 +245,7 @@ def _stopping(job: Job, lookup: baseline.Lookup) -> Stopping:
         confidence=the_plan.budget.comparison.confidence,
         comparable=not decide.hardware_differences(lookup.baseline, the_plan.hardware),
         intensity=the_plan.intensity,
+        rematch=rematch,
     )
 
 

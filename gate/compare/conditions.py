@@ -24,7 +24,7 @@ PRESSURE = "cpu_pressure_some_pct"
 
 @dataclass(frozen=True)
 class Tolerances:
-    speed_pct: float = 10.0  # the speed index may differ by this much (percent of the baseline's)
+    speed_pct: float = 6.0  # the speed index may differ by this much (percent of the baseline's)
     pressure_pts: float = 30.0  # the CPU pressure by this many percentage points
 
 

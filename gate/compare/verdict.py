@@ -414,17 +414,33 @@ def keep_measuring(
 ) -> tuple[bool, stats.StopWhy]:
     """Adaptive repeats: measure another one? Yes below `min_repeats`; after it, while the interval of
     any relative limit's metric (at `confidence`, the per-look level of stats.look_confidence)
-    straddles its warn or fail limit, up to `max_repeats` (gate.compare.stats.should_continue)."""
+    straddles its warn or fail limit, up to `max_repeats` (gate.compare.stats.should_continue).
+    Repeats a throttled GPU or a tenant disturbed are left out as the verdict leaves them out
+    (`undisturbed`), and do not count toward `min_repeats`: they cannot decide the verdict either."""
     why: stats.StopWhy = "decided"
     for metric, level in rules.limits_pct.items():
         limits = [limit for limit in (level.warn, level.fail) if limit is not None]
         candidate = summary.per_repeat.get(metric, ())
         base = baseline.per_repeat.get(metric, ())
+        kept = undisturbed(
+            candidate,
+            base,
+            summary.per_repeat.get(DISTURBED, ()),
+            baseline.per_repeat.get(DISTURBED, ()),
+            paired=baseline.paired,
+        )
+        counted = repeats_done - sum(1 for f in summary.per_repeat.get(DISTURBED, ()) if f > 0)
+        if baseline.paired and not isinstance(kept, str):
+            counted = len(kept[0])  # a pair goes when either side of it was disturbed
+        if counted < min_repeats and repeats_done < max_repeats:
+            return True, "below min"
         interval = None
-        if len(candidate) >= 2 and len(base) >= 2 and all(v > 0 for v in (*candidate, *base)):
-            paired = baseline.paired and len(candidate) == len(base)
-            noise = None if paired else job_noise.get(metric)
-            interval = repeat_interval(candidate, base, paired, confidence, noise)
+        if not isinstance(kept, str):
+            candidate, base, _ = kept
+            if len(candidate) >= 2 and len(base) >= 2 and all(v > 0 for v in (*candidate, *base)):
+                paired = baseline.paired and len(candidate) == len(base)
+                noise = None if paired else job_noise.get(metric)
+                interval = repeat_interval(candidate, base, paired, confidence, noise)
         go, reason = stats.should_continue(interval, limits, repeats_done, min_repeats, max_repeats)
         if go:
             return True, reason

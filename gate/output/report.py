@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from gate.carbon.model import BASIS_WORDS
 from gate.compare.quality import EFFICIENCY_PREFIX, grams_per_joule
+from gate.devices.conditions import DISTURBED
 from gate.energy.model import METRICS, phase_metric
 from gate.energy.summary import CENTRAL_STATISTIC, QUALITY_STATISTIC
 from gate.errors import ConfigError
@@ -384,6 +386,7 @@ def _environment(cls: Any, loader: Any) -> Any:
         table_rows=table_rows,
         phase_rows=phase_rows,
         conditions_line=conditions_line,
+        conditions_matter=conditions_matter,
         item_unit_of=item_unit_of,
         statistic_sentence=statistic_sentence,
         fence=markdown.fence,
@@ -498,9 +501,9 @@ def conditions_line(bench: dict[str, Any]) -> str | None:
     """The runner's condition in one line, beside the baseline's where known: what a reviewer needs
     to tell a busier runner from costlier code. None where nothing was read."""
     block = bench.get("conditions")
-    if not isinstance(block, dict) or not block.get("medians"):
+    if not isinstance(block, dict):
         return None
-    now: dict[str, Any] = block["medians"]
+    now: dict[str, Any] = block.get("medians") or {}
     base_block = bench.get("baseline") or {}
     then: dict[str, Any] = base_block.get("conditions") or {}
     parts = []
@@ -517,7 +520,46 @@ def conditions_line(bench: dict[str, Any]) -> str | None:
         if _finite(then.get(key)) and key != "threads_max":
             text += f" (baseline {fmt.format(then[key])})"
         parts.append(text)
-    return "Runner: " + ", ".join(parts) + "." if parts else None
+    line = ", ".join(parts)
+    gpu = _gpu_conditions(bench, block.get("per_repeat") or [])
+    if gpu:
+        line = f"{line}; {gpu}" if line else gpu
+    return f"Runner: {line}." if line else None
+
+
+def conditions_matter(bench: dict[str, Any]) -> bool:
+    """Whether the runner line belongs in a short text (the PR comment): both runs' conditions were
+    read, so they were compared, or a throttled GPU or a tenant disturbed a repeat on either side."""
+    block = bench.get("conditions")
+    base_block = bench.get("baseline") or {}
+    compared = isinstance(block, dict) and bool(block.get("medians")) and bool(base_block.get("conditions"))
+    return compared or any(_disturbed(bench)) or any(_disturbed(base_block))
+
+
+def _disturbed(side: dict[str, Any]) -> list[bool]:
+    """A side's per-repeat GPU disturbance flags (gate.devices.conditions.DISTURBED), empty where none."""
+    flags = (side.get("per_repeat") or {}).get(DISTURBED) or []
+    return [bool(f) for f in flags if _finite(f)]
+
+
+def _gpu_conditions(bench: dict[str, Any], repeats: list[dict[str, Any]]) -> str | None:
+    """'GPU SM clock 1,410 MHz, throttled or shared in 1 of 5 repeats (baseline 0 of 5)'; None without GPUs."""
+    clocks = [
+        g["sm_clock_mhz_median"]
+        for r in repeats
+        for g in (r.get("gpus") or [])
+        if isinstance(g, dict) and _finite(g.get("sm_clock_mhz_median"))
+    ]
+    flags, base_flags = _disturbed(bench), _disturbed(bench.get("baseline") or {})
+    if not clocks and not flags:
+        return None
+    parts = [f"SM clock {statistics.median(clocks):,.0f} MHz"] if clocks else []
+    if flags:
+        text = f"throttled or shared in {sum(flags)} of {len(flags)} repeats"
+        if base_flags:
+            text += f" (baseline {sum(base_flags)} of {len(base_flags)})"
+        parts.append(text)
+    return "GPU " + ", ".join(parts)
 
 
 def item_unit_of(bench: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ the false-fail rate (docs/statistics.md). The rule itself is pure: gate.compare.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,14 +17,16 @@ from gate.carbon.model import Intensity
 from gate.compare import baseline_rules, stats, verdict
 from gate.compare.model import Baseline
 from gate.config.budget import BenchmarkSpec, Rules
+from gate.devices import conditions
+from gate.devices.conditions import DISTURBED
 from gate.energy.model import RepeatResult, RunSummary
 from gate.energy.summary import summarise
 
 # decided: the interval cleared every limit; max reached: it still straddled one at max;
 # no baseline: nothing to decide against, so max were run (this run may become the baseline, and
 # every later check's interval carries its spread over its repeats); no interval: a baseline exists
-# but no interval can be computed against it (no per-repeat values, other hardware or energy method),
-# so more repeats cannot decide anything and min were run.
+# but no interval can be computed against it (fewer than 2 per-repeat values a throttled GPU did not
+# disturb, other hardware or energy method), so more repeats cannot decide anything and min were run.
 StopReason = Literal["decided", "max reached", "no baseline", "no interval"]
 
 
@@ -60,6 +62,16 @@ class AdaptiveRun:
         }
 
 
+def undisturbed_repeats(baseline: Baseline, metric: str) -> int:
+    """How many of the baseline's repeats of `metric` the verdict compares with: those a throttled GPU
+    or a tenant did not disturb (gate.compare.verdict.undisturbed leaves the others out)."""
+    series = baseline.per_repeat.get(metric, ())
+    flags = baseline.per_repeat.get(DISTURBED, ())
+    if len(flags) != len(series):
+        return len(series)
+    return sum(1 for flag in flags if not flag > 0)
+
+
 class Stopping:
     """The stopping rule for one adaptive benchmark, asked by the runner after each repeat past min."""
 
@@ -73,19 +85,30 @@ class Stopping:
         confidence: float,
         comparable: bool,
         intensity: Intensity | None = None,
+        rematch: Callable[[Mapping[str, float]], Baseline | None] | None = None,
     ) -> None:
+        """`rematch` (the run's conditions so far -> the baseline the lookup prefers under them;
+        gate.pipeline.baseline.rematch) lets each look judge against the baseline the verdict will."""
         assert spec.repeats_max is not None, "Stopping is for adaptive specs"
         self.min_repeats, self.max_repeats = spec.repeats, spec.repeats_max
-        self.rules, self.baseline = rules, baseline
+        self.rules = rules
+        self.baseline: Baseline | None = None
         self.look_confidence = stats.look_confidence(confidence, self.min_repeats, self.max_repeats)
         self.noise = verdict.job_noise_by_metric(rules, past_runs) if past_runs is not None else {}
         self._intensity = intensity
+        self._comparable = comparable
+        self._rematch = rematch
         self.stopped: StopReason = "no baseline"
         self.paired = False
-        if baseline is not None:
-            has_series = any(len(baseline.per_repeat.get(m, ())) >= 2 for m in rules.limits_pct)
-            # Until a look decides it, it runs to max (also when min is max, and no look is made).
-            self.stopped = "max reached" if comparable and has_series else "no interval"
+        self._use(baseline)
+
+    def _use(self, baseline: Baseline | None) -> None:
+        if baseline is None or baseline is self.baseline:
+            return
+        self.baseline = baseline
+        has_series = any(undisturbed_repeats(baseline, m) >= 2 for m in self.rules.limits_pct)
+        # Until a look decides it, it runs to max (also when min is max, and no look is made).
+        self.stopped = "max reached" if self._comparable and has_series else "no interval"
 
     @classmethod
     def for_pairs(
@@ -113,9 +136,11 @@ class Stopping:
     def more(self, repeats: tuple[RepeatResult, ...]) -> bool:
         if self.stopped == "no baseline":
             return True  # the runner stops at max
+        summary = summarise(list(repeats), self._intensity)
+        if self._rematch is not None and summary.conditions:
+            self._use(self._rematch(conditions.medians(summary.conditions)))
         if self.stopped == "no interval" or self.baseline is None:
             return False
-        summary = summarise(list(repeats), self._intensity)
         if baseline_rules.energy_method_differences(self.baseline.energy_method, summary.energy_method):
             self.stopped = "no interval"
             return False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,9 @@ class Lookup:
     # The per-repeat values of the recent baseline runs (those of `history`), metric -> values, for
     # the job-to-job spread (gate.compare.stats.job_noise). None: not read (paired, or no MLflow).
     past_runs: tuple[dict[str, tuple[float, ...]], ...] | None = None
+    # The baseline is the latest eligible run (not a pin or a run id), so one of `history` whose runner
+    # conditions match this run's may take its place (`rematch`).
+    latest: bool = False
 
 
 # How many past baseline runs the job-to-job spread is estimated from: the trend chart's runs.
@@ -107,7 +110,12 @@ PAST_RUNS = 10
 def find(store: MlflowStore, job: Job, experiment: str, conditions: Mapping[str, float] | None = None) -> Lookup:
     """`conditions` (this run's, gate.devices.conditions.medians): when the latest eligible run ran
     under other conditions, the newest of the recent eligible runs whose conditions match is the
-    baseline instead. A baseline chosen by a pin or a run id stays whatever its conditions."""
+    baseline instead (`rematch`). A baseline chosen by a pin or a run id stays whatever its conditions."""
+    lookup = _eligible(store, job, experiment)
+    return rematch(store, lookup, conditions) if conditions else lookup
+
+
+def _eligible(store: MlflowStore, job: Job, experiment: str) -> Lookup:
     try:
         choice, baseline = store.choose_baseline(
             experiment,
@@ -118,25 +126,45 @@ def find(store: MlflowStore, job: Job, experiment: str, conditions: Mapping[str,
         )
     except TrackingError as exc:
         return Lookup(outage=exc)
+    latest = choice.source == "latest" and baseline is not None
     try:
         history = store.trend(
             experiment, branch=job.baseline_branch, hardware_id=job.plan.hardware.fingerprint, limit=PAST_RUNS
         )
-        if choice.source == "latest" and baseline is not None and conditions:
-            baseline = matching_baseline(store, baseline, history, conditions)
     except TrackingError as exc:
         return Lookup(baseline, outage=exc)
     if baseline is None or not job.rules.limits_pct:
-        return Lookup(baseline, tuple(history))
+        return Lookup(baseline, tuple(history), latest=latest)
     try:
         past = tuple(store.past_series(history, tuple(job.rules.limits_pct)))
     except TrackingError as exc:
         return Lookup(baseline, tuple(history), outage=exc)
-    return Lookup(baseline, tuple(history), past_runs=past)
+    return Lookup(baseline, tuple(history), past_runs=past, latest=latest)
+
+
+def rematch(
+    store: MlflowStore, lookup: Lookup, conditions: Mapping[str, float], read: dict[str, Baseline] | None = None
+) -> Lookup:
+    """`lookup`, as `find` returned it without conditions, with the baseline `find` chooses for a run
+    under `conditions`. Adaptive repeats read the baseline before measuring, when this run's
+    conditions are not known yet: each look, and the verdict, then judge against the baseline this
+    same rule picks from the conditions measured so far. `read` (run id -> baseline) keeps the runs
+    read from MLflow across calls."""
+    if not lookup.latest or lookup.baseline is None or not conditions or lookup.outage is not None:
+        return lookup
+    try:
+        chosen = matching_baseline(store, lookup.baseline, lookup.history, conditions, read)
+    except TrackingError as exc:
+        return Lookup(lookup.baseline, outage=exc)
+    return replace(lookup, baseline=chosen)
 
 
 def matching_baseline(
-    store: MlflowStore, latest: Baseline, history: Sequence[Mapping[str, Any]], conditions: Mapping[str, float]
+    store: MlflowStore,
+    latest: Baseline,
+    history: Sequence[Mapping[str, Any]],
+    conditions: Mapping[str, float],
+    read: dict[str, Baseline] | None = None,
 ) -> Baseline:
     """The newest recent eligible run whose conditions match this run's, when the latest's do not."""
     if not history or history[-1].get("run_id") != latest.run_id:
@@ -145,8 +173,14 @@ def matching_baseline(
     index = condition_rules.prefer_matching(conditions, runs)
     if index is None:
         return latest
+    run_id = str(history[index]["run_id"])
+    if read is not None and run_id in read:
+        return read[run_id]
     reason = (
         f"the newest eligible run whose runner conditions match this run's; the latest "
         f"({latest.run_id[:8]}) ran under others"
     )
-    return store.baseline_from_run(str(history[index]["run_id"]), reason)
+    chosen = store.baseline_from_run(run_id, reason)
+    if read is not None:
+        read[run_id] = chosen
+    return chosen

@@ -13,7 +13,8 @@ from gate.compare.verdict import evaluate
 from gate.config.budget import Level, Rules
 from gate.devices.conditions import GpuConditions, RepeatConditions, medians
 from gate.errors import ConfigError
-from gate.output.report import conditions_line, render
+from gate.github.publish import render_body
+from gate.output.report import conditions_line, conditions_matter, render
 from gate.output.result import load_document, write_json
 from tests.helpers import summary
 from tests.support.documents import INTENSITY, document, outcome
@@ -68,6 +69,36 @@ def test_a_busier_runner_reads_not_comparable_with_both_runners_conditions() -> 
     )
     assert "Runner: speed index 897 MB/CPU-s (baseline 1,300 MB/CPU-s), CPU pressure 92% (baseline 6%)" in text
     check_golden("report_not_comparable_conditions.md", text)
+    comment = render_body(document(result, decision.verdict), None)
+    assert "Runner: speed index 897 MB/CPU-s (baseline 1,300 MB/CPU-s), CPU pressure 92% (baseline 6%)" in comment
+    check_golden("pr_comment_not_comparable_conditions.md", comment)
+
+
+def test_the_pr_comment_names_the_runner_only_where_conditions_were_compared_or_a_gpu_was_disturbed() -> None:
+    current = replace(summary([1.0, 1.1, 1.05], predictions=10), conditions=(BUSY,) * 3)
+    unread = outcome(summary=current, baseline=base([1.0, 1.02, 0.99], {}))
+    bench = document(unread, "pass")["benchmarks"][0]
+    assert conditions_line(bench) is not None and not conditions_matter(bench)
+    assert "Runner:" not in render_body(document(unread, "pass"), None)
+    assert "Runner:" in render(document(unread, "pass"))  # the full report names it wherever it was read
+    compared = document(outcome(summary=current, baseline=base([1.0, 1.02, 0.99], QUIET)), "pass")["benchmarks"][0]
+    assert conditions_matter(compared)
+
+
+def test_the_runner_line_names_gpu_clocks_and_the_disturbed_repeats_on_both_sides() -> None:
+    steady = GpuConditions("GPU-a", 40, 1950.0, 1980.0, 2619.0, 65.0, 700.0, {}, ())
+    capped = GpuConditions("GPU-a", 40, 1200.0, 1410.0, 2619.0, 83.0, 700.0, {"power-capped": 0.41}, ())
+    repeats = (replace(BUSY, gpus=(steady,)), replace(BUSY, gpus=(capped,)), replace(BUSY, gpus=(steady,)))
+    measured = summary([1.0, 1.3, 1.02], predictions=10)
+    flags = {"gpu_disturbed": (0.0, 1.0, 0.0)}  # as gate.energy.summary flags the capped repeat
+    current = replace(measured, conditions=repeats, per_repeat={**measured.per_repeat, **flags})
+    baseline = replace(base([1.0, 1.02, 0.99], {}), per_repeat={"gpu_disturbed": (0.0, 0.0, 0.0)})
+    bench = document(outcome(summary=current, baseline=baseline), "pass")["benchmarks"][0]
+    assert conditions_matter(bench)  # the baseline's conditions unknown, but a repeat was disturbed
+    assert conditions_line(bench) == (
+        "Runner: speed index 897 MB/CPU-s, CPU pressure 92%, load 6.4, threads 3; "
+        "GPU SM clock 1,980 MHz, throttled or shared in 1 of 3 repeats (baseline 0 of 3)."
+    )
 
 
 def test_a_clear_improvement_on_a_noisy_runner_passes_and_says_improved() -> None:

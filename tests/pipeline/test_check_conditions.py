@@ -95,3 +95,23 @@ def test_auto_mode_confirms_a_not_comparable_change_by_pairing(
         n.startswith("Paired comparison (comparison.mode: auto, energy_per_prediction_j: the runner was busier")
         for n in bench["notes"]
     )
+
+
+def test_adaptive_repeats_judge_against_the_baseline_whose_conditions_match(
+    tmp_path: Path,
+    machine: Runner,
+    clean_env: dict[str, str],  # noqa: F811
+) -> None:
+    # The baseline is read before measuring, when this run's conditions are unknown: the latest (busy)
+    # run then; once they are, the quiet one, as a check with a fixed number of repeats picks it.
+    project = Project(tmp_path / "adaptive", "history", clean_env, repeats="{min: 3, max: 6}")
+    assert project.check("main", 1.0)[0] == 0
+    machine.speed, machine.pressure = 897.0, 92.0
+    code, busy, _ = project.check("main", 1.5)
+    assert code == 0 and relative(busy)["reason"].startswith("not comparable: the runner was busier")
+    machine.speed, machine.pressure = 1290.0, 8.0
+    code, document, _ = project.check("quiet", 1.5)
+    (bench,) = document["benchmarks"]
+    assert code == 1 and relative(document)["status"] == "fail"
+    assert bench["baseline"]["reason"].startswith("the newest eligible run whose runner conditions match this run's")
+    assert bench["adaptive"]["stopped"] == "decided" and bench["adaptive"]["repeats_run"] == 3
