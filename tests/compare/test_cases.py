@@ -8,7 +8,7 @@ import pytest
 
 from gate.compare.cases import case_checks, with_case_checks
 from gate.compare.model import Baseline, Decision
-from gate.config.budget import ComparisonSpec, Level, Rules
+from gate.config.budget import ComparisonSpec, Level, Outcome, Rules
 from gate.energy.model import PhaseSummary, RunSummary, phase_metric
 from tests.helpers import summary
 
@@ -110,3 +110,122 @@ def test_a_paired_base_judges_each_case_on_pairs() -> None:
     checks = case_checks(_suite({"test_join": 1.3}), base, RULES, comparison=ComparisonSpec(mode="paired"), notes=notes)
     join = next(c for c in checks if c.metric == "phase.test_join.energy_per_item_j")
     assert (join.status, join.method) == ("fail", "paired-log")
+
+
+# --- each policy, each shape of missing figure, and the median of an even count ------------------
+
+NOISY = (0.6, 1.5, 0.8, 1.3, 1.0)  # a case far noisier than its +15% limit can resolve
+
+
+def _one_case(per_item: tuple[float, ...] | None, *, count_items: bool = True) -> RunSummary:
+    """One case, `test_one`, with the given per-item series (None: the case has no series at all)."""
+    series: dict[str, tuple[float, ...]] = {}
+    if per_item is not None:
+        series[phase_metric("test_one", "energy_j")] = tuple(v * 40 for v in per_item)
+        if count_items:
+            series[phase_metric("test_one", "energy_per_item_j")] = per_item
+    phase = PhaseSummary("test_one", 0.04, 0.1, 40 if count_items else None, 1e-3 if count_items else None)
+    return replace(summary([10.0] * len(per_item or SPREAD)), phases=(phase,), phase_series=series)
+
+
+ONE_CASE = Rules(cases={"test_one": {"energy_per_item_j": Level(fail=15.0, line=4), "energy_j": Level(warn=5.0)}})
+
+
+def test_a_case_without_its_series_is_skipped_with_the_reason() -> None:
+    notes: list[str] = []
+    base = _baseline(_one_case(SPREAD))
+    checks = case_checks(_one_case(SPREAD, count_items=False), base, ONE_CASE, comparison=ComparisonSpec(), notes=notes)
+    assert [(c.metric, c.status, c.current, c.reason, c.source_line) for c in checks] == [
+        ("phase.test_one.energy_per_item_j", "skip", None, "the case counted no items", 4),
+        (
+            "phase.test_one.energy_j",
+            "pass",
+            pytest.approx(40.0, rel=1e-3),
+            "+0.0% ± 1.2% (95% CI) is within the limit",
+            None,
+        ),
+    ]
+    unmeasured = case_checks(_one_case(None), base, ONE_CASE, comparison=ComparisonSpec(), notes=notes)
+    assert [(c.status, c.reason) for c in unmeasured] == [
+        ("skip", "the case counted no items"),
+        ("skip", "not measured in every repeat"),
+    ]
+    assert notes == []
+
+
+@pytest.mark.parametrize(("policy", "status"), [("pass", "skip"), ("warn", "warn"), ("fail", "fail")])
+def test_missing_baseline_policy_decides_each_case(policy: Outcome, status: str) -> None:
+    notes: list[str] = []
+    (check, _) = case_checks(
+        _one_case((1.0, 3.0, 2.0, 4.0)),
+        None,
+        ONE_CASE,
+        comparison=ComparisonSpec(),
+        missing_baseline=policy,
+        notes=notes,
+    )
+    assert (check.status, check.reason, check.source_line) == (status, "no baseline", 4)
+    assert check.current == 2.5  # the median of an even count: the mean of the middle two
+
+
+def test_an_odd_count_s_median_is_its_middle_value() -> None:
+    notes: list[str] = []
+    (check, _) = case_checks(_one_case((5.0, 1.0, 2.0)), None, ONE_CASE, comparison=ComparisonSpec(), notes=notes)
+    assert check.current == 2.0
+
+
+def test_a_case_on_an_incomparable_runner_is_skipped_whatever_its_change() -> None:
+    notes: list[str] = []
+    checks = case_checks(
+        _one_case(tuple(v * 2 for v in SPREAD)),
+        _baseline(_one_case(SPREAD)),
+        ONE_CASE,
+        comparison=ComparisonSpec(),
+        comparable=False,
+        notes=notes,
+    )
+    assert [(c.status, c.current, c.baseline, c.change_pct, c.reason) for c in checks] == [
+        ("skip", 2.0, None, None, "not comparable"),
+        ("skip", 80.0, None, None, "not comparable"),
+    ]
+
+
+@pytest.mark.parametrize(("policy", "status"), [(None, "warn"), ("pass", "skip"), ("warn", "warn"), ("fail", "fail")])
+def test_inconclusive_policy_decides_a_noisy_case(policy: Outcome | None, status: str) -> None:
+    notes: list[str] = []
+    rules = Rules(cases={"test_one": {"energy_per_item_j": Level(fail=15.0)}})
+    run, base = _one_case(NOISY), _baseline(_one_case(SPREAD))
+    if policy is None:  # the default
+        (check,) = case_checks(run, base, rules, comparison=ComparisonSpec(), notes=notes)
+    else:
+        (check,) = case_checks(run, base, rules, comparison=ComparisonSpec(), inconclusive=policy, notes=notes)
+    assert check.status == status and check.inconclusive
+    assert check.reason.startswith("inconclusive: ")
+
+
+def test_a_suite_whose_limits_all_matched_adds_no_note() -> None:
+    statuses, notes = _judge(_suite(), _baseline(_suite()))
+    assert set(statuses.values()) == {"pass"} and notes == []
+
+
+def test_no_case_limits_and_no_cases_adds_no_note() -> None:
+    notes: list[str] = []
+    assert case_checks(summary([10.0, 10.0]), None, Rules(), comparison=ComparisonSpec(), notes=notes) == []
+    assert notes == []
+
+
+def test_a_note_alone_still_reaches_the_decision() -> None:
+    decided = with_case_checks(Decision("warn", ()), [], ["Case limits that matched no measured case: bench_*."])
+    assert decided == Decision("warn", (), notes=("Case limits that matched no measured case: bench_*.",))
+
+
+def test_case_checks_and_notes_are_added_after_the_decision_s_own() -> None:
+    run, base = _suite({"test_sort": 1.5}), _baseline(_suite())
+    rules = Rules(cases={**RULES.cases, "bench_*": {"energy_j": Level(fail=5.0)}})
+    notes: list[str] = []
+    checks = case_checks(run, base, rules, comparison=ComparisonSpec(), notes=notes)
+    earlier = Decision("warn", (), notes=("earlier",))
+    decided = with_case_checks(earlier, checks, notes)
+    assert decided.verdict == "fail"
+    assert decided.checks == tuple(checks)
+    assert decided.notes == ("earlier", "Case limits that matched no measured case: bench_*.")
