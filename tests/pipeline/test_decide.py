@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from gate.compare import stats
-from gate.compare.model import Baseline
-from gate.config.budget import Budget
+from gate.compare.model import Baseline, Check, Decision, Verdict
+from gate.config.budget import Budget, Level, Rules
 from gate.config.load import parse_budget
 from gate.devices.hardware import Hardware
-from gate.energy.model import EnergyReading, RepeatResult, ScopeEnergy
+from gate.energy.model import EnergyReading, PhaseSummary, RepeatResult, ScopeEnergy, phase_metric
 from gate.energy.summary import summarise
 from gate.errors import TrackingError
 from gate.pipeline.adaptive import AdaptiveRun
-from gate.pipeline.decide import decide, with_outage
+from gate.pipeline.decide import decide, outage_verdict, with_outage
 from gate.pipeline.measure import Measurement
 from tests.helpers import baseline
 
@@ -272,3 +272,84 @@ def test_an_efficiency_limit_too_noisy_to_judge_follows_the_inconclusive_policy(
     (efficiency,) = decision.checks
     assert (efficiency.metric, efficiency.status, efficiency.inconclusive) == ("efficiency:top1", "fail", True)
     assert decision.verdict == "fail"
+
+
+# --- per-case limits wired from the budget's policies ----------------------------------------------
+
+
+def with_case(measurement: Measurement, case_j: list[float]) -> Measurement:
+    """`measurement` with one measured case, `test_one`, of the given energies per repeat."""
+    assert measurement.summary is not None
+    phase = PhaseSummary("test_one", sorted(case_j)[len(case_j) // 2], 1.0, None, None)
+    series = {phase_metric("test_one", "energy_j"): tuple(case_j)}
+    return replace(measurement, summary=replace(measurement.summary, phases=(phase,), phase_series=series))
+
+
+def case_base(case_j: list[float]) -> Baseline:
+    base = history_base(STEADY_J)
+    return replace(
+        base,
+        metrics={**base.metrics, "phase.test_one.energy_j": sorted(case_j)[len(case_j) // 2]},
+        per_repeat={**base.per_repeat, "phase.test_one.energy_j": tuple(case_j)},
+    )
+
+
+def case_check(decision: Decision | None) -> Check:
+    assert decision is not None
+    return {c.metric: c for c in decision.checks}["phase.test_one.energy_j"]
+
+
+def case_rules(budget: Budget) -> Rules:
+    return replace(budget.benchmarks[0].rules, cases={"test_one": {"energy_j": Level(fail=15.0)}})
+
+
+@pytest.mark.parametrize(("policy", "status"), [("pass", "skip"), ("warn", "warn"), ("fail", "fail")])
+def test_missing_baseline_policy_decides_a_case_without_a_baseline(policy: str, status: str) -> None:
+    budget = budget_with(f"policy:\n  missing_baseline: {policy}\n")
+    now = with_case(measured_series(STEADY_J), [10.0, 10.1, 9.9, 10.0, 10.05])
+    decision = decide(now, None, case_rules(budget), budget, HARDWARE, None)
+    check = case_check(decision)
+    assert (check.status, check.reason, check.current) == (status, "no baseline", 10.0)
+    assert decision is not None and decision.verdict == ("pass" if policy == "pass" else policy)
+
+
+def test_a_case_is_compared_on_the_same_hardware_and_not_on_other_hardware() -> None:
+    now = with_case(measured_series(STEADY_J), [13.0, 13.1, 12.9, 13.0, 13.05])  # +30% in the case
+    base = case_base([10.0, 10.1, 9.9, 10.0, 10.05])
+    same = case_check(decide(now, base, case_rules(BUDGET), BUDGET, HARDWARE, None))
+    assert (same.status, same.reason) == ("fail", "+30.0% ± 1.3% (95% CI) exceeds the fail limit of +15%")
+    elsewhere = replace(base, hardware_id="0123456789ab", hardware={"cpu_model": "AMD EPYC", "cpu_count": 2})
+    other = case_check(decide(now, elsewhere, case_rules(BUDGET), BUDGET, HARDWARE, None))
+    assert (other.status, other.reason, other.change_pct) == ("skip", "not comparable", None)
+
+
+@pytest.mark.parametrize(("policy", "status"), [("pass", "skip"), ("warn", "warn"), ("fail", "fail")])
+def test_inconclusive_policy_decides_a_too_noisy_case(policy: str, status: str) -> None:
+    budget = budget_with(f"policy:\n  inconclusive: {policy}\n")
+    now = with_case(measured_series(STEADY_J), [7.0, 13.0, 9.5, 11.0, 8.5])
+    base = case_base([10.0, 10.1, 9.9, 10.0, 10.05])
+    check = case_check(decide(now, base, case_rules(budget), budget, HARDWARE, None))
+    assert (check.status, check.inconclusive) == (status, True)
+    assert check.reason == (
+        "inconclusive: -4.3% ± 28.6% (95% CI); this runner's noise (CV 23.5%) is above what a +15% limit "
+        "can resolve; use paired mode, more repeats, or a quieter runner"
+    )
+
+
+# --- what a spooled run keeps when MLflow fails -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("checked", "policy", "kept"),
+    [
+        ("pass", "pass", "pass"),
+        ("pass", "warn", "warn"),
+        ("warn", "fail", "fail"),
+        ("fail", "warn", "fail"),
+        ("error", "pass", "error"),
+        ("error", "fail", "error"),
+    ],
+)
+def test_the_outage_verdict_is_the_worse_of_the_checks_and_the_policy(checked: Verdict, policy: str, kept: str) -> None:
+    budget = budget_with(f"policy:\n  mlflow_unavailable: {policy}\n")
+    assert outage_verdict(checked, budget) == kept

@@ -13,7 +13,7 @@ from gate.config.load import parse_budget
 from gate.devices.conditions import RepeatConditions
 from gate.energy.model import EnergyReading, RepeatResult, RunSummary, ScopeEnergy
 from gate.energy.summary import summarise
-from gate.pipeline.decide import conditions_mismatch, decide
+from gate.pipeline.decide import conditions_compared, conditions_mismatch, decide
 from gate.pipeline.measure import Measurement
 from tests.helpers import baseline
 from tests.pipeline.test_decide import HARDWARE
@@ -124,3 +124,44 @@ def test_a_baseline_without_conditions_or_a_run_without_them_is_compared_as_befo
 def test_a_paired_base_is_measured_alike_and_never_mismatches() -> None:
     paired = replace(history_baseline(QUIET), paired=True)
     assert conditions_mismatch(paired, summary_of(measured(PLUS_55, busy(897.0, 92.0)))) is None
+
+
+# An improvement far beyond the noise: the interval (−52.1% ± 14.3%) is too wide for a +5% limit but
+# lies wholly below the +2% warn limit.
+NOISY_HALF = [35.0, 65.0, 47.5, 55.0, 42.5]
+
+
+def test_an_interval_wholly_below_the_limits_passes_when_the_conditions_were_read_and_agree() -> None:
+    b = budget()
+    decision = decide(
+        measured(NOISY_HALF, busy(1280.0, 20.0)), history_baseline(QUIET), b.benchmarks[0].rules, b, HARDWARE, None
+    )
+    assert decision is not None and decision.verdict == "pass"
+    (check,) = decision.checks
+    assert (check.status, check.inconclusive) == ("pass", False)
+    assert check.reason == "improved: -52.1% ± 14.3% (95% CI), the whole interval is below no change"
+
+
+def test_an_interval_wholly_below_the_limits_is_inconclusive_when_conditions_were_not_read() -> None:
+    b = budget()
+    for now, base in (
+        (measured(NOISY_HALF, None), history_baseline(QUIET)),
+        (measured(NOISY_HALF, busy(1280.0, 20.0)), history_baseline({})),
+    ):
+        decision = decide(now, base, b.benchmarks[0].rules, b, HARDWARE, None)
+        assert decision is not None and decision.verdict == "warn"
+        (check,) = decision.checks
+        assert (check.status, check.inconclusive) == ("warn", True)
+        assert check.reason == (
+            "inconclusive: -52.1% ± 14.3% (95% CI); this runner's noise (CV 23.5%) is above what a +5% limit "
+            "can resolve; use paired mode, more repeats, or a quieter runner"
+        )
+
+
+def test_conditions_are_compared_only_when_both_runs_read_them_or_the_base_is_paired() -> None:
+    read, unread = summary_of(measured(PLUS_55, busy(1280.0, 20.0))), summary_of(measured(PLUS_55, None))
+    assert conditions_compared(history_baseline(QUIET), read)
+    assert not conditions_compared(history_baseline(QUIET), unread)
+    assert not conditions_compared(history_baseline({}), read)
+    assert not conditions_compared(None, read)
+    assert conditions_compared(replace(history_baseline({}), paired=True), unread)
