@@ -7,9 +7,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from gate.compare.model import Baseline
-from gate.compare.stats import compare_independent
-from gate.compare.verdict import conditions_outcome, evaluate, improved_reason, lowest_limit, wholly_below
-from gate.config.budget import Level, Rules
+from gate.compare.stats import Comparison, compare_independent
+from gate.compare.verdict import (
+    conditions_outcome,
+    evaluate,
+    improved_reason,
+    lowest_limit,
+    relative_check,
+    wholly_below,
+)
+from gate.config.budget import ComparisonSpec, Level, Rules
 from tests.helpers import baseline, summary
 
 LIMITS = Rules(limits_pct={"energy_per_prediction_j": Level(warn=2.0, fail=5.0, line=9)})
@@ -64,3 +71,44 @@ def test_the_small_rules() -> None:
         "improved: -30.0% ± 1.0% (95% CI), the whole interval is below no change"
     )
     assert [conditions_outcome(p) for p in ("pass", "warn", "fail")] == ["pass", "warn", "warn"]
+
+
+def test_a_derived_figure_knows_no_conditions_so_its_wide_improvement_stays_inconclusive() -> None:
+    now, base = summary(NOISY_LOW), with_repeats(BASE_J)
+    notes: list[str] = []
+    level = LIMITS.limits_pct["energy_per_prediction_j"]
+    check = relative_check(
+        "energy_per_prediction_j", level, now, base, comparison=ComparisonSpec(), notes=notes, inconclusive="fail"
+    )
+    assert (check.status, check.inconclusive) == ("fail", True)
+    assert check.reason.startswith("inconclusive: -41.7% ± 12.4% (95% CI); ")
+
+
+BUSIER = "the runner was busier than at the baseline (speed index −31%)"
+
+
+def test_a_mismatch_with_no_change_to_show_says_only_why() -> None:
+    now = summary([150.0, 151.0, 149.0])
+    zero = replace(baseline(energy_per_prediction_j=0.0), per_repeat={})
+    lacking = replace(baseline(energy_j=300.0), per_repeat={})
+    for base in (zero, lacking):
+        (check,) = evaluate(now, base, LIMITS, conditions_mismatch=BUSIER).checks
+        assert (check.status, check.change_pct) == ("warn", None)
+        assert check.reason == f"not comparable: {BUSIER}"
+    (check,) = evaluate(now, baseline(energy_per_prediction_j=0.1), LIMITS, conditions_mismatch=BUSIER).checks
+    assert check.reason == f"not comparable: {BUSIER}; the change (+50.0%) is not judged"
+
+
+def test_an_interval_ending_exactly_at_the_lowest_limit_is_not_wholly_below_it() -> None:
+    # (1.25 − 1) × 100 is exactly 25.0: no rounding at the boundary.
+    at = Comparison(1.0, 0.8, 1.25, 0.95, "welch-log", 5, 5, 8.0)
+    assert at.high_pct == 25.0
+    assert not wholly_below(at, Level(warn=25.0, fail=50.0))
+    assert wholly_below(at, Level(warn=25.5))
+
+
+def test_an_unchanged_run_with_no_spread_passes_within_the_limit_not_as_improved() -> None:
+    same = [100.0, 100.0, 100.0, 100.0]
+    (check,) = evaluate(summary(same), with_repeats(same, paired=True), LIMITS).checks
+    assert (check.status, check.interval_pct) == ("pass", (0.0, 0.0))
+    assert check.reason == "+0.0% ± 0.0% (95% CI) is within the limit"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from gate.compare.verdict import evaluate, undisturbed
-from gate.config.budget import Level, Rules
+from gate.config.budget import Level, Outcome, Rules
 from gate.devices.conditions import DISTURBED
 from tests.helpers import baseline, summary
 
@@ -40,13 +42,26 @@ def test_too_few_undisturbed_repeats_cannot_be_judged() -> None:
     )
 
 
-def test_a_run_disturbed_throughout_is_not_comparable_never_a_fail() -> None:
+@pytest.mark.parametrize(("policy", "status", "verdict"), [("fail", "warn", "warn"), ("pass", "skip", "pass")])
+def test_a_run_disturbed_throughout_is_not_comparable_never_a_fail(policy: Outcome, status: str, verdict: str) -> None:
     current = summary([150.0, 151.0, 149.0])
     current = replace(current, per_repeat={**current.per_repeat, DISTURBED: (1.0, 1.0, 0.0)})
     base = summary([100.0, 100.5, 99.5])
     decision = evaluate(
-        current, replace(baseline(**base.metrics), per_repeat=base.per_repeat), RULES, not_comparable="fail"
+        current, replace(baseline(**base.metrics), per_repeat=base.per_repeat), RULES, not_comparable=policy
     )
     (check,) = decision.checks
-    assert (check.status, decision.verdict, check.change_pct) == ("warn", "warn", None)
+    assert (check.status, decision.verdict, check.change_pct) == (status, verdict, None)
     assert check.reason.startswith("not comparable: a throttled GPU or another process on it disturbed this run's")
+
+
+def test_a_disturbed_repeat_left_out_is_named_in_the_notes_and_the_rest_decide() -> None:
+    current = summary([101.0, 180.0, 100.5, 101.5, 100.0])
+    current = replace(current, per_repeat={**current.per_repeat, DISTURBED: (0.0, 1.0, 0.0, 0.0, 0.0)})
+    base = summary([100.0, 100.5, 99.5, 100.2, 99.8])
+    decision = evaluate(current, replace(baseline(**base.metrics), per_repeat=base.per_repeat), RULES)
+    (check,) = decision.checks
+    assert (check.status, decision.verdict) == ("pass", "pass")
+    assert decision.notes == (
+        "energy_j: left out this run's repeat(s) 2: a throttled GPU or another process on it disturbed them.",
+    )
