@@ -32,6 +32,46 @@ def test_t_quantile_matches_the_tables(p: float, dof: float, expected: float) ->
     assert t_cdf(expected, dof) == pytest.approx(p, abs=1e-12)
 
 
+@pytest.mark.parametrize("p", [0.6, 0.9, 0.975, 0.995, 0.999, 0.9999])
+def test_t_quantile_matches_the_closed_forms_of_one_and_two_degrees_of_freedom(p: float) -> None:
+    # dof 1 is Cauchy's distribution, F(t) = 1/2 + atan(t)/π; for dof 2, F(t) = 1/2 + t / (2√(2 + t²)).
+    assert t_quantile(p, 1) == pytest.approx(math.tan(math.pi * (p - 0.5)), rel=1e-11)
+    assert t_quantile(p, 2) == pytest.approx((2 * p - 1) / math.sqrt(2 * p * (1 - p)), rel=1e-11)
+
+
+@pytest.mark.parametrize("t", [0.05, 0.3, 1.0, 2.5, 10.0, 100.0])
+def test_t_cdf_matches_the_closed_forms_of_one_two_and_three_degrees_of_freedom(t: float) -> None:
+    assert t_cdf(t, 1) == pytest.approx(0.5 + math.atan(t) / math.pi, abs=1e-14)
+    assert t_cdf(t, 2) == pytest.approx(0.5 + t / (2 * math.sqrt(2 + t * t)), abs=1e-14)
+    three = 0.5 + (t / (math.sqrt(3) * (1 + t * t / 3)) + math.atan(t / math.sqrt(3))) / math.pi
+    assert t_cdf(t, 3) == pytest.approx(three, abs=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("t", "dof", "expected"),
+    [  # scipy.stats.t.cdf: many degrees of freedom and a t near 0, where the continued fraction's form matters
+        (0.05, 30, 0.5197730956750235),
+        (0.05, 120, 0.5198972413668055),
+        (0.05, 500, 0.5199288223446878),
+        (0.3, 500, 0.6178490820245965),
+    ],
+)
+def test_t_cdf_near_zero_with_many_degrees_of_freedom(t: float, dof: float, expected: float) -> None:
+    assert t_cdf(t, dof) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("p", "dof", "expected"),
+    [
+        (0.55, 120, 0.1259275682522095),
+        (0.55, 500, 0.125725186671953),
+        (0.6, 500, 0.2534819498516658),
+    ],  # scipy.stats.t.ppf
+)
+def test_t_quantile_near_the_median_with_many_degrees_of_freedom(p: float, dof: float, expected: float) -> None:
+    assert t_quantile(p, dof) == pytest.approx(expected, rel=1e-10)
+
+
 def test_t_cdf_known_value_and_bad_arguments() -> None:
     assert t_cdf(2.0, 5) == pytest.approx(0.9490302605850708, abs=1e-12)
     assert t_quantile(0.5, 3) == 0.0
