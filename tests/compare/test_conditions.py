@@ -133,9 +133,14 @@ def test_the_oldest_baseline_is_preferred_when_only_it_matches() -> None:
     assert prefer_matching(QUIET, [busy]) is None
 
 
-def test_a_figure_that_moved_in_neither_direction_counts_as_busier() -> None:
-    # Only a tolerance below zero reports an unchanged figure; like a mismatch whose figures point
-    # both ways, one with no direction falls to the busier side.
+def test_a_figure_that_moved_in_neither_direction_takes_no_side() -> None:
+    # Only a tolerance below zero reports an unchanged figure. It leaves the direction to the other
+    # figure; with none, the mismatch falls to the busier side, as one whose figures point both ways.
     below_zero = Tolerances(speed_pct=-1.0, pressure_pts=-1.0)
-    found = mismatch(QUIET, QUIET, below_zero)
-    assert found == Mismatch(busier=True, figures=("speed index +0%", "CPU pressure 6% vs 6%"))
+    assert mismatch(QUIET, QUIET, below_zero) == Mismatch(
+        busier=True, figures=("speed index +0%", "CPU pressure 6% vs 6%")
+    )
+    less_pressure = mismatch(QUIET, {"speed_index": 1300.0, "cpu_pressure_some_pct": 50.0}, below_zero)
+    assert less_pressure == Mismatch(busier=False, figures=("speed index +0%", "CPU pressure 6% vs 50%"))
+    faster = mismatch({"speed_index": 1430.0, "cpu_pressure_some_pct": 6.0}, QUIET, below_zero)
+    assert faster == Mismatch(busier=False, figures=("speed index +10%", "CPU pressure 6% vs 6%"))
