@@ -305,3 +305,9 @@ def test_mutation_script_mutates_what_runs_and_never_the_tree() -> None:
     source = bench.mutant_source(equality)
     assert "tags.`{TAG_RESULT_ID}` != '{quote(result_id)}'" in source
     assert (ROOT / "gate/tracking/filters.py").read_text() == before
+
+
+def test_mutation_script_maps_every_module_of_the_decision_package() -> None:
+    bench = load("mutation")
+    assert bench.unmapped() == []
+    assert {"gate/compare/cases.py", "gate/compare/conditions.py", "gate/pipeline/decide.py"} <= set(bench.TESTS)
