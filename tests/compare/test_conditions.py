@@ -70,9 +70,10 @@ def test_the_newest_matching_baseline_is_preferred() -> None:
 # --- the defaults, the exact boundaries, and a runner slower on one figure and quieter on the other -
 
 
-def test_the_default_tolerances_are_ten_percent_speed_and_thirty_points_pressure() -> None:
-    assert TOLERANCES == Tolerances() == Tolerances(speed_pct=10.0, pressure_pts=30.0)
-    assert mismatch({"speed_index": 110.5}, {"speed_index": 100.0}) is not None
+def test_the_default_tolerances_are_six_percent_speed_and_thirty_points_pressure() -> None:
+    assert TOLERANCES == Tolerances() == Tolerances(speed_pct=6.0, pressure_pts=30.0)
+    assert mismatch({"speed_index": 106.5}, {"speed_index": 100.0}) is not None
+    assert mismatch({"speed_index": 105.5}, {"speed_index": 100.0}) is None
     assert mismatch({"cpu_pressure_some_pct": 36.5}, {"cpu_pressure_some_pct": 6.0}) is not None
     assert mismatch({"cpu_pressure_some_pct": 36.0}, {"cpu_pressure_some_pct": 6.0}) is None
 
@@ -120,8 +121,9 @@ def test_busier_on_either_figure_counts_as_busier() -> None:
 
 
 def test_distance_counts_the_speed_in_its_tolerance() -> None:
-    assert distance({"speed_index": 125.0}, {"speed_index": 100.0}) == 2.5
-    assert distance({"speed_index": 125.0, "cpu_pressure_some_pct": 6.0}, {"speed_index": 100.0}) == 2.5
+    assert distance({"speed_index": 112.5}, {"speed_index": 100.0}) == 12.5 / 6.0
+    ten = Tolerances(speed_pct=10.0)
+    assert distance({"speed_index": 125.0, "cpu_pressure_some_pct": 6.0}, {"speed_index": 100.0}, ten) == 2.5
     assert distance({"speed_index": 75.0}, {"speed_index": 100.0}, Tolerances(speed_pct=50.0)) == 0.5
 
 
