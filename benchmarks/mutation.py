@@ -348,7 +348,9 @@ class Workspace:
                 return "unchanged"
             self._write(target, source)
         log = self.path / "pytest.log"
-        args = ["-x", "-q", "-p", "no:cacheprovider", "-n", "0", "-m", "not slow", *tests]
+        # The server loads no plugin by itself (autoload off), so the project's addopts (xdist's
+        # `-n auto`) would not parse: they are cleared, and each mutant's tests run in one process.
+        args = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-m", "not slow", *tests]
         try:
             assert self.server.stdin is not None and self.server.stdout is not None
             self.server.stdin.write(json.dumps({"args": args, "timeout": timeout_s, "log": str(log)}) + "\n")
