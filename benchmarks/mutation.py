@@ -48,6 +48,7 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/compare/test_verdict_disturbed.py",
         "tests/pipeline/test_decide.py",
         "tests/pipeline/test_decide_conditions.py",
+        "tests/pipeline/test_adaptive.py",  # keep_measuring, as adaptive repeats ask it
     ),
     "gate/compare/stats.py": (  # the slow simulations of test_stats.py last
         "tests/compare/test_decision_edges.py",
