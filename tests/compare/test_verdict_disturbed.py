@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from gate.compare.verdict import evaluate, undisturbed
+from gate.compare.verdict import evaluate, keep_measuring, undisturbed
 from gate.config.budget import Level, Outcome, Rules
 from gate.devices.conditions import DISTURBED
+from gate.energy.model import RunSummary
 from tests.helpers import baseline, summary
 
 RULES = Rules(limits_pct={"energy_j": Level(warn=2.0, fail=5.0)})
@@ -65,3 +66,24 @@ def test_a_disturbed_repeat_left_out_is_named_in_the_notes_and_the_rest_decide()
     assert decision.notes == (
         "energy_j: left out this run's repeat(s) 2: a throttled GPU or another process on it disturbed them.",
     )
+
+
+def _flagged(energies_j: list[float], flags: tuple[float, ...]) -> RunSummary:
+    run = summary(energies_j)
+    return replace(run, per_repeat={**run.per_repeat, DISTURBED: flags})
+
+
+def test_adaptive_repeats_stop_at_max_even_when_too_few_were_undisturbed() -> None:
+    now = _flagged([150.0, 151.0, 149.0], (1.0, 1.0, 0.0))
+    base = summary([100.0, 100.5, 99.5])
+    history = replace(baseline(**base.metrics), per_repeat=base.per_repeat)
+    assert keep_measuring(now, history, RULES, 0.95, {}, 3, 3, 6) == (True, "below min")
+    assert keep_measuring(now, history, RULES, 0.95, {}, 3, 3, 3) == (False, "max reached")
+
+
+def test_a_paired_base_disturbed_throughout_leaves_the_run_undecided_not_below_min() -> None:
+    now = summary([150.0, 151.0, 149.0, 150.5, 149.5])
+    base = _flagged([100.0, 100.5, 99.5, 100.2, 99.8], (1.0, 1.0, 1.0, 1.0, 0.0))
+    paired = replace(baseline(**base.metrics), per_repeat=base.per_repeat, paired=True)
+    assert keep_measuring(now, paired, RULES, 0.95, {}, 5, 3, 10) == (True, "undecided")
+    assert keep_measuring(now, paired, RULES, 0.95, {}, 10, 3, 10) == (False, "max reached")
