@@ -87,3 +87,10 @@ def test_a_paired_base_disturbed_throughout_leaves_the_run_undecided_not_below_m
     paired = replace(baseline(**base.metrics), per_repeat=base.per_repeat, paired=True)
     assert keep_measuring(now, paired, RULES, 0.95, {}, 5, 3, 10) == (True, "undecided")
     assert keep_measuring(now, paired, RULES, 0.95, {}, 10, 3, 10) == (False, "max reached")
+
+
+def test_a_paired_base_s_extra_repeats_do_not_count_toward_min() -> None:
+    now = summary([150.0, 151.0, 149.0])
+    base = summary([100.0, 100.5, 99.5, 100.2, 99.8, 100.1])
+    paired = replace(baseline(**base.metrics), per_repeat=base.per_repeat, paired=True)
+    assert keep_measuring(now, paired, RULES, 0.95, {}, 3, 4, 10) == (True, "below min")
