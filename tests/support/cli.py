@@ -21,8 +21,17 @@ class CliResult:
     stderr: str
 
 
+# Whether the runner's conditions are read is the test's choice (tests/conftest.py turns them off;
+# the tests about conditions turn them on), so it passes to the child like the rest of the test's set-up.
+_PASSED_THROUGH = ("GREEN_GATE_RUNNER_CONDITIONS",)
+
+
 def _child_env(env: dict[str, str] | None) -> dict[str, str]:
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "MLFLOW_", "GREEN_GATE_"))}
+    child_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in _PASSED_THROUGH or not k.startswith(("GITHUB_", "MLFLOW_", "GREEN_GATE_"))
+    }
     child_env.update(env or {})
     return child_env
 
@@ -41,7 +50,7 @@ def start_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subpr
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout_s: float = 300) -> CliResult:
     """Run the real `green-gate` CLI in a child process; none of this process's GitHub, MLflow or
-    green-gate settings leak into it, only `env`."""
+    green-gate settings leak into it (but whether runner conditions are read), only `env`."""
     child_env = _child_env(env)
     proc = subprocess.run(
         [sys.executable, "-m", "gate", *args],
