@@ -94,3 +94,12 @@ def test_a_paired_base_s_extra_repeats_do_not_count_toward_min() -> None:
     base = summary([100.0, 100.5, 99.5, 100.2, 99.8, 100.1])
     paired = replace(baseline(**base.metrics), per_repeat=base.per_repeat, paired=True)
     assert keep_measuring(now, paired, RULES, 0.95, {}, 3, 4, 10) == (True, "below min")
+
+
+def test_a_disturbed_repeat_beside_a_longer_paired_base_counts_toward_min_on_this_run_s_side() -> None:
+    now = _flagged([150.0, 151.0, 149.0, 150.5], (0.0, 1.0, 0.0, 0.0))
+    base = summary([100.0, 100.5, 99.5, 100.2, 99.8, 100.1])
+    paired = replace(baseline(**base.metrics), per_repeat=base.per_repeat, paired=True)
+    assert keep_measuring(now, paired, RULES, 0.95, {}, 4, 4, 10) == (True, "below min")
+    one_more = _flagged([150.0, 151.0, 149.0, 150.5, 150.2], (0.0, 1.0, 0.0, 0.0, 0.0))
+    assert keep_measuring(one_more, paired, RULES, 0.95, {}, 5, 4, 10) == (False, "decided")
