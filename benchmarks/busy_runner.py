@@ -188,7 +188,9 @@ class Case:
 def describe(decision: Decision) -> str:
     """A check's label and reason, for the log: why it was not comparable, or its interval."""
     (check,) = decision.checks
-    return f"{label(decision)}: {check.reason}"
+    name = label(decision)
+    # A not-comparable or inconclusive reason already starts with its label.
+    return check.reason if check.reason.startswith(f"{name}:") else f"{name}: {check.reason}"
 
 
 def observe(case: Case, summary: RunSummary) -> None:
