@@ -3,11 +3,13 @@ Maps servers. What they are built on lives in tests/support/ and tests/fakes/.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from gate.bench.conditions import CONDITIONS_ENV
 from tests.support.cli import cli_environment
 from tests.support.mlflow import (
     MlflowServer,
@@ -42,7 +44,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _no_runner_conditions(monkeypatch: pytest.MonkeyPatch) -> None:
     """A shared test machine's load changes between a test's baseline and PR runs, which would make
     them "not comparable" by chance: the runner reads conditions only in the tests about them."""
-    monkeypatch.setenv("GREEN_GATE_RUNNER_CONDITIONS", "off")
+    monkeypatch.setenv(CONDITIONS_ENV, "off")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, _no_runner_conditions: None) -> Iterator[dict[str, str]]:
+    """This process's environment with no GitHub, MLflow or green-gate setting left in it but the
+    runner-conditions switch above: a job outside Actions, on the gate's defaults."""
+    for name in list(os.environ):
+        if name.startswith(("GITHUB", "MLFLOW", "GREEN_GATE")) and name != CONDITIONS_ENV:
+            monkeypatch.delenv(name)
+    yield dict(os.environ)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from gate.bench import runner
 from gate.bench.conditions import CONDITIONS_ENV, RepeatWatch
 from gate.devices.conditions import ProbeTiming, Snapshot
 from gate.devices.pressure import StallTotals
-from tests.pipeline.test_check_golden import Project, clean_env  # noqa: F401 (fixture)
+from tests.pipeline.test_check_golden import Project
 
 pytestmark = pytest.mark.slow  # real git, the embedded MLflow store, benchmark processes
 
@@ -45,7 +45,7 @@ class Runner:
 
 
 @pytest.fixture
-def machine(monkeypatch: pytest.MonkeyPatch, clean_env: dict[str, str]) -> Runner:  # noqa: F811
+def machine(monkeypatch: pytest.MonkeyPatch, clean_env: dict[str, str]) -> Runner:
     monkeypatch.delenv(CONDITIONS_ENV)
     fake = Runner()
     monkeypatch.setattr(runner, "RepeatWatch", fake.watch)
@@ -61,7 +61,7 @@ def relative(document: dict[str, Any]) -> dict[str, Any]:
 def test_history_mode_never_fails_a_busier_runner_and_compares_alike_ones(
     tmp_path: Path,
     machine: Runner,
-    clean_env: dict[str, str],  # noqa: F811
+    clean_env: dict[str, str],
 ) -> None:
     project = Project(tmp_path / "history", "history", clean_env)
     assert project.check("main", 1.0)[0] == 0
@@ -82,7 +82,7 @@ def test_history_mode_never_fails_a_busier_runner_and_compares_alike_ones(
 def test_auto_mode_confirms_a_not_comparable_change_by_pairing(
     tmp_path: Path,
     machine: Runner,
-    clean_env: dict[str, str],  # noqa: F811
+    clean_env: dict[str, str],
 ) -> None:
     project = Project(tmp_path / "auto", "auto", clean_env)
     assert project.check("main", 1.0)[0] == 0
@@ -100,7 +100,7 @@ def test_auto_mode_confirms_a_not_comparable_change_by_pairing(
 def test_adaptive_repeats_judge_against_the_baseline_whose_conditions_match(
     tmp_path: Path,
     machine: Runner,
-    clean_env: dict[str, str],  # noqa: F811
+    clean_env: dict[str, str],
 ) -> None:
     # The baseline is read before measuring, when this run's conditions are unknown: the latest (busy)
     # run then; once they are, the quiet one, as a check with a fixed number of repeats picks it.

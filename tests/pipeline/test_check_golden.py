@@ -11,10 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
 import subprocess
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -104,15 +102,6 @@ class PrefillDecodeMeter(WorkMeter):
 
 def git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    for name in list(os.environ):
-        if name.startswith(("GITHUB", "MLFLOW", "GREEN_GATE")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("GREEN_GATE_RUNNER_CONDITIONS", "off")  # tests/conftest.py says why
-    yield dict(os.environ)
 
 
 class Project:

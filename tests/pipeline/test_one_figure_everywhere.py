@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +25,6 @@ from tests.support.mlflow import MlflowServer, metrics_of
 pytestmark = pytest.mark.slow  # a real MLflow server and two checks of 5 repeats
 
 METRIC = "energy_per_prediction_j"
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    for name in list(os.environ):
-        if name.startswith(("GITHUB", "MLFLOW", "GREEN_GATE")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("GREEN_GATE_RUNNER_CONDITIONS", "off")  # tests/conftest.py says why
-    yield dict(os.environ)
 
 
 def _get_run(server: MlflowServer, run_id: str) -> dict[str, Any]:

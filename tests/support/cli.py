@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate.bench.conditions import CONDITIONS_ENV
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = REPO / "examples" / "digits"
 
@@ -21,16 +23,13 @@ class CliResult:
     stderr: str
 
 
-# Whether the runner's conditions are read is the test's choice (tests/conftest.py turns them off;
-# the tests about conditions turn them on), so it passes to the child like the rest of the test's set-up.
-_PASSED_THROUGH = ("GREEN_GATE_RUNNER_CONDITIONS",)
-
-
 def _child_env(env: dict[str, str] | None) -> dict[str, str]:
+    # Whether the runner's conditions are read is the test's choice (tests/conftest.py turns them
+    # off, the tests about conditions on), so that switch passes to the child as the test set it.
     child_env = {
         k: v
         for k, v in os.environ.items()
-        if k in _PASSED_THROUGH or not k.startswith(("GITHUB_", "MLFLOW_", "GREEN_GATE_"))
+        if k == CONDITIONS_ENV or not k.startswith(("GITHUB_", "MLFLOW_", "GREEN_GATE_"))
     }
     child_env.update(env or {})
     return child_env
@@ -71,7 +70,7 @@ def cli_environment() -> dict[str, str]:
     return {
         "PYTHONPATH": str(REPO),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "GREEN_GATE_RUNNER_CONDITIONS": "off",
+        CONDITIONS_ENV: "off",
     }
 
 
