@@ -203,6 +203,8 @@ def _default_branch(git: Callable[..., str | None]) -> tuple[str, str]:
         if git("rev-parse", "--verify", "-q", f"refs/heads/{name}"):
             return name, f"no origin/HEAD; {name} exists"
     current = git("symbolic-ref", "--short", "-q", "HEAD")
+    if current in DEFAULT_BRANCH_NAMES:  # unborn: the loop above found no commit on it
+        return current, "the current branch, no commit yet (no origin/HEAD)"
     if current:
         return current, "the current branch (no origin/HEAD, main or master)"
     return "main", "assumed: no git branch found"

@@ -135,7 +135,15 @@ def test_writes_the_baseline_branch_into_the_budget(repo: Path) -> None:
     code, out, _ = run_init(repo, "--no-workflow")
     assert code == 0
     assert load_budget(repo / "green-budget.yml").baseline.branch == "trunk"
-    assert "baselines from branch 'trunk'" in out
+    assert "baselines from branch 'trunk'  [the current branch (no origin/HEAD, main or master)]" in out
+
+
+def test_a_new_repository_s_unborn_main_is_named_as_the_current_branch_without_a_commit(repo: Path) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    code, out, _ = run_init(repo, "--no-workflow")
+    assert code == 0
+    assert load_budget(repo / "green-budget.yml").baseline.branch == "main"
+    assert "baselines from branch 'main'  [the current branch, no commit yet (no origin/HEAD)]" in out
 
 
 def test_adds_the_state_folder_to_gitignore_once(repo: Path) -> None:
