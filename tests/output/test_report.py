@@ -129,6 +129,28 @@ def test_regression_decided_on_repeats_states_the_interval() -> None:
     check_golden("report_fail_repeats.md", text)
 
 
+def test_a_paired_base_is_named_as_measured_in_this_job_not_as_an_mlflow_run() -> None:
+    current = summary([99.0, 99.4, 98.7, 99.9, 98.8], predictions=107880, intensity=INTENSITY)
+    base_summary = summary([82.9, 82.5, 83.1, 82.7, 82.8], predictions=107880, intensity=INTENSITY)
+    base = Baseline(
+        run_id="paired:4b1e0c2aa000",
+        metrics=dict(base_summary.metrics),
+        commit="4b1e0c2aa",
+        branch="main",
+        start_time_ms=0,
+        per_repeat=dict(base_summary.per_repeat),
+        paired=True,
+    )
+    result = replace(outcome(summary=current, baseline=base, decision=evaluate(current, base, RULES)), repeats=5)
+    doc = document(result, "fail")
+    report, comment = render(doc), render(doc, "pr_comment.md.j2")
+    assert "Compared with the base, `main` @ `4b1e0c2`, measured in this job alternately with this commit." in report
+    assert "Against the base, `main` @ `4b1e0c2`, measured in this job alternately with this commit." in comment
+    assert "- **Baseline:** the base, `main` @ `4b1e0c2`, measured in this job (paired)" in comment
+    assert "paired:" not in report + comment
+    check_golden("pr_comment_paired.md", comment)
+
+
 def _first_run(**kwargs: object) -> BenchmarkOutcome:
     current = summary([82.77], predictions=107880, quality={"accuracy": 0.9689}, power_w=21.89)
     return outcome(summary=current, decision=evaluate(current, None, RULES), **kwargs)
