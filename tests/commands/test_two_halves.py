@@ -165,7 +165,10 @@ def test_a_fork_pr_is_judged_against_the_private_server(
     [bench] = result["benchmarks"]
     assert bench["verdict"] == "fail" and bench["baseline"]["run_id"] == baseline_run["info"]["run_id"]
     [energy] = [c for c in bench["checks"] if c["metric"] == "energy_per_prediction_j"]
-    assert 150 < energy["change_pct"] < 600 and energy["limit"] == "warn > +2%, fail > +5%"
+    # 4x the loop's work, judged against the server's baseline: the process's start-up does not grow
+    # with it, and a loaded runner compresses it further (+141% measured beside two spinners and a
+    # second test worker). Against the tampered local store (10x) it would read about -60%.
+    assert 100 < energy["change_pct"] < 600 and energy["limit"] == "warn > +2%, fail > +5%"
     assert result["context"]["commit"] == HEAD_SHA and result["context"]["pr_number"] == 2
 
     [comment] = gh.comments[2]
