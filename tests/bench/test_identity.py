@@ -50,7 +50,9 @@ def test_the_benchmark_runs_as_the_user_and_all_its_processes_end(
         "id -u > uid.txt; "
         "cat /proc/$PPID/environ > gate-environ.txt 2>/dev/null || echo refused > gate-environ.txt; "
         # Leaves the group and the environment, ignores SIGTERM: only the user's sweep and SIGKILL end it.
-        "setsid -f env -i sh -c 'trap \"\" TERM; sleep 8; touch forged.txt'; "
+        # Its sleep outlasts the grace before SIGKILL (5 s) even on a loaded runner, so a daemon the
+        # sweep missed is still running at the check below rather than racing it.
+        "setsid -f env -i sh -c 'trap \"\" TERM; sleep 30; touch forged.txt'; "
         'echo \'{"predictions": 5}\' > "$GREEN_GATE_METRICS"'
     )
     logged: list[str] = []
