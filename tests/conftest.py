@@ -12,25 +12,34 @@ import pytest
 from gate.bench.conditions import CONDITIONS_ENV
 from tests.support.cli import cli_environment
 from tests.support.mlflow import (
+    AUTH_ADMIN,
+    AUTH_ADMIN_PASSWORD,
     MlflowServer,
     create_postgres_database,
     drop_postgres_database,
     sqlalchemy_url,
+    start_basic_auth_server,
     start_mlflow_server,
     stop_mlflow_server,
 )
 
-# Fixtures that start a real `mlflow server` (auth_server: tests/tracking/test_mlflow_auth.py): seconds
-# each, so only the slow tier may use them.
+# Fixtures that start a real `mlflow server`: seconds each, so only the slow tier may use them.
 SERVER_FIXTURES = frozenset({"mlflow_server", "postgres_mlflow_server", "tracking_server", "auth_server"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test on a real server that is not marked slow would make `pytest -m "not slow"` slow: refuse it.
-    Tests marked `gpu` run one after another on one worker: two at once would measure each other."""
+    Tests marked `gpu` run one after another on one worker: two at once would measure each other.
+    The tests on the basic-auth server, and those on the PostgreSQL-backed one, each run on one
+    worker, so that each of those servers starts once (4-8 CPU-seconds a start) rather than once per
+    worker."""
     for item in items:
         if item.get_closest_marker("gpu") is not None:
             item.add_marker(pytest.mark.xdist_group("gpu"))
+        elif "auth_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("mlflow-auth"))
+        elif _on_postgres_server(item):
+            item.add_marker(pytest.mark.xdist_group("mlflow-postgres"))
     unmarked = [
         item.nodeid
         for item in items
@@ -38,6 +47,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     ]
     if unmarked:
         raise pytest.UsageError("these tests start an MLflow server but are not marked slow: " + ", ".join(unmarked))
+
+
+def _on_postgres_server(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    callspec = getattr(item, "callspec", None)
+    via_tracking = (
+        "tracking_server" in names and callspec is not None and callspec.params.get("tracking_server") == "postgresql"
+    )
+    return "postgres_mlflow_server" in names or via_tracking
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +95,21 @@ def _no_check_secrets_active() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
     server = start_mlflow_server(tmp_path_factory.mktemp("mlflow-server"))
+    yield server
+    stop_mlflow_server(server)
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """`mlflow server --app-name basic-auth`: every request needs a user; AUTH_ADMIN administers it, a
+    user may READ any experiment and manages those it creates. Tests make their own users and
+    experiments."""
+    server = start_basic_auth_server(
+        tmp_path_factory.mktemp("mlflow-auth"),
+        admin_username=AUTH_ADMIN,
+        admin_password=AUTH_ADMIN_PASSWORD,
+        default_permission="READ",
+    )
     yield server
     stop_mlflow_server(server)
 

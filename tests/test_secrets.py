@@ -244,12 +244,12 @@ def test_a_spooled_run_is_redacted(tmp_path: Path, planted: Secrets) -> None:
 @pytest.mark.slow
 def test_mlflow_tags_and_params_are_redacted(tmp_path: Path, planted: Secrets) -> None:
     from gate.tracking.mlflow_store import MlflowStore
-    from tests.support.mlflow import experiment_name, record
+    from tests.support.mlflow import experiment_name, record, seed_sqlite_store
 
     run = record(experiment_name())
     run.tags["green_gate.command"] = f"python bench.py --key {ENV['GITHUB_TOKEN']}"
     run.params["note"] = f"pw {ENV['MLFLOW_TRACKING_PASSWORD']}"
-    store = MlflowStore(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    store = MlflowStore(f"sqlite:///{seed_sqlite_store(tmp_path / 'mlflow.db', cwd=tmp_path)}")
     run_id, _, _ = store.log_record(run)
     logged = store._client.get_run(run_id).data
     assert logged.tags["green_gate.command"] == f"python bench.py --key {MASK}"

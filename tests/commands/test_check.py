@@ -10,7 +10,15 @@ import pytest
 from tests.fakes.github_server import EVENTS
 from tests.support.cli import busy_project, example_project, run_cli
 from tests.support.documents import validate_result
-from tests.support.mlflow import MlflowServer, free_port, metric_history, metrics_of, search_runs, tags_of
+from tests.support.mlflow import (
+    MlflowServer,
+    free_port,
+    metric_history,
+    metrics_of,
+    search_runs,
+    seed_embedded_store,
+    tags_of,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -50,9 +58,14 @@ def test_example_records_a_baseline_then_fails_when_each_prediction_costs_five_t
     # single repeats by up to 1.4x, so a +30% regression (it measures +12..+34%) can end in a warning.
     # 5x the work per prediction measures about +58% at 10 passes, its 95% interval starting near +53%
     # (each repeat is charged its own CPU time): only every baseline repeat slowed by 1.5x, and none of
-    # these, would bring it down to the +5% limit.
+    # these, would bring it down to the +5% limit. The regressed run takes the CLI's overrides, 3
+    # repeats and no warm-up, against the baseline's 1 + 5: half the runs of the dearer side.
     regressed = run_cli(
         *args,
+        "--repeats",
+        "3",
+        "--warmup",
+        "0",
         "--commit",
         "b" * 40,
         "--json",
@@ -105,6 +118,7 @@ def test_malformed_budget_exits_2_with_the_line(tmp_path: Path, cli_env: dict[st
 
 def test_failing_benchmark_exits_3_with_its_output_in_the_report(tmp_path: Path, cli_env: dict[str, str]) -> None:
     project = busy_project(tmp_path)
+    seed_embedded_store(project)
     result = run_cli("check", "--json", "out.json", cwd=project, env={**cli_env, "BUSY_FAIL": "5"})
     assert result.returncode == 3, result.stderr
     assert "exited with status 5" in result.stdout

@@ -11,6 +11,7 @@ import pytest
 from tests.fakes.github_server import EVENTS, FakeGitHub
 from tests.support.cli import busy_project, run_cli
 from tests.support.github import REPO, fork_event
+from tests.support.mlflow import seed_embedded_store
 
 pytestmark = pytest.mark.slow
 
@@ -34,6 +35,7 @@ def test_check_comments_then_edits_the_same_comment(
     tmp_path: Path, github: FakeGitHub, cli_env: dict[str, str]
 ) -> None:
     project = busy_project(tmp_path)
+    seed_embedded_store(project)
     first = run_cli("check", cwd=project, env=env_for(project, github, cli_env, EVENTS / "pull_request.opened.json"))
     assert first.returncode == 0, first.stderr
     second = run_cli(
@@ -53,6 +55,7 @@ def test_check_comments_then_edits_the_same_comment(
 @pytest.mark.parametrize("github", [""], indirect=True)
 def test_fork_run_ends_green_with_the_summary(tmp_path: Path, github: FakeGitHub, cli_env: dict[str, str]) -> None:
     project = busy_project(tmp_path)
+    seed_embedded_store(project)
     event = tmp_path / "fork.json"
     event.write_text(json.dumps(fork_event()))
     result = run_cli("check", "--json", "r.json", cwd=project, env=env_for(project, github, cli_env, event))
@@ -71,6 +74,7 @@ def test_check_merges_other_jobs_results_into_its_comment(
     from tests.support.documents import L4, leg_document, measured
 
     project = busy_project(tmp_path)
+    seed_embedded_store(project)
     event = json.loads((EVENTS / "pull_request.opened.json").read_text())
     other = leg_document("gpu-l4", L4, [measured("resnet50-inference", 130.0, 120.0)])  # over its fail limit
     other["context"].update(commit=event["pull_request"]["head"]["sha"], pr_number=2, repository=REPO)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support.cli import run_cli
+from tests.support.mlflow import seed_embedded_store
 from tests.support.tools import write_tools
 
 pytestmark = pytest.mark.slow
@@ -31,6 +32,7 @@ def _check(
         + "carbon:\n  intensity_g_per_kwh: 100\n"
         + extra
     )
+    seed_embedded_store(project)
     result = run_cli("check", "--json", "result.json", cwd=project, env=cli_env)
     doc = json.loads((project / "result.json").read_text())
     return result.returncode, result.stdout + result.stderr, doc["benchmarks"][0]

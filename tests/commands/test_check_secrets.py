@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,10 @@ from tests.fakes.em_server import FakeElectricityMaps
 from tests.fakes.github_server import EVENTS, FakeGitHub
 from tests.support.cli import CliResult, run_cli
 from tests.support.github import REPO
-from tests.support.mlflow import MlflowServer, search_runs, start_basic_auth_server, stop_mlflow_server
+from tests.support.mlflow import AUTH_ADMIN, AUTH_ADMIN_PASSWORD, MlflowServer, search_runs
 
 pytestmark = pytest.mark.slow
 
-ADMIN = f"gg-admin-{uuid.uuid4().hex[:10]}"
-ADMIN_PASSWORD = f"gg-admin-pw-{uuid.uuid4().hex}"
 URI_USER = f"gg-uri-user-{uuid.uuid4().hex[:10]}"
 URI_PASSWORD = f"gg-uri-pw-{uuid.uuid4().hex}"
 
@@ -86,22 +83,16 @@ class Planted:
 
 
 @pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    server = start_basic_auth_server(
-        tmp_path_factory.mktemp("mlflow-auth"),
-        admin_username=ADMIN,
-        admin_password=ADMIN_PASSWORD,
-        default_permission="EDIT",
-    )
+def uri_user(auth_server: MlflowServer) -> str:
+    """A user of the shared basic-auth server whose credentials the tracking URI carries."""
     created = requests.post(
-        f"{server.url}/api/2.0/mlflow/users/create",
+        f"{auth_server.url}/api/2.0/mlflow/users/create",
         json={"username": URI_USER, "password": URI_PASSWORD},
-        auth=(ADMIN, ADMIN_PASSWORD),
+        auth=(AUTH_ADMIN, AUTH_ADMIN_PASSWORD),
         timeout=10,
     )
     assert created.status_code == 200, created.text
-    yield server
-    stop_mlflow_server(server)
+    return URI_USER
 
 
 def planted(tmp_path: Path, server: MlflowServer) -> Planted:
@@ -115,8 +106,8 @@ def planted(tmp_path: Path, server: MlflowServer) -> Planted:
             "ACTIONS_RUNTIME_TOKEN": f"runtime-{tag}",
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": f"oidc-{tag}",
             "MLFLOW_TRACKING_TOKEN": f"mlflow-token-{tag}",
-            "MLFLOW_TRACKING_USERNAME": ADMIN,
-            "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD,
+            "MLFLOW_TRACKING_USERNAME": AUTH_ADMIN,
+            "MLFLOW_TRACKING_PASSWORD": AUTH_ADMIN_PASSWORD,
             "MLFLOW_TRACKING_CLIENT_CERT_PATH": str(cert),
             "ELECTRICITYMAPS_API_TOKEN": f"em-default-{tag}",
             "GG_TEST_EM_TOKEN": f"em-budget-{tag}",
@@ -208,6 +199,7 @@ def test_no_planted_secret_reaches_any_output_or_the_benchmark(
     tmp_path: Path,
     fails: bool,
     auth_server: MlflowServer,
+    uri_user: str,
     github: FakeGitHub,
     em_api: FakeElectricityMaps,
     cli_env: dict[str, str],
@@ -219,7 +211,7 @@ def test_no_planted_secret_reaches_any_output_or_the_benchmark(
 
     assert result.returncode == (3 if fails else 0), result.stderr
     assert "Traceback" not in result.stderr
-    runs = search_runs(auth_server, experiment, auth=(ADMIN, ADMIN_PASSWORD))
+    runs = search_runs(auth_server, experiment, auth=(AUTH_ADMIN, AUTH_ADMIN_PASSWORD))
     assert len(runs) == 1, "the run was logged to the authenticated server (a failed run too: one repeat completed)"
     assert len(github.comments[2]) == 1 and len(github.check_runs) == 1
     assert (root / ".green-gate" / "report.md").is_file()

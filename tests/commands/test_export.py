@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from tests.support.cli import busy_project, run_cli
+from tests.support.mlflow import seed_embedded_store
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "export"
 
@@ -16,6 +17,7 @@ SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "export"
 @pytest.mark.slow
 def test_export_writes_each_format_from_the_newest_local_result(tmp_path: Path, cli_env: dict[str, str]) -> None:
     project = busy_project(tmp_path, repeats=2)
+    seed_embedded_store(project)
     assert run_cli("check", "--json", "result.json", cwd=project, env=cli_env).returncode == 0
     for fmt, schema in (("bmf", "bmf.schema.json"), ("gab", "gab-custom.schema.json")):
         done = run_cli("export", "--format", fmt, "-o", f"{fmt}.json", cwd=project, env=cli_env)

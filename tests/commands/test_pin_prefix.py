@@ -10,7 +10,7 @@ import pytest
 
 from gate.commands import baseline
 from gate.tracking.mlflow_store import MlflowStore
-from tests.support.mlflow import experiment_name, record
+from tests.support.mlflow import experiment_name, record, seed_sqlite_store
 
 # A real embedded MLflow store (sqlite), created and migrated in the test: seconds, so the slow tier.
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def _rename_runs(database: Path, prefix: str) -> None:
 
 
 def test_pin_accepts_a_unique_prefix_and_refuses_an_ambiguous_or_unknown_one(tmp_path: Path) -> None:
-    database = tmp_path / "mlflow.db"
+    database = seed_sqlite_store(tmp_path / "mlflow.db", cwd=tmp_path)
     uri = f"sqlite:///{database}"
     exp = experiment_name()
     store = MlflowStore(uri)

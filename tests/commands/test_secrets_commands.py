@@ -17,7 +17,7 @@ from gate import paths
 from gate.tracking import spool
 from gate.tracking.mlflow_store import MlflowStore
 from tests.support.cli import CliResult, busy_project, cli_environment, commit_all, run_cli
-from tests.support.mlflow import HW, free_port, record
+from tests.support.mlflow import HW, free_port, record, seed_embedded_store
 
 pytestmark = pytest.mark.slow
 
@@ -49,8 +49,7 @@ def _assert_clean(*texts: str) -> None:
 def project(tmp_path: Path) -> Path:
     root = busy_project(tmp_path / "project", f"mlflow:\n  experiment: {EXPERIMENT.replace('busy', '{benchmark}')}\n")
     commit_all(root, "start")
-    store = MlflowStore(f"sqlite:///{paths.mlflow_db(root).resolve()}")
-    paths.mlflow_db(root).parent.mkdir(parents=True, exist_ok=True)
+    store = MlflowStore(f"sqlite:///{seed_embedded_store(root).resolve()}")
     leaky = record(EXPERIMENT, branch=f"feat/{GITHUB_TOKEN}")
     store.log_record(replace(leaky, params={**leaky.params, "command": f"python busy.py --pw {MLFLOW_PASSWORD}"}))
     store.log_record(record(EXPERIMENT, branch="main", start_time_ms=1_700_000_100_000))

@@ -24,12 +24,17 @@ from gate.tracking import schema
 from tests.fakes.github_server import EVENTS, FakeGitHub, serve
 from tests.support.cli import busy_project, commit_all, run_cli, set_busy_iterations
 from tests.support.github import HEAD_SHA, REPO, fork_event
-from tests.support.mlflow import MlflowServer, search_runs, start_basic_auth_server, stop_mlflow_server, tags_of
+from tests.support.mlflow import (
+    AUTH_ADMIN,
+    AUTH_ADMIN_PASSWORD,
+    MlflowServer,
+    search_runs,
+    seed_embedded_store,
+    tags_of,
+)
 
 pytestmark = pytest.mark.slow
 
-ADMIN = f"gg-admin-{uuid.uuid4().hex[:10]}"
-ADMIN_PASSWORD = f"gg-admin-pw-{uuid.uuid4().hex}"
 RUN_ID = 7001
 ITERATIONS = 400_000
 
@@ -46,18 +51,6 @@ if _db.exists():
 """
 
 
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    server = start_basic_auth_server(
-        tmp_path_factory.mktemp("mlflow-auth"),
-        admin_username=ADMIN,
-        admin_password=ADMIN_PASSWORD,
-        default_permission="EDIT",
-    )
-    yield server
-    stop_mlflow_server(server)
-
-
 @pytest.fixture
 def gh() -> Iterator[FakeGitHub]:
     for fake in serve():
@@ -68,8 +61,8 @@ def gh() -> Iterator[FakeGitHub]:
 def credentials(server: MlflowServer) -> dict[str, str]:
     return {
         "MLFLOW_TRACKING_URI": server.url,
-        "MLFLOW_TRACKING_USERNAME": ADMIN,
-        "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD,
+        "MLFLOW_TRACKING_USERNAME": AUTH_ADMIN,
+        "MLFLOW_TRACKING_PASSWORD": AUTH_ADMIN_PASSWORD,
     }
 
 
@@ -105,11 +98,12 @@ def test_a_fork_pr_is_judged_against_the_private_server(
     commit_all(base, "base")
     done = run_cli("check", "--branch", "main", cwd=base, env={**cli_env, **credentials(auth_server)})
     assert done.returncode == 0, done.stderr
-    [baseline_run] = search_runs(auth_server, f"{experiment}/busy", auth=(ADMIN, ADMIN_PASSWORD))
+    [baseline_run] = search_runs(auth_server, f"{experiment}/busy", auth=(AUTH_ADMIN, AUTH_ADMIN_PASSWORD))
 
     # The pull request's workspace: a local store with its own baseline, then the 4x change.
     pr = tmp_path / "pr"
     shutil.copytree(base, pr)
+    seed_embedded_store(pr)
     local = run_cli("check", "--branch", "main", cwd=pr, env=cli_env)
     assert local.returncode == 0, local.stderr
     set_busy_iterations(pr, 4 * ITERATIONS)
@@ -178,7 +172,7 @@ def test_a_fork_pr_is_judged_against_the_private_server(
     assert check_run["head_sha"] == HEAD_SHA and check_run["conclusion"] == "failure"
     assert "verdict=fail" in (tmp_path / "judge-output.txt").read_text()
 
-    runs = search_runs(auth_server, f"{experiment}/busy", auth=(ADMIN, ADMIN_PASSWORD))
+    runs = search_runs(auth_server, f"{experiment}/busy", auth=(AUTH_ADMIN, AUTH_ADMIN_PASSWORD))
     pr_run = next(r for r in runs if r["info"]["run_id"] != baseline_run["info"]["run_id"])
     tags = tags_of(pr_run)
     assert tags[schema.TAG_ELIGIBLE] == "false" and tags[schema.TAG_GIT_COMMIT] == HEAD_SHA

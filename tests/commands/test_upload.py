@@ -12,7 +12,7 @@ import pytest
 from gate.commands import upload
 from gate.tracking import spool
 from tests.support.cli import cli_environment, start_cli
-from tests.support.mlflow import experiment_name, free_port, record
+from tests.support.mlflow import experiment_name, free_port, record, seed_sqlite_store
 
 # A real embedded MLflow store (sqlite), created and migrated in the test: seconds, so the slow tier.
 pytestmark = pytest.mark.slow
@@ -67,7 +67,7 @@ def test_upload_refuses_a_record_meant_for_another_store_and_logs_it_there_when_
 
 
 def test_upload_without_a_tracking_uri_logs_to_the_store_the_check_meant(tmp_path: Path) -> None:
-    meant = tmp_path / "server.db"
+    meant = seed_sqlite_store(tmp_path / "server.db", cwd=tmp_path)
     directory = tmp_path / "spool"
     rec = record(experiment_name())
     spool.put(directory, rec, reason="down", destination=sqlite_uri(meant))
@@ -84,7 +84,7 @@ def test_upload_without_a_tracking_uri_logs_to_the_store_the_check_meant(tmp_pat
 
 
 def test_two_uploads_at_once_log_each_record_once_and_keep_every_run(tmp_path: Path) -> None:
-    database = tmp_path / "store.db"
+    database = seed_sqlite_store(tmp_path / "store.db", cwd=tmp_path)
     directory = tmp_path / "spool"
     exp = experiment_name()
     records = [record(exp, start_time_ms=1_700_000_000_000 + i) for i in range(6)]
@@ -120,7 +120,7 @@ def test_a_check_spooled_while_mlflow_was_down_keeps_its_verdict_once_uploaded(t
     assert data["destination"] == down
     assert data["tags"]["green_gate.verdict"] == "warn" and " warn" in data["run_name"]
 
-    database = tmp_path / "store.db"
+    database = seed_sqlite_store(tmp_path / "store.db", cwd=project)
     elsewhere = {**cli_environment(), **FAST, "MLFLOW_TRACKING_URI": sqlite_uri(database)}
     refused = run_cli("upload", cwd=project, env=elsewhere)
     assert refused.returncode == 2 and f"was spooled for {down}" in refused.stderr

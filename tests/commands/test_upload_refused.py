@@ -11,7 +11,7 @@ import pytest
 
 from gate.commands import upload
 from gate.tracking import spool
-from tests.support.mlflow import experiment_name, record
+from tests.support.mlflow import experiment_name, record, seed_sqlite_store
 
 # A real embedded MLflow store (sqlite), created and migrated in the test: seconds, so the slow tier.
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ def test_a_refused_record_is_quarantined_once_and_leaves_no_running_run(tmp_path
     from mlflow.entities import ViewType
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = f"sqlite:///{seed_sqlite_store(tmp_path / 'mlflow.db', cwd=tmp_path)}"
     directory = tmp_path / "spool"
     exp = experiment_name()
     good = record(exp, start_time_ms=1_700_000_000_000)

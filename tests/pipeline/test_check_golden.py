@@ -23,6 +23,7 @@ from gate.commands import check
 from gate.energy.model import EnergyReading, PhaseEnergy, ScopeEnergy
 from tests.support.documents import validate_result
 from tests.support.golden import check_golden
+from tests.support.mlflow import seed_embedded_store
 
 pytestmark = pytest.mark.slow  # real git, the embedded MLflow store and 30 benchmark processes
 
@@ -119,6 +120,7 @@ class Project:
         (root / ".gitignore").write_text(".green-gate/\nfail\n*.json\n*.md\nwork.energy\n")
         git(root, "add", ".")
         git(root, "commit", "-qm", "base")
+        seed_embedded_store(root)
 
     def check(
         self, branch: str, work: float, *, fail: bool = False, record: bool = True

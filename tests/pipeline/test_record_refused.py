@@ -12,8 +12,9 @@ import pytest
 from gate.commands import check, upload
 from gate.energy.model import EnergyReading, ScopeEnergy
 from gate.tracking import spool
+from tests.support.mlflow import seed_sqlite_store
 
-# A real embedded MLflow store (sqlite), created and migrated in the test: seconds, so the slow tier.
+# A real MLflow store (sqlite): seconds, so the slow tier.
 pytestmark = pytest.mark.slow
 
 BENCH = """import json, os
@@ -51,7 +52,8 @@ def test_a_run_mlflow_refuses_is_quarantined_and_reported_not_spooled_for_upload
 ) -> None:
     (tmp_path / "bench.py").write_text(BENCH)
     (tmp_path / "green-budget.yml").write_text(BUDGET)
-    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "GREEN_GATE_MLFLOW_BACKOFF_S": "0"}
+    database = seed_sqlite_store(tmp_path / "mlflow.db", cwd=tmp_path)
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{database}", "GREEN_GATE_MLFLOW_BACKOFF_S": "0"}
     opts = check.CheckOptions(budget_path=tmp_path / "green-budget.yml", branch="main", commit="a" * 40)
 
     code = check.run(opts, env=env, cwd=tmp_path, meter=OddScopeMeter(), log=lambda m: print(m, file=sys.stderr))

@@ -3,6 +3,7 @@ API independently of the gate's client, and run records to log into it."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 
+from gate import paths
 from gate.tracking import schema
 from gate.tracking.schema import RunFacts, RunIdentity, RunRecord
 from tests.helpers import summary
@@ -126,6 +129,54 @@ def _keep_migrated_db(database: Path) -> None:
     template = database.with_name("fresh-store-template.db")  # in the test's temp dir: pytest removes it
     _copy_sqlite(database, template)
     _MIGRATED_DB.append(template)
+
+
+# One store the gate's own client created and migrated in this process; see seed_sqlite_store.
+_EMBEDDED_TEMPLATE: list[Path] = []
+
+
+def seed_sqlite_store(database: Path, *, cwd: Path) -> Path:
+    """An sqlite MLflow store at `database`, unless there is one, as the gate leaves it where it
+    creates one working in `cwd`: empty, migrated to this MLflow's head.
+
+    For tests about what comes after a store exists: each fresh store costs 1-2 s of MLflow's
+    migrations. A copy of one store the gate's client created in this process, its one path (the
+    Default experiment's artifact folder, under the creating process's working directory) made
+    `cwd`'s; the tests about creating a store start without one.
+    """
+    if database.exists():
+        return database
+    database.parent.mkdir(parents=True, exist_ok=True)
+    _copy_sqlite(_embedded_template(), database)
+    with closing(sqlite3.connect(database)) as conn, conn:
+        conn.execute(
+            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+            (str(cwd.resolve() / "mlruns" / "0"),),
+        )
+    return database
+
+
+def seed_embedded_store(project: Path) -> Path:
+    """The project's embedded store (`.green-gate/mlflow.db`) as a first check there leaves it (and
+    a workflow's cache restores it); see seed_sqlite_store."""
+    return seed_sqlite_store(paths.mlflow_db(project), cwd=project)
+
+
+def _embedded_template() -> Path:
+    if not _EMBEDDED_TEMPLATE:
+        from gate.tracking.mlflow_store import MlflowStore
+
+        folder = Path(tempfile.mkdtemp(prefix="gg-embedded-store-"))
+        atexit.register(shutil.rmtree, folder, True)
+        database = folder / "mlflow.db"
+        MlflowStore(f"sqlite:///{database}")  # creating the client creates and migrates the store
+        _EMBEDDED_TEMPLATE.append(database)
+    return _EMBEDDED_TEMPLATE[0]
+
+
+# The admin of the basic-auth server the tests share (tests/conftest.py's auth_server), per test process.
+AUTH_ADMIN = f"gg-admin-{uuid.uuid4().hex[:10]}"
+AUTH_ADMIN_PASSWORD = f"gg-admin-pw-{uuid.uuid4().hex}"
 
 
 def start_basic_auth_server(

@@ -3,38 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
+import requests
 
 from gate.errors import TrackingError
 from gate.retry import RetryPolicy
 from gate.tracking.mlflow_store import MlflowStore
 from tests.support.mlflow import (
+    AUTH_ADMIN,
+    AUTH_ADMIN_PASSWORD,
     HW,
     MlflowServer,
     experiment_name,
     record,
-    start_basic_auth_server,
-    stop_mlflow_server,
 )
 
 pytestmark = pytest.mark.slow
-ADMIN_PASSWORD = f"pw-{uuid.uuid4().hex}"
-
-
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    server = start_basic_auth_server(tmp_path_factory.mktemp("mlflow-auth"), admin_password=ADMIN_PASSWORD)
-    yield server
-    stop_mlflow_server(server)
 
 
 def test_credentials_from_mlflow_env_vars_log_and_read_history(
     auth_server: MlflowServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
-    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN_PASSWORD)
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", AUTH_ADMIN)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", AUTH_ADMIN_PASSWORD)
     store = MlflowStore(auth_server.url)
     exp = experiment_name()
     run_id, _, created = store.log_record(record(exp))
@@ -46,14 +38,14 @@ def test_credentials_from_mlflow_env_vars_log_and_read_history(
 
     monkeypatch.delenv("MLFLOW_TRACKING_USERNAME")
     monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD")
-    in_uri = MlflowStore(auth_server.url.replace("http://", f"http://admin:{ADMIN_PASSWORD}@"))
+    in_uri = MlflowStore(auth_server.url.replace("http://", f"http://{AUTH_ADMIN}:{AUTH_ADMIN_PASSWORD}@"))
     assert [r.run_id for r in in_uri.history(exp)] == [run_id]
 
 
 def test_a_wrong_password_is_a_clear_error_that_never_shows_it(
     auth_server: MlflowServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", AUTH_ADMIN)
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong-secret-value")
     slept: list[float] = []
     store = MlflowStore(auth_server.url, retry=RetryPolicy(attempts=3, backoff_s=0.01), sleep=slept.append)
@@ -61,7 +53,7 @@ def test_a_wrong_password_is_a_clear_error_that_never_shows_it(
         with pytest.raises(TrackingError) as caught:
             read()
         text = caught.value.render()
-        assert "wrong-secret-value" not in text and ADMIN_PASSWORD not in text
+        assert "wrong-secret-value" not in text and AUTH_ADMIN_PASSWORD not in text
         assert auth_server.url in text and "401" in text
         assert "fix: check the credentials: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD" in text
     assert slept == []  # refused credentials are not retried
@@ -70,27 +62,25 @@ def test_a_wrong_password_is_a_clear_error_that_never_shows_it(
 def test_a_read_only_user_reads_history_but_cannot_log_and_is_told_why(
     auth_server: MlflowServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import requests
-
-    admin = ("admin", ADMIN_PASSWORD)
-    reader_password = f"rd-{uuid.uuid4().hex}"
+    admin = (AUTH_ADMIN, AUTH_ADMIN_PASSWORD)
+    reader, reader_password = f"release-manager-{uuid.uuid4().hex[:8]}", f"rd-{uuid.uuid4().hex}"
     created = requests.post(
         f"{auth_server.url}/api/2.0/mlflow/users/create",
-        json={"username": "release-manager", "password": reader_password},
+        json={"username": reader, "password": reader_password},
         auth=admin,
         timeout=10,
     )
     assert created.status_code == 200, created.text
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
-    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN_PASSWORD)
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", AUTH_ADMIN)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", AUTH_ADMIN_PASSWORD)
     exp = experiment_name()
     run_id, _, _ = MlflowStore(auth_server.url).log_record(record(exp))
 
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "release-manager")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", reader)
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", reader_password)
     slept: list[float] = []
     store = MlflowStore(auth_server.url, retry=RetryPolicy(attempts=3, backoff_s=0.01), sleep=slept.append)
-    assert [row.run_id for row in store.history(exp)] == [run_id]  # default permission: READ
+    assert [row.run_id for row in store.history(exp)] == [run_id]  # the server's default permission: READ
     with pytest.raises(TrackingError) as caught:
         store.log_record(record(exp))
     text = caught.value.render()

@@ -21,6 +21,7 @@ from tests.support.mlflow import (
     metric_history,
     record,
     search_runs,
+    seed_sqlite_store,
     tags_of,
 )
 
@@ -142,7 +143,7 @@ def test_history_reads_the_same_rows_over_rest_pages_as_through_mlflow_entities(
     """Against a server, history reads MLflow's REST JSON; against a local store, MLflow's entities."""
     monkeypatch.setattr(mlflow_store, "SEARCH_PAGE_SIZE", 2)  # several pages, tokens followed
     remote = MlflowStore(tracking_server.url)
-    local = MlflowStore(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    local = MlflowStore(f"sqlite:///{seed_sqlite_store(tmp_path / 'mlflow.db', cwd=tmp_path)}")
     exp = experiment_name()
     t0 = 1_700_000_000_000
     records = [record(exp, start_time_ms=t0 + i * 1000, commit=f"{i:040d}") for i in range(4)]
