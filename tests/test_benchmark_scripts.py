@@ -311,3 +311,26 @@ def test_mutation_script_maps_every_module_of_the_decision_package() -> None:
     bench = load("mutation")
     assert bench.unmapped() == []
     assert {"gate/compare/cases.py", "gate/compare/conditions.py", "gate/pipeline/decide.py"} <= set(bench.TESTS)
+
+
+@pytest.mark.slow  # a nested pytest run
+def test_suite_cpu_charges_each_test_its_own_and_its_childrens_cpu(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    suite_cpu = load("suite_cpu")
+    tests = tmp_path / "test_costs.py"
+    tests.write_text(
+        "import subprocess, sys\n"
+        "def test_spawns_work():\n"
+        "    subprocess.run([sys.executable, '-c', 'sum(i * i for i in range(3_000_000))'], check=True)\n"
+        "def test_does_nothing():\n"
+        "    pass\n"
+    )
+    assert suite_cpu.main(["--top", "5", "--", str(tests), "-p", "no:xdist"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("2 passed")
+    rows = {line.split()[-1]: [float(x) for x in line.split()[:3]] for line in out.splitlines() if "::test_" in line}
+    spawning = rows["test_costs.py::test_spawns_work"]  # node ids are relative to the run's root
+    idle = rows["test_costs.py::test_does_nothing"]
+    assert spawning[2] > 0.1 and idle[2] == 0.0  # the child's CPU is its test's, and only its
+    assert "  test_costs.py" in out.split("files, CPU-s")[1]
