@@ -445,6 +445,14 @@ def _end(
             break
         time.sleep(0.05)
     else:
+        # Stopped before any is killed: killed one by one, a shell whose child died first could run
+        # its next command (a new process, a file written) before its own SIGKILL lands.
+        for _ in range(3):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGSTOP)
+            subreaper.signal_each(seen, signal.SIGSTOP)
+            if not look():
+                break
         for _ in range(3):  # a process that forks as it is killed leaves new ones: a few rounds
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
