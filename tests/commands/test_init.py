@@ -130,20 +130,21 @@ def test_yaml_scalars_round_trip(value: str, rendered: str) -> None:
     assert yaml.safe_load(f"k: {rendered}") == {"k": value}
 
 
-def test_writes_the_baseline_branch_into_the_budget(repo: Path) -> None:
-    subprocess.run(["git", "init", "-q", "-b", "trunk"], cwd=repo, check=True)
+@pytest.mark.parametrize(
+    ("branch", "where"),
+    [
+        ("trunk", "the current branch (no origin/HEAD, main or master)"),
+        ("main", "the current branch, no commit yet (no origin/HEAD)"),  # a new repository's unborn main
+    ],
+)
+def test_writes_the_baseline_branch_into_the_budget_and_says_where_it_came_from(
+    repo: Path, branch: str, where: str
+) -> None:
+    subprocess.run(["git", "init", "-q", "-b", branch], cwd=repo, check=True)
     code, out, _ = run_init(repo, "--no-workflow")
     assert code == 0
-    assert load_budget(repo / "green-budget.yml").baseline.branch == "trunk"
-    assert "baselines from branch 'trunk'  [the current branch (no origin/HEAD, main or master)]" in out
-
-
-def test_a_new_repository_s_unborn_main_is_named_as_the_current_branch_without_a_commit(repo: Path) -> None:
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
-    code, out, _ = run_init(repo, "--no-workflow")
-    assert code == 0
-    assert load_budget(repo / "green-budget.yml").baseline.branch == "main"
-    assert "baselines from branch 'main'  [the current branch, no commit yet (no origin/HEAD)]" in out
+    assert load_budget(repo / "green-budget.yml").baseline.branch == branch
+    assert f"baselines from branch '{branch}'  [{where}]" in out
 
 
 def test_adds_the_state_folder_to_gitignore_once(repo: Path) -> None:
