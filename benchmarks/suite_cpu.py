@@ -7,7 +7,10 @@ totals, then the test files and the tests that cost most.
     python benchmarks/suite_cpu.py --top 30 -- -m "not slow" -n 0
 
 Arguments after `--` go to pytest. A process is counted when it is waited for: a session-scoped
-server's whole life lands on the test whose teardown stops it (the last on its worker).
+server's whole life lands on the test whose teardown stops it (the last on its worker). CLI runs
+forked by the tests' forkserver (tests/support/cli_forkserver.py) are its children, not the
+worker's: each counts on its test from the forkserver's report, and the forkserver's total again
+when the worker stops it, outside the tests.
 """
 
 from __future__ import annotations
@@ -33,7 +36,14 @@ REPO = Path(__file__).resolve().parents[1]
 def _cpu_s() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime + _forked_cpu_s()
+
+
+def _forked_cpu_s() -> float:
+    """The CLI runs the tests' forkserver ran for this process so far: its children, not ours."""
+    cli = sys.modules.get("tests.support.cli")
+    forked = getattr(cli, "forked_cpu_s", None)
+    return float(forked()) if forked is not None else 0.0
 
 
 # --- the plugin (loaded into pytest and its workers with `-p suite_cpu`) --------------------------

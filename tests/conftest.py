@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gate.bench.conditions import CONDITIONS_ENV
-from tests.support.cli import cli_environment
+from tests.support.cli import FRESH_CLI_ENV, cli_environment, start_forkserver, stop_forkserver
 from tests.support.mlflow import (
     AUTH_ADMIN,
     AUTH_ADMIN_PASSWORD,
@@ -25,6 +25,20 @@ from tests.support.mlflow import (
 
 # Fixtures that start a real `mlflow server`: seconds each, so only the slow tier may use them.
 SERVER_FIXTURES = frozenset({"mlflow_server", "postgres_mlflow_server", "tracking_server", "auth_server"})
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # The tests marked slow run `check`, `history` and the like for real, dozens of times: forking
+    # those from a Python with MLflow imported saves ~2 CPU-seconds a run (tests/support/cli.py). A
+    # session without them (`-m "not slow"`) has a handful of cheap runs: starting one costs more.
+    if os.environ.get(FRESH_CLI_ENV) != "1" and any(item.get_closest_marker("slow") for item in session.items):
+        start_forkserver()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Wait for this process's CLI forkserver, so that the CPU time of the runs it forked is counted
+    # with this process's children like that of any other.
+    stop_forkserver()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

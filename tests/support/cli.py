@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
+import json
+import locale
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from gate.bench.conditions import CONDITIONS_ENV
 
@@ -47,10 +55,21 @@ def start_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subpr
     )
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout_s: float = 300) -> CliResult:
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout_s: float = 300, fresh: bool = False
+) -> CliResult:
     """Run the real `green-gate` CLI in a child process; none of this process's GitHub, MLflow or
-    green-gate settings leak into it (but whether runner conditions are read), only `env`."""
+    green-gate settings leak into it (but whether runner conditions are read), only `env`.
+
+    In a session with tests marked slow the child is forked from a Python that has MLflow imported
+    (cli_forkserver.py): the same program, process, streams, environment and exit status, without
+    2 CPU-seconds of imports. `fresh=True` (or GREEN_GATE_TEST_FRESH_CLI=1 for every run) starts a
+    new interpreter: for tests about what a process inherits as it starts, e.g. its initial
+    environment block."""
     child_env = _child_env(env)
+    server = None if fresh or os.environ.get(FRESH_CLI_ENV) == "1" else _forkserver()
+    if server is not None and server.can_run(child_env):
+        return server.run(args, cwd=cwd, env=child_env, timeout_s=timeout_s)
     proc = subprocess.run(
         [sys.executable, "-m", "gate", *args],
         cwd=cwd,
@@ -61,6 +80,148 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout_s:
         check=False,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+FRESH_CLI_ENV = "GREEN_GATE_TEST_FRESH_CLI"
+FORKSERVER = Path(__file__).with_name("cli_forkserver.py")
+# Read by an interpreter as it starts (or by the preloaded libraries as they load), so a forked child
+# cannot take them from its request: a run whose values differ from the forkserver's starts fresh.
+_START_SETTINGS = ("PYTHON", "LANG", "LC_", "TZ", "TMP", "TEMP", "LD_", "MALLOC_", "OMP_", "OPENBLAS_", "MKL_")
+
+
+class _Forkserver:
+    """One cli_forkserver.py per test process: started with the session (tests/conftest.py), ready
+    once it has imported MLflow, ended with the session."""
+
+    def __init__(self) -> None:
+        self.env = _child_env(cli_environment())
+        self._lock = threading.Lock()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (the forkserver's stderr, for as long as it runs)
+        self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [sys.executable, str(FORKSERVER), str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+        )
+        theirs.close()
+        self.problem: str | None = None  # None: not ready yet; "": ready
+
+    def ready(self) -> bool:
+        """Whether it can fork CLI runs; waits for its imports the first time."""
+        with self._lock:
+            if self.problem is None:
+                self._channel.settimeout(120)
+                try:
+                    answer = self._receive()
+                except (OSError, ValueError) as exc:
+                    answer = {"ready": False, "problem": f"no answer: {exc}"}
+                self.problem = "" if answer.get("ready") else str(answer.get("problem") or "it exited")
+                if self.problem:
+                    self._log.seek(0)
+                    output = self._log.read().decode(errors="replace")[-2000:]
+                    print(f"cli_forkserver.py: {self.problem}; CLI runs start afresh\n{output}", file=sys.stderr)
+            return not self.problem
+
+    def _receive(self) -> dict[str, Any]:
+        message = self._channel.recv(65536)
+        if not message:
+            raise ValueError("the forkserver closed its socket")
+        answer: dict[str, Any] = json.loads(message)
+        return answer
+
+    def can_run(self, env: dict[str, str]) -> bool:
+        def start_settings(environment: dict[str, str]) -> dict[str, str]:
+            return {k: v for k, v in environment.items() if k.startswith(_START_SETTINGS)}
+
+        return start_settings(env) == start_settings(self.env)
+
+    def run(self, args: tuple[str, ...], *, cwd: Path, env: dict[str, str], timeout_s: float) -> CliResult:
+        with self._lock:  # one run at a time: the forkserver answers requests in turn
+            out_read, out_write = os.pipe()
+            err_read, err_write = os.pipe()
+            request = {"args": list(args), "cwd": str(cwd), "env": env}
+            try:
+                # fd 0 as it is: a child started by subprocess.run() would inherit it.
+                socket.send_fds(self._channel, [json.dumps(request).encode()], [0, out_write, err_write])
+            finally:
+                os.close(out_write)
+                os.close(err_write)
+            outputs: list[bytes] = [b"", b""]
+            readers = [
+                threading.Thread(target=_read_all, args=(os.fdopen(fd, "rb"), outputs, i), daemon=True)
+                for i, fd in enumerate((out_read, err_read))
+            ]
+            for reader in readers:
+                reader.start()
+            self._channel.settimeout(60)
+            pid = int(self._receive()["pid"])
+            self._channel.settimeout(timeout_s)
+            try:
+                ended = self._receive()
+            except TimeoutError:
+                os.kill(pid, signal.SIGKILL)
+                self._channel.settimeout(60)
+                self._receive()
+                for reader in readers:
+                    reader.join(timeout=10)
+                raise subprocess.TimeoutExpired(["green-gate", *args], timeout_s, outputs[0], outputs[1]) from None
+            for reader in readers:
+                reader.join()
+            _FORKED_CPU_S[0] += float(ended["cpu_s"])
+            return CliResult(int(ended["returncode"]), _text(outputs[0]), _text(outputs[1]))
+
+    def close(self) -> None:
+        self._channel.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _read_all(stream: IO[bytes], outputs: list[bytes], index: int) -> None:
+    with stream:
+        outputs[index] = stream.read()
+
+
+def _text(data: bytes) -> str:
+    """As subprocess's text mode decodes a child's output: the locale's encoding, universal newlines."""
+    return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
+
+
+_FORKSERVER: list[_Forkserver] = []
+_FORKSERVER_LOCK = threading.Lock()
+# CPU seconds of the CLI runs forked so far in this process (their forkserver reaps them, not this
+# process): benchmarks/suite_cpu.py adds them to the test that ran them.
+_FORKED_CPU_S = [0.0]
+
+
+def forked_cpu_s() -> float:
+    return _FORKED_CPU_S[0]
+
+
+def start_forkserver() -> None:
+    """Start this process's forkserver (its imports go on beside the first tests); CLI runs use it
+    once it is ready. Without it, each run starts a fresh interpreter."""
+    with _FORKSERVER_LOCK:
+        if not _FORKSERVER:
+            _FORKSERVER.append(_Forkserver())
+            atexit.register(stop_forkserver)
+
+
+def stop_forkserver() -> None:
+    with _FORKSERVER_LOCK:
+        while _FORKSERVER:
+            _FORKSERVER.pop().close()
+
+
+def _forkserver() -> _Forkserver | None:
+    with _FORKSERVER_LOCK:
+        server = _FORKSERVER[0] if _FORKSERVER else None
+    return server if server is not None and server.ready() else None
 
 
 def cli_environment() -> dict[str, str]:
