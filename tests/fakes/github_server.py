@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -271,6 +271,9 @@ def _without_inline_discriminators(node: Any) -> Any:
     return node
 
 
+_CHECKED_SPECS: set[Path] = set()
+
+
 def serve(prefix: str = "") -> Iterator[FakeGitHub]:
     """Start the server on 127.0.0.1 (a free port) in a thread; yields its state; stops it after."""
     spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
@@ -279,7 +282,13 @@ def serve(prefix: str = "") -> Iterator[FakeGitHub]:
     gh = FakeGitHub(base_url=base_url, prefix=prefix, spec=spec)
     contract = _without_inline_discriminators(copy.deepcopy(spec))
     contract["servers"] = [{"url": gh.api_url}]
-    app = _App(gh, OpenAPI.from_dict(contract))
+    # openapi-core checks the description itself against OpenAPI's schema as it loads it (~0.1 s),
+    # the same answer every time for the same file (the servers entry aside): the first server of
+    # each test process checks it; requests and responses are validated against it every time.
+    # (`spec_validator_cls=None` is how openapi-core's check_spec is told to skip; its annotation omits None.)
+    skip_check = Config(spec_validator_cls=None)  # type: ignore[arg-type]
+    app = _App(gh, OpenAPI.from_dict(contract, config=skip_check if SPEC_PATH in _CHECKED_SPECS else None))
+    _CHECKED_SPECS.add(SPEC_PATH)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

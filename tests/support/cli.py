@@ -174,12 +174,13 @@ class _Forkserver:
             return CliResult(int(ended["returncode"]), _text(outputs[0]), _text(outputs[1]))
 
     def close(self) -> None:
-        self._channel.close()
+        self._channel.close()  # the forkserver exits when its socket closes
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._log.close()
 
 
 def _read_all(stream: IO[bytes], outputs: list[bytes], index: int) -> None:
