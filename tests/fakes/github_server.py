@@ -286,8 +286,8 @@ def serve(prefix: str = "") -> Iterator[FakeGitHub]:
     # the same answer every time for the same file (the servers entry aside): the first server of
     # each test process checks it; requests and responses are validated against it every time.
     # (`spec_validator_cls=None` is how openapi-core's check_spec is told to skip; its annotation omits None.)
-    skip_check = Config(spec_validator_cls=None)  # type: ignore[arg-type]
-    app = _App(gh, OpenAPI.from_dict(contract, config=skip_check if SPEC_PATH in _CHECKED_SPECS else None))
+    config = Config(spec_validator_cls=None) if SPEC_PATH in _CHECKED_SPECS else None  # type: ignore[arg-type]
+    app = _App(gh, OpenAPI.from_dict(contract, config=config))
     _CHECKED_SPECS.add(SPEC_PATH)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
